@@ -1,0 +1,176 @@
+//! Calendar quarters: the model's unit of time.
+//!
+//! A [`Quarter`] is a calendar quarter (`2026Q1` = January to March 2026). Alibaba's
+//! fiscal year ends on 31 March, so its fiscal quarters are shifted by one: FY26Q4 is
+//! calendar `2026Q1`. Outputs always use calendar quarters.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// A calendar quarter, e.g. `2026Q1`.
+///
+/// # Examples
+///
+/// ```
+/// use cloudcapex::Quarter;
+/// let q: Quarter = "2026Q1".parse().unwrap();
+/// assert_eq!(q.end_date(), "2026-03-31");
+/// assert_eq!(q.plus(3).to_string(), "2026Q4");
+/// assert_eq!(q.plus(4).to_string(), "2027Q1");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Quarter {
+    year: i32,
+    /// 1 to 4.
+    quarter_of_year: u8,
+}
+
+/// Why a quarter label could not be parsed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum QuarterError {
+    /// The text is not of the form `YYYYQn`.
+    #[error("expected a calendar quarter like \"2026Q1\" (year, the letter Q, 1 to 4), found {0:?}")]
+    Malformed(String),
+    /// The year is outside 1900..=2200.
+    #[error("year {0} is outside the supported range 1900 to 2200")]
+    YearOutOfRange(i32),
+}
+
+impl Quarter {
+    /// Builds a quarter from a year and a quarter of the year (1 to 4).
+    ///
+    /// # Errors
+    ///
+    /// [`QuarterError::Malformed`] if `quarter_of_year` is not 1 to 4, and
+    /// [`QuarterError::YearOutOfRange`] outside 1900 to 2200.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cloudcapex::Quarter;
+    /// assert_eq!(Quarter::new(2025, 3).unwrap().label(), "2025Q3");
+    /// assert!(Quarter::new(2025, 5).is_err());
+    /// ```
+    pub fn new(year: i32, quarter_of_year: u8) -> Result<Self, QuarterError> {
+        if !(1..=4).contains(&quarter_of_year) {
+            return Err(QuarterError::Malformed(format!("{year}Q{quarter_of_year}")));
+        }
+        if !(1900..=2200).contains(&year) {
+            return Err(QuarterError::YearOutOfRange(year));
+        }
+        Ok(Self {
+            year,
+            quarter_of_year,
+        })
+    }
+
+    /// Calendar year.
+    pub fn year(self) -> i32 {
+        self.year
+    }
+
+    /// Quarter of the calendar year, 1 to 4.
+    pub fn quarter_of_year(self) -> u8 {
+        self.quarter_of_year
+    }
+
+    /// The quarter `n` quarters later.
+    pub fn plus(self, n: u32) -> Self {
+        let zero_based = self.year as i64 * 4 + (self.quarter_of_year as i64 - 1) + n as i64;
+        Self {
+            year: zero_based.div_euclid(4) as i32,
+            quarter_of_year: (zero_based.rem_euclid(4) + 1) as u8,
+        }
+    }
+
+    /// Label such as `2026Q1`.
+    pub fn label(self) -> String {
+        self.to_string()
+    }
+
+    /// Last calendar day of the quarter, ISO 8601 (`2026-03-31`).
+    pub fn end_date(self) -> String {
+        let month_day = match self.quarter_of_year {
+            1 => "03-31",
+            2 => "06-30",
+            3 => "09-30",
+            _ => "12-31",
+        };
+        format!("{:04}-{month_day}", self.year)
+    }
+}
+
+impl fmt::Display for Quarter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}Q{}", self.year, self.quarter_of_year)
+    }
+}
+
+impl FromStr for Quarter {
+    type Err = QuarterError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let malformed = || QuarterError::Malformed(text.to_string());
+        let (year, quarter) = text.split_once(['Q', 'q']).ok_or_else(malformed)?;
+        if year.len() != 4 || quarter.len() != 1 {
+            return Err(malformed());
+        }
+        let year: i32 = year.parse().map_err(|_| malformed())?;
+        let quarter: u8 = quarter.parse().map_err(|_| malformed())?;
+        Quarter::new(year, quarter).map_err(|e| match e {
+            QuarterError::Malformed(_) => malformed(),
+            other => other,
+        })
+    }
+}
+
+impl Serialize for Quarter {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Quarter {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn end_dates_follow_the_calendar() {
+        let q = Quarter::new(2025, 1).unwrap();
+        let ends: Vec<String> = (0..4).map(|i| q.plus(i).end_date()).collect();
+        assert_eq!(ends, ["2025-03-31", "2025-06-30", "2025-09-30", "2025-12-31"]);
+    }
+
+    #[test]
+    fn parses_and_rejects() {
+        assert_eq!("2026q2".parse::<Quarter>().unwrap().label(), "2026Q2");
+        for bad in ["2026", "2026Q5", "26Q1", "2026Q", "Q12026", "2026Q1x", "abcdQ1"] {
+            assert!(bad.parse::<Quarter>().is_err(), "{bad} should be refused");
+        }
+        assert_eq!(
+            "1800Q1".parse::<Quarter>(),
+            Err(QuarterError::YearOutOfRange(1800))
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn plus_is_additive_and_label_round_trips(year in 1900i32..2100, q in 1u8..=4, a in 0u32..200, b in 0u32..200) {
+            let start = Quarter::new(year, q).unwrap();
+            prop_assert_eq!(start.plus(a).plus(b), start.plus(a + b));
+            let label = start.plus(a).label();
+            prop_assert_eq!(label.parse::<Quarter>().unwrap(), start.plus(a));
+        }
+    }
+}
