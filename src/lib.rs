@@ -1,5 +1,6 @@
 pub mod rng;
+pub mod scenario;
+pub mod stats;
 pub mod time;
-pub mod scenario { pub mod dist; }
-pub use scenario::dist::{Distribution, DistributionError, Param};
+pub use scenario::{Distribution, DistributionError, Override, Param, Scenario, ScenarioError};
 pub use time::Quarter;

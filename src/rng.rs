@@ -59,7 +59,11 @@ mod tests {
 
     #[test]
     fn factors_seeds_and_blocks_are_distinct() {
-        let draw = |seed, factor: &str, block| FactorStreams::new(seed, factor).block(block).random::<u64>();
+        let draw = |seed, factor: &str, block| {
+            FactorStreams::new(seed, factor)
+                .block(block)
+                .random::<u64>()
+        };
         let base = draw(1, "a", 0);
         assert_ne!(base, draw(2, "a", 0));
         assert_ne!(base, draw(1, "b", 0));
@@ -71,7 +75,9 @@ mod tests {
     /// simulated number.
     #[test]
     fn golden_first_draw() {
-        let x: u64 = FactorStreams::new(20250224, "revenue.iid_shock.ai").block(3).random();
+        let x: u64 = FactorStreams::new(20250224, "revenue.iid_shock.ai")
+            .block(3)
+            .random();
         assert_eq!(x, GOLDEN);
     }
     const GOLDEN: u64 = 16_536_093_848_638_963_005;

@@ -32,7 +32,9 @@ pub struct Quarter {
 #[non_exhaustive]
 pub enum QuarterError {
     /// The text is not of the form `YYYYQn`.
-    #[error("expected a calendar quarter like \"2026Q1\" (year, the letter Q, 1 to 4), found {0:?}")]
+    #[error(
+        "expected a calendar quarter like \"2026Q1\" (year, the letter Q, 1 to 4), found {0:?}"
+    )]
     Malformed(String),
     /// The year is outside 1900..=2200.
     #[error("year {0} is outside the supported range 1900 to 2200")]
@@ -149,13 +151,18 @@ mod tests {
     fn end_dates_follow_the_calendar() {
         let q = Quarter::new(2025, 1).unwrap();
         let ends: Vec<String> = (0..4).map(|i| q.plus(i).end_date()).collect();
-        assert_eq!(ends, ["2025-03-31", "2025-06-30", "2025-09-30", "2025-12-31"]);
+        assert_eq!(
+            ends,
+            ["2025-03-31", "2025-06-30", "2025-09-30", "2025-12-31"]
+        );
     }
 
     #[test]
     fn parses_and_rejects() {
         assert_eq!("2026q2".parse::<Quarter>().unwrap().label(), "2026Q2");
-        for bad in ["2026", "2026Q5", "26Q1", "2026Q", "Q12026", "2026Q1x", "abcdQ1"] {
+        for bad in [
+            "2026", "2026Q5", "26Q1", "2026Q", "Q12026", "2026Q1x", "abcdQ1",
+        ] {
             assert!(bad.parse::<Quarter>().is_err(), "{bad} should be refused");
         }
         assert_eq!(

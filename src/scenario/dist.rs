@@ -47,12 +47,34 @@ pub enum DistributionError {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "dist", rename_all = "snake_case", deny_unknown_fields)]
 enum Spec {
-    Normal { mean: f64, sd: f64 },
-    Lognormal { mu: f64, sigma: f64 },
-    Uniform { min: f64, max: f64 },
-    Triangular { min: f64, mode: f64, max: f64 },
-    Pert { min: f64, mode: f64, max: f64 },
-    TruncatedNormal { mean: f64, sd: f64, min: f64, max: f64 },
+    Normal {
+        mean: f64,
+        sd: f64,
+    },
+    Lognormal {
+        mu: f64,
+        sigma: f64,
+    },
+    Uniform {
+        min: f64,
+        max: f64,
+    },
+    Triangular {
+        min: f64,
+        mode: f64,
+        max: f64,
+    },
+    Pert {
+        min: f64,
+        mode: f64,
+        max: f64,
+    },
+    TruncatedNormal {
+        mean: f64,
+        sd: f64,
+        min: f64,
+        max: f64,
+    },
     Beta {
         alpha: f64,
         beta: f64,
@@ -271,7 +293,12 @@ impl Distribution {
     /// let d = Distribution::truncated_normal(0.3, 0.1, 0.0, 1.0).unwrap();
     /// assert_eq!(d.support(), (0.0, 1.0));
     /// ```
-    pub fn truncated_normal(mean: f64, sd: f64, min: f64, max: f64) -> Result<Self, DistributionError> {
+    pub fn truncated_normal(
+        mean: f64,
+        sd: f64,
+        min: f64,
+        max: f64,
+    ) -> Result<Self, DistributionError> {
         Self::from_spec(Spec::TruncatedNormal { mean, sd, min, max })
     }
 
@@ -290,7 +317,12 @@ impl Distribution {
     /// assert!(Distribution::beta(-1.0, 5.0, 0.0, 1.0).is_err());
     /// ```
     pub fn beta(alpha: f64, beta: f64, min: f64, max: f64) -> Result<Self, DistributionError> {
-        Self::from_spec(Spec::Beta { alpha, beta, min, max })
+        Self::from_spec(Spec::Beta {
+            alpha,
+            beta,
+            min,
+            max,
+        })
     }
 
     fn from_spec(spec: Spec) -> Result<Self, DistributionError> {
@@ -305,7 +337,10 @@ impl Distribution {
             },
             Spec::Uniform { min, max } => {
                 ordered_min_max(min, max)?;
-                Sampler::Uniform { min, width: max - min }
+                Sampler::Uniform {
+                    min,
+                    width: max - min,
+                }
             }
             Spec::Triangular { min, mode, max } => {
                 ordered_min_mode_max(min, mode, max)?;
@@ -418,7 +453,9 @@ impl Distribution {
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         match &self.sampler {
             Sampler::Normal { mean, sd } => mean + sd * rng.sample::<f64, _>(StandardNormal),
-            Sampler::Lognormal { mu, sigma } => (mu + sigma * rng.sample::<f64, _>(StandardNormal)).exp(),
+            Sampler::Lognormal { mu, sigma } => {
+                (mu + sigma * rng.sample::<f64, _>(StandardNormal)).exp()
+            }
             Sampler::Uniform { min, width } => min + width * rng.random::<f64>(),
             Sampler::Triangular {
                 min,
@@ -441,9 +478,14 @@ impl Distribution {
                 cdf_high,
             } => {
                 let u: f64 = rng.random();
-                let p = (cdf_low + u * (cdf_high - cdf_low)).clamp(f64::MIN_POSITIVE, 1.0 - f64::EPSILON / 2.0);
+                let p = (cdf_low + u * (cdf_high - cdf_low))
+                    .clamp(f64::MIN_POSITIVE, 1.0 - f64::EPSILON / 2.0);
                 let z = normal_quantile(p);
-                let x = if *mirrored { mean - sd * z } else { mean + sd * z };
+                let x = if *mirrored {
+                    mean - sd * z
+                } else {
+                    mean + sd * z
+                };
                 let (min, max) = self.support();
                 x.clamp(min, max)
             }
@@ -470,7 +512,9 @@ pub(crate) fn normal_quantile(p: f64) -> f64 {
     if q.abs() <= 0.425 {
         let r = 0.180625 - q * q;
         return q
-            * (((((((2509.0809287301226727 * r + 33430.575583588128105) * r + 67265.770927008700853) * r
+            * (((((((2509.0809287301226727 * r + 33430.575583588128105) * r
+                + 67265.770927008700853)
+                * r
                 + 45921.953931549871457)
                 * r
                 + 13731.693765509461125)
@@ -480,7 +524,9 @@ pub(crate) fn normal_quantile(p: f64) -> f64 {
                 + 133.14166789178437745)
                 * r
                 + 3.387132872796366608)
-            / (((((((5226.495278852545925 * r + 28729.085735721942674) * r + 39307.89580009271061) * r
+            / (((((((5226.495278852545925 * r + 28729.085735721942674) * r
+                + 39307.89580009271061)
+                * r
                 + 21213.794301586595867)
                 * r
                 + 5394.1960214247511077)
@@ -495,7 +541,9 @@ pub(crate) fn normal_quantile(p: f64) -> f64 {
     r = (-r.ln()).sqrt();
     let value = if r <= 5.0 {
         r -= 1.6;
-        (((((((7.7454501427834140764e-4 * r + 0.0227238449892691845833) * r + 0.24178072517745061177) * r
+        (((((((7.7454501427834140764e-4 * r + 0.0227238449892691845833) * r
+            + 0.24178072517745061177)
+            * r
             + 1.27045825245236838258)
             * r
             + 3.64784832476320460504)
@@ -505,7 +553,8 @@ pub(crate) fn normal_quantile(p: f64) -> f64 {
             + 4.6303378461565452959)
             * r
             + 1.42343711074968357734)
-            / (((((((1.05075007164441684324e-9 * r + 5.475938084995344946e-4) * r + 0.0151986665636164571966)
+            / (((((((1.05075007164441684324e-9 * r + 5.475938084995344946e-4) * r
+                + 0.0151986665636164571966)
                 * r
                 + 0.14810397642748007459)
                 * r
@@ -518,7 +567,8 @@ pub(crate) fn normal_quantile(p: f64) -> f64 {
                 + 1.0)
     } else {
         r -= 5.0;
-        (((((((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r + 0.0012426609473880784386)
+        (((((((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r
+            + 0.0012426609473880784386)
             * r
             + 0.026532189526576123093)
             * r
@@ -670,20 +720,36 @@ mod tests {
             d.kind()
         );
         let (lo, hi) = d.support();
-        assert!(xs.iter().all(|x| *x >= lo && *x <= hi), "{} left its support", d.kind());
+        assert!(
+            xs.iter().all(|x| *x >= lo && *x <= hi),
+            "{} left its support",
+            d.kind()
+        );
     }
 
     #[test]
     fn sample_means_match_closed_forms() {
         check(Distribution::normal(1.5, 0.3).unwrap(), 1.5);
-        check(Distribution::lognormal(0.1, 0.4).unwrap(), (0.1f64 + 0.08).exp());
+        check(
+            Distribution::lognormal(0.1, 0.4).unwrap(),
+            (0.1f64 + 0.08).exp(),
+        );
         check(Distribution::uniform(2.0, 5.0).unwrap(), 3.5);
-        check(Distribution::triangular(0.6, 0.9, 1.3).unwrap(), (0.6 + 0.9 + 1.3) / 3.0);
-        check(Distribution::pert(10.0, 12.0, 20.0).unwrap(), (10.0 + 4.0 * 12.0 + 20.0) / 6.0);
+        check(
+            Distribution::triangular(0.6, 0.9, 1.3).unwrap(),
+            (0.6 + 0.9 + 1.3) / 3.0,
+        );
+        check(
+            Distribution::pert(10.0, 12.0, 20.0).unwrap(),
+            (10.0 + 4.0 * 12.0 + 20.0) / 6.0,
+        );
         check(Distribution::beta(2.0, 5.0, 0.0, 1.0).unwrap(), 2.0 / 7.0);
         // Truncated at the mean: half-normal, mean = sd * sqrt(2 / pi).
         let half_normal_mean = 0.2 * (2.0 / std::f64::consts::PI).sqrt();
-        check(Distribution::truncated_normal(0.0, 0.2, 0.0, 10.0).unwrap(), half_normal_mean);
+        check(
+            Distribution::truncated_normal(0.0, 0.2, 0.0, 10.0).unwrap(),
+            half_normal_mean,
+        );
         // Far in the upper tail: the mirrored inversion keeps precision.
         let d = Distribution::truncated_normal(0.0, 1.0, 8.0, 9.0).unwrap();
         let (mean, _, _) = mean_and_sd(&d, 10_000);
@@ -703,11 +769,17 @@ mod tests {
     fn bad_parameters_are_refused() {
         assert!(matches!(
             Distribution::normal(0.0, -1.0),
-            Err(DistributionError::NotPositive { parameter: "sd", .. })
+            Err(DistributionError::NotPositive {
+                parameter: "sd",
+                ..
+            })
         ));
         assert!(matches!(
             Distribution::uniform(f64::NAN, 1.0),
-            Err(DistributionError::NonFinite { parameter: "min", .. })
+            Err(DistributionError::NonFinite {
+                parameter: "min",
+                ..
+            })
         ));
         assert!(matches!(
             Distribution::pert(1.0, 3.0, 2.0),
@@ -725,26 +797,38 @@ mod tests {
             b: RawParam,
             c: RawParam,
         }
-        let doc: Doc = toml::from_str(
-            "a = 1\nb = 0.5\nc = { dist = \"beta\", alpha = 2, beta = 3 }",
-        )
-        .unwrap();
+        let doc: Doc =
+            toml::from_str("a = 1\nb = 0.5\nc = { dist = \"beta\", alpha = 2, beta = 3 }").unwrap();
         assert_eq!(doc.a, RawParam::Fixed(1.0));
         assert_eq!(doc.b, RawParam::Fixed(0.5));
-        let RawParam::Random(raw) = doc.c else { panic!() };
+        let RawParam::Random(raw) = doc.c else {
+            panic!()
+        };
         assert_eq!(raw.validate().unwrap().support(), (0.0, 1.0));
 
-        let err = toml::from_str::<Doc>("a = 1\nb = 2\nc = { dist = \"beta\", alpha = 2, beta = 3, mode = 1 }")
-            .unwrap_err();
-        assert!(err.message().contains("unknown field `mode`"), "{}", err.message());
+        let err = toml::from_str::<Doc>(
+            "a = 1\nb = 2\nc = { dist = \"beta\", alpha = 2, beta = 3, mode = 1 }",
+        )
+        .unwrap_err();
+        assert!(
+            err.message().contains("unknown field `mode`"),
+            "{}",
+            err.message()
+        );
         let err = toml::from_str::<Doc>("a = \"fast\"\nb = 2\nc = 3").unwrap_err();
-        assert!(err.message().contains("expected a number or a distribution"), "{}", err.message());
+        assert!(
+            err.message()
+                .contains("expected a number or a distribution"),
+            "{}",
+            err.message()
+        );
     }
 
     #[test]
     fn serializes_back_to_the_file_form() {
         let d = Distribution::triangular(0.6, 0.9, 1.3).unwrap();
-        let text = toml::to_string(&std::collections::BTreeMap::from([("x", Param::Random(d))])).unwrap();
+        let text =
+            toml::to_string(&std::collections::BTreeMap::from([("x", Param::Random(d))])).unwrap();
         assert!(text.contains("dist = \"triangular\""), "{text}");
     }
 }

@@ -1,0 +1,129 @@
+//! Errors found while reading and validating scenarios. Each names where it happened.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// A place in a scenario source: a file, or a `--set` argument.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// File path as given (or `--set KEY=VALUE` for an override).
+    pub source: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+    /// The text of that line, for display.
+    pub line_text: String,
+    /// Length of the marked region on that line, in characters (at least 1).
+    pub width: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}, line {}, column {}",
+            self.source, self.line, self.column
+        )
+    }
+}
+
+impl Location {
+    /// The source line with a caret under the marked region.
+    fn excerpt(&self) -> String {
+        let gutter = self.line.to_string().len();
+        let marker = format!(
+            "{}{}",
+            " ".repeat(self.column - 1),
+            "^".repeat(self.width.max(1))
+        );
+        format!(
+            "{:gutter$} |\n{} | {}\n{:gutter$} | {}",
+            "",
+            self.line,
+            self.line_text,
+            "",
+            marker,
+            gutter = gutter
+        )
+    }
+}
+
+/// Why a scenario was refused. Every variant says where and what was expected.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScenarioError {
+    /// A scenario file (or a file it extends) could not be read.
+    #[error("{}cannot read scenario file {}: {source}", included_from.as_ref().map(|l| format!("{l}: key `extends`: ")).unwrap_or_default(), path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The `extends` key that named it, if any.
+        included_from: Option<Location>,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The text is not valid TOML.
+    #[error("{location}: invalid TOML: {message}\n{}", location.excerpt())]
+    Syntax {
+        /// Where.
+        location: Location,
+        /// What the TOML parser expected.
+        message: String,
+    },
+    /// A key is unknown, has the wrong type, or a value is out of range or inconsistent.
+    #[error("{}key `{key}`: {message}{}",
+        location.as_ref().map(|l| format!("{l}: ")).unwrap_or_default(),
+        location.as_ref().map(|l| format!("\n{}", l.excerpt())).unwrap_or_default())]
+    Invalid {
+        /// Full dotted key path, e.g. `revenue.segments.ai.initial_growth`.
+        key: String,
+        /// Where the key (or, for a missing key, its table) was written.
+        location: Option<Location>,
+        /// What is wrong and what was expected.
+        message: String,
+    },
+    /// `extends` chains loop back to a file already being read.
+    #[error("{location}: key `extends`: cycle of extends: {}", chain.join(" -> "))]
+    ExtendsCycle {
+        /// The `extends` key that closes the loop.
+        location: Location,
+        /// The files in the loop, in order.
+        chain: Vec<String>,
+    },
+    /// A `--set` argument is not of the form `key.path=value`.
+    #[error("--set {argument:?}: {message}")]
+    BadOverride {
+        /// The argument as given.
+        argument: String,
+        /// What was expected.
+        message: String,
+    },
+}
+
+impl ScenarioError {
+    /// The dotted key path the error is about, when there is one.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            ScenarioError::Invalid { key, .. } => Some(key),
+            ScenarioError::ExtendsCycle { .. } => Some("extends"),
+            ScenarioError::Read {
+                included_from: Some(_),
+                ..
+            } => Some("extends"),
+            _ => None,
+        }
+    }
+
+    /// Where in which source the error is, when known.
+    pub fn location(&self) -> Option<&Location> {
+        match self {
+            ScenarioError::Read { included_from, .. } => included_from.as_ref(),
+            ScenarioError::Syntax { location, .. }
+            | ScenarioError::ExtendsCycle { location, .. } => Some(location),
+            ScenarioError::Invalid { location, .. } => location.as_ref(),
+            ScenarioError::BadOverride { .. } => None,
+        }
+    }
+}

@@ -1,0 +1,374 @@
+//! Scenarios: reading TOML files (with `extends` and `--set`), and validating them into
+//! the parameters the model runs on. Nothing runs until a scenario has been validated.
+
+pub mod dist;
+mod doc;
+mod error;
+mod load;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use nalgebra::DMatrix;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+pub use dist::{Distribution, DistributionError, Param};
+pub use error::{Location, ScenarioError};
+pub use load::Override;
+
+use crate::time::Quarter;
+
+/// The default scenario (`scenarios/base.toml`), compiled into the binary.
+pub const DEFAULT_SCENARIO_TOML: &str = include_str!("../../scenarios/base.toml");
+
+/// Name of the embedded default scenario.
+pub const DEFAULT_SCENARIO_NAME: &str = "base";
+
+/// Seed and path count.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Simulation {
+    /// Master seed of every random stream.
+    pub seed: u64,
+    /// Number of simulated paths.
+    pub paths: u64,
+}
+
+/// The calendar of the projection.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TimeSettings {
+    /// The last reported quarter, whose revenue the segments start from (quarter index 0).
+    pub start_quarter: Quarter,
+    /// Number of projected quarters after the start quarter.
+    pub horizon_quarters: u32,
+}
+
+/// Assumptions of one revenue segment. Growth rates are annual decimals.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SegmentAssumptions {
+    /// Free text.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub description: String,
+    /// Reported revenue in the start quarter, RMB bn (seasonal, as reported).
+    pub start_revenue_rmb_bn: Param,
+    /// Annual growth rate of the first projected quarter (0.30 = 30%/yr).
+    pub initial_growth: Param,
+    /// Annual growth rate the drift fades towards.
+    pub terminal_growth: Param,
+    /// Quarters for the gap between current and terminal log growth to halve.
+    pub growth_half_life_quarters: Param,
+    /// AR(1) coefficient of the persistent growth shock, per quarter.
+    pub shock_persistence: Param,
+    /// Standard deviation of the AR(1) innovation, quarterly log growth.
+    pub persistent_shock_sd: Param,
+    /// Standard deviation of the i.i.d. shock, quarterly log growth.
+    pub iid_shock_sd: Param,
+}
+
+/// Correlation of the segments' shocks, validated symmetric positive-definite.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Correlation {
+    names: Vec<String>,
+    matrix: DMatrix<f64>,
+    cholesky_lower: DMatrix<f64>,
+}
+
+impl Correlation {
+    /// The correlation matrix, rows in segment-name order.
+    pub fn matrix(&self) -> &DMatrix<f64> {
+        &self.matrix
+    }
+
+    /// Its lower Cholesky factor `L` with `L Lᵀ = matrix`.
+    pub fn cholesky_lower(&self) -> &DMatrix<f64> {
+        &self.cholesky_lower
+    }
+}
+
+impl Serialize for Correlation {
+    /// As in the file: `correlation.a.b = rho` for every pair `a < b`.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut pairs: BTreeMap<&str, BTreeMap<&str, f64>> = BTreeMap::new();
+        for (i, a) in self.names.iter().enumerate() {
+            for (j, b) in self.names.iter().enumerate().skip(i + 1) {
+                pairs.entry(a).or_default().insert(b, self.matrix[(i, j)]);
+            }
+        }
+        pairs.serialize(serializer)
+    }
+}
+
+/// Multiplicative seasonal factors by calendar quarter; their mean is 1.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Seasonality {
+    /// January to March.
+    pub q1: f64,
+    /// April to June.
+    pub q2: f64,
+    /// July to September.
+    pub q3: f64,
+    /// October to December.
+    pub q4: f64,
+}
+
+impl Seasonality {
+    /// Factor of a calendar quarter.
+    pub fn factor(&self, quarter: Quarter) -> f64 {
+        match quarter.quarter_of_year() {
+            1 => self.q1,
+            2 => self.q2,
+            3 => self.q3,
+            _ => self.q4,
+        }
+    }
+}
+
+/// Revenue block assumptions.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RevenueAssumptions {
+    /// Segments by name; the model uses them in name order.
+    pub segments: BTreeMap<String, SegmentAssumptions>,
+    /// Correlation of segment shocks.
+    pub correlation: Correlation,
+    /// Seasonal factors.
+    pub seasonality: Seasonality,
+}
+
+/// Every model assumption: what the scenario hash covers.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Assumptions {
+    /// Calendar.
+    pub time: TimeSettings,
+    /// Revenue block.
+    pub revenue: RevenueAssumptions,
+}
+
+/// A validated scenario: every value checked, ready to run.
+///
+/// # Examples
+///
+/// ```
+/// use cloudcapex::Scenario;
+/// let base = Scenario::default_scenario();
+/// assert_eq!(base.name(), "base");
+/// assert_eq!(base.sha256().len(), 64);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    name: String,
+    description: String,
+    files: Vec<String>,
+    overrides: Vec<String>,
+    simulation: Simulation,
+    assumptions: Assumptions,
+}
+
+impl Scenario {
+    /// Reads and validates a scenario file, its `extends` chain and `overrides`.
+    /// The scenario is named after the file's stem.
+    ///
+    /// # Errors
+    ///
+    /// A [`ScenarioError`] naming the file, line, column and key of the first problem.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use cloudcapex::{Override, Scenario};
+    /// let faster = Override::parse("revenue.segments.ai.initial_growth=1.2").unwrap();
+    /// let s = Scenario::load("scenarios/base.toml", &[faster]).unwrap();
+    /// assert_eq!(s.name(), "base");
+    /// ```
+    pub fn load(path: impl AsRef<Path>, overrides: &[Override]) -> Result<Self, ScenarioError> {
+        let path = path.as_ref();
+        let mut loaded = load::Loaded::default();
+        loaded.load_file(path, &mut Vec::<PathBuf>::new(), None)?;
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "scenario".into());
+        Self::finish(name, loaded, overrides)
+    }
+
+    /// Validates a scenario given as TOML text (it cannot use `extends`).
+    ///
+    /// # Errors
+    ///
+    /// A [`ScenarioError`]; locations name `source_name`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cloudcapex::Scenario;
+    /// let text = r#"
+    /// [revenue.segments.cloud]
+    /// start_revenue_rmb_bn = 40.0
+    /// initial_growth = 0.3
+    /// terminal_growth = 0.05
+    /// growth_half_life_quarters = 8
+    /// "#;
+    /// let s = Scenario::from_toml_str("mini", "mini.toml", text, &[]).unwrap();
+    /// assert_eq!(s.assumptions().time.horizon_quarters, 40);
+    ///
+    /// let err = Scenario::from_toml_str("mini", "mini.toml", "[simulation]\npaths = -5", &[]).unwrap_err();
+    /// assert_eq!(err.key(), Some("simulation.paths"));
+    /// ```
+    pub fn from_toml_str(
+        name: &str,
+        source_name: &str,
+        text: &str,
+        overrides: &[Override],
+    ) -> Result<Self, ScenarioError> {
+        let mut loaded = load::Loaded::default();
+        loaded.load_text(source_name, text)?;
+        Self::finish(name.to_string(), loaded, overrides)
+    }
+
+    /// The embedded default scenario (`scenarios/base.toml`).
+    ///
+    /// # Panics
+    ///
+    /// Never in a released build: a test validates the embedded file.
+    pub fn default_scenario() -> Self {
+        Self::default_with(&[]).expect("the embedded base scenario is valid")
+    }
+
+    /// The embedded default scenario with overrides.
+    ///
+    /// # Errors
+    ///
+    /// A [`ScenarioError`] if an override is invalid.
+    pub fn default_with(overrides: &[Override]) -> Result<Self, ScenarioError> {
+        Self::from_toml_str(
+            DEFAULT_SCENARIO_NAME,
+            "scenarios/base.toml (embedded default)",
+            DEFAULT_SCENARIO_TOML,
+            overrides,
+        )
+    }
+
+    fn finish(
+        name: String,
+        mut loaded: load::Loaded,
+        overrides: &[Override],
+    ) -> Result<Self, ScenarioError> {
+        for item in overrides {
+            loaded.apply_override(item)?;
+        }
+        let (description, simulation, assumptions) = validate::validate(&loaded)?;
+        Ok(Self {
+            name,
+            description,
+            files: loaded.files,
+            overrides: overrides.iter().map(|o| o.argument().to_string()).collect(),
+            simulation,
+            assumptions,
+        })
+    }
+
+    /// Name: the file stem (`base` for `scenarios/base.toml`).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The `description` key.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
+    /// Files read, the root of the `extends` chain first.
+    pub fn files(&self) -> &[String] {
+        &self.files
+    }
+
+    /// The `--set` overrides applied, as given.
+    pub fn overrides(&self) -> &[String] {
+        &self.overrides
+    }
+
+    /// Seed and path count.
+    pub fn simulation(&self) -> &Simulation {
+        &self.simulation
+    }
+
+    /// The model assumptions.
+    pub fn assumptions(&self) -> &Assumptions {
+        &self.assumptions
+    }
+
+    /// Same scenario with another seed.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.simulation.seed = seed;
+        self
+    }
+
+    /// Same scenario with another path count.
+    ///
+    /// # Errors
+    ///
+    /// [`ScenarioError::Invalid`] for zero paths.
+    pub fn with_paths(mut self, paths: u64) -> Result<Self, ScenarioError> {
+        if paths == 0 {
+            return Err(ScenarioError::Invalid {
+                key: "simulation.paths".into(),
+                location: None,
+                message: "expected at least 1 path, found 0".into(),
+            });
+        }
+        self.simulation.paths = paths;
+        Ok(self)
+    }
+
+    /// The resolved scenario (after `extends`, `--set` and defaults) as TOML: running
+    /// this text with the same seed reproduces the run.
+    pub fn resolved_toml(&self) -> String {
+        #[derive(Serialize)]
+        struct Resolved<'a> {
+            description: &'a str,
+            simulation: &'a Simulation,
+            #[serde(flatten)]
+            assumptions: &'a Assumptions,
+        }
+        toml::to_string(&Resolved {
+            description: &self.description,
+            simulation: &self.simulation,
+            assumptions: &self.assumptions,
+        })
+        .expect("scenarios serialize to TOML")
+    }
+
+    /// SHA-256 (hex) of the canonical TOML of the model assumptions. Seed, path count,
+    /// name and description are not part of it: two runs of the same assumptions with
+    /// different seeds share the hash.
+    pub fn sha256(&self) -> String {
+        let canonical = toml::to_string(&self.assumptions).expect("scenarios serialize to TOML");
+        let digest = Sha256::digest(canonical.as_bytes());
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_is_valid_and_round_trips() {
+        let base = Scenario::default_scenario();
+        let again =
+            Scenario::from_toml_str("base", "resolved", &base.resolved_toml(), &[]).unwrap();
+        assert_eq!(again.assumptions, base.assumptions);
+        assert_eq!(again.sha256(), base.sha256());
+    }
+
+    #[test]
+    fn seed_does_not_change_the_hash_but_assumptions_do() {
+        let base = Scenario::default_scenario();
+        assert_eq!(base.clone().with_seed(99).sha256(), base.sha256());
+        let set = Override::parse("revenue.segments.ai.terminal_growth=0.04").unwrap();
+        assert_ne!(
+            Scenario::default_with(&[set]).unwrap().sha256(),
+            base.sha256()
+        );
+    }
+}

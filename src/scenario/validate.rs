@@ -1,0 +1,526 @@
+//! Merged document → validated assumptions. Every check names the key path; the loader
+//! turns it into the file, line and column where the key was last written.
+
+use std::collections::BTreeMap;
+
+use nalgebra::DMatrix;
+
+use super::dist::RawParam;
+use super::doc::{SeasonalityDoc, SegmentDoc};
+use super::load::Loaded;
+use super::{
+    Assumptions, Correlation, Param, RevenueAssumptions, ScenarioError, Seasonality,
+    SegmentAssumptions, Simulation, TimeSettings,
+};
+use crate::time::Quarter;
+
+/// Defaults of optional keys (documented in docs/scenario-format.md).
+pub(crate) mod defaults {
+    /// Master seed when the scenario gives none.
+    pub const SEED: u64 = 20_250_224;
+    /// Paths when the scenario gives none.
+    pub const PATHS: u64 = 10_000;
+    /// First projected quarter follows this reported quarter.
+    pub const START_QUARTER: &str = "2026Q1";
+    /// Ten years of quarters.
+    pub const HORIZON_QUARTERS: u32 = 40;
+}
+
+/// Largest horizon accepted (100 years).
+const MAX_HORIZON_QUARTERS: i64 = 400;
+/// Largest path count accepted in one run.
+const MAX_PATHS: i64 = 10_000_000_000;
+
+/// An interval of valid values, with the words used to describe it.
+#[derive(Clone, Copy)]
+struct Range {
+    min: f64,
+    min_inclusive: bool,
+    max: f64,
+    max_inclusive: bool,
+    expected: &'static str,
+}
+
+impl Range {
+    fn contains(&self, x: f64) -> bool {
+        let above = if self.min_inclusive {
+            x >= self.min
+        } else {
+            x > self.min
+        };
+        let below = if self.max_inclusive {
+            x <= self.max
+        } else {
+            x < self.max
+        };
+        above && below
+    }
+
+    fn interval(&self) -> String {
+        let fmt = |x: f64| {
+            if x.is_infinite() {
+                if x > 0.0 {
+                    "inf".to_string()
+                } else {
+                    "-inf".to_string()
+                }
+            } else {
+                x.to_string()
+            }
+        };
+        format!(
+            "{}{}, {}{}",
+            if self.min_inclusive { '[' } else { '(' },
+            fmt(self.min),
+            fmt(self.max),
+            if self.max_inclusive { ']' } else { ')' }
+        )
+    }
+}
+
+const REVENUE: Range = Range {
+    min: 0.0,
+    min_inclusive: false,
+    max: f64::INFINITY,
+    max_inclusive: false,
+    expected: "quarterly revenue in RMB bn, greater than 0",
+};
+const GROWTH: Range = Range {
+    min: -1.0,
+    min_inclusive: false,
+    max: 10.0,
+    max_inclusive: true,
+    expected: "an annual growth rate as a decimal (0.30 = 30%/yr), above -1 and at most 10 \
+               (a percentage such as 30 must be written 0.30)",
+};
+const HALF_LIFE: Range = Range {
+    min: 0.0,
+    min_inclusive: false,
+    max: 400.0,
+    max_inclusive: true,
+    expected: "a half-life in quarters, greater than 0 and at most 400",
+};
+const PERSISTENCE: Range = Range {
+    min: -1.0,
+    min_inclusive: false,
+    max: 1.0,
+    max_inclusive: false,
+    expected: "an AR(1) coefficient per quarter, strictly between -1 and 1",
+};
+const SHOCK_SD: Range = Range {
+    min: 0.0,
+    min_inclusive: true,
+    max: 1.0,
+    max_inclusive: true,
+    expected: "a standard deviation of quarterly log growth, from 0 to 1",
+};
+const SEASONAL: Range = Range {
+    min: 0.0,
+    min_inclusive: false,
+    max: 2.0,
+    max_inclusive: false,
+    expected: "a seasonal factor strictly between 0 and 2",
+};
+
+struct Validator<'a> {
+    loaded: &'a Loaded,
+}
+
+impl Validator<'_> {
+    fn error(&self, key: &str, message: impl Into<String>) -> ScenarioError {
+        ScenarioError::Invalid {
+            key: key.to_string(),
+            location: self.loaded.locate(key),
+            message: message.into(),
+        }
+    }
+
+    fn missing(&self, key: &str, range: &Range) -> ScenarioError {
+        self.error(key, format!("missing key: expected {}", range.expected))
+    }
+
+    fn number(&self, key: &str, value: f64, range: &Range) -> Result<f64, ScenarioError> {
+        if value.is_nan() || !range.contains(value) {
+            return Err(self.error(
+                key,
+                format!(
+                    "expected {} (valid range {}), found {value}",
+                    range.expected,
+                    range.interval()
+                ),
+            ));
+        }
+        Ok(value)
+    }
+
+    fn param(
+        &self,
+        key: &str,
+        raw: Option<&RawParam>,
+        default: Option<f64>,
+        range: &Range,
+    ) -> Result<Param, ScenarioError> {
+        match raw {
+            None => match default {
+                Some(value) => Ok(Param::Fixed(value)),
+                None => Err(self.missing(key, range)),
+            },
+            Some(RawParam::Fixed(value)) => self.number(key, *value, range).map(Param::Fixed),
+            Some(RawParam::Random(raw)) => {
+                let dist = raw
+                    .validate()
+                    .map_err(|e| self.error(key, format!("invalid distribution: {e}")))?;
+                let (lo, hi) = dist.support();
+                // Infinite ends of a support are never drawn, so an unbounded range admits them.
+                let lower_ok = lo > range.min
+                    || (lo == range.min
+                        && (range.min_inclusive
+                            || lo.is_infinite()
+                            || !dist.attains_lower_bound()));
+                let upper_ok = hi < range.max
+                    || (hi == range.max && (range.max_inclusive || hi.is_infinite()));
+                if !(lower_ok && upper_ok) {
+                    return Err(self.error(
+                        key,
+                        format!(
+                            "a {} distribution takes values in [{lo}, {hi}], outside the valid range {}: \
+                             expected {}; bound it (truncated_normal, triangular, pert, uniform or a scaled beta)",
+                            dist.kind(),
+                            range.interval(),
+                            range.expected
+                        ),
+                    ));
+                }
+                Ok(Param::Random(dist))
+            }
+        }
+    }
+
+    fn integer(
+        &self,
+        key: &str,
+        value: i64,
+        min: i64,
+        max: i64,
+        expected: &str,
+    ) -> Result<i64, ScenarioError> {
+        if !(min..=max).contains(&value) {
+            return Err(self.error(
+                key,
+                format!("expected {expected} from {min} to {max}, found {value}"),
+            ));
+        }
+        Ok(value)
+    }
+
+    fn segment(&self, name: &str, doc: &SegmentDoc) -> Result<SegmentAssumptions, ScenarioError> {
+        let key = |field: &str| format!("revenue.segments.{name}.{field}");
+        Ok(SegmentAssumptions {
+            description: doc.description.clone().unwrap_or_default(),
+            start_revenue_rmb_bn: self.param(
+                &key("start_revenue_rmb_bn"),
+                doc.start_revenue_rmb_bn.as_ref(),
+                None,
+                &REVENUE,
+            )?,
+            initial_growth: self.param(
+                &key("initial_growth"),
+                doc.initial_growth.as_ref(),
+                None,
+                &GROWTH,
+            )?,
+            terminal_growth: self.param(
+                &key("terminal_growth"),
+                doc.terminal_growth.as_ref(),
+                None,
+                &GROWTH,
+            )?,
+            growth_half_life_quarters: self.param(
+                &key("growth_half_life_quarters"),
+                doc.growth_half_life_quarters.as_ref(),
+                None,
+                &HALF_LIFE,
+            )?,
+            shock_persistence: self.param(
+                &key("shock_persistence"),
+                doc.shock_persistence.as_ref(),
+                Some(0.0),
+                &PERSISTENCE,
+            )?,
+            persistent_shock_sd: self.param(
+                &key("persistent_shock_sd"),
+                doc.persistent_shock_sd.as_ref(),
+                Some(0.0),
+                &SHOCK_SD,
+            )?,
+            iid_shock_sd: self.param(
+                &key("iid_shock_sd"),
+                doc.iid_shock_sd.as_ref(),
+                Some(0.0),
+                &SHOCK_SD,
+            )?,
+        })
+    }
+
+    fn seasonality(&self, doc: Option<&SeasonalityDoc>) -> Result<Seasonality, ScenarioError> {
+        let default = SeasonalityDoc::default();
+        let doc = doc.unwrap_or(&default);
+        let factor = |name: &str, value: Option<f64>| {
+            self.number(
+                &format!("revenue.seasonality.{name}"),
+                value.unwrap_or(1.0),
+                &SEASONAL,
+            )
+        };
+        let seasonality = Seasonality {
+            q1: factor("q1", doc.q1)?,
+            q2: factor("q2", doc.q2)?,
+            q3: factor("q3", doc.q3)?,
+            q4: factor("q4", doc.q4)?,
+        };
+        let mean = (seasonality.q1 + seasonality.q2 + seasonality.q3 + seasonality.q4) / 4.0;
+        if (mean - 1.0).abs() > 1e-6 {
+            return Err(self.error(
+                "revenue.seasonality",
+                format!(
+                    "the four seasonal factors must average 1 (they move revenue between quarters, \
+                     not the annual level); their mean is {mean}"
+                ),
+            ));
+        }
+        Ok(seasonality)
+    }
+
+    fn correlation(
+        &self,
+        names: &[String],
+        doc: Option<&BTreeMap<String, BTreeMap<String, f64>>>,
+    ) -> Result<Correlation, ScenarioError> {
+        let n = names.len();
+        let mut matrix = DMatrix::<f64>::identity(n, n);
+        let mut given = DMatrix::<bool>::from_element(n, n, false);
+        let index_of = |key: &str, name: &str| {
+            names.iter().position(|s| s == name).ok_or_else(|| {
+                self.error(
+                    key,
+                    format!(
+                        "unknown segment `{name}`: expected one of {}",
+                        names.join(", ")
+                    ),
+                )
+            })
+        };
+        for (a, row) in doc.into_iter().flatten() {
+            let i = index_of(&format!("revenue.correlation.{a}"), a)?;
+            for (b, &rho) in row {
+                let key = format!("revenue.correlation.{a}.{b}");
+                let j = index_of(&key, b)?;
+                if rho.is_nan() || !(-1.0..=1.0).contains(&rho) {
+                    return Err(self.error(
+                        &key,
+                        format!("expected a correlation from -1 to 1, found {rho}"),
+                    ));
+                }
+                if i == j && rho != 1.0 {
+                    return Err(self.error(
+                        &key,
+                        format!("a segment's correlation with itself must be 1, found {rho}"),
+                    ));
+                }
+                if given[(i, j)] && matrix[(i, j)] != rho {
+                    return Err(self.error(
+                        &key,
+                        format!(
+                            "the matrix is not symmetric: {b}.{a} = {} but {a}.{b} = {rho}; give each pair once",
+                            matrix[(i, j)]
+                        ),
+                    ));
+                }
+                matrix[(i, j)] = rho;
+                matrix[(j, i)] = rho;
+                given[(i, j)] = true;
+                given[(j, i)] = true;
+            }
+        }
+        let Some(cholesky) = matrix.clone().cholesky() else {
+            let smallest = matrix.clone().symmetric_eigen().eigenvalues.min();
+            return Err(self.error(
+                "revenue.correlation",
+                format!(
+                    "the correlation matrix is not positive-definite (smallest eigenvalue {smallest:.4}); \
+                     these correlations cannot hold together: lower the largest ones or make them consistent"
+                ),
+            ));
+        };
+        Ok(Correlation {
+            names: names.to_vec(),
+            matrix,
+            cholesky_lower: cholesky.l(),
+        })
+    }
+}
+
+pub(crate) fn validate(
+    loaded: &Loaded,
+) -> Result<(String, Simulation, Assumptions), ScenarioError> {
+    let doc = loaded.document()?;
+    let v = Validator { loaded };
+
+    let simulation_doc = doc.simulation.unwrap_or_default();
+    let seed = match simulation_doc.seed {
+        Some(seed) => v.integer("simulation.seed", seed, 0, i64::MAX, "a seed")? as u64,
+        None => defaults::SEED,
+    };
+    let paths = match simulation_doc.paths {
+        Some(paths) => v.integer("simulation.paths", paths, 1, MAX_PATHS, "a path count")? as u64,
+        None => defaults::PATHS,
+    };
+
+    let time_doc = doc.time.unwrap_or_default();
+    let start_quarter: Quarter = time_doc
+        .start_quarter
+        .as_deref()
+        .unwrap_or(defaults::START_QUARTER)
+        .parse()
+        .map_err(|e| v.error("time.start_quarter", format!("{e}")))?;
+    let horizon_quarters = match time_doc.horizon_quarters {
+        Some(h) => v.integer(
+            "time.horizon_quarters",
+            h,
+            1,
+            MAX_HORIZON_QUARTERS,
+            "a number of quarters",
+        )? as u32,
+        None => defaults::HORIZON_QUARTERS,
+    };
+
+    let revenue_doc = doc.revenue.unwrap_or_default();
+    let segment_docs = revenue_doc.segments.unwrap_or_default();
+    if segment_docs.is_empty() {
+        return Err(v.error(
+            "revenue.segments",
+            "missing: at least one segment table is needed, e.g. [revenue.segments.cloud] \
+             with start_revenue_rmb_bn, initial_growth, terminal_growth and growth_half_life_quarters",
+        ));
+    }
+    let mut segments = BTreeMap::new();
+    for (name, segment) in &segment_docs {
+        segments.insert(name.clone(), v.segment(name, segment)?);
+    }
+    let names: Vec<String> = segments.keys().cloned().collect();
+    let correlation = v.correlation(&names, revenue_doc.correlation.as_ref())?;
+    let seasonality = v.seasonality(revenue_doc.seasonality.as_ref())?;
+
+    Ok((
+        doc.description.unwrap_or_default(),
+        Simulation { seed, paths },
+        Assumptions {
+            time: TimeSettings {
+                start_quarter,
+                horizon_quarters,
+            },
+            revenue: RevenueAssumptions {
+                segments,
+                correlation,
+                seasonality,
+            },
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Scenario;
+
+    const MINI: &str = "[revenue.segments.a]\nstart_revenue_rmb_bn = 10\ninitial_growth = 0.3\n\
+                        terminal_growth = 0.05\ngrowth_half_life_quarters = 8\n\
+                        [revenue.segments.b]\nstart_revenue_rmb_bn = 5\ninitial_growth = 0.1\n\
+                        terminal_growth = 0.05\ngrowth_half_life_quarters = 8\n";
+
+    fn error_of(extra: &str) -> crate::ScenarioError {
+        Scenario::from_toml_str("t", "t.toml", &format!("{MINI}{extra}"), &[]).unwrap_err()
+    }
+
+    #[test]
+    fn out_of_range_values_name_key_and_range() {
+        let err = error_of("[simulation]\npaths = 0\n");
+        assert_eq!(err.key(), Some("simulation.paths"));
+        let err =
+            Scenario::from_toml_str("t", "t.toml", &MINI.replace("0.3", "30"), &[]).unwrap_err();
+        assert_eq!(err.key(), Some("revenue.segments.a.initial_growth"));
+        assert!(err.to_string().contains("percentage"), "{err}");
+        assert_eq!(err.location().unwrap().line, 3);
+    }
+
+    #[test]
+    fn unbounded_distributions_are_refused_for_bounded_keys() {
+        let err = Scenario::from_toml_str(
+            "t",
+            "t.toml",
+            &MINI.replace(
+                "initial_growth = 0.3",
+                "initial_growth = { dist = \"normal\", mean = 0.3, sd = 0.1 }",
+            ),
+            &[],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("truncated_normal"), "{err}");
+        // A lognormal never reaches 0, so it suits a strictly positive revenue.
+        Scenario::from_toml_str(
+            "t",
+            "t.toml",
+            &MINI.replace(
+                "start_revenue_rmb_bn = 10",
+                "start_revenue_rmb_bn = { dist = \"lognormal\", mu = 2.3, sigma = 0.1 }",
+            ),
+            &[],
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn correlation_checks() {
+        let err = error_of("[revenue.correlation]\na.c = 0.5\n");
+        assert_eq!(err.key(), Some("revenue.correlation.a.c"));
+        let err = error_of("[revenue.correlation]\na.b = 0.5\nb.a = 0.4\n");
+        assert!(err.to_string().contains("not symmetric"), "{err}");
+        let err = error_of("[revenue.correlation]\na.b = 1.0\n");
+        assert!(err.to_string().contains("positive-definite"), "{err}");
+        let ok = Scenario::from_toml_str(
+            "t",
+            "t.toml",
+            &format!("{MINI}[revenue.correlation]\na.b = 0.6\n"),
+            &[],
+        )
+        .unwrap();
+        let l = ok.assumptions().revenue.correlation.cholesky_lower();
+        assert!(
+            (l * l.transpose() - ok.assumptions().revenue.correlation.matrix())
+                .abs()
+                .max()
+                < 1e-15
+        );
+    }
+
+    #[test]
+    fn seasonality_must_average_one() {
+        let err = error_of("[revenue.seasonality]\nq1 = 0.9\n");
+        assert_eq!(err.key(), Some("revenue.seasonality"));
+    }
+
+    #[test]
+    fn missing_keys_point_at_their_table() {
+        let err = Scenario::from_toml_str(
+            "t",
+            "t.toml",
+            &MINI.replace(
+                "terminal_growth = 0.05\ngrowth_half_life_quarters = 8\n[revenue.segments.b]",
+                "[revenue.segments.b]",
+            ),
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(err.key(), Some("revenue.segments.a.terminal_growth"));
+        assert_eq!(err.location().unwrap().line, 1);
+    }
+}

@@ -1,0 +1,115 @@
+//! Streaming mean and variance (Welford), mergeable (Chan et al.).
+
+/// Count, mean and sum of squared deviations of a stream of values.
+///
+/// # Examples
+///
+/// ```
+/// use cloudcapex::stats::Moments;
+/// let mut a = Moments::default();
+/// for x in [1.0, 2.0, 3.0] { a.push(x); }
+/// let mut b = Moments::default();
+/// b.push(4.0);
+/// a.merge(&b);
+/// assert_eq!(a.count(), 4);
+/// assert!((a.mean() - 2.5).abs() < 1e-15);
+/// assert!((a.variance() - 5.0 / 3.0).abs() < 1e-15);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Moments {
+    count: u64,
+    mean: f64,
+    sum_squared_deviations: f64,
+}
+
+impl Moments {
+    /// Adds one value.
+    #[inline]
+    pub fn push(&mut self, x: f64) {
+        self.count += 1;
+        let delta = x - self.mean;
+        self.mean += delta / self.count as f64;
+        self.sum_squared_deviations += delta * (x - self.mean);
+    }
+
+    /// Adds another stream's moments, as if its values had been pushed after ours.
+    pub fn merge(&mut self, other: &Moments) {
+        if other.count == 0 {
+            return;
+        }
+        if self.count == 0 {
+            *self = *other;
+            return;
+        }
+        let total = self.count + other.count;
+        let delta = other.mean - self.mean;
+        let other_weight = other.count as f64 / total as f64;
+        self.mean += delta * other_weight;
+        self.sum_squared_deviations +=
+            other.sum_squared_deviations + delta * delta * self.count as f64 * other_weight;
+        self.count = total;
+    }
+
+    /// Number of values.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Sample mean (NaN when empty).
+    pub fn mean(&self) -> f64 {
+        if self.count == 0 { f64::NAN } else { self.mean }
+    }
+
+    /// Unbiased sample variance (NaN with fewer than two values).
+    pub fn variance(&self) -> f64 {
+        if self.count < 2 {
+            f64::NAN
+        } else {
+            self.sum_squared_deviations / (self.count - 1) as f64
+        }
+    }
+
+    /// Sample standard deviation.
+    pub fn sd(&self) -> f64 {
+        self.variance().sqrt()
+    }
+
+    /// Monte Carlo standard error of the mean, `sd / sqrt(count)`.
+    pub fn standard_error(&self) -> f64 {
+        self.sd() / (self.count as f64).sqrt()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn merge_equals_sequential(xs in prop::collection::vec(-1e6f64..1e6, 2..200), split in 0usize..200) {
+            let split = split.min(xs.len());
+            let mut whole = Moments::default();
+            xs.iter().for_each(|&x| whole.push(x));
+            let (mut left, mut right) = (Moments::default(), Moments::default());
+            xs[..split].iter().for_each(|&x| left.push(x));
+            xs[split..].iter().for_each(|&x| right.push(x));
+            left.merge(&right);
+            prop_assert_eq!(left.count(), whole.count());
+            let scale = 1.0 + whole.mean().abs();
+            prop_assert!((left.mean() - whole.mean()).abs() <= 1e-9 * scale);
+            let var_scale = 1.0 + whole.variance();
+            prop_assert!((left.variance() - whole.variance()).abs() <= 1e-9 * var_scale);
+        }
+    }
+
+    #[test]
+    fn two_pass_reference() {
+        let xs = [1e9 + 4.0, 1e9 + 7.0, 1e9 + 13.0, 1e9 + 16.0];
+        let mut m = Moments::default();
+        xs.iter().for_each(|&x| m.push(x));
+        assert_eq!(m.mean(), 1e9 + 10.0);
+        assert!((m.variance() - 30.0).abs() < 1e-6);
+        assert!((m.standard_error() - (30.0f64 / 4.0).sqrt()).abs() < 1e-6);
+    }
+}
