@@ -1,0 +1,280 @@
+//! The runner: fixed-size blocks of paths, simulated in parallel, merged in block order.
+//!
+//! A block's random streams depend only on (seed, block index, risk factor), and blocks are
+//! merged serially in block order, so results are bit-identical for any thread count.
+//! Blocks run in chunks of [`CHUNK_BLOCKS`] so that at most one chunk of per-block
+//! statistics is alive at once: memory does not grow with the path count (except the one
+//! f64 per path per scalar metric kept for exact quantiles).
+
+use rayon::prelude::*;
+
+use crate::Scenario;
+use crate::model::{Model, PathWorkspace};
+use crate::stats::{Moments, QuantileSketch, Summary};
+use crate::time::Quarter;
+
+/// Paths per block. A constant: changing it changes which stream feeds which path.
+pub const BLOCK_SIZE: u64 = 1024;
+
+/// Blocks simulated in parallel before they are merged.
+pub const CHUNK_BLOCKS: u64 = 32;
+
+/// Why a run failed after validation.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// A path produced NaN or infinity (e.g. explosive growth shocks over a long horizon).
+    #[error(
+        "path {path} produced a non-finite value of `{metric}` in quarter index {quarter_index}: \
+         the assumptions let revenue overflow; lower the shock volatilities, the persistence or the horizon"
+    )]
+    NonFinite {
+        /// 0-based path index.
+        path: u64,
+        /// Metric name.
+        metric: String,
+        /// Quarter index.
+        quarter_index: usize,
+    },
+}
+
+/// Options of a run beyond the scenario itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Keep the quarterly values of the first `paths_out` paths (for `paths.csv`).
+    pub paths_out: u64,
+}
+
+/// One kept path's quarterly values, metric-major like [`PathWorkspace::quarterly`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct PathRecord {
+    /// 0-based path index.
+    pub path: u64,
+    /// `values[m * quarters + t]`; NaN where the metric is undefined.
+    pub values: Vec<f64>,
+}
+
+/// Statistics of one quarterly metric in one quarter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuarterlyStat {
+    /// Metric name.
+    pub metric: String,
+    /// Quarter index (0 = start quarter).
+    pub quarter_index: usize,
+    /// Calendar quarter.
+    pub quarter: Quarter,
+    /// `None` where the metric is undefined (e.g. YoY growth before quarter index 4).
+    pub summary: Option<Summary>,
+}
+
+/// Everything a run produced, in memory.
+#[derive(Clone, Debug)]
+pub struct Results {
+    /// Scenario name.
+    pub scenario: String,
+    /// SHA-256 of the scenario's assumptions.
+    pub scenario_sha256: String,
+    /// Master seed.
+    pub seed: u64,
+    /// Paths simulated.
+    pub paths: u64,
+    /// Metric names of `quarterly`, in order.
+    pub quarterly_metrics: Vec<String>,
+    /// Per metric, then per quarter.
+    pub quarterly: Vec<QuarterlyStat>,
+    /// Per-path scalar metrics with exact quantiles.
+    pub scalars: Vec<(String, Summary)>,
+    /// Quarter indices per path.
+    pub quarters: usize,
+    /// Calendar quarter of each quarter index.
+    pub calendar: Vec<Quarter>,
+    /// The first `paths_out` paths.
+    pub kept_paths: Vec<PathRecord>,
+}
+
+impl Results {
+    /// Statistics of `metric` in quarter index `quarter_index`, if defined.
+    pub fn quarterly_summary(&self, metric: &str, quarter_index: usize) -> Option<&Summary> {
+        let m = self
+            .quarterly_metrics
+            .iter()
+            .position(|name| name == metric)?;
+        self.quarterly
+            .get(m * self.quarters + quarter_index)?
+            .summary
+            .as_ref()
+    }
+
+    /// Statistics of a scalar metric.
+    pub fn scalar(&self, metric: &str) -> Option<&Summary> {
+        self.scalars
+            .iter()
+            .find(|(name, _)| name == metric)
+            .map(|(_, s)| s)
+    }
+}
+
+/// Partial statistics of a range of paths.
+struct Accumulator {
+    moments: Vec<Moments>,
+    sketches: Vec<QuantileSketch>,
+    scalars: Vec<Vec<f64>>,
+    kept_paths: Vec<PathRecord>,
+}
+
+impl Accumulator {
+    fn new(model: &Model) -> Self {
+        let cells = model.quarterly_metrics().len() * model.quarters();
+        Self {
+            moments: vec![Moments::default(); cells],
+            sketches: vec![QuantileSketch::default(); cells],
+            scalars: vec![Vec::new(); model.scalar_metrics().len()],
+            kept_paths: Vec::new(),
+        }
+    }
+
+    fn merge(&mut self, other: Accumulator) {
+        for (a, b) in self.moments.iter_mut().zip(&other.moments) {
+            a.merge(b);
+        }
+        for (a, b) in self.sketches.iter_mut().zip(&other.sketches) {
+            a.merge(b);
+        }
+        for (a, b) in self.scalars.iter_mut().zip(other.scalars) {
+            a.extend(b);
+        }
+        self.kept_paths.extend(other.kept_paths);
+    }
+}
+
+fn simulate_block(
+    model: &Model,
+    block_index: u64,
+    total_paths: u64,
+    options: &RunOptions,
+) -> Result<Accumulator, RunError> {
+    let first_path = block_index * BLOCK_SIZE;
+    let paths = BLOCK_SIZE.min(total_paths - first_path);
+    let quarters = model.quarters();
+    let metrics = model.quarterly_metrics();
+    let mut acc = Accumulator::new(model);
+    for values in &mut acc.scalars {
+        values.reserve(paths as usize);
+    }
+    let mut streams = model.block_streams(block_index);
+    let mut workspace = PathWorkspace::default();
+    for path in first_path..first_path + paths {
+        model.simulate_path(&mut streams, &mut workspace);
+        for (m, metric) in metrics.iter().enumerate() {
+            for t in metric.first_quarter..quarters {
+                let cell = m * quarters + t;
+                let x = workspace.quarterly[cell];
+                if !x.is_finite() {
+                    return Err(RunError::NonFinite {
+                        path,
+                        metric: metric.name.clone(),
+                        quarter_index: t,
+                    });
+                }
+                acc.moments[cell].push(x);
+                acc.sketches[cell].push(x);
+            }
+        }
+        for (k, (values, &x)) in acc.scalars.iter_mut().zip(&workspace.scalars).enumerate() {
+            if !x.is_finite() {
+                return Err(RunError::NonFinite {
+                    path,
+                    metric: model.scalar_metrics()[k].clone(),
+                    quarter_index: quarters - 1,
+                });
+            }
+            values.push(x);
+        }
+        if path < options.paths_out {
+            acc.kept_paths.push(PathRecord {
+                path,
+                values: workspace.quarterly.clone(),
+            });
+        }
+    }
+    Ok(acc)
+}
+
+/// Simulates a validated scenario on the current rayon thread pool.
+///
+/// # Errors
+///
+/// [`RunError::NonFinite`] if a path overflows.
+///
+/// # Examples
+///
+/// ```
+/// use cloudcapex::{runner::{simulate, RunOptions}, Scenario};
+/// let scenario = Scenario::default_scenario().with_paths(2000).unwrap();
+/// let results = simulate(&scenario, &RunOptions::default()).unwrap();
+/// let final_year = results.scalar("revenue_total_final_year_rmb_bn").unwrap();
+/// assert!(final_year.mean > 0.0 && final_year.se > 0.0);
+/// ```
+pub fn simulate(scenario: &Scenario, options: &RunOptions) -> Result<Results, RunError> {
+    let model = Model::new(scenario);
+    let total_paths = scenario.simulation().paths;
+    let blocks = total_paths.div_ceil(BLOCK_SIZE);
+    let mut total = Accumulator::new(&model);
+    for values in &mut total.scalars {
+        values.reserve(total_paths as usize);
+    }
+    let mut chunk_start = 0;
+    while chunk_start < blocks {
+        let chunk_end = (chunk_start + CHUNK_BLOCKS).min(blocks);
+        let partials: Vec<Result<Accumulator, RunError>> = (chunk_start..chunk_end)
+            .into_par_iter()
+            .map(|block| simulate_block(&model, block, total_paths, options))
+            .collect();
+        for partial in partials {
+            total.merge(partial?);
+        }
+        chunk_start = chunk_end;
+    }
+
+    let quarters = model.quarters();
+    let calendar: Vec<Quarter> = (0..quarters).map(|t| model.quarter(t)).collect();
+    let mut quarterly = Vec::with_capacity(total.moments.len());
+    for (m, metric) in model.quarterly_metrics().iter().enumerate() {
+        for (t, &quarter) in calendar.iter().enumerate() {
+            let cell = m * quarters + t;
+            quarterly.push(QuarterlyStat {
+                metric: metric.name.clone(),
+                quarter_index: t,
+                quarter,
+                summary: Summary::from_stream(&total.moments[cell], &total.sketches[cell]),
+            });
+        }
+    }
+    let scalars = model
+        .scalar_metrics()
+        .iter()
+        .zip(&total.scalars)
+        .map(|(name, values)| {
+            (
+                name.clone(),
+                Summary::exact(values).expect("at least one path"),
+            )
+        })
+        .collect();
+    Ok(Results {
+        scenario: scenario.name().to_string(),
+        scenario_sha256: scenario.sha256(),
+        seed: scenario.simulation().seed,
+        paths: total_paths,
+        quarterly_metrics: model
+            .quarterly_metrics()
+            .iter()
+            .map(|m| m.name.clone())
+            .collect(),
+        quarterly,
+        scalars,
+        quarters,
+        calendar,
+        kept_paths: total.kept_paths,
+    })
+}
