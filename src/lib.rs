@@ -4,5 +4,7 @@ pub mod stats;
 pub mod time;
 pub use scenario::{Distribution, DistributionError, Override, Param, Scenario, ScenarioError};
 pub use time::Quarter;
+pub mod batch;
 pub mod model;
+pub mod output;
 pub mod runner;

@@ -1,0 +1,110 @@
+//! Running several validated scenarios in parallel and writing each one's outputs into
+//! its own folder. The CLI is a thin layer over this.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::Scenario;
+use crate::output::{OutputError, RunJson, RunRecord, write_outputs};
+use crate::runner::{Results, RunError, RunOptions, simulate};
+
+/// A finished scenario: its results and where they were written.
+#[derive(Debug)]
+pub struct Finished {
+    /// Results in memory.
+    pub results: Results,
+    /// Output folder.
+    pub folder: PathBuf,
+    /// Files written, `run.json` last.
+    pub files: Vec<PathBuf>,
+}
+
+/// Why a batch failed after validation.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BatchError {
+    /// Simulation failed.
+    #[error("scenario `{scenario}`: {source}")]
+    Run {
+        /// Scenario name.
+        scenario: String,
+        /// Cause.
+        #[source]
+        source: RunError,
+    },
+    /// An output could not be written.
+    #[error("scenario `{scenario}`: {source}")]
+    Output {
+        /// Scenario name.
+        scenario: String,
+        /// Cause.
+        #[source]
+        source: OutputError,
+    },
+}
+
+/// Simulates `scenarios` in parallel on the current rayon pool, then writes each into
+/// `out_dir/<scenario name>/`. Nothing is written unless every scenario simulated.
+///
+/// # Errors
+///
+/// [`BatchError`] for the first scenario that failed.
+///
+/// # Panics
+///
+/// If two scenarios share a name (the CLI refuses that before running).
+pub fn run_and_write(
+    scenarios: &[Scenario],
+    options: &RunOptions,
+    out_dir: &Path,
+) -> Result<Vec<Finished>, BatchError> {
+    let names: std::collections::BTreeSet<&str> = scenarios.iter().map(Scenario::name).collect();
+    assert_eq!(
+        names.len(),
+        scenarios.len(),
+        "scenario names must be distinct"
+    );
+    let threads = rayon::current_num_threads();
+    let runs: Vec<(Result<Results, RunError>, f64)> = scenarios
+        .par_iter()
+        .map(|s| {
+            let start = Instant::now();
+            let results = simulate(s, options);
+            (results, start.elapsed().as_secs_f64())
+        })
+        .collect();
+    let mut done = Vec::with_capacity(runs.len());
+    for (scenario, (results, elapsed)) in scenarios.iter().zip(runs) {
+        let results = results.map_err(|source| BatchError::Run {
+            scenario: scenario.name().to_string(),
+            source,
+        })?;
+        done.push((scenario, results, elapsed));
+    }
+    done.into_iter()
+        .map(|(scenario, results, elapsed)| {
+            let folder = out_dir.join(scenario.name());
+            let record = RunRecord {
+                scenario,
+                results: &results,
+            };
+            let files = write_outputs(
+                &folder,
+                &record,
+                options.paths_out > 0,
+                &RunJson::new(threads, elapsed),
+            )
+            .map_err(|source| BatchError::Output {
+                scenario: scenario.name().to_string(),
+                source,
+            })?;
+            Ok(Finished {
+                results,
+                folder,
+                files,
+            })
+        })
+        .collect()
+}

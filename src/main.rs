@@ -1,0 +1,246 @@
+//! `cloudcapex`: a thin command line over the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use cloudcapex::batch::run_and_write;
+use cloudcapex::output::summary_table;
+use cloudcapex::runner::RunOptions;
+use cloudcapex::{Override, Scenario, ScenarioError};
+
+/// Exit code for refused input (bad scenario, bad options).
+const EXIT_INVALID_INPUT: u8 = 2;
+/// Exit code for failures while running or writing.
+const EXIT_FAILURE: u8 = 1;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "cloudcapex",
+    version,
+    about = "Monte Carlo projections of Alibaba Cloud's revenue under scenario files",
+    long_about = "Monte Carlo projections of Alibaba Cloud's revenue under configurable assumptions.\n\n\
+                  With no subcommand, runs the embedded default scenario (scenarios/base.toml) \
+                  and writes its outputs under out/base/.\n\
+                  Scenario format: docs/scenario-format.md. Outputs: docs/outputs.md."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run scenarios and write quarterly.csv, summary.csv, scenario.toml and run.json
+    /// (and paths.csv with --paths-out) into OUT/<scenario name>/.
+    Run(RunArgs),
+    /// Check scenario files (extends chains and overrides included) without running them.
+    Validate(ValidateArgs),
+}
+
+#[derive(Args, Debug, Default)]
+struct RunArgs {
+    /// Scenario files (TOML). None: the embedded default, scenarios/base.toml.
+    scenarios: Vec<PathBuf>,
+    /// Number of paths (overrides simulation.paths).
+    #[arg(long, value_name = "N")]
+    paths: Option<u64>,
+    /// Master seed (overrides simulation.seed).
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// Output directory; each scenario writes into its own folder inside it.
+    #[arg(long, value_name = "DIR", default_value = "out")]
+    out: PathBuf,
+    /// Worker threads (default: RAYON_NUM_THREADS, else one per core). Results do not depend on it.
+    #[arg(long, value_name = "T")]
+    threads: Option<usize>,
+    /// Override any key, e.g. --set revenue.segments.ai.initial_growth=0.8 (repeatable;
+    /// the value is TOML, so a distribution table works too).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Also write paths.csv with the quarterly values of the first N paths.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    paths_out: u64,
+    /// Do not print the summary table.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Args, Debug)]
+struct ValidateArgs {
+    /// Scenario files to check.
+    #[arg(required = true)]
+    scenarios: Vec<PathBuf>,
+    /// Overrides to check along with the files.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+}
+
+/// Options checked against each other and every scenario loaded: nothing runs or is
+/// written before this succeeds.
+struct RunPlan {
+    scenarios: Vec<Scenario>,
+    options: RunOptions,
+    out: PathBuf,
+    threads: Option<usize>,
+    quiet: bool,
+}
+
+fn load_scenarios(files: &[PathBuf], set: &[String]) -> Result<Vec<Scenario>, ScenarioError> {
+    let overrides = set
+        .iter()
+        .map(|s| Override::parse(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    if files.is_empty() {
+        return Ok(vec![Scenario::default_with(&overrides)?]);
+    }
+    files
+        .iter()
+        .map(|f| Scenario::load(f, &overrides))
+        .collect()
+}
+
+impl RunArgs {
+    fn plan(self) -> Result<RunPlan, String> {
+        if self.threads == Some(0) {
+            return Err("--threads must be at least 1".into());
+        }
+        if self.paths == Some(0) {
+            return Err("--paths must be at least 1".into());
+        }
+        let mut scenarios =
+            load_scenarios(&self.scenarios, &self.set).map_err(|e| e.to_string())?;
+        for s in &mut scenarios {
+            let mut next = s.clone();
+            if let Some(seed) = self.seed {
+                next = next.with_seed(seed);
+            }
+            if let Some(paths) = self.paths {
+                next = next.with_paths(paths).map_err(|e| e.to_string())?;
+            }
+            if self.paths_out > next.simulation().paths {
+                return Err(format!(
+                    "--paths-out {} exceeds the {} paths of scenario `{}`",
+                    self.paths_out,
+                    next.simulation().paths,
+                    next.name()
+                ));
+            }
+            *s = next;
+        }
+        let mut seen = std::collections::BTreeMap::new();
+        for (s, file) in scenarios.iter().zip(&self.scenarios) {
+            if let Some(other) = seen.insert(s.name().to_string(), file) {
+                return Err(format!(
+                    "{} and {} are both named `{}` and would write to the same folder; rename one",
+                    other.display(),
+                    file.display(),
+                    s.name()
+                ));
+            }
+        }
+        Ok(RunPlan {
+            scenarios,
+            options: RunOptions {
+                paths_out: self.paths_out,
+            },
+            out: self.out,
+            threads: self.threads,
+            quiet: self.quiet,
+        })
+    }
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    let plan = match args.plan() {
+        Ok(plan) => plan,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(EXIT_INVALID_INPUT);
+        }
+    };
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(plan.threads.unwrap_or(0))
+        .build()
+    {
+        Ok(pool) => pool,
+        Err(e) => {
+            eprintln!("error: cannot start worker threads: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    match pool.install(|| run_and_write(&plan.scenarios, &plan.options, &plan.out)) {
+        Ok(finished) => {
+            if !plan.quiet {
+                for f in &finished {
+                    println!("{}", summary_table(&f.results));
+                    println!("outputs: {}\n", f.folder.display());
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+fn validate(args: ValidateArgs) -> ExitCode {
+    let overrides = match args
+        .set
+        .iter()
+        .map(|s| Override::parse(s))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_INVALID_INPUT);
+        }
+    };
+    let mut failed = false;
+    for file in &args.scenarios {
+        match Scenario::load(file, &overrides) {
+            Ok(s) => println!(
+                "ok: {} (scenario `{}`, sha256 {})",
+                file.display(),
+                s.name(),
+                s.sha256()
+            ),
+            Err(e) => {
+                eprintln!("error: {e}");
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        ExitCode::from(EXIT_INVALID_INPUT)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        None => run(RunArgs {
+            out: PathBuf::from("out"),
+            ..RunArgs::default()
+        }),
+        Some(Command::Run(args)) => run(args),
+        Some(Command::Validate(args)) => validate(args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

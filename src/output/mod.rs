@@ -1,0 +1,183 @@
+//! Exporters: one per output file, behind the [`Exporter`] trait, each written to a
+//! temporary file in the output folder and renamed into place, so an interrupted or failed
+//! run never leaves a partial file. Columns are documented in docs/outputs.md.
+
+mod csv_files;
+mod run_json;
+mod terminal;
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+pub use csv_files::{PathsCsv, QuarterlyCsv, SummaryCsv};
+pub use run_json::RunJson;
+pub use terminal::summary_table;
+
+use crate::Scenario;
+use crate::runner::Results;
+
+/// Version of this crate, written into every output.
+pub const CRATE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// What an exporter can read: the scenario and its results.
+#[derive(Clone, Copy, Debug)]
+pub struct RunRecord<'a> {
+    /// The validated scenario.
+    pub scenario: &'a Scenario,
+    /// Its results.
+    pub results: &'a Results,
+}
+
+/// Writes one output file.
+pub trait Exporter {
+    /// File name inside the scenario's output folder.
+    fn file_name(&self) -> &'static str;
+
+    /// Writes the whole file.
+    ///
+    /// # Errors
+    ///
+    /// Any I/O error of `out`.
+    fn write(&self, run: &RunRecord<'_>, out: &mut dyn Write) -> io::Result<()>;
+}
+
+/// The resolved scenario as TOML (`scenario.toml`): runs again to the same results.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ResolvedScenarioToml;
+
+impl Exporter for ResolvedScenarioToml {
+    fn file_name(&self) -> &'static str {
+        "scenario.toml"
+    }
+
+    fn write(&self, run: &RunRecord<'_>, out: &mut dyn Write) -> io::Result<()> {
+        writeln!(
+            out,
+            "# Resolved scenario `{}` (after extends, --set and defaults), cloudcapex {}.\n\
+             # scenario_sha256 = {}\n",
+            run.scenario.name(),
+            CRATE_VERSION,
+            run.scenario.sha256()
+        )?;
+        out.write_all(run.scenario.resolved_toml().as_bytes())
+    }
+}
+
+/// An output could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {}: {source}", path.display())]
+pub struct OutputError {
+    /// The file or folder.
+    pub path: PathBuf,
+    /// The I/O error.
+    #[source]
+    pub source: io::Error,
+}
+
+fn at(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
+    move |source| OutputError {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Writes `exporter`'s file into `dir` through a temporary file.
+fn write_temp(
+    dir: &Path,
+    exporter: &dyn Exporter,
+    run: &RunRecord<'_>,
+) -> Result<tempfile::NamedTempFile, OutputError> {
+    let target = dir.join(exporter.file_name());
+    let mut file = tempfile::Builder::new()
+        .prefix(&format!(".{}.", exporter.file_name()))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(at(&target))?;
+    {
+        let mut writer = io::BufWriter::new(file.as_file_mut());
+        exporter.write(run, &mut writer).map_err(at(&target))?;
+        writer.flush().map_err(at(&target))?;
+    }
+    file.as_file().sync_all().map_err(at(&target))?;
+    Ok(file)
+}
+
+/// Writes every output of one scenario into `dir` (created if needed): all files are
+/// written to temporary names first and renamed only when all succeeded; `run.json`,
+/// which lists them, is written last. A `paths.csv` left by an earlier run is removed
+/// when this run writes none. Returns the files written, `run.json` last.
+///
+/// # Errors
+///
+/// [`OutputError`] naming the file that could not be written.
+pub fn write_outputs(
+    dir: &Path,
+    run: &RunRecord<'_>,
+    write_paths: bool,
+    run_json: &RunJson,
+) -> Result<Vec<PathBuf>, OutputError> {
+    std::fs::create_dir_all(dir).map_err(at(dir))?;
+    let mut exporters: Vec<Box<dyn Exporter>> = vec![
+        Box::new(QuarterlyCsv),
+        Box::new(SummaryCsv),
+        Box::new(ResolvedScenarioToml),
+    ];
+    if write_paths {
+        exporters.push(Box::new(PathsCsv));
+    } else {
+        let stale = dir.join(PathsCsv.file_name());
+        if stale.exists() {
+            std::fs::remove_file(&stale).map_err(at(&stale))?;
+        }
+    }
+    let temps = exporters
+        .iter()
+        .map(|e| write_temp(dir, e.as_ref(), run))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut written = Vec::new();
+    for (exporter, temp) in exporters.iter().zip(temps) {
+        let target = dir.join(exporter.file_name());
+        temp.persist(&target).map_err(|e| OutputError {
+            path: target.clone(),
+            source: e.error,
+        })?;
+        written.push(target);
+    }
+    let names: Vec<String> = exporters
+        .iter()
+        .map(|e| e.file_name().to_string())
+        .collect();
+    let json = run_json.with_outputs(names);
+    let target = dir.join(json.file_name());
+    write_temp(dir, &json, run)?
+        .persist(&target)
+        .map_err(|e| OutputError {
+            path: target.clone(),
+            source: e.error,
+        })?;
+    written.push(target);
+    Ok(written)
+}
+
+/// A number as a plain decimal (never exponent notation; shortest text that reads back to
+/// the same f64), or the empty string for a missing value.
+pub(crate) fn plain(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x}")
+    } else {
+        String::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_decimals() {
+        assert_eq!(plain(1e-7), "0.0000001");
+        assert_eq!(plain(12.5), "12.5");
+        assert_eq!(plain(f64::NAN), "");
+        assert_eq!(plain(0.1 + 0.2).parse::<f64>().unwrap(), 0.1 + 0.2);
+    }
+}

@@ -1,0 +1,93 @@
+//! The short readable table printed after a run.
+
+use std::fmt::Write;
+
+use crate::runner::Results;
+
+fn fmt_value(x: f64) -> String {
+    if !x.is_finite() {
+        "-".into()
+    } else if x.abs() >= 100.0 {
+        format!("{x:.1}")
+    } else if x.abs() >= 1.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.4}")
+    }
+}
+
+/// A plain-text table of one scenario's results: total revenue by calendar year (the
+/// year's last projected quarter) and every scalar metric with its standard error.
+///
+/// # Examples
+///
+/// ```
+/// use cloudcapex::{output::summary_table, runner::{simulate, RunOptions}, Scenario};
+/// let s = Scenario::default_scenario().with_paths(500).unwrap();
+/// let table = summary_table(&simulate(&s, &RunOptions::default()).unwrap());
+/// assert!(table.contains("revenue_total_cagr"));
+/// ```
+pub fn summary_table(results: &Results) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "scenario {} | {} paths | seed {} | sha256 {}",
+        results.scenario,
+        results.paths,
+        results.seed,
+        &results.scenario_sha256[..12]
+    );
+    let _ = writeln!(
+        out,
+        "\nTotal quarterly revenue, RMB bn (Q4 of each year; start quarter first)"
+    );
+    let _ = writeln!(
+        out,
+        "{:<9} {:>10} {:>9} {:>10} {:>10} {:>10}",
+        "quarter", "mean", "se", "p5", "median", "p95"
+    );
+    for t in 0..results.quarters {
+        let quarter = results.calendar[t];
+        if t != 0 && quarter.quarter_of_year() != 4 {
+            continue;
+        }
+        if let Some(s) = results.quarterly_summary("revenue_total_rmb_bn", t) {
+            let _ = writeln!(
+                out,
+                "{:<9} {:>10} {:>9} {:>10} {:>10} {:>10}",
+                quarter.label(),
+                fmt_value(s.mean),
+                fmt_value(s.se),
+                fmt_value(s.quantiles[1]),
+                fmt_value(s.quantiles[4]),
+                fmt_value(s.quantiles[7])
+            );
+        }
+    }
+    let width = results
+        .scalars
+        .iter()
+        .map(|(n, _)| n.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let _ = writeln!(out, "\nPer-path metrics (exact quantiles)");
+    let _ = writeln!(
+        out,
+        "{:<width$} {:>10} {:>9} {:>10} {:>10} {:>10}",
+        "metric", "mean", "se", "p5", "median", "p95"
+    );
+    for (name, s) in &results.scalars {
+        let _ = writeln!(
+            out,
+            "{:<width$} {:>10} {:>9} {:>10} {:>10} {:>10}",
+            name,
+            fmt_value(s.mean),
+            fmt_value(s.se),
+            fmt_value(s.quantiles[1]),
+            fmt_value(s.quantiles[4]),
+            fmt_value(s.quantiles[7])
+        );
+    }
+    out
+}
