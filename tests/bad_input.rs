@@ -1,0 +1,148 @@
+//! Every broken scenario in tests/fixtures/bad/ is refused before any work: non-zero exit,
+//! a message naming the file, line and key, and no output folder.
+
+use assert_cmd::Command;
+
+/// (fixture, key the message must name, line it must name)
+const CATALOGUE: &[(&str, &str, usize)] = &[
+    ("unknown_key.toml", "revenue.segments.ai.initial_grwth", 5),
+    (
+        "wrong_type.toml",
+        "revenue.segments.core.terminal_growth",
+        5,
+    ),
+    (
+        "bad_distribution.toml",
+        "revenue.segments.ai.initial_growth",
+        5,
+    ),
+    (
+        "out_of_range.toml",
+        "revenue.segments.international.shock_persistence",
+        5,
+    ),
+    ("non_psd.toml", "revenue.correlation", 4),
+    (
+        "correlation_above_one.toml",
+        "revenue.correlation.ai.core",
+        5,
+    ),
+    ("nan.toml", "revenue.segments.core.initial_growth", 5),
+    (
+        "percentage.toml",
+        "revenue.segments.international.initial_growth",
+        5,
+    ),
+    ("cycle_a.toml", "extends", 2),
+    ("missing_parent.toml", "extends", 2),
+    (
+        "unbounded_normal.toml",
+        "revenue.segments.core.initial_growth",
+        5,
+    ),
+    ("seasonality.toml", "revenue.seasonality", 4),
+    (
+        "missing_key.toml",
+        "revenue.segments.devices.terminal_growth",
+        4,
+    ),
+];
+
+#[test]
+fn each_broken_file_is_refused_with_key_and_line_and_writes_nothing() {
+    for (fixture, key, line) in CATALOGUE {
+        let out = tempfile::tempdir().unwrap();
+        let out_dir = out.path().join("out");
+        let assert = Command::cargo_bin("cloudcapex")
+            .unwrap()
+            .args([
+                "run",
+                &format!("tests/fixtures/bad/{fixture}"),
+                "--paths",
+                "10",
+                "--out",
+            ])
+            .arg(&out_dir)
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+        assert!(
+            stderr.contains(&format!("key `{key}`")),
+            "{fixture}: no key `{key}` in:\n{stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("line {line},")),
+            "{fixture}: no line {line} in:\n{stderr}"
+        );
+        assert!(
+            stderr.contains(".toml"),
+            "{fixture}: no file name in:\n{stderr}"
+        );
+        assert!(!out_dir.exists(), "{fixture}: an output folder was created");
+    }
+}
+
+#[test]
+fn syntax_errors_name_the_line_and_column() {
+    let assert = Command::cargo_bin("cloudcapex")
+        .unwrap()
+        .args(["validate", "tests/fixtures/bad/syntax.toml"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("syntax.toml, line 4, column 21: invalid TOML"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bad_overrides_are_refused_with_their_argument() {
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = out.path().join("out");
+    for (set, expected) in [
+        (
+            "revenue.segments.ai.initial_growth=fast",
+            "key `revenue.segments.ai.initial_growth`",
+        ),
+        (
+            "revenue.segmnts.ai.initial_growth=0.5",
+            "unknown key `segmnts`",
+        ),
+        ("no_equals_sign", "expected KEY=VALUE"),
+        ("simulation.paths=0", "key `simulation.paths`"),
+    ] {
+        let assert = Command::cargo_bin("cloudcapex")
+            .unwrap()
+            .args(["run", "--set", set, "--out"])
+            .arg(&out_dir)
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+        assert!(
+            stderr.contains(expected),
+            "--set {set}: expected {expected:?} in:\n{stderr}"
+        );
+        assert!(!out_dir.exists());
+    }
+}
+
+#[test]
+fn inconsistent_options_are_refused_before_running() {
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = out.path().join("out");
+    for args in [
+        vec!["run", "--paths", "10", "--paths-out", "11"],
+        vec!["run", "--threads", "0"],
+        vec!["run", "scenarios/base.toml", "scenarios/base.toml"],
+    ] {
+        Command::cargo_bin("cloudcapex")
+            .unwrap()
+            .args(&args)
+            .arg("--out")
+            .arg(&out_dir)
+            .assert()
+            .code(2);
+        assert!(!out_dir.exists(), "{args:?} created output");
+    }
+}

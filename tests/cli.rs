@@ -1,0 +1,201 @@
+//! The command line end to end: help, validate, run with every output, snapshots.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn cloudcapex() -> Command {
+    Command::cargo_bin("cloudcapex").unwrap()
+}
+
+#[test]
+fn help_explains_every_command() {
+    cloudcapex()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("run").and(predicate::str::contains("validate")));
+    cloudcapex()
+        .args(["run", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("--paths-out").and(predicate::str::contains("--set")));
+    cloudcapex().args(["validate", "--help"]).assert().success();
+}
+
+#[test]
+fn no_arguments_runs_the_embedded_default() {
+    let dir = tempfile::tempdir().unwrap();
+    cloudcapex()
+        .current_dir(dir.path())
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("scenario base")
+                .and(predicate::str::contains("revenue_total_cagr")),
+        );
+    for file in ["quarterly.csv", "summary.csv", "scenario.toml", "run.json"] {
+        assert!(
+            dir.path().join("out/base").join(file).exists(),
+            "{file} missing"
+        );
+    }
+}
+
+#[test]
+fn every_scenario_file_validates_and_runs() {
+    let files: Vec<_> = std::fs::read_dir("scenarios")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    assert!(!files.is_empty());
+    cloudcapex().arg("validate").args(&files).assert().success();
+    let dir = tempfile::tempdir().unwrap();
+    cloudcapex()
+        .arg("run")
+        .args(&files)
+        .args(["--paths", "200", "--quiet", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+}
+
+#[test]
+fn run_json_lists_every_output_and_the_provenance() {
+    let dir = tempfile::tempdir().unwrap();
+    cloudcapex()
+        .args([
+            "run",
+            "--paths",
+            "300",
+            "--paths-out",
+            "2",
+            "--seed",
+            "5",
+            "--quiet",
+            "--threads",
+            "2",
+        ])
+        .args(["--set", "revenue.segments.ai.terminal_growth=0.05", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let folder = dir.path().join("base");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(folder.join("run.json")).unwrap()).unwrap();
+    assert_eq!(json["seed"], 5);
+    assert_eq!(json["paths"], 300);
+    assert_eq!(json["block_size"], 1024);
+    assert_eq!(json["threads"], 2);
+    assert_eq!(json["cloudcapex_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(
+        json["overrides"][0],
+        "revenue.segments.ai.terminal_growth=0.05"
+    );
+    assert_eq!(
+        json["resolved_scenario"]["revenue"]["segments"]["ai"]["terminal_growth"],
+        0.05
+    );
+    assert_eq!(json["scenario_sha256"].as_str().unwrap().len(), 64);
+    let outputs: Vec<&str> = json["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outputs,
+        [
+            "quarterly.csv",
+            "summary.csv",
+            "scenario.toml",
+            "paths.csv",
+            "run.json"
+        ]
+    );
+    for file in outputs {
+        assert!(folder.join(file).exists());
+    }
+    // No temporary files are left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(&folder)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".tmp")
+        })
+        .collect();
+    assert!(leftovers.is_empty());
+
+    // The resolved scenario re-runs to identical statistics.
+    let rerun = dir.path().join("rerun");
+    cloudcapex()
+        .arg("run")
+        .arg(folder.join("scenario.toml"))
+        .args(["--paths-out", "2", "--quiet", "--out"])
+        .arg(&rerun)
+        .assert()
+        .success();
+    let strip_name = |p: &Path| -> Vec<String> {
+        std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .map(|l| l.split_once(',').unwrap().1.to_string())
+            .collect()
+    };
+    assert_eq!(
+        strip_name(&folder.join("summary.csv")),
+        strip_name(&rerun.join("scenario/summary.csv"))
+    );
+}
+
+#[test]
+fn a_later_run_without_paths_out_removes_a_stale_paths_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        cloudcapex()
+            .args(["run", "--paths", "100", "--quiet", "--out"])
+            .arg(dir.path())
+            .args(extra)
+            .assert()
+            .success();
+    };
+    run(&["--paths-out", "1"]);
+    assert!(dir.path().join("base/paths.csv").exists());
+    run(&[]);
+    assert!(!dir.path().join("base/paths.csv").exists());
+}
+
+/// Snapshot of every exported file of a tiny run (insta): any change to columns, order,
+/// number formatting or values shows up in review.
+#[test]
+fn exported_files_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    cloudcapex()
+        .args([
+            "run",
+            "--paths",
+            "64",
+            "--paths-out",
+            "1",
+            "--quiet",
+            "--threads",
+            "1",
+        ])
+        .args(["--set", "time.horizon_quarters=5", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let folder = dir.path().join("base");
+    for file in ["quarterly.csv", "summary.csv", "paths.csv", "scenario.toml"] {
+        // The version column changes with every release; the rest must not change silently.
+        let text = std::fs::read_to_string(folder.join(file))
+            .unwrap()
+            .replace(env!("CARGO_PKG_VERSION"), "[VERSION]");
+        insta::assert_snapshot!(file.replace('.', "_"), text);
+    }
+}
