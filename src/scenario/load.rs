@@ -139,18 +139,14 @@ pub(crate) struct Loaded {
     pub(crate) files: Vec<String>,
 }
 
-/// A table with a `dist` key is one value (a distribution): merged whole, never key by key,
-/// so a `uniform` replacing a `triangular` does not inherit its `mode`.
-fn is_leaf_table(value: &toml::Value) -> bool {
-    value.as_table().is_some_and(|t| t.contains_key("dist"))
-}
-
+/// Deep merge of `layer` into `into`. A table with a `dist` key is one value (a
+/// distribution): replaced whole, never merged key by key, so a `uniform` replacing a
+/// `triangular` does not inherit its `mode`.
 fn merge_tables(into: &mut toml::Table, layer: toml::Table) {
     for (key, value) in layer {
         match (into.get_mut(&key), value) {
             (Some(toml::Value::Table(existing)), toml::Value::Table(incoming))
-                if !is_leaf_table(&toml::Value::Table(existing.clone()))
-                    && !incoming.contains_key("dist") =>
+                if !existing.contains_key("dist") && !incoming.contains_key("dist") =>
             {
                 merge_tables(existing, incoming)
             }
