@@ -28,6 +28,7 @@
 #![warn(missing_docs)]
 
 pub mod batch;
+pub mod finance;
 pub mod model;
 pub mod output;
 pub mod rng;

@@ -181,3 +181,117 @@ mod tests {
         }
     }
 }
+
+/// A calendar date (proleptic Gregorian), for day-count finance (`xnpv`, `xirr`).
+///
+/// # Examples
+///
+/// ```
+/// use cloudcapex::time::Date;
+/// let a = Date::new(2008, 1, 1).unwrap();
+/// let b = Date::new(2009, 1, 1).unwrap();
+/// assert_eq!(b.days_since(a), 366); // 2008 is a leap year
+/// assert!(Date::new(2025, 2, 29).is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    year: i32,
+    month: u8,
+    day: u8,
+}
+
+/// Why a date was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DateError {
+    /// No such day (e.g. 30 February).
+    #[error("{year:04}-{month:02}-{day:02} is not a calendar date")]
+    NoSuchDay {
+        /// Year.
+        year: i32,
+        /// Month.
+        month: u8,
+        /// Day.
+        day: u8,
+    },
+}
+
+impl Date {
+    /// Builds a date.
+    ///
+    /// # Errors
+    ///
+    /// [`DateError::NoSuchDay`] if the month is not 1 to 12 or the day not in the month.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cloudcapex::time::Date;
+    /// assert!(Date::new(2024, 2, 29).is_ok());
+    /// ```
+    pub fn new(year: i32, month: u8, day: u8) -> Result<Self, DateError> {
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let days_in_month = match month {
+            1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+            4 | 6 | 9 | 11 => 30,
+            2 if leap => 29,
+            2 => 28,
+            _ => 0,
+        };
+        if day == 0 || day > days_in_month {
+            return Err(DateError::NoSuchDay { year, month, day });
+        }
+        Ok(Self { year, month, day })
+    }
+
+    /// Days since 1970-01-01 (negative before), by Howard Hinnant's `days_from_civil`.
+    pub fn days_since_epoch(self) -> i64 {
+        let y = self.year as i64 - i64::from(self.month <= 2);
+        let era = y.div_euclid(400);
+        let year_of_era = y - era * 400;
+        let m = self.month as i64;
+        let day_of_year = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + self.day as i64 - 1;
+        let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+        era * 146_097 + day_of_era - 719_468
+    }
+
+    /// Days from `earlier` to `self` (negative if `self` is earlier).
+    pub fn days_since(self, earlier: Date) -> i64 {
+        self.days_since_epoch() - earlier.days_since_epoch()
+    }
+}
+
+impl Quarter {
+    /// Last day of the quarter as a [`Date`].
+    pub fn end(self) -> Date {
+        let (month, day) = match self.quarter_of_year {
+            1 => (3, 31),
+            2 => (6, 30),
+            3 => (9, 30),
+            _ => (12, 31),
+        };
+        Date::new(self.year, month, day).expect("quarter ends are dates")
+    }
+
+    /// Number of quarters from `earlier` to `self` (negative if `self` is earlier).
+    pub fn quarters_since(self, earlier: Quarter) -> i64 {
+        (self.year as i64 * 4 + self.quarter_of_year as i64)
+            - (earlier.year as i64 * 4 + earlier.quarter_of_year as i64)
+    }
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::*;
+
+    #[test]
+    fn epoch_and_known_days() {
+        assert_eq!(Date::new(1970, 1, 1).unwrap().days_since_epoch(), 0);
+        assert_eq!(Date::new(2000, 3, 1).unwrap().days_since_epoch(), 11_017);
+        assert_eq!(Date::new(1969, 12, 31).unwrap().days_since_epoch(), -1);
+        let q: Quarter = "2026Q1".parse().unwrap();
+        assert_eq!(q.end(), Date::new(2026, 3, 31).unwrap());
+        assert_eq!(q.quarters_since("2025Q1".parse().unwrap()), 4);
+        assert_eq!("2025Q1".parse::<Quarter>().unwrap().quarters_since(q), -4);
+    }
+}

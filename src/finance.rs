@@ -1,0 +1,571 @@
+//! Finance primitives over plain slices of cash flows.
+//!
+//! **Conventions.** `flows[0]` happens at t = 0 and is **not discounted**; `flows[k]` happens
+//! `k` periods later and is discounted by `(1 + rate)^k`. Rates are per period (use
+//! `(1 + annual)^(1/4) - 1` for quarterly flows). `xnpv`/`xirr` discount by the actual
+//! number of days from the first date over 365 (Act/365), as Excel's XNPV and XIRR do.
+//!
+//! **IRR.** Roots are searched for rates in [`IRR_MIN_RATE`], [`IRR_MAX_RATE`] by
+//! bracketing and bisection, never by a bare Newton step. Flows with one sign change have at
+//! most one root (Descartes' rule of signs), found by bisection on the whole range. Flows
+//! with several sign changes may have several roots: the range is scanned on a grid of
+//! [`IRR_SCAN_POINTS`] points, even in `ln(1 + rate)`, and every bracketed root is refined
+//! and reported ([`Irr::Multiple`]). Two roots whose `1 + rate` differ by less than about
+//! 2.5% fall between two grid points and can be missed (then both are missed).
+
+/// Lowest per-period rate searched for an IRR.
+pub const IRR_MIN_RATE: f64 = -0.9999;
+/// Highest per-period rate searched for an IRR.
+pub const IRR_MAX_RATE: f64 = 1000.0;
+/// Grid points of the scan for flows with several sign changes.
+pub const IRR_SCAN_POINTS: usize = 800;
+
+/// Why a finance function refused its input.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FinanceError {
+    /// No cash flows.
+    #[error("no cash flows")]
+    Empty,
+    /// A flow (or rate) is NaN or infinite.
+    #[error("cash flow {index} is not a finite number")]
+    NonFinite {
+        /// Index of the flow.
+        index: usize,
+    },
+    /// A rate at or below -100%.
+    #[error("rate {rate} must be finite and greater than -1")]
+    RateOutOfRange {
+        /// The rate.
+        rate: f64,
+    },
+    /// `flows` and `dates` differ in length.
+    #[error("{flows} flows but {dates} dates")]
+    LengthMismatch {
+        /// Number of flows.
+        flows: usize,
+        /// Number of dates.
+        dates: usize,
+    },
+    /// A date precedes the first date.
+    #[error("date {index} is before the first date")]
+    DateBeforeFirst {
+        /// Index of the date.
+        index: usize,
+    },
+}
+
+/// The internal rate(s) of return of a cash-flow series.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Irr {
+    /// Exactly one root in the searched range.
+    Unique(f64),
+    /// No root in the searched range (e.g. all flows of one sign).
+    NoRoot,
+    /// Several roots (non-conventional flows), ascending. Which one is "the" IRR is a
+    /// modelling choice; none is silently picked.
+    Multiple(Vec<f64>),
+    /// Every flow is zero: every rate is a root.
+    Indeterminate,
+}
+
+impl Irr {
+    /// The rate when it is unique.
+    pub fn unique(&self) -> Option<f64> {
+        match self {
+            Irr::Unique(r) => Some(*r),
+            _ => None,
+        }
+    }
+}
+
+fn check_flows(flows: &[f64]) -> Result<(), FinanceError> {
+    if flows.is_empty() {
+        return Err(FinanceError::Empty);
+    }
+    match flows.iter().position(|f| !f.is_finite()) {
+        Some(index) => Err(FinanceError::NonFinite { index }),
+        None => Ok(()),
+    }
+}
+
+fn check_rate(rate: f64) -> Result<(), FinanceError> {
+    if rate.is_finite() && rate > -1.0 {
+        Ok(())
+    } else {
+        Err(FinanceError::RateOutOfRange { rate })
+    }
+}
+
+/// Net present value at a per-period `rate`; `flows[0]` is at t = 0, undiscounted.
+/// Horner's scheme: `flows[0] + v (flows[1] + v (flows[2] + ...))`, `v = 1/(1+rate)`.
+///
+/// # Errors
+///
+/// [`FinanceError`] for no flows, a non-finite flow, or `rate <= -1`.
+///
+/// # Examples
+///
+/// ```
+/// use cloudcapex::finance::npv;
+/// // numpy-financial's test: npv(0.05, [-15000, 1500, 2500, 3500, 4500, 6000]) = 122.894855
+/// let v = npv(0.05, &[-15000.0, 1500.0, 2500.0, 3500.0, 4500.0, 6000.0]).unwrap();
+/// assert!((v - 122.894854950940).abs() < 1e-8);
+/// ```
+pub fn npv(rate: f64, flows: &[f64]) -> Result<f64, FinanceError> {
+    check_flows(flows)?;
+    check_rate(rate)?;
+    Ok(npv_unchecked(rate, flows))
+}
+
+/// [`npv`] without checks, for hot loops over validated flows.
+#[inline]
+pub(crate) fn npv_unchecked(rate: f64, flows: &[f64]) -> f64 {
+    let v = 1.0 / (1.0 + rate);
+    flows.iter().rev().fold(0.0, |acc, &f| acc * v + f)
+}
+
+/// Number of sign changes, zeros skipped: an upper bound on the number of IRRs.
+fn sign_changes(flows: &[f64]) -> usize {
+    let mut last = 0.0f64;
+    let mut changes = 0;
+    for &f in flows.iter().filter(|f| **f != 0.0) {
+        if last != 0.0 && (f > 0.0) != (last > 0.0) {
+            changes += 1;
+        }
+        last = f;
+    }
+    changes
+}
+
+/// Sign-preserving NPV as a function of `x = ln(1 + rate)`: scaled by `(1+rate)^n` when
+/// `rate < 0` so that neither form overflows.
+fn scaled_npv(flows: &[f64], x: f64) -> f64 {
+    if x >= 0.0 {
+        let v = (-x).exp();
+        flows.iter().rev().fold(0.0, |acc, &f| acc * v + f)
+    } else {
+        let w = x.exp();
+        flows.iter().fold(0.0, |acc, &f| acc * w + f)
+    }
+}
+
+/// Bisection on a bracket `[lo, hi]` with `f(lo)` and `f(hi)` of opposite signs.
+fn bisect(f: &dyn Fn(f64) -> f64, mut lo: f64, mut hi: f64, mut f_lo: f64) -> f64 {
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if mid <= lo || mid >= hi {
+            break;
+        }
+        let f_mid = f(mid);
+        if f_mid == 0.0 {
+            return mid;
+        }
+        if (f_mid > 0.0) == (f_lo > 0.0) {
+            lo = mid;
+            f_lo = f_mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+/// Every bracketed root of `f` over `[x_min, x_max]`, scanning `points` grid points (or
+/// only the ends when at most one root is possible).
+fn roots(
+    f: &dyn Fn(f64) -> f64,
+    at_most_one: bool,
+    x_min: f64,
+    x_max: f64,
+    points: usize,
+) -> Vec<f64> {
+    let points = if at_most_one { 2 } else { points };
+    let mut found = Vec::new();
+    let mut x_prev = x_min;
+    let mut f_prev = f(x_prev);
+    if f_prev == 0.0 {
+        found.push(x_prev);
+    }
+    for i in 1..points {
+        let x = x_min + (x_max - x_min) * i as f64 / (points - 1) as f64;
+        let fx = f(x);
+        if fx == 0.0 {
+            found.push(x);
+        } else if f_prev != 0.0 && (fx > 0.0) != (f_prev > 0.0) {
+            found.push(bisect(f, x_prev, x, f_prev));
+        }
+        x_prev = x;
+        f_prev = fx;
+    }
+    found
+}
+
+fn classify(mut rates: Vec<f64>) -> Irr {
+    rates.sort_by(f64::total_cmp);
+    rates.dedup_by(|a, b| (*a - *b).abs() <= 1e-12 * (1.0 + b.abs()));
+    match rates.len() {
+        0 => Irr::NoRoot,
+        1 => Irr::Unique(rates[0]),
+        _ => Irr::Multiple(rates),
+    }
+}
+
+/// Internal rate(s) of return per period: the rates where [`npv`] is zero.
+///
+/// # Errors
+///
+/// [`FinanceError`] for no flows or a non-finite flow. Never panics, never loops.
+///
+/// # Examples
+///
+/// ```
+/// use cloudcapex::finance::{irr, Irr};
+/// // Excel's IRR documentation example.
+/// let r = irr(&[-70000.0, 12000.0, 15000.0, 18000.0, 21000.0, 26000.0]).unwrap();
+/// assert!((r.unique().unwrap() - 0.0866309480).abs() < 1e-9);
+/// // Two sign changes, two roots: reported, not silently chosen.
+/// match irr(&[-100.0, 230.0, -132.0]).unwrap() {
+///     Irr::Multiple(roots) => {
+///         assert!((roots[0] - 0.10).abs() < 1e-12 && (roots[1] - 0.20).abs() < 1e-12)
+///     }
+///     other => panic!("{other:?}"),
+/// }
+/// ```
+pub fn irr(flows: &[f64]) -> Result<Irr, FinanceError> {
+    check_flows(flows)?;
+    if flows.iter().all(|f| *f == 0.0) {
+        return Ok(Irr::Indeterminate);
+    }
+    let changes = sign_changes(flows);
+    if changes == 0 {
+        return Ok(Irr::NoRoot);
+    }
+    let f = |x: f64| scaled_npv(flows, x);
+    let xs = roots(
+        &f,
+        changes == 1,
+        IRR_MIN_RATE.ln_1p(),
+        IRR_MAX_RATE.ln_1p(),
+        IRR_SCAN_POINTS,
+    );
+    Ok(classify(xs.into_iter().map(f64::exp_m1).collect()))
+}
+
+/// Modified internal rate of return: negative flows financed at `finance_rate`, positive
+/// flows reinvested at `reinvest_rate`, as Excel's MIRR. `None` when the flows lack a
+/// negative or a positive flow.
+///
+/// # Errors
+///
+/// [`FinanceError`] for no flows, a non-finite flow or a rate `<= -1`.
+///
+/// # Examples
+///
+/// ```
+/// use cloudcapex::finance::mirr;
+/// // Excel's MIRR documentation example: 12.61%.
+/// let flows = [-120000.0, 39000.0, 30000.0, 21000.0, 37000.0, 46000.0];
+/// let m = mirr(&flows, 0.10, 0.12).unwrap().unwrap();
+/// assert!((m - 0.126094).abs() < 1e-6);
+/// ```
+pub fn mirr(
+    flows: &[f64],
+    finance_rate: f64,
+    reinvest_rate: f64,
+) -> Result<Option<f64>, FinanceError> {
+    check_flows(flows)?;
+    check_rate(finance_rate)?;
+    check_rate(reinvest_rate)?;
+    let n = flows.len();
+    if n < 2 {
+        return Ok(None);
+    }
+    let last = (n - 1) as f64;
+    let future_positive: f64 = flows
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| **f > 0.0)
+        .map(|(k, f)| f * (1.0 + reinvest_rate).powf(last - k as f64))
+        .sum();
+    let present_negative: f64 = flows
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| **f < 0.0)
+        .map(|(k, f)| f / (1.0 + finance_rate).powi(k as i32))
+        .sum();
+    if future_positive == 0.0 || present_negative == 0.0 {
+        return Ok(None);
+    }
+    Ok(Some(
+        (future_positive / -present_negative).powf(1.0 / last) - 1.0,
+    ))
+}
+
+/// Payback period: the first index from which cumulative flows are `>= 0` at that index
+/// and every later one. `None` ("never") if the cumulative ends negative. Undiscounted;
+/// see [`discounted_payback`].
+///
+/// # Errors
+///
+/// [`FinanceError`] for no flows or a non-finite flow.
+///
+/// # Examples
+///
+/// ```
+/// use cloudcapex::finance::payback;
+/// assert_eq!(payback(&[-100.0, 30.0, 40.0, 50.0]).unwrap(), Some(3));
+/// assert_eq!(payback(&[-100.0, 30.0, 40.0]).unwrap(), None);
+/// assert_eq!(payback(&[-100.0, 150.0, -80.0, 100.0]).unwrap(), Some(3)); // dips again at 2
+/// ```
+pub fn payback(flows: &[f64]) -> Result<Option<usize>, FinanceError> {
+    check_flows(flows)?;
+    Ok(payback_unchecked(flows.iter().copied()))
+}
+
+pub(crate) fn payback_unchecked(flows: impl Iterator<Item = f64>) -> Option<usize> {
+    let mut cumulative = 0.0;
+    let mut since = None;
+    for (k, f) in flows.enumerate() {
+        cumulative += f;
+        if cumulative >= 0.0 {
+            since.get_or_insert(k);
+        } else {
+            since = None;
+        }
+    }
+    since
+}
+
+/// [`payback`] of the flows discounted at the per-period `rate`.
+///
+/// # Errors
+///
+/// [`FinanceError`] as [`npv`].
+///
+/// # Examples
+///
+/// ```
+/// use cloudcapex::finance::discounted_payback;
+/// assert_eq!(discounted_payback(0.1, &[-100.0, 60.0, 60.0]).unwrap(), Some(2));
+/// assert_eq!(discounted_payback(0.3, &[-100.0, 60.0, 60.0]).unwrap(), None);
+/// ```
+pub fn discounted_payback(rate: f64, flows: &[f64]) -> Result<Option<usize>, FinanceError> {
+    check_flows(flows)?;
+    check_rate(rate)?;
+    let v = 1.0 / (1.0 + rate);
+    Ok(payback_unchecked(flows.iter().scan(1.0, |d, f| {
+        let discounted = f * *d;
+        *d *= v;
+        Some(discounted)
+    })))
+}
+
+fn year_fractions(flows: &[f64], dates: &[crate::time::Date]) -> Result<Vec<f64>, FinanceError> {
+    check_flows(flows)?;
+    if flows.len() != dates.len() {
+        return Err(FinanceError::LengthMismatch {
+            flows: flows.len(),
+            dates: dates.len(),
+        });
+    }
+    dates
+        .iter()
+        .enumerate()
+        .map(|(index, d)| {
+            let days = d.days_since(dates[0]);
+            if days < 0 {
+                Err(FinanceError::DateBeforeFirst { index })
+            } else {
+                Ok(days as f64 / 365.0)
+            }
+        })
+        .collect()
+}
+
+/// NPV of dated flows, Act/365 from the first date (Excel's XNPV).
+///
+/// # Errors
+///
+/// [`FinanceError`] for no flows, a non-finite flow, a rate `<= -1`, a length mismatch or
+/// a date before the first.
+///
+/// # Examples
+///
+/// ```
+/// use cloudcapex::finance::xnpv;
+/// use cloudcapex::time::Date;
+/// // Excel's XNPV documentation example: 2086.65.
+/// let flows = [-10000.0, 2750.0, 4250.0, 3250.0, 2750.0];
+/// let dates = [(2008, 1, 1), (2008, 3, 1), (2008, 10, 30), (2009, 2, 15), (2009, 4, 1)]
+///     .map(|(y, m, d)| Date::new(y, m, d).unwrap());
+/// assert!((xnpv(0.09, &flows, &dates).unwrap() - 2086.65).abs() < 0.005);
+/// ```
+pub fn xnpv(rate: f64, flows: &[f64], dates: &[crate::time::Date]) -> Result<f64, FinanceError> {
+    check_rate(rate)?;
+    let years = year_fractions(flows, dates)?;
+    Ok(flows
+        .iter()
+        .zip(&years)
+        .map(|(f, t)| f * (1.0 + rate).powf(-t))
+        .sum())
+}
+
+/// IRR of dated flows, Act/365 (Excel's XIRR), with the same guarantees as [`irr`].
+///
+/// # Errors
+///
+/// [`FinanceError`] as [`xnpv`].
+///
+/// # Examples
+///
+/// ```
+/// use cloudcapex::finance::xirr;
+/// use cloudcapex::time::Date;
+/// // Excel's XIRR documentation example: 0.373362535.
+/// let flows = [-10000.0, 2750.0, 4250.0, 3250.0, 2750.0];
+/// let dates = [(2008, 1, 1), (2008, 3, 1), (2008, 10, 30), (2009, 2, 15), (2009, 4, 1)]
+///     .map(|(y, m, d)| Date::new(y, m, d).unwrap());
+/// let r = xirr(&flows, &dates).unwrap().unique().unwrap();
+/// assert!((r - 0.373362535).abs() < 1e-8);
+/// ```
+pub fn xirr(flows: &[f64], dates: &[crate::time::Date]) -> Result<Irr, FinanceError> {
+    let years = year_fractions(flows, dates)?;
+    if flows.iter().all(|f| *f == 0.0) {
+        return Ok(Irr::Indeterminate);
+    }
+    // Flows ordered by date keep Descartes' bound; otherwise scan.
+    let ordered = years.windows(2).all(|w| w[0] <= w[1]);
+    let changes = sign_changes(flows);
+    if ordered && changes == 0 {
+        return Ok(Irr::NoRoot);
+    }
+    let f = |x: f64| {
+        flows
+            .iter()
+            .zip(&years)
+            .map(|(c, t)| c * (-x * t).exp())
+            .sum::<f64>()
+    };
+    let xs = roots(
+        &f,
+        ordered && changes == 1,
+        IRR_MIN_RATE.ln_1p(),
+        IRR_MAX_RATE.ln_1p(),
+        IRR_SCAN_POINTS,
+    );
+    Ok(classify(xs.into_iter().map(f64::exp_m1).collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn unique(flows: &[f64]) -> f64 {
+        irr(flows)
+            .unwrap()
+            .unique()
+            .unwrap_or_else(|| panic!("{flows:?}: {:?}", irr(flows)))
+    }
+
+    /// numpy-financial's test_financial.py values (rounded as published there).
+    #[test]
+    fn numpy_financial_irr_values() {
+        assert!(
+            (unique(&[-150000.0, 15000.0, 25000.0, 35000.0, 45000.0, 60000.0]) - 0.0524).abs()
+                < 5e-5
+        );
+        assert!((unique(&[-100.0, 0.0, 0.0, 74.0]) - (-0.0955)).abs() < 5e-5);
+        assert!((unique(&[-100.0, 39.0, 59.0, 55.0, 20.0]) - 0.28095).abs() < 5e-6);
+        assert!((unique(&[-100.0, 100.0, 0.0, 7.0]) - 0.06206).abs() < 5e-6);
+        // Non-conventional flows: numpy-financial returns the root nearest 0; we return all.
+        let Irr::Multiple(roots) = irr(&[-5.0, 10.5, 1.0, -8.0, 1.0]).unwrap() else {
+            panic!()
+        };
+        assert!(roots.iter().any(|r| (r - 0.0886).abs() < 5e-5), "{roots:?}");
+        assert_eq!(roots.len(), 3, "{roots:?}");
+        let Irr::Multiple(roots) = irr(&[-100.0, 100.0, 0.0, -7.0]).unwrap() else {
+            panic!()
+        };
+        assert!(
+            roots.iter().any(|r| (r - (-0.0833)).abs() < 5e-5),
+            "{roots:?}"
+        );
+    }
+
+    /// Excel's IRR documentation: five years, four years, and two years of the same project.
+    #[test]
+    fn excel_irr_values() {
+        let flows = [-70000.0, 12000.0, 15000.0, 18000.0, 21000.0, 26000.0];
+        assert!((unique(&flows) - 0.0866309480).abs() < 1e-9);
+        assert!((unique(&flows[..5]) - (-0.0212448)).abs() < 1e-7);
+        assert!((unique(&flows[..3]) - (-0.4435069)).abs() < 1e-7);
+    }
+
+    #[test]
+    fn degenerate_inputs_are_typed_not_panics() {
+        assert_eq!(irr(&[0.0, 0.0]).unwrap(), Irr::Indeterminate);
+        assert_eq!(irr(&[100.0, 50.0]).unwrap(), Irr::NoRoot);
+        assert_eq!(irr(&[]).unwrap_err(), FinanceError::Empty);
+        assert_eq!(
+            irr(&[1.0, f64::NAN]).unwrap_err(),
+            FinanceError::NonFinite { index: 1 }
+        );
+        assert!(npv(-1.0, &[1.0]).is_err());
+        assert_eq!(mirr(&[39000.0, 30000.0, 21000.0], 0.1, 0.12).unwrap(), None);
+    }
+
+    #[test]
+    fn numpy_financial_mirr_values() {
+        let m = |f: &[f64], a, b| mirr(f, a, b).unwrap().unwrap();
+        assert!(
+            (m(
+                &[
+                    -4500.0, -800.0, 800.0, 800.0, 600.0, 600.0, 800.0, 800.0, 700.0, 3000.0
+                ],
+                0.08,
+                0.055
+            ) - 0.0666)
+                .abs()
+                < 5e-5
+        );
+        assert!((m(&[100.0, 200.0, -50.0, 300.0, -200.0], 0.05, 0.06) - 0.3428).abs() < 5e-5);
+    }
+
+    proptest! {
+        /// NPV at the reported IRR is zero, and NPV falls as the rate rises for
+        /// conventional flows.
+        #[test]
+        fn irr_zeroes_npv(outlay in 1.0f64..1e4, inflows in prop::collection::vec(0.0f64..5e3, 1..60)) {
+            let mut flows = vec![-outlay];
+            flows.extend(inflows);
+            match irr(&flows).unwrap() {
+                Irr::Unique(r) => {
+                    let scale: f64 = flows.iter().map(|f| f.abs()).sum();
+                    prop_assert!(npv(r, &flows).unwrap().abs() <= 1e-8 * scale);
+                }
+                Irr::NoRoot => {}
+                other => prop_assert!(false, "conventional flows gave {:?}", other),
+            }
+            let (a, b) = (npv(0.01, &flows).unwrap(), npv(0.02, &flows).unwrap());
+            prop_assert!(b <= a);
+        }
+
+        /// Every reported root brackets a sign change of NPV (a root, not a stray point).
+        #[test]
+        fn every_reported_root_is_a_root(flows in prop::collection::vec(-100.0f64..100.0, 2..12)) {
+            let rates = match irr(&flows).unwrap() {
+                Irr::Unique(r) => vec![r],
+                Irr::Multiple(rs) => rs,
+                _ => vec![],
+            };
+            for r in rates {
+                let x = r.ln_1p();
+                let (below, above) = (scaled_npv(&flows, x - 1e-9), scaled_npv(&flows, x + 1e-9));
+                prop_assert!(below == 0.0 || above == 0.0 || (below > 0.0) != (above > 0.0), "{} is not a root", r);
+            }
+        }
+    }
+}
