@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use crate::Scenario;
 use crate::model::{Model, PathWorkspace};
-use crate::stats::{Moments, QuantileSketch, Summary};
+use crate::stats::{Moments, QuantileSketch, ScalarSummary, Summary};
 use crate::time::Quarter;
 
 /// Paths per block. A constant: changing it changes which stream feeds which path.
@@ -82,8 +82,8 @@ pub struct Results {
     pub quarterly_metrics: Vec<String>,
     /// Per metric, then per quarter.
     pub quarterly: Vec<QuarterlyStat>,
-    /// Per-path scalar metrics with exact quantiles.
-    pub scalars: Vec<(String, Summary)>,
+    /// Per-path scalar metrics with exact quantiles, tail statistics and missing counts.
+    pub scalars: Vec<(String, ScalarSummary)>,
     /// Quarter indices per path.
     pub quarters: usize,
     /// Calendar quarter of each quarter index.
@@ -105,8 +105,13 @@ impl Results {
             .as_ref()
     }
 
-    /// Statistics of a scalar metric.
+    /// Statistics of a scalar metric over the paths where it is defined.
     pub fn scalar(&self, metric: &str) -> Option<&Summary> {
+        self.scalar_stats(metric)?.summary.as_ref()
+    }
+
+    /// All statistics of a scalar metric, with P(value < 0), CVaR 5% and missing count.
+    pub fn scalar_stats(&self, metric: &str) -> Option<&ScalarSummary> {
         self.scalars
             .iter()
             .find(|(name, _)| name == metric)
@@ -181,7 +186,8 @@ fn simulate_block(
             }
         }
         for (k, (values, &x)) in acc.scalars.iter_mut().zip(&workspace.scalars).enumerate() {
-            if !x.is_finite() {
+            // NaN marks an undefined value (no unique IRR, never paid back); infinity is a bug.
+            if x.is_infinite() {
                 return Err(RunError::NonFinite {
                     path,
                     metric: model.scalar_metrics()[k].clone(),
@@ -254,12 +260,7 @@ pub fn simulate(scenario: &Scenario, options: &RunOptions) -> Result<Results, Ru
         .scalar_metrics()
         .iter()
         .zip(&total.scalars)
-        .map(|(name, values)| {
-            (
-                name.clone(),
-                Summary::exact(values).expect("at least one path"),
-            )
-        })
+        .map(|(name, values)| (name.clone(), ScalarSummary::from_values(values)))
         .collect();
     Ok(Results {
         scenario: scenario.name().to_string(),

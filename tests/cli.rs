@@ -186,7 +186,13 @@ fn exported_files_snapshot() {
             "--threads",
             "1",
         ])
-        .args(["--set", "time.horizon_quarters=5", "--out"])
+        .args([
+            "--set",
+            "time.horizon_quarters=5",
+            "--set",
+            "valuation.terminal_value=false",
+            "--out",
+        ])
         .arg(dir.path())
         .assert()
         .success();

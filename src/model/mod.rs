@@ -2,12 +2,24 @@
 //!
 //! Data flows one way: validated [`Scenario`] → [`Model`] (precomputed, immutable, shared by
 //! all threads) → per-path values written into a reusable [`PathWorkspace`] → statistics.
+//! A scenario with a `[plan]` is simulated twice per path on the same draws: in the plan
+//! world and in the counterfactual world without the plan; the plan's return is valued on
+//! the difference.
 
+mod capacity;
+pub mod capex;
+mod margins;
 mod params;
 mod revenue;
+mod valuation;
 
+use capacity::{CapacityBlock, CapacityDraw};
+use capex::{CapexBlock, CapexDraw, CapexState, World};
+use margins::{MarginBlock, MarginDraw};
 use params::{ParamStreams, ParamTable};
+use rand::rngs::ChaCha8Rng;
 use revenue::{RevenueBlock, RevenueScratch, RevenueStreams};
+use valuation::{Incremental, ValuationBlock};
 
 use crate::Scenario;
 use crate::time::Quarter;
@@ -22,6 +34,49 @@ pub struct QuarterlyMetric {
     pub first_quarter: usize,
 }
 
+/// Quarterly metrics of the plan and counterfactual worlds, in output order.
+const ECONOMICS_METRICS: [&str; 19] = [
+    "revenue_total_counterfactual_rmb_bn",
+    "ai_demand_rmb_bn",
+    "capex_rmb_bn",
+    "capex_counterfactual_rmb_bn",
+    "ai_capacity_units",
+    "ai_capacity_counterfactual_units",
+    "ai_utilization",
+    "ai_utilization_counterfactual",
+    "ai_unmet_demand_rmb_bn",
+    "ai_unmet_demand_counterfactual_rmb_bn",
+    "depreciation_rmb_bn",
+    "depreciation_counterfactual_rmb_bn",
+    "ebita_rmb_bn",
+    "ebita_counterfactual_rmb_bn",
+    "ebita_margin",
+    "ebita_margin_counterfactual",
+    "fcf_rmb_bn",
+    "fcf_counterfactual_rmb_bn",
+    "incremental_fcf_rmb_bn",
+];
+
+/// Per-path scalars of the plan's return, in output order (then `plan_roic_year_<k>`).
+const RETURN_SCALARS: [&str; 8] = [
+    "plan_npv_rmb_bn",
+    "plan_irr",
+    "plan_payback_quarters",
+    "plan_discounted_payback_quarters",
+    "plan_moic",
+    "plan_profitability_index",
+    "plan_incremental_capex_rmb_bn",
+    "plan_terminal_value_pv_rmb_bn",
+];
+
+#[derive(Clone, Debug)]
+struct EconomicsModel {
+    capex: CapexBlock,
+    capacity: CapacityBlock,
+    margins: MarginBlock,
+    valuation: ValuationBlock,
+}
+
 /// The model of one scenario, ready to simulate paths.
 ///
 /// # Examples
@@ -31,6 +86,7 @@ pub struct QuarterlyMetric {
 /// let model = Model::new(&Scenario::default_scenario());
 /// assert_eq!(model.quarters(), 41); // the start quarter and 40 projected quarters
 /// assert_eq!(model.quarterly_metrics()[0].name, "revenue_total_rmb_bn");
+/// assert!(model.scalar_metrics().iter().any(|m| m == "plan_npv_rmb_bn"));
 /// ```
 #[derive(Clone, Debug)]
 pub struct Model {
@@ -39,6 +95,7 @@ pub struct Model {
     horizon_quarters: usize,
     params: ParamTable,
     revenue: RevenueBlock,
+    economics: Option<EconomicsModel>,
     quarterly_metrics: Vec<QuarterlyMetric>,
     scalar_metrics: Vec<String>,
 }
@@ -47,6 +104,48 @@ pub struct Model {
 pub struct BlockStreams {
     params: ParamStreams,
     revenue: RevenueStreams,
+    upsizing: Option<ChaCha8Rng>,
+}
+
+/// One world's quarterly series along a path (quarters 0..=H).
+#[derive(Clone, Debug, Default)]
+struct WorldSeries {
+    revenue: Vec<f64>,
+    ai_revenue: Vec<f64>,
+    capex: Vec<f64>,
+    capacity: Vec<f64>,
+    utilization: Vec<f64>,
+    unmet: Vec<f64>,
+    depreciation: Vec<f64>,
+    ebita: Vec<f64>,
+    fcf: Vec<f64>,
+    nopat: Vec<f64>,
+    working_capital_change: Vec<f64>,
+    /// Capex and depreciation of valuation quarters before the start quarter.
+    history_capex: Vec<f64>,
+    history_depreciation: Vec<f64>,
+}
+
+impl WorldSeries {
+    fn clear(&mut self) {
+        for v in [
+            &mut self.revenue,
+            &mut self.ai_revenue,
+            &mut self.capex,
+            &mut self.capacity,
+            &mut self.utilization,
+            &mut self.unmet,
+            &mut self.depreciation,
+            &mut self.ebita,
+            &mut self.fcf,
+            &mut self.nopat,
+            &mut self.working_capital_change,
+            &mut self.history_capex,
+            &mut self.history_depreciation,
+        ] {
+            v.clear();
+        }
+    }
 }
 
 /// Buffers one path is simulated into; reused from path to path.
@@ -54,10 +153,16 @@ pub struct BlockStreams {
 pub struct PathWorkspace {
     segment_revenue: Vec<f64>,
     revenue_scratch: RevenueScratch,
+    capex_draw: CapexDraw,
+    capex_state: CapexState,
+    worlds: [WorldSeries; 2],
+    incremental: Incremental,
+    roic: Vec<f64>,
     /// Quarterly values, metric-major: `quarterly[m * quarters + t]`. Entries before a
     /// metric's `first_quarter` are NaN.
     pub quarterly: Vec<f64>,
-    /// Per-path scalar values, in [`Model::scalar_metrics`] order.
+    /// Per-path scalar values, in [`Model::scalar_metrics`] order; NaN where undefined
+    /// (no unique IRR, never paid back).
     pub scalars: Vec<f64>,
 }
 
@@ -69,6 +174,25 @@ impl Model {
         let mut params = ParamTable::new(seed);
         let revenue = RevenueBlock::new(assumptions, seed, &mut params);
         let horizon_quarters = assumptions.time.horizon_quarters as usize;
+        let economics = assumptions.economics.as_ref().map(|e| {
+            let segment = revenue
+                .segment_names()
+                .iter()
+                .position(|s| *s == e.capacity.segment)
+                .expect("validated");
+            EconomicsModel {
+                capex: CapexBlock::new(
+                    e,
+                    assumptions.time.start_quarter,
+                    horizon_quarters as u32,
+                    seed,
+                    &mut params,
+                ),
+                capacity: CapacityBlock::new(&e.capacity, segment, &mut params),
+                margins: MarginBlock::new(&e.costs, &mut params),
+                valuation: ValuationBlock::new(&e.valuation, &mut params),
+            }
+        });
 
         let segments = revenue.segment_names();
         let level = |s: &str| QuarterlyMetric {
@@ -95,6 +219,15 @@ impl Model {
         }
         scalar_metrics.push("revenue_total_cagr".to_string());
         scalar_metrics.push("revenue_total_cumulative_rmb_bn".to_string());
+        if economics.is_some() {
+            quarterly_metrics.extend(ECONOMICS_METRICS.iter().map(|name| QuarterlyMetric {
+                name: name.to_string(),
+                first_quarter: 0,
+            }));
+            scalar_metrics.extend(RETURN_SCALARS.iter().map(|s| s.to_string()));
+            scalar_metrics
+                .extend((1..=horizon_quarters / 4).map(|k| format!("plan_roic_year_{k}")));
+        }
 
         Self {
             seed,
@@ -102,6 +235,7 @@ impl Model {
             horizon_quarters,
             params,
             revenue,
+            economics,
             quarterly_metrics,
             scalar_metrics,
         }
@@ -147,6 +281,10 @@ impl Model {
         BlockStreams {
             params: self.params.streams(block_index),
             revenue: self.revenue.streams(block_index),
+            upsizing: self
+                .economics
+                .as_ref()
+                .map(|e| e.capex.streams(block_index)),
         }
     }
 
@@ -161,21 +299,32 @@ impl Model {
             &mut workspace.revenue_scratch,
             &mut workspace.segment_revenue,
         );
-
-        // Quarterly metrics: levels (total then segments), then YoY growth in the same order.
-        let levels = segments + 1;
+        workspace.quarterly.clear();
         workspace
             .quarterly
             .resize(self.quarterly_metrics.len() * quarters, f64::NAN);
-        let (level_values, growth_values) = workspace.quarterly.split_at_mut(levels * quarters);
+        workspace.scalars.clear();
+
+        let levels = segments + 1;
+        // Revenue levels: the model's segment paths, with the capacity-constrained segment
+        // replaced by its realized revenue when there is a plan.
+        workspace.quarterly[quarters..levels * quarters]
+            .copy_from_slice(&workspace.segment_revenue);
+        if let Some(e) = &self.economics {
+            self.simulate_economics(e, streams, workspace);
+            let realized = &workspace.worlds[0].ai_revenue;
+            let row = (1 + e.capacity.segment) * quarters;
+            workspace.quarterly[row..row + quarters].copy_from_slice(realized);
+        }
+        let (level_values, rest) = workspace.quarterly.split_at_mut(levels * quarters);
         let (total, by_segment) = level_values.split_at_mut(quarters);
-        by_segment.copy_from_slice(&workspace.segment_revenue);
         total.fill(0.0);
         for s in 0..segments {
             for t in 0..quarters {
                 total[t] += by_segment[s * quarters + t];
             }
         }
+        let growth_values = &mut rest[..levels * quarters];
         for m in 0..levels {
             let level = &level_values[m * quarters..(m + 1) * quarters];
             let growth = &mut growth_values[m * quarters..(m + 1) * quarters];
@@ -184,20 +333,194 @@ impl Model {
             }
         }
 
-        // Scalars.
+        // Revenue scalars.
+        let mut scalars = Vec::with_capacity(self.scalar_metrics.len());
         let total = &level_values[..quarters];
-        workspace.scalars.clear();
         if self.horizon_quarters >= 4 {
             for m in 0..levels {
                 let level = &level_values[m * quarters..(m + 1) * quarters];
-                workspace.scalars.push(level[quarters - 4..].iter().sum());
+                scalars.push(level[quarters - 4..].iter().sum());
             }
         }
         let h = self.horizon_quarters as f64;
-        workspace
-            .scalars
-            .push((total[quarters - 1] / total[0]).powf(4.0 / h) - 1.0);
-        workspace.scalars.push(total[1..].iter().sum());
+        scalars.push((total[quarters - 1] / total[0]).powf(4.0 / h) - 1.0);
+        scalars.push(total[1..].iter().sum());
+        workspace.scalars.extend(scalars);
+
+        if let Some(e) = &self.economics {
+            self.write_economics(e, streams, workspace);
+        }
+    }
+
+    /// Simulates the plan and counterfactual worlds of one path.
+    fn simulate_economics(
+        &self,
+        e: &EconomicsModel,
+        streams: &mut BlockStreams,
+        ws: &mut PathWorkspace,
+    ) {
+        let quarters = self.quarters();
+        let segments = self.revenue.segment_names().len();
+        let upsizing = streams
+            .upsizing
+            .as_mut()
+            .expect("plan scenarios have an upsizing stream");
+        e.capex
+            .draw(&mut streams.params, upsizing, &mut ws.capex_draw);
+        let mut capacity: CapacityDraw = e.capacity.draw(&mut streams.params);
+        let mut margins: MarginDraw = e.margins.draw(&mut streams.params);
+
+        let ai = e.capacity.segment;
+        let reported_start_total: f64 = (0..segments)
+            .map(|s| ws.segment_revenue[s * quarters])
+            .sum();
+        let reported_start_ai = ws.segment_revenue[ai * quarters];
+        let valuation_first = e.capex.valuation_first_quarter();
+
+        for (w, world) in [World::Plan, World::Counterfactual].into_iter().enumerate() {
+            let series = &mut ws.worlds[w];
+            series.clear();
+            e.capex.begin(&ws.capex_draw, &mut ws.capex_state);
+            let mut previous_revenue = reported_start_total;
+            for t in e.capex.first_quarter()..=self.horizon_quarters as i64 {
+                let step = e.capex.step(
+                    world,
+                    t,
+                    &ws.capex_draw,
+                    previous_revenue,
+                    &mut ws.capex_state,
+                );
+                if t < 0 {
+                    if t >= valuation_first {
+                        series.history_capex.push(step.capex_rmb_bn);
+                        series.history_depreciation.push(step.depreciation_rmb_bn);
+                    }
+                    continue;
+                }
+                let ti = t as usize;
+                if t == 0 && world == World::Plan {
+                    // Calibrate on the plan world's start quarter: it reports the actuals.
+                    capacity.calibrate(reported_start_ai, step.compute_units);
+                    margins.calibrate(reported_start_total, step.depreciation_rmb_bn);
+                }
+                let demand = ws.segment_revenue[ai * quarters + ti] * capacity.demand_scale;
+                let ai_quarter = capacity.realize(t, demand, step.compute_units);
+                let other: f64 = (0..segments)
+                    .filter(|s| *s != ai)
+                    .map(|s| ws.segment_revenue[s * quarters + ti])
+                    .sum();
+                let revenue = other + ai_quarter.realized_rmb_bn;
+                let prior = (t > 0).then_some(previous_revenue);
+                let op = margins.operate(
+                    t,
+                    revenue,
+                    prior,
+                    step.depreciation_rmb_bn,
+                    step.capex_rmb_bn,
+                );
+                series.revenue.push(revenue);
+                series.ai_revenue.push(ai_quarter.realized_rmb_bn);
+                series.capex.push(step.capex_rmb_bn);
+                series.capacity.push(step.compute_units);
+                series.utilization.push(ai_quarter.utilization);
+                series.unmet.push(ai_quarter.unmet_demand_rmb_bn);
+                series.depreciation.push(step.depreciation_rmb_bn);
+                series.ebita.push(op.ebita);
+                series.fcf.push(op.fcf);
+                series.nopat.push(op.nopat);
+                series
+                    .working_capital_change
+                    .push(op.working_capital_change);
+                previous_revenue = revenue;
+            }
+        }
+    }
+
+    /// Writes the economics metrics and the plan's return scalars of one path.
+    fn write_economics(
+        &self,
+        e: &EconomicsModel,
+        streams: &mut BlockStreams,
+        ws: &mut PathWorkspace,
+    ) {
+        let quarters = self.quarters();
+        let segments = self.revenue.segment_names().len();
+        let base = 2 * (segments + 1) * quarters;
+        let [plan, counterfactual] = &ws.worlds;
+        let margin = |w: &WorldSeries, t: usize| w.ebita[t] / w.revenue[t];
+        for t in 0..quarters {
+            let values = [
+                counterfactual.revenue[t],
+                plan.ai_revenue[t] + plan.unmet[t],
+                plan.capex[t],
+                counterfactual.capex[t],
+                plan.capacity[t],
+                counterfactual.capacity[t],
+                plan.utilization[t],
+                counterfactual.utilization[t],
+                plan.unmet[t],
+                counterfactual.unmet[t],
+                plan.depreciation[t],
+                counterfactual.depreciation[t],
+                plan.ebita[t],
+                counterfactual.ebita[t],
+                margin(plan, t),
+                margin(counterfactual, t),
+                plan.fcf[t],
+                counterfactual.fcf[t],
+                plan.fcf[t] - counterfactual.fcf[t],
+            ];
+            for (m, v) in values.into_iter().enumerate() {
+                ws.quarterly[base + m * quarters + t] = v;
+            }
+        }
+
+        // Incremental series over the valuation quarters: history (capex only) then 0..=H.
+        let inc = &mut ws.incremental;
+        for v in [
+            &mut inc.fcf,
+            &mut inc.capex,
+            &mut inc.nopat,
+            &mut inc.depreciation,
+            &mut inc.working_capital_change,
+        ] {
+            v.clear();
+        }
+        for (j, (pc, cc)) in plan
+            .history_capex
+            .iter()
+            .zip(&counterfactual.history_capex)
+            .enumerate()
+        {
+            inc.capex.push(pc - cc);
+            inc.fcf.push(-(pc - cc));
+            inc.nopat.push(0.0);
+            inc.depreciation
+                .push(plan.history_depreciation[j] - counterfactual.history_depreciation[j]);
+            inc.working_capital_change.push(0.0);
+        }
+        inc.start_index = inc.fcf.len();
+        for t in 0..quarters {
+            inc.capex.push(plan.capex[t] - counterfactual.capex[t]);
+            inc.fcf.push(plan.fcf[t] - counterfactual.fcf[t]);
+            inc.nopat.push(plan.nopat[t] - counterfactual.nopat[t]);
+            inc.depreciation
+                .push(plan.depreciation[t] - counterfactual.depreciation[t]);
+            inc.working_capital_change
+                .push(plan.working_capital_change[t] - counterfactual.working_capital_change[t]);
+        }
+        let result = e.valuation.evaluate(&mut streams.params, inc, &mut ws.roic);
+        ws.scalars.extend([
+            result.npv_rmb_bn,
+            result.irr_annual,
+            result.payback_quarters,
+            result.discounted_payback_quarters,
+            result.moic,
+            result.profitability_index,
+            result.incremental_capex_rmb_bn,
+            result.terminal_value_pv_rmb_bn,
+        ]);
+        ws.scalars.extend(ws.roic.iter().copied());
     }
 }
 
@@ -233,14 +556,15 @@ mod tests {
         let mut ws = PathWorkspace::default();
         model.simulate_path(&mut streams, &mut ws);
 
-        // AI: start 12.5 in 2026Q1 (q1 factor 0.938), g0 = 1.0, gT = 0.06, half-life 6.
+        // Core (not capacity-constrained): start 24.9 in 2026Q1 (q1 factor 0.938),
+        // g0 = 0.18, gT = 0.04, half-life 8.
         let seasonal = [0.938, 0.958, 1.048, 1.056];
-        let (g0, gt, h) = (1.0f64, 0.06f64, 6.0f64);
-        let mut log_level = (12.5f64 / seasonal[0]).ln();
+        let (g0, gt, h) = (0.18f64, 0.04f64, 8.0f64);
+        let mut log_level = (24.9f64 / seasonal[0]).ln();
         let ai_metric = model
             .quarterly_metrics
             .iter()
-            .position(|m| m.name == "revenue_ai_rmb_bn")
+            .position(|m| m.name == "revenue_core_rmb_bn")
             .unwrap();
         let q = model.quarters();
         for t in 1..q {

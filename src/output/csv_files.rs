@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use super::{CRATE_VERSION, Exporter, RunRecord, plain};
-use crate::stats::{QUANTILE_NAMES, Summary};
+use crate::stats::{QUANTILE_NAMES, ScalarSummary, Summary};
 
 fn csv_error(e: csv::Error) -> io::Error {
     match e.into_kind() {
@@ -32,6 +32,25 @@ fn stat_fields(summary: Option<&Summary>) -> Vec<String> {
             v
         }
     }
+}
+
+/// Columns only `summary.csv` has (exact per-path values make them possible).
+const SCALAR_EXTRAS: [&str; 5] = [
+    "missing",
+    "prob_negative",
+    "prob_negative_se",
+    "cvar5",
+    "cvar5_se",
+];
+
+fn scalar_extras(stats: &ScalarSummary) -> [String; 5] {
+    [
+        stats.missing.to_string(),
+        plain(stats.prob_negative),
+        plain(stats.prob_negative_se),
+        plain(stats.cvar5),
+        plain(stats.cvar5_se),
+    ]
 }
 
 const PROVENANCE: [&str; 3] = ["seed", "scenario_sha256", "cloudcapex_version"];
@@ -95,12 +114,14 @@ impl Exporter for SummaryCsv {
         let mut w = csv::Writer::from_writer(out);
         let mut header = vec!["scenario", "metric"];
         header.extend(stat_header());
+        header.extend(SCALAR_EXTRAS);
         header.extend(PROVENANCE);
         w.write_record(&header).map_err(csv_error)?;
         let tail = provenance(run);
-        for (metric, summary) in &run.results.scalars {
+        for (metric, stats) in &run.results.scalars {
             let mut row = vec![run.results.scenario.clone(), metric.clone()];
-            row.extend(stat_fields(Some(summary)));
+            row.extend(stat_fields(stats.summary.as_ref()));
+            row.extend(scalar_extras(stats));
             row.extend(tail.iter().cloned());
             w.write_record(&row).map_err(csv_error)?;
         }

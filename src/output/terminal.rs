@@ -77,7 +77,8 @@ pub fn summary_table(results: &Results) -> String {
         "{:<width$} {:>10} {:>9} {:>10} {:>10} {:>10}",
         "metric", "mean", "se", "p5", "median", "p95"
     );
-    for (name, s) in &results.scalars {
+    for (name, stats) in &results.scalars {
+        let Some(s) = &stats.summary else { continue };
         let _ = writeln!(
             out,
             "{:<width$} {:>10} {:>9} {:>10} {:>10} {:>10}",

@@ -620,6 +620,22 @@ pub enum Param {
 }
 
 impl Param {
+    /// Smallest and largest values the assumption can take on any path.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cloudcapex::{Distribution, Param};
+    /// assert_eq!(Param::Fixed(2.0).bounds(), (2.0, 2.0));
+    /// assert_eq!(Param::Random(Distribution::uniform(1.0, 3.0).unwrap()).bounds(), (1.0, 3.0));
+    /// ```
+    pub fn bounds(&self) -> (f64, f64) {
+        match self {
+            Param::Fixed(v) => (*v, *v),
+            Param::Random(d) => d.support(),
+        }
+    }
+
     /// The value if it is fixed.
     pub fn fixed_value(&self) -> Option<f64> {
         match self {

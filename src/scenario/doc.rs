@@ -18,6 +18,12 @@ pub(crate) struct ScenarioDoc {
     pub simulation: Option<SimulationDoc>,
     pub time: Option<TimeDoc>,
     pub revenue: Option<RevenueDoc>,
+    pub plan: Option<PlanDoc>,
+    pub legacy: Option<LegacyDoc>,
+    pub maintenance: Option<MaintenanceDoc>,
+    pub capacity: Option<CapacityDoc>,
+    pub costs: Option<CostsDoc>,
+    pub valuation: Option<ValuationDoc>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -62,4 +68,102 @@ pub(crate) struct SeasonalityDoc {
     pub q2: Option<f64>,
     pub q3: Option<f64>,
     pub q4: Option<f64>,
+}
+
+/// How the plan's remaining spend is spread over its quarters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Profile {
+    /// Equal weights.
+    #[default]
+    Flat,
+    /// Weights falling linearly: `L, L-1, ..., 1`.
+    FrontLoaded,
+    /// Weights rising linearly: `1, 2, ..., L`.
+    BackLoaded,
+    /// Explicit weights per quarter in `plan.weights`.
+    Custom,
+}
+
+/// How capex is set outside the plan.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MaintenanceMode {
+    /// Buy what retires, so that the installed base (and AI capacity) stays constant.
+    #[default]
+    ReplaceRetirements,
+    /// Spend a share of the previous quarter's revenue, split by asset shares.
+    RevenueShare,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PlanDoc {
+    pub total_rmb_bn: Option<f64>,
+    pub start_quarter: Option<String>,
+    pub length_quarters: Option<i64>,
+    pub profile: Option<Profile>,
+    pub weights: Option<BTreeMap<String, f64>>,
+    pub execution_multiplier: Option<RawParam>,
+    pub actual_spend_rmb_bn: Option<BTreeMap<String, f64>>,
+    pub upsizing: Option<UpsizingDoc>,
+    pub assets: Option<BTreeMap<String, AssetDoc>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UpsizingDoc {
+    pub probability: Option<RawParam>,
+    pub size_rmb_bn: Option<RawParam>,
+    pub quarter: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AssetDoc {
+    pub share: Option<f64>,
+    pub useful_life_quarters: Option<i64>,
+    pub in_service_lag_quarters: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LegacyDoc {
+    pub capex_rmb_bn_per_quarter: Option<RawParam>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MaintenanceDoc {
+    pub mode: Option<MaintenanceMode>,
+    pub revenue_share: Option<RawParam>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CapacityDoc {
+    pub segment: Option<String>,
+    pub asset_class: Option<String>,
+    pub max_utilization: Option<RawParam>,
+    pub start_unmet_demand_share: Option<RawParam>,
+    pub hardware_cost_decline: Option<RawParam>,
+    pub price_decline: Option<RawParam>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CostsDoc {
+    pub variable_cost_share: Option<RawParam>,
+    pub start_ebita_margin: Option<RawParam>,
+    pub fixed_cost_inflation: Option<RawParam>,
+    pub tax_rate: Option<RawParam>,
+    pub working_capital_share: Option<RawParam>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ValuationDoc {
+    pub discount_rate: Option<RawParam>,
+    pub terminal_value: Option<bool>,
+    pub terminal_growth: Option<RawParam>,
 }

@@ -5,6 +5,7 @@ pub mod dist;
 mod doc;
 mod error;
 mod load;
+pub mod plan;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -142,6 +143,9 @@ pub struct Assumptions {
     pub time: TimeSettings,
     /// Revenue block.
     pub revenue: RevenueAssumptions,
+    /// Capex plan, capacity, costs and valuation (when the scenario has a `[plan]`).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub economics: Option<plan::Economics>,
 }
 
 /// A validated scenario: every value checked, ready to run.

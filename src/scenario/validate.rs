@@ -33,7 +33,7 @@ const MAX_PATHS: i64 = 10_000_000_000;
 
 /// An interval of valid values, with the words used to describe it.
 #[derive(Clone, Copy)]
-struct Range {
+pub(crate) struct Range {
     min: f64,
     min_inclusive: bool,
     max: f64,
@@ -42,6 +42,22 @@ struct Range {
 }
 
 impl Range {
+    pub(crate) const fn new(
+        min: f64,
+        min_inclusive: bool,
+        max: f64,
+        max_inclusive: bool,
+        expected: &'static str,
+    ) -> Self {
+        Self {
+            min,
+            min_inclusive,
+            max,
+            max_inclusive,
+            expected,
+        }
+    }
+
     fn contains(&self, x: f64) -> bool {
         let above = if self.min_inclusive {
             x >= self.min
@@ -78,14 +94,14 @@ impl Range {
     }
 }
 
-const REVENUE: Range = Range {
+pub(crate) const REVENUE: Range = Range {
     min: 0.0,
     min_inclusive: false,
     max: f64::INFINITY,
     max_inclusive: false,
     expected: "quarterly revenue in RMB bn, greater than 0",
 };
-const GROWTH: Range = Range {
+pub(crate) const GROWTH: Range = Range {
     min: -1.0,
     min_inclusive: false,
     max: 10.0,
@@ -122,12 +138,12 @@ const SEASONAL: Range = Range {
     expected: "a seasonal factor strictly between 0 and 2",
 };
 
-struct Validator<'a> {
+pub(crate) struct Validator<'a> {
     loaded: &'a Loaded,
 }
 
 impl Validator<'_> {
-    fn error(&self, key: &str, message: impl Into<String>) -> ScenarioError {
+    pub(crate) fn error(&self, key: &str, message: impl Into<String>) -> ScenarioError {
         ScenarioError::Invalid {
             key: key.to_string(),
             location: self.loaded.locate(key),
@@ -135,11 +151,16 @@ impl Validator<'_> {
         }
     }
 
-    fn missing(&self, key: &str, range: &Range) -> ScenarioError {
+    pub(crate) fn missing(&self, key: &str, range: &Range) -> ScenarioError {
         self.error(key, format!("missing key: expected {}", range.expected))
     }
 
-    fn number(&self, key: &str, value: f64, range: &Range) -> Result<f64, ScenarioError> {
+    pub(crate) fn number(
+        &self,
+        key: &str,
+        value: f64,
+        range: &Range,
+    ) -> Result<f64, ScenarioError> {
         if value.is_nan() || !range.contains(value) {
             return Err(self.error(
                 key,
@@ -153,7 +174,7 @@ impl Validator<'_> {
         Ok(value)
     }
 
-    fn param(
+    pub(crate) fn param(
         &self,
         key: &str,
         raw: Option<&RawParam>,
@@ -196,7 +217,7 @@ impl Validator<'_> {
         }
     }
 
-    fn integer(
+    pub(crate) fn integer(
         &self,
         key: &str,
         value: i64,
@@ -363,10 +384,10 @@ impl Validator<'_> {
 pub(crate) fn validate(
     loaded: &Loaded,
 ) -> Result<(String, Simulation, Assumptions), ScenarioError> {
-    let doc = loaded.document()?;
+    let mut doc = loaded.document()?;
     let v = Validator { loaded };
 
-    let simulation_doc = doc.simulation.unwrap_or_default();
+    let simulation_doc = doc.simulation.take().unwrap_or_default();
     let seed = match simulation_doc.seed {
         Some(seed) => v.integer("simulation.seed", seed, 0, i64::MAX, "a seed")? as u64,
         None => defaults::SEED,
@@ -376,7 +397,7 @@ pub(crate) fn validate(
         None => defaults::PATHS,
     };
 
-    let time_doc = doc.time.unwrap_or_default();
+    let time_doc = doc.time.take().unwrap_or_default();
     let start_quarter: Quarter = time_doc
         .start_quarter
         .as_deref()
@@ -394,7 +415,7 @@ pub(crate) fn validate(
         None => defaults::HORIZON_QUARTERS,
     };
 
-    let revenue_doc = doc.revenue.unwrap_or_default();
+    let revenue_doc = doc.revenue.take().unwrap_or_default();
     let segment_docs = revenue_doc.segments.unwrap_or_default();
     if segment_docs.is_empty() {
         return Err(v.error(
@@ -410,20 +431,24 @@ pub(crate) fn validate(
     let names: Vec<String> = segments.keys().cloned().collect();
     let correlation = v.correlation(&names, revenue_doc.correlation.as_ref())?;
     let seasonality = v.seasonality(revenue_doc.seasonality.as_ref())?;
+    let time = TimeSettings {
+        start_quarter,
+        horizon_quarters,
+    };
+    let revenue = RevenueAssumptions {
+        segments,
+        correlation,
+        seasonality,
+    };
+    let economics = super::plan::validate_economics(&v, &doc, &time, &revenue)?;
 
     Ok((
-        doc.description.unwrap_or_default(),
+        doc.description.clone().unwrap_or_default(),
         Simulation { seed, paths },
         Assumptions {
-            time: TimeSettings {
-                start_quarter,
-                horizon_quarters,
-            },
-            revenue: RevenueAssumptions {
-                segments,
-                correlation,
-                seasonality,
-            },
+            time,
+            revenue,
+            economics,
         },
     ))
 }

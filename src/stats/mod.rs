@@ -96,3 +96,75 @@ impl Summary {
         })
     }
 }
+
+/// Level of the tail whose mean is reported as CVaR (the worst 5% of paths).
+pub const CVAR_LEVEL: f64 = 0.05;
+
+/// Statistics of a per-path scalar metric: exact [`Summary`] of the paths where it is
+/// defined, how many paths it is undefined on, the probability of a negative value and
+/// the mean of the lowest 5% (CVaR 5%), each with its Monte Carlo standard error.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScalarSummary {
+    /// Summary over defined values (`None` if no path defines the metric).
+    pub summary: Option<Summary>,
+    /// Paths where the metric is undefined (e.g. no unique IRR, never paid back).
+    pub missing: u64,
+    /// Share of defined values below 0.
+    pub prob_negative: f64,
+    /// Its standard error, `sqrt(p (1 - p) / n)`.
+    pub prob_negative_se: f64,
+    /// Mean of the lowest `ceil(0.05 n)` defined values.
+    pub cvar5: f64,
+    /// Its asymptotic standard error, `sqrt((s²_tail + (1 - α)(CVaR - VaR)²) / (α n))`.
+    pub cvar5_se: f64,
+}
+
+impl ScalarSummary {
+    /// Statistics of per-path values in path order; NaN marks an undefined value.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cloudcapex::stats::ScalarSummary;
+    /// let values: Vec<f64> = (0..100).map(|i| i as f64 - 10.0).chain([f64::NAN]).collect();
+    /// let s = ScalarSummary::from_values(&values);
+    /// assert_eq!(s.missing, 1);
+    /// assert_eq!(s.prob_negative, 0.10);
+    /// assert_eq!(s.cvar5, -8.0); // mean of -10, -9, -8, -7, -6
+    /// ```
+    pub fn from_values(values: &[f64]) -> Self {
+        let defined: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+        let missing = (values.len() - defined.len()) as u64;
+        let Some(summary) = Summary::exact(&defined) else {
+            return Self {
+                summary: None,
+                missing,
+                prob_negative: f64::NAN,
+                prob_negative_se: f64::NAN,
+                cvar5: f64::NAN,
+                cvar5_se: f64::NAN,
+            };
+        };
+        let n = defined.len() as f64;
+        let p = defined.iter().filter(|x| **x < 0.0).count() as f64 / n;
+        let mut sorted = defined;
+        sorted.sort_unstable_by(f64::total_cmp);
+        let k = ((CVAR_LEVEL * n).ceil() as usize).clamp(1, sorted.len());
+        let mut tail = Moments::default();
+        sorted[..k].iter().for_each(|&x| tail.push(x));
+        let value_at_risk = sorted[k - 1];
+        let tail_variance = if k > 1 { tail.variance() } else { 0.0 };
+        let cvar5_se = ((tail_variance
+            + (1.0 - CVAR_LEVEL) * (tail.mean() - value_at_risk).powi(2))
+            / (CVAR_LEVEL * n))
+            .sqrt();
+        Self {
+            summary: Some(summary),
+            missing,
+            prob_negative: p,
+            prob_negative_se: (p * (1.0 - p) / n).sqrt(),
+            cvar5: tail.mean(),
+            cvar5_se,
+        }
+    }
+}

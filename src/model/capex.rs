@@ -1,0 +1,413 @@
+//! Capex and depreciation: the plan's schedule, legacy and maintenance capex, vintages by
+//! asset class, straight-line depreciation and AI compute units in service.
+//! Equations: docs/model.md, "Capex plan" and "Depreciation".
+
+use rand::RngExt;
+use rand::rngs::ChaCha8Rng;
+
+use super::params::{ParamSlot, ParamStreams, ParamTable};
+use crate::rng::FactorStreams;
+use crate::scenario::plan::{Economics, MaintenanceMode};
+use crate::time::Quarter;
+
+/// Which world a path is simulated in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum World {
+    /// With the plan.
+    Plan,
+    /// Without it: maintenance capex from the plan's start.
+    Counterfactual,
+}
+
+#[derive(Clone, Debug)]
+struct Class {
+    share: f64,
+    life: usize,
+    lag: usize,
+}
+
+#[derive(Clone, Debug)]
+struct UpsizingSlots {
+    probability: ParamSlot,
+    size_rmb_bn: ParamSlot,
+    /// Index of the first plan quarter of the raise.
+    from: usize,
+}
+
+/// The capex block, precomputed.
+#[derive(Clone, Debug)]
+pub(crate) struct CapexBlock {
+    /// First timeline quarter (relative to the start quarter, negative).
+    first: i64,
+    horizon: i64,
+    plan_first: i64,
+    plan_len: i64,
+    weights: Vec<f64>,
+    /// Spend of plan quarters up to the start quarter (actual, else scheduled).
+    history_spend: Vec<Option<f64>>,
+    total_rmb_bn: f64,
+    upsizing: Option<UpsizingSlots>,
+    upsizing_streams: FactorStreams,
+    classes: Vec<Class>,
+    compute: usize,
+    mode: MaintenanceMode,
+    revenue_share: ParamSlot,
+    legacy: ParamSlot,
+    multiplier: ParamSlot,
+    hardware_decline: ParamSlot,
+}
+
+/// One path's draws for the capex block.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CapexDraw {
+    /// Plan spend by plan quarter, RMB bn (upsizing included).
+    pub plan_spend: Vec<f64>,
+    legacy: f64,
+    revenue_share: f64,
+    /// `(1 - hardware_cost_decline)^(1/4)`.
+    unit_cost_step: f64,
+}
+
+/// One world's vintages and running sums along a path.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CapexState {
+    capex: Vec<Vec<f64>>,
+    units: Vec<f64>,
+    depreciation: Vec<f64>,
+    units_in_service: f64,
+    unit_cost: f64,
+}
+
+/// Capex, depreciation and compute in service of one quarter.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct CapexStep {
+    /// Capex of the quarter, RMB bn.
+    pub capex_rmb_bn: f64,
+    /// Depreciation of the quarter, RMB bn.
+    pub depreciation_rmb_bn: f64,
+    /// AI compute units in service.
+    pub compute_units: f64,
+    /// Cost of compute capex in service (gross book value of the compute class), RMB bn.
+    pub compute_cost_in_service: f64,
+}
+
+/// Depreciation and compute in service in the start quarter (plan world).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct StartPosition {
+    pub depreciation_rmb_bn: f64,
+    pub compute_cost_in_service: f64,
+}
+
+impl CapexBlock {
+    pub(crate) fn new(
+        economics: &Economics,
+        start_quarter: Quarter,
+        horizon: u32,
+        seed: u64,
+        params: &mut ParamTable,
+    ) -> Self {
+        let plan = &economics.plan;
+        let plan_first = plan.start_quarter.quarters_since(start_quarter);
+        let plan_len = plan.length_quarters as i64;
+        let names: Vec<&String> = plan.assets.keys().collect();
+        let classes: Vec<Class> = plan
+            .assets
+            .values()
+            .map(|a| Class {
+                share: a.share,
+                life: a.useful_life_quarters as usize,
+                lag: a.in_service_lag_quarters as usize,
+            })
+            .collect();
+        let span = classes.iter().map(|c| c.life + c.lag).max().unwrap_or(1) as i64;
+        let weights = plan.schedule_weights();
+        let weight_sum: f64 = weights.iter().sum();
+        let history_spend = (0..plan_len)
+            .map(|k| {
+                let quarter = plan.start_quarter.plus(k as u32);
+                (quarter <= start_quarter).then(|| {
+                    plan.actual_spend_rmb_bn
+                        .get(&quarter.label())
+                        .copied()
+                        .unwrap_or_else(|| {
+                            if weight_sum > 0.0 {
+                                plan.total_rmb_bn * weights[k as usize] / weight_sum
+                            } else {
+                                0.0
+                            }
+                        })
+                })
+            })
+            .collect();
+        let upsizing = plan.upsizing.as_ref().map(|u| UpsizingSlots {
+            probability: params.slot("plan.upsizing.probability", &u.probability),
+            size_rmb_bn: params.slot("plan.upsizing.size_rmb_bn", &u.size_rmb_bn),
+            from: u.quarter.quarters_since(plan.start_quarter) as usize,
+        });
+        Self {
+            first: plan_first.min(0) - span - 1,
+            horizon: horizon as i64,
+            plan_first,
+            plan_len,
+            weights,
+            history_spend,
+            total_rmb_bn: plan.total_rmb_bn,
+            upsizing,
+            upsizing_streams: FactorStreams::new(seed, "plan.upsizing.event"),
+            compute: names
+                .iter()
+                .position(|n| **n == economics.capacity.asset_class)
+                .expect("validated"),
+            classes,
+            mode: economics.maintenance.mode,
+            revenue_share: match &economics.maintenance.revenue_share {
+                Some(p) => params.slot("maintenance.revenue_share", p),
+                None => ParamSlot::Fixed(0.0),
+            },
+            legacy: params.slot(
+                "legacy.capex_rmb_bn_per_quarter",
+                &economics.legacy.capex_rmb_bn_per_quarter,
+            ),
+            multiplier: params.slot(
+                "plan.execution_multiplier",
+                &economics.plan.execution_multiplier,
+            ),
+            hardware_decline: params.slot(
+                "capacity.hardware_cost_decline",
+                &economics.capacity.hardware_cost_decline,
+            ),
+        }
+    }
+
+    /// First timeline quarter index (negative: history before the plan).
+    pub(crate) fn first_quarter(&self) -> i64 {
+        self.first
+    }
+
+    /// First quarter of the valuation (the plan's start, or the start quarter if later).
+    pub(crate) fn valuation_first_quarter(&self) -> i64 {
+        self.plan_first.min(0)
+    }
+
+    pub(crate) fn streams(&self, block_index: u64) -> ChaCha8Rng {
+        self.upsizing_streams.block(block_index)
+    }
+
+    /// Draws one path's plan spend and capex assumptions.
+    pub(crate) fn draw(
+        &self,
+        params: &mut ParamStreams,
+        upsizing_rng: &mut ChaCha8Rng,
+        draw: &mut CapexDraw,
+    ) {
+        let multiplier = params.draw(&self.multiplier);
+        draw.legacy = params.draw(&self.legacy);
+        draw.revenue_share = params.draw(&self.revenue_share);
+        draw.unit_cost_step = (1.0 - params.draw(&self.hardware_decline)).powf(0.25);
+        let spent: f64 = self.history_spend.iter().flatten().sum();
+        let remaining = (self.total_rmb_bn * multiplier - spent).max(0.0);
+        let future_weight: f64 = self
+            .history_spend
+            .iter()
+            .zip(&self.weights)
+            .filter(|(h, _)| h.is_none())
+            .map(|(_, w)| w)
+            .sum();
+        draw.plan_spend.clear();
+        for (history, w) in self.history_spend.iter().zip(&self.weights) {
+            draw.plan_spend.push(match history {
+                Some(spend) => *spend,
+                None if future_weight > 0.0 => remaining * w / future_weight,
+                None => 0.0,
+            });
+        }
+        if let Some(u) = &self.upsizing {
+            // One uniform per path whether or not the raise happens, so streams stay aligned.
+            let uniform: f64 = upsizing_rng.random();
+            let probability = params.draw(&u.probability);
+            let size = params.draw(&u.size_rmb_bn);
+            if uniform < probability {
+                let weight: f64 = self.weights[u.from..].iter().sum();
+                for k in u.from..self.weights.len() {
+                    draw.plan_spend[k] += size * self.weights[k] / weight;
+                }
+            }
+        }
+    }
+
+    /// Resets a world's state to the timeline's first quarter.
+    pub(crate) fn begin(&self, draw: &CapexDraw, state: &mut CapexState) {
+        let len = (self.horizon - self.first + 1) as usize;
+        state.capex.resize_with(self.classes.len(), Vec::new);
+        for c in &mut state.capex {
+            c.clear();
+            c.resize(len, 0.0);
+        }
+        state.units.clear();
+        state.units.resize(len, 0.0);
+        state.depreciation.clear();
+        state.depreciation.resize(self.classes.len(), 0.0);
+        state.units_in_service = 0.0;
+        // Unit cost is 1 RMB bn per compute unit in the start quarter (t = 0).
+        state.unit_cost = draw.unit_cost_step.powf(self.first as f64);
+    }
+
+    /// Capex of quarter `t` in `world`, then the depreciation and compute in service.
+    /// `previous_revenue_rmb_bn` is the world's total revenue of `t - 1` (the reported start
+    /// revenue for `t <= 0`), used by revenue-share maintenance.
+    pub(crate) fn step(
+        &self,
+        world: World,
+        t: i64,
+        draw: &CapexDraw,
+        previous_revenue_rmb_bn: f64,
+        state: &mut CapexState,
+    ) -> CapexStep {
+        let i = (t - self.first) as usize;
+        let unit_cost = state.unit_cost;
+        let in_plan = t >= self.plan_first && t < self.plan_first + self.plan_len;
+        if t < self.plan_first && t <= 0 {
+            for (c, class) in self.classes.iter().enumerate() {
+                state.capex[c][i] = draw.legacy * class.share;
+            }
+            state.units[i] = state.capex[self.compute][i] / unit_cost;
+        } else if world == World::Plan && in_plan {
+            let spend = draw.plan_spend[(t - self.plan_first) as usize];
+            self.maintenance(i, unit_cost, draw, previous_revenue_rmb_bn, state);
+            let maintenance_total: f64 = state.capex.iter().map(|c| c[i]).sum();
+            // Maintenance is the floor: a plan below it is topped up.
+            if spend >= maintenance_total {
+                for (c, class) in self.classes.iter().enumerate() {
+                    state.capex[c][i] = spend * class.share;
+                }
+                state.units[i] = state.capex[self.compute][i] / unit_cost;
+            }
+        } else {
+            self.maintenance(i, unit_cost, draw, previous_revenue_rmb_bn, state);
+        }
+
+        let mut compute_cost = 0.0;
+        for (c, class) in self.classes.iter().enumerate() {
+            let life = class.life as f64;
+            if let Some(entering) = i.checked_sub(class.lag) {
+                state.depreciation[c] += state.capex[c][entering] / life;
+                if c == self.compute {
+                    state.units_in_service += state.units[entering];
+                }
+                if let Some(leaving) = entering.checked_sub(class.life) {
+                    state.depreciation[c] -= state.capex[c][leaving] / life;
+                    if c == self.compute {
+                        state.units_in_service -= state.units[leaving];
+                    }
+                }
+                if c == self.compute {
+                    let from = entering.saturating_sub(class.life - 1);
+                    compute_cost = state.capex[c][from..=entering].iter().sum();
+                }
+            }
+        }
+        state.unit_cost *= draw.unit_cost_step;
+        CapexStep {
+            capex_rmb_bn: state.capex.iter().map(|c| c[i]).sum(),
+            depreciation_rmb_bn: state.depreciation.iter().sum::<f64>().max(0.0),
+            compute_units: state.units_in_service.max(0.0),
+            compute_cost_in_service: compute_cost,
+        }
+    }
+
+    fn maintenance(
+        &self,
+        i: usize,
+        unit_cost: f64,
+        draw: &CapexDraw,
+        previous_revenue_rmb_bn: f64,
+        state: &mut CapexState,
+    ) {
+        match self.mode {
+            MaintenanceMode::ReplaceRetirements => {
+                // Buy at i what retires when the purchase enters service (vintage i - life).
+                for (c, class) in self.classes.iter().enumerate() {
+                    let replaced = i.checked_sub(class.life);
+                    if c == self.compute {
+                        state.units[i] = replaced.map_or(0.0, |v| state.units[v]);
+                        state.capex[c][i] = state.units[i] * unit_cost;
+                    } else {
+                        state.capex[c][i] = replaced.map_or(0.0, |v| state.capex[c][v]);
+                    }
+                }
+            }
+            MaintenanceMode::RevenueShare => {
+                let total = draw.revenue_share * previous_revenue_rmb_bn;
+                for (c, class) in self.classes.iter().enumerate() {
+                    state.capex[c][i] = total * class.share;
+                }
+                state.units[i] = state.capex[self.compute][i] / unit_cost;
+            }
+        }
+    }
+}
+
+/// Plan-world depreciation and compute capex in service at the start quarter for a given
+/// legacy capex (used by validation to check the start calibration at the extremes).
+pub(crate) fn start_position(
+    economics: &Economics,
+    start_quarter: Quarter,
+    legacy_capex: f64,
+) -> StartPosition {
+    let mut params = ParamTable::new(0);
+    let block = CapexBlock::new(economics, start_quarter, 0, 0, &mut params);
+    let draw = CapexDraw {
+        plan_spend: block
+            .history_spend
+            .iter()
+            .map(|h| h.unwrap_or(0.0))
+            .collect(),
+        legacy: legacy_capex,
+        revenue_share: 0.0,
+        unit_cost_step: 1.0,
+    };
+    let mut state = CapexState::default();
+    block.begin(&draw, &mut state);
+    let mut step = CapexStep::default();
+    for t in block.first..=0 {
+        step = block.step(World::Plan, t, &draw, 0.0, &mut state);
+    }
+    StartPosition {
+        depreciation_rmb_bn: step.depreciation_rmb_bn,
+        compute_cost_in_service: step.compute_cost_in_service,
+    }
+}
+
+/// Straight-line depreciation of one vintage in quarter `t`: `cost / life` while in service
+/// (`spent + lag <= t < spent + lag + life`), else 0.
+pub fn vintage_depreciation(
+    cost_rmb_bn: f64,
+    spent_quarter: i64,
+    lag: u32,
+    life: u32,
+    t: i64,
+) -> f64 {
+    let in_service_from = spent_quarter + lag as i64;
+    if life > 0 && t >= in_service_from && t < in_service_from + life as i64 {
+        cost_rmb_bn / life as f64
+    } else {
+        0.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The depreciation of a vintage over its life sums to its cost.
+        #[test]
+        fn vintage_depreciation_sums_to_cost(cost in 0.0f64..1e3, spent in -50i64..50, lag in 0u32..10, life in 1u32..100) {
+            let total: f64 = (spent - 1..spent + lag as i64 + life as i64 + 2)
+                .map(|t| vintage_depreciation(cost, spent, lag, life, t))
+                .sum();
+            prop_assert!((total - cost).abs() <= 1e-9 * cost.max(1.0));
+        }
+    }
+}
