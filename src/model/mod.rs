@@ -58,9 +58,10 @@ const ECONOMICS_METRICS: [&str; 19] = [
 ];
 
 /// Per-path scalars of the plan's return, in output order (then `plan_roic_year_<k>`).
-const RETURN_SCALARS: [&str; 8] = [
+const RETURN_SCALARS: [&str; 9] = [
     "plan_npv_rmb_bn",
     "plan_irr",
+    "plan_irr_root_count",
     "plan_payback_quarters",
     "plan_discounted_payback_quarters",
     "plan_moic",
@@ -513,6 +514,7 @@ impl Model {
         ws.scalars.extend([
             result.npv_rmb_bn,
             result.irr_annual,
+            result.irr_roots,
             result.payback_quarters,
             result.discounted_payback_quarters,
             result.moic,

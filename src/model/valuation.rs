@@ -38,6 +38,8 @@ pub(crate) struct Incremental {
 pub(crate) struct PlanReturn {
     pub npv_rmb_bn: f64,
     pub irr_annual: f64,
+    /// Number of IRRs found: 1 when `irr_annual` is defined, 0 or several otherwise.
+    pub irr_roots: f64,
     pub payback_quarters: f64,
     pub discounted_payback_quarters: f64,
     pub moic: f64,
@@ -69,10 +71,13 @@ impl ValuationBlock {
         let n = inc.fcf.len();
         let discount = 1.0 / (1.0 + rate);
 
-        // Gordon terminal value on the mean incremental FCF of the last (up to) four
-        // projected quarters, at the last quarter (validation keeps growth < rate).
+        // Gordon terminal value at the last quarter on the steady-state incremental cash
+        // flow: the mean incremental NOPAT of the last four quarters, i.e. FCF with
+        // maintenance capex equal to depreciation and no working-capital change, so that a
+        // replacement cycle falling at the horizon does not swing it (validation keeps
+        // growth < rate and the last four quarters after the plan).
         let terminal = if self.terminal_value {
-            let tail = &inc.fcf[inc.start_index.max(n.saturating_sub(4))..];
+            let tail = &inc.nopat[inc.start_index.max(n.saturating_sub(4))..];
             let base = tail.iter().sum::<f64>() / tail.len() as f64;
             base * (1.0 + growth) / (rate - growth)
         } else {
@@ -83,9 +88,10 @@ impl ValuationBlock {
         inc.flows[n - 1] += terminal;
 
         let npv = finance::npv_unchecked(rate, &inc.flows);
-        let irr_annual = match finance::irr(&inc.flows) {
-            Ok(Irr::Unique(r)) => (1.0 + r).powi(4) - 1.0,
-            _ => f64::NAN,
+        let (irr_annual, irr_roots) = match finance::irr(&inc.flows) {
+            Ok(Irr::Unique(r)) => ((1.0 + r).powi(4) - 1.0, 1.0),
+            Ok(Irr::Multiple(roots)) => (f64::NAN, roots.len() as f64),
+            _ => (f64::NAN, 0.0),
         };
         let never = |p: Option<usize>| p.map_or(f64::NAN, |k| k as f64);
         let payback = never(finance::payback_unchecked(inc.fcf.iter().copied()));
@@ -129,6 +135,7 @@ impl ValuationBlock {
         PlanReturn {
             npv_rmb_bn: npv,
             irr_annual,
+            irr_roots,
             payback_quarters: payback,
             discounted_payback_quarters: discounted_payback,
             moic: defined(operating, total_capex),
