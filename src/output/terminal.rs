@@ -90,5 +90,23 @@ pub fn summary_table(results: &Results) -> String {
             fmt_value(s.quantiles[7])
         );
     }
+    if let Some(npv) = results.scalar_stats("plan_npv_rmb_bn") {
+        let _ = writeln!(
+            out,
+            "\nP(plan NPV < 0) = {:.3} ± {:.3}; CVaR 5% of NPV = {} ± {} RMB bn (mean of the worst 5% of paths)",
+            npv.prob_negative,
+            npv.prob_negative_se,
+            fmt_value(npv.cvar5),
+            fmt_value(npv.cvar5_se)
+        );
+        if let Some(irr) = results.scalar_stats("plan_irr") {
+            let _ = writeln!(
+                out,
+                "IRR is unique on {} paths; {} paths have none or several (see plan_irr_root_count)",
+                irr.summary.as_ref().map_or(0, |s| s.count),
+                irr.missing
+            );
+        }
+    }
     out
 }
