@@ -52,5 +52,30 @@ fn sketch_push(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, simulate_base, sketch_push);
+/// IRR of 53 quarterly flows (the base plan's 2025Q1-2036Q1), conventional and with
+/// several sign changes (which needs the full bracketing scan).
+fn irr(c: &mut Criterion) {
+    let conventional: Vec<f64> = (0..53)
+        .map(|k| if k < 12 { -30.0 } else { 12.0 + k as f64 * 0.1 })
+        .collect();
+    let non_conventional: Vec<f64> = (0..53)
+        .map(|k| {
+            if k < 12 || (28..32).contains(&k) {
+                -30.0
+            } else {
+                12.0
+            }
+        })
+        .collect();
+    let mut group = c.benchmark_group("finance");
+    group.bench_function("irr/conventional_53", |b| {
+        b.iter(|| cloudcapex::finance::irr(black_box(&conventional)))
+    });
+    group.bench_function("irr/non_conventional_53", |b| {
+        b.iter(|| cloudcapex::finance::irr(black_box(&non_conventional)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, simulate_base, sketch_push, irr);
 criterion_main!(benches);

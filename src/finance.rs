@@ -6,19 +6,22 @@
 //! number of days from the first date over 365 (Act/365), as Excel's XNPV and XIRR do.
 //!
 //! **IRR.** Roots are searched for rates in [`IRR_MIN_RATE`], [`IRR_MAX_RATE`] by
-//! bracketing and bisection, never by a bare Newton step. Flows with one sign change have at
-//! most one root (Descartes' rule of signs), found by bisection on the whole range. Flows
+//! bracketing and Brent's method (which never leaves its bracket), never by a bare Newton step. Flows with one sign change have at
+//! most one root (Descartes' rule of signs), bracketed on the whole range. Flows
 //! with several sign changes may have several roots: the range is scanned on a grid of
-//! [`IRR_SCAN_POINTS`] points, even in `ln(1 + rate)`, and every bracketed root is refined
-//! and reported ([`Irr::Multiple`]). Two roots whose `1 + rate` differ by less than about
-//! 2.5% fall between two grid points and can be missed (then both are missed).
+//! [`IRR_SCAN_POINTS`] points, even in `x = ln(1 + rate)` and split at `x = 0`, evaluating
+//! the NPV and its slope. A sign change of the NPV between two grid points brackets a root;
+//! a sign change of the slope brackets an extremum, which is located by Brent's method, and if
+//! the NPV changes sign there the two roots on either side are bracketed too. Every root is
+//! refined by Brent's bracketed method and all are reported ([`Irr::Multiple`]). Only a cluster of three or
+//! more roots of the slope within one grid step (about 15% in `1 + rate`) could hide roots.
 
 /// Lowest per-period rate searched for an IRR.
 pub const IRR_MIN_RATE: f64 = -0.9999;
 /// Highest per-period rate searched for an IRR.
 pub const IRR_MAX_RATE: f64 = 1000.0;
-/// Grid points of the scan for flows with several sign changes.
-pub const IRR_SCAN_POINTS: usize = 800;
+/// Grid points of the scan for flows with several sign changes (on each side of rate 0).
+pub const IRR_SCAN_POINTS: usize = 64;
 
 /// Why a finance function refused its input.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -139,9 +142,8 @@ fn sign_changes(flows: &[f64]) -> usize {
     changes
 }
 
-/// Sign-preserving NPV as a function of `x = ln(1 + rate)`: scaled by `(1+rate)^n` when
-/// `rate < 0` so that neither form overflows.
-fn scaled_npv(flows: &[f64], x: f64) -> f64 {
+/// [`scaled_npv`] without the slope (half the work, for root refinement).
+fn scaled_npv_value(flows: &[f64], x: f64) -> f64 {
     if x >= 0.0 {
         let v = (-x).exp();
         flows.iter().rev().fold(0.0, |acc, &f| acc * v + f)
@@ -151,53 +153,147 @@ fn scaled_npv(flows: &[f64], x: f64) -> f64 {
     }
 }
 
-/// Bisection on a bracket `[lo, hi]` with `f(lo)` and `f(hi)` of opposite signs.
-fn bisect(f: &dyn Fn(f64) -> f64, mut lo: f64, mut hi: f64, mut f_lo: f64) -> f64 {
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if mid <= lo || mid >= hi {
-            break;
+/// Sign-preserving NPV and its slope as functions of `x = ln(1 + rate)`: `Σ c_k e^{-kx}`
+/// for `x >= 0`, and that times `e^{nx}` (`Σ c_k e^{(n-k)x}`) for `x < 0`, so that neither
+/// overflows. Each side is a smooth function whose roots are the NPV's roots.
+fn scaled_npv(flows: &[f64], x: f64) -> (f64, f64) {
+    if x >= 0.0 {
+        let v = (-x).exp();
+        let (mut value, mut slope) = (0.0, 0.0);
+        for (k, &f) in flows.iter().enumerate().rev() {
+            value = value * v + f;
+            slope = slope * v - k as f64 * f;
         }
-        let f_mid = f(mid);
-        if f_mid == 0.0 {
-            return mid;
+        (value, slope)
+    } else {
+        let w = x.exp();
+        let n = flows.len() - 1;
+        let (mut value, mut slope) = (0.0, 0.0);
+        for (k, &f) in flows.iter().enumerate() {
+            value = value * w + f;
+            slope = slope * w + (n - k) as f64 * f;
         }
-        if (f_mid > 0.0) == (f_lo > 0.0) {
-            lo = mid;
-            f_lo = f_mid;
-        } else {
-            hi = mid;
-        }
+        (value, slope)
     }
-    0.5 * (lo + hi)
 }
 
-/// Every bracketed root of `f` over `[x_min, x_max]`, scanning `points` grid points (or
-/// only the ends when at most one root is possible).
-fn roots(
-    f: &dyn Fn(f64) -> f64,
+/// Brent's method (Brent 1973, "zeroin") on a bracket `[a, b]` where `f(a)` and `f(b)`
+/// have opposite signs: inverse quadratic interpolation and secant steps, falling back to
+/// bisection whenever they would leave the bracket or converge slowly. Always stays
+/// bracketed and stops after at most 200 steps.
+fn brent(f: &dyn Fn(f64) -> f64, a: f64, b: f64, fa: f64) -> f64 {
+    let (mut a, mut b, mut fa) = (a, b, fa);
+    let mut fb = f(b);
+    let (mut c, mut fc) = (a, fa);
+    let mut d = b - a;
+    let mut e = d;
+    for _ in 0..200 {
+        if (fb > 0.0) == (fc > 0.0) {
+            (c, fc) = (a, fa);
+            d = b - a;
+            e = d;
+        }
+        if fc.abs() < fb.abs() {
+            (a, fa) = (b, fb);
+            (b, fb) = (c, fc);
+            (c, fc) = (a, fa);
+        }
+        let tol = 2.0 * f64::EPSILON * b.abs() + 1e-16;
+        let m = 0.5 * (c - b);
+        if m.abs() <= tol || fb == 0.0 {
+            return b;
+        }
+        if e.abs() >= tol && fa.abs() > fb.abs() {
+            let s = fb / fa;
+            let (mut p, mut q) = if a == c {
+                (2.0 * m * s, 1.0 - s)
+            } else {
+                let (q0, r) = (fa / fc, fb / fc);
+                (
+                    s * (2.0 * m * q0 * (q0 - r) - (b - a) * (r - 1.0)),
+                    (q0 - 1.0) * (r - 1.0) * (s - 1.0),
+                )
+            };
+            if p > 0.0 {
+                q = -q;
+            } else {
+                p = -p;
+            }
+            if 2.0 * p < (3.0 * m * q - (tol * q).abs()).min((e * q).abs()) {
+                e = d;
+                d = p / q;
+            } else {
+                d = m;
+                e = m;
+            }
+        } else {
+            d = m;
+            e = m;
+        }
+        (a, fa) = (b, fb);
+        b += if d.abs() > tol { d } else { tol.copysign(m) };
+        fb = f(b);
+    }
+    b
+}
+
+/// Roots of a smooth `f` (given with its slope) on `[x_min, x_max]`, scanning `points`
+/// grid points, or only the ends when at most one root is possible.
+fn roots_on(
+    f: &dyn Fn(f64) -> (f64, f64),
+    value: &dyn Fn(f64) -> f64,
     at_most_one: bool,
     x_min: f64,
     x_max: f64,
     points: usize,
-) -> Vec<f64> {
+    found: &mut Vec<f64>,
+) {
+    let slope = |x: f64| f(x).1;
     let points = if at_most_one { 2 } else { points };
-    let mut found = Vec::new();
-    let mut x_prev = x_min;
-    let mut f_prev = f(x_prev);
-    if f_prev == 0.0 {
-        found.push(x_prev);
+    let (mut a, (mut fa, mut da)) = (x_min, f(x_min));
+    if fa == 0.0 {
+        found.push(a);
     }
     for i in 1..points {
-        let x = x_min + (x_max - x_min) * i as f64 / (points - 1) as f64;
-        let fx = f(x);
-        if fx == 0.0 {
-            found.push(x);
-        } else if f_prev != 0.0 && (fx > 0.0) != (f_prev > 0.0) {
-            found.push(bisect(f, x_prev, x, f_prev));
+        let b = if i == points - 1 {
+            x_max
+        } else {
+            x_min + (x_max - x_min) * i as f64 / (points - 1) as f64
+        };
+        let (fb, db) = f(b);
+        if fb == 0.0 {
+            found.push(b);
+        } else if fa != 0.0 && (fb > 0.0) != (fa > 0.0) {
+            found.push(brent(value, a, b, fa));
+        } else if !at_most_one && fa != 0.0 && (da > 0.0) != (db > 0.0) && da != 0.0 && db != 0.0 {
+            // An extremum inside: if the NPV crosses zero there, two roots hide in [a, b].
+            let extremum = brent(&slope, a, b, da);
+            let fe = value(extremum);
+            if fe == 0.0 {
+                found.push(extremum);
+            } else if (fe > 0.0) != (fa > 0.0) {
+                found.push(brent(value, a, extremum, fa));
+                found.push(brent(value, extremum, b, fe));
+            }
         }
-        x_prev = x;
-        f_prev = fx;
+        (a, fa, da) = (b, fb, db);
+    }
+}
+
+/// Roots over the whole rate range, each side of `x = 0` scanned on its own.
+fn roots(f: &dyn Fn(f64) -> (f64, f64), value: &dyn Fn(f64) -> f64, at_most_one: bool) -> Vec<f64> {
+    let (x_min, x_max) = (IRR_MIN_RATE.ln_1p(), IRR_MAX_RATE.ln_1p());
+    let mut found = Vec::new();
+    if at_most_one {
+        // One root at most: the two sides' functions differ by a positive factor, so a
+        // sign change anywhere shows between the ends of one side or across 0.
+        roots_on(f, value, true, x_min, 0.0, 2, &mut found);
+        if found.is_empty() {
+            roots_on(f, value, true, 0.0, x_max, 2, &mut found);
+        }
+    } else {
+        roots_on(f, value, false, x_min, 0.0, IRR_SCAN_POINTS, &mut found);
+        roots_on(f, value, false, 0.0, x_max, IRR_SCAN_POINTS, &mut found);
     }
     found
 }
@@ -243,13 +339,8 @@ pub fn irr(flows: &[f64]) -> Result<Irr, FinanceError> {
         return Ok(Irr::NoRoot);
     }
     let f = |x: f64| scaled_npv(flows, x);
-    let xs = roots(
-        &f,
-        changes == 1,
-        IRR_MIN_RATE.ln_1p(),
-        IRR_MAX_RATE.ln_1p(),
-        IRR_SCAN_POINTS,
-    );
+    let value = |x: f64| scaled_npv_value(flows, x);
+    let xs = roots(&f, &value, changes == 1);
     Ok(classify(xs.into_iter().map(f64::exp_m1).collect()))
 }
 
@@ -445,16 +536,13 @@ pub fn xirr(flows: &[f64], dates: &[crate::time::Date]) -> Result<Irr, FinanceEr
         flows
             .iter()
             .zip(&years)
-            .map(|(c, t)| c * (-x * t).exp())
-            .sum::<f64>()
+            .fold((0.0, 0.0), |(value, slope), (c, t)| {
+                let term = c * (-x * t).exp();
+                (value + term, slope - t * term)
+            })
     };
-    let xs = roots(
-        &f,
-        ordered && changes == 1,
-        IRR_MIN_RATE.ln_1p(),
-        IRR_MAX_RATE.ln_1p(),
-        IRR_SCAN_POINTS,
-    );
+    let value = |x: f64| f(x).0;
+    let xs = roots(&f, &value, ordered && changes == 1);
     Ok(classify(xs.into_iter().map(f64::exp_m1).collect()))
 }
 
@@ -502,6 +590,24 @@ mod tests {
         assert!((unique(&flows) - 0.0866309480).abs() < 1e-9);
         assert!((unique(&flows[..5]) - (-0.0212448)).abs() < 1e-7);
         assert!((unique(&flows[..3]) - (-0.4435069)).abs() < 1e-7);
+    }
+
+    /// Two roots 1% apart fall inside one grid step: found through the extremum between them.
+    #[test]
+    fn close_roots_are_both_found() {
+        // NPV · (1+r)² = -(w - 1.10)(w - 1.11), w = 1 + r.
+        let Irr::Multiple(roots) = irr(&[-1.0, 2.21, -1.221]).unwrap() else {
+            panic!()
+        };
+        assert_eq!(roots.len(), 2);
+        assert!(
+            (roots[0] - 0.10).abs() < 1e-12 && (roots[1] - 0.11).abs() < 1e-12,
+            "{roots:?}"
+        );
+        let Irr::Multiple(roots) = irr(&[1.0, -2.21, 1.221]).unwrap() else {
+            panic!()
+        };
+        assert_eq!(roots.len(), 2);
     }
 
     #[test]
@@ -563,7 +669,7 @@ mod tests {
             };
             for r in rates {
                 let x = r.ln_1p();
-                let (below, above) = (scaled_npv(&flows, x - 1e-9), scaled_npv(&flows, x + 1e-9));
+                let (below, above) = (scaled_npv(&flows, x - 1e-9).0, scaled_npv(&flows, x + 1e-9).0);
                 prop_assert!(below == 0.0 || above == 0.0 || (below > 0.0) != (above > 0.0), "{} is not a root", r);
             }
         }
