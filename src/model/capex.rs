@@ -398,7 +398,63 @@ pub fn vintage_depreciation(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{Override, Scenario};
     use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        /// The block's running depreciation equals, quarter by quarter, the sum of every
+        /// vintage's straight-line schedule, in both worlds and for any lives and lags.
+        #[test]
+        fn running_depreciation_equals_vintage_schedules(
+            life in 1u32..40, lag in 0u32..8, legacy in 0.1f64..20.0, total in 0.0f64..600.0,
+            mode in prop_oneof![Just("replace_retirements"), Just("revenue_share")],
+        ) {
+            let mut sets = vec![
+                format!("plan.assets.ai_compute.useful_life_quarters={life}"),
+                format!("plan.assets.ai_compute.in_service_lag_quarters={lag}"),
+                format!("legacy.capex_rmb_bn_per_quarter={legacy}"),
+                format!("plan.total_rmb_bn={total}"),
+                format!("maintenance.mode=\"{mode}\""),
+                // Keep the start calibration valid for short lives (high depreciation).
+                "costs.variable_cost_share=0".into(),
+                "costs.start_ebita_margin=-0.9".into(),
+            ];
+            if mode == "revenue_share" {
+                sets.push("maintenance.revenue_share=0.2".into());
+            }
+            let overrides: Vec<Override> = sets.iter().map(|s| Override::parse(s).unwrap()).collect();
+            let scenario = Scenario::default_with(&overrides).unwrap();
+            let economics = scenario.assumptions().economics.as_ref().unwrap();
+            let mut params = ParamTable::new(3);
+            let block = CapexBlock::new(economics, scenario.assumptions().time.start_quarter, 40, 3, &mut params);
+            let mut streams = params.streams(0);
+            let mut upsizing = block.streams(0);
+            let mut draw = CapexDraw::default();
+            block.draw(&mut streams, &mut upsizing, &mut draw);
+            let lives: Vec<(u32, u32)> = economics.plan.assets.values()
+                .map(|a| (a.useful_life_quarters, a.in_service_lag_quarters)).collect();
+            for world in [World::Plan, World::Counterfactual] {
+                let mut state = CapexState::default();
+                block.begin(&draw, &mut state);
+                let mut running = Vec::new();
+                for t in block.first..=40 {
+                    running.push(block.step(world, t, &draw, 40.0, &mut state).depreciation_rmb_bn);
+                }
+                for (i, t) in (block.first..=40).enumerate() {
+                    let mut reference = 0.0;
+                    for (c, (life, lag)) in lives.iter().enumerate() {
+                        for (v, cost) in state.capex[c].iter().enumerate() {
+                            reference += vintage_depreciation(*cost, block.first + v as i64, *lag, *life, t);
+                        }
+                    }
+                    prop_assert!((running[i] - reference).abs() <= 1e-9 * reference.max(1.0),
+                        "{:?} t={}: running {} vs vintages {}", world, t, running[i], reference);
+                }
+            }
+        }
+    }
 
     proptest! {
         /// The depreciation of a vintage over its life sums to its cost.
