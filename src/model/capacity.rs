@@ -65,9 +65,16 @@ impl CapacityDraw {
         self.price_start = reported_rmb_bn / (self.max_utilization * start_units);
     }
 
-    /// `min(demand, units × price_t × max utilization)`.
-    pub(crate) fn realize(&self, t: i64, demand_rmb_bn: f64, units: f64) -> AiQuarter {
-        let price = self.price_start * self.price_step.powi(t as i32);
+    /// `min(demand, units × price_t × max utilization)`; `price_factor` is the events'
+    /// multiplier on the price (1 without events).
+    pub(crate) fn realize(
+        &self,
+        t: i64,
+        demand_rmb_bn: f64,
+        units: f64,
+        price_factor: f64,
+    ) -> AiQuarter {
+        let price = self.price_start * self.price_step.powi(t as i32) * price_factor;
         let full_revenue = units * price;
         let realized = demand_rmb_bn.min(full_revenue * self.max_utilization);
         AiQuarter {
@@ -94,7 +101,7 @@ mod tests {
         fn capacity_invariants(demand in 0.0f64..100.0, units in 0.0f64..100.0, util in 0.05f64..1.0, t in 0i64..60, step in 0.8f64..1.0) {
             let mut draw = CapacityDraw { max_utilization: util, demand_scale: 1.0, price_step: step, price_start: 0.0 };
             draw.calibrate(10.0, 20.0);
-            let q = draw.realize(t, demand, units);
+            let q = draw.realize(t, demand, units, 1.0);
             prop_assert!(q.realized_rmb_bn <= demand);
             prop_assert!(q.unmet_demand_rmb_bn >= 0.0);
             prop_assert!(q.utilization >= 0.0 && q.utilization <= util * (1.0 + 1e-12));
@@ -110,7 +117,7 @@ mod tests {
             price_start: 0.0,
         };
         draw.calibrate(12.5, 40.0);
-        let q = draw.realize(0, 12.5 * draw.demand_scale, 40.0);
+        let q = draw.realize(0, 12.5 * draw.demand_scale, 40.0, 1.0);
         assert!((q.realized_rmb_bn - 12.5).abs() < 1e-12);
         assert!((q.utilization - 0.85).abs() < 1e-12);
     }

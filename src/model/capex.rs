@@ -91,6 +91,27 @@ pub(crate) struct CapexStep {
     pub compute_cost_in_service: f64,
 }
 
+/// Event multipliers of one quarter on the capex block (1 when no event is active).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct CapexFactors {
+    /// On the cost of a compute unit bought this quarter.
+    pub unit_cost: f64,
+    /// On the compute units that this quarter's purchases deploy.
+    pub capacity: f64,
+    /// On this quarter's scheduled plan spend.
+    pub plan_size: f64,
+}
+
+impl Default for CapexFactors {
+    fn default() -> Self {
+        Self {
+            unit_cost: 1.0,
+            capacity: 1.0,
+            plan_size: 1.0,
+        }
+    }
+}
+
 /// Depreciation and compute in service in the start quarter (plan world).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct StartPosition {
@@ -184,6 +205,11 @@ impl CapexBlock {
         self.first
     }
 
+    /// Last plan quarter, relative to the start quarter.
+    pub(crate) fn plan_last_quarter(&self) -> i64 {
+        self.plan_first + self.plan_len - 1
+    }
+
     /// First quarter of the valuation (the plan's start, or the start quarter if later).
     pub(crate) fn valuation_first_quarter(&self) -> i64 {
         self.plan_first.min(0)
@@ -261,10 +287,12 @@ impl CapexBlock {
         t: i64,
         draw: &CapexDraw,
         previous_revenue_rmb_bn: f64,
+        factors: CapexFactors,
         state: &mut CapexState,
     ) -> CapexStep {
         let i = (t - self.first) as usize;
-        let unit_cost = state.unit_cost;
+        // Dearer compute deploys fewer units per RMB; a deployment cap deploys fewer still.
+        let unit_cost = state.unit_cost * factors.unit_cost / factors.capacity;
         let in_plan = t >= self.plan_first && t < self.plan_first + self.plan_len;
         if t < self.plan_first && t <= 0 {
             for (c, class) in self.classes.iter().enumerate() {
@@ -272,7 +300,7 @@ impl CapexBlock {
             }
             state.units[i] = state.capex[self.compute][i] / unit_cost;
         } else if world == World::Plan && in_plan {
-            let spend = draw.plan_spend[(t - self.plan_first) as usize];
+            let spend = draw.plan_spend[(t - self.plan_first) as usize] * factors.plan_size;
             self.maintenance(i, unit_cost, draw, previous_revenue_rmb_bn, state);
             let maintenance_total: f64 = state.capex.iter().map(|c| c[i]).sum();
             // Maintenance is the floor: a plan below it is topped up.
@@ -370,7 +398,14 @@ pub(crate) fn start_position(
     block.begin(&draw, &mut state);
     let mut step = CapexStep::default();
     for t in block.first..=0 {
-        step = block.step(World::Plan, t, &draw, 0.0, &mut state);
+        step = block.step(
+            World::Plan,
+            t,
+            &draw,
+            0.0,
+            CapexFactors::default(),
+            &mut state,
+        );
     }
     StartPosition {
         depreciation_rmb_bn: step.depreciation_rmb_bn,
@@ -440,7 +475,7 @@ mod tests {
                 block.begin(&draw, &mut state);
                 let mut running = Vec::new();
                 for t in block.first..=40 {
-                    running.push(block.step(world, t, &draw, 40.0, &mut state).depreciation_rmb_bn);
+                    running.push(block.step(world, t, &draw, 40.0, CapexFactors::default(), &mut state).depreciation_rmb_bn);
                 }
                 for (i, t) in (block.first..=40).enumerate() {
                     let mut reference = 0.0;

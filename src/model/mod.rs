@@ -11,14 +11,16 @@ pub mod capex;
 mod margins;
 mod params;
 mod revenue;
+mod risk;
 mod valuation;
 
 use capacity::{CapacityBlock, CapacityDraw};
-use capex::{CapexBlock, CapexDraw, CapexState, World};
+use capex::{CapexBlock, CapexDraw, CapexFactors, CapexState, World};
 use margins::{MarginBlock, MarginDraw};
 use params::{ParamStreams, ParamTable};
 use rand::rngs::ChaCha8Rng;
 use revenue::{RevenueBlock, RevenueScratch, RevenueStreams};
+use risk::{RiskBlock, RiskPath, RiskStreams};
 use valuation::{Incremental, ValuationBlock};
 
 use crate::Scenario;
@@ -97,6 +99,7 @@ pub struct Model {
     params: ParamTable,
     revenue: RevenueBlock,
     economics: Option<EconomicsModel>,
+    risk: Option<RiskBlock>,
     quarterly_metrics: Vec<QuarterlyMetric>,
     scalar_metrics: Vec<String>,
 }
@@ -106,6 +109,7 @@ pub struct BlockStreams {
     params: ParamStreams,
     revenue: RevenueStreams,
     upsizing: Option<ChaCha8Rng>,
+    risk: Option<RiskStreams>,
 }
 
 /// One world's quarterly series along a path (quarters 0..=H).
@@ -159,6 +163,7 @@ pub struct PathWorkspace {
     worlds: [WorldSeries; 2],
     incremental: Incremental,
     roic: Vec<f64>,
+    risk_path: RiskPath,
     /// Quarterly values, metric-major: `quarterly[m * quarters + t]`. Entries before a
     /// metric's `first_quarter` are NaN.
     pub quarterly: Vec<f64>,
@@ -194,6 +199,11 @@ impl Model {
                 valuation: ValuationBlock::new(&e.valuation, &mut params),
             }
         });
+
+        let risk = assumptions
+            .risk
+            .as_ref()
+            .map(|r| RiskBlock::new(r, revenue.segment_names(), seed, &mut params));
 
         let segments = revenue.segment_names();
         let level = |s: &str| QuarterlyMetric {
@@ -237,6 +247,7 @@ impl Model {
             params,
             revenue,
             economics,
+            risk,
             quarterly_metrics,
             scalar_metrics,
         }
@@ -286,6 +297,7 @@ impl Model {
                 .economics
                 .as_ref()
                 .map(|e| e.capex.streams(block_index)),
+            risk: self.risk.as_ref().map(|r| r.streams(block_index)),
         }
     }
 
@@ -294,10 +306,19 @@ impl Model {
         let quarters = self.quarters();
         let segments = self.revenue.segment_names().len();
         workspace.segment_revenue.resize(segments * quarters, 0.0);
+        if let (Some(r), Some(risk_streams)) = (&self.risk, streams.risk.as_mut()) {
+            r.simulate(
+                &mut streams.params,
+                risk_streams,
+                quarters,
+                &mut workspace.risk_path,
+            );
+        }
         self.revenue.simulate(
             &mut streams.params,
             &mut streams.revenue,
             &mut workspace.revenue_scratch,
+            self.risk.as_ref().map(|_| &workspace.risk_path),
             &mut workspace.segment_revenue,
         );
         workspace.quarterly.clear();
@@ -351,6 +372,52 @@ impl Model {
         if let Some(e) = &self.economics {
             self.write_economics(e, streams, workspace);
         }
+        if let Some(r) = &self.risk {
+            self.write_risk(r, workspace);
+        }
+    }
+
+    /// Regime indicators, event firings and NPV conditional on each event.
+    fn write_risk(&self, r: &RiskBlock, ws: &mut PathWorkspace) {
+        let quarters = self.quarters();
+        let segments = self.revenue.segment_names().len();
+        let economics_rows = if self.economics.is_some() {
+            ECONOMICS_METRICS.len()
+        } else {
+            0
+        };
+        let mut row = 2 * (segments + 1) + economics_rows;
+        let path = &ws.risk_path;
+        for k in 0..r.regime_names.len() {
+            for t in 0..quarters {
+                ws.quarterly[row * quarters + t] = f64::from(u8::from(path.regime[t] == k));
+            }
+            row += 1;
+        }
+        for e in 0..r.event_names.len() {
+            for t in 0..quarters {
+                let firings = path.firings[e * quarters + t];
+                ws.quarterly[row * quarters + t] = f64::from(u8::from(firings > 0));
+                ws.quarterly[(row + 1) * quarters + t] = f64::from(firings);
+            }
+            row += 2;
+        }
+        if let Some(econ) = &self.economics {
+            let npv = ws.scalars[self
+                .scalar_metrics
+                .iter()
+                .position(|m| m == "plan_npv_rmb_bn")
+                .expect("present")];
+            let by = econ
+                .capex
+                .plan_last_quarter()
+                .clamp(0, self.horizon_quarters as i64) as usize;
+            for e in 0..r.event_names.len() {
+                let fired = path.firings[e * quarters + by] > 0;
+                ws.scalars.push(if fired { npv } else { f64::NAN });
+                ws.scalars.push(if fired { f64::NAN } else { npv });
+            }
+        }
     }
 
     /// Simulates the plan and counterfactual worlds of one path.
@@ -384,11 +451,20 @@ impl Model {
             e.capex.begin(&ws.capex_draw, &mut ws.capex_state);
             let mut previous_revenue = reported_start_total;
             for t in e.capex.first_quarter()..=self.horizon_quarters as i64 {
+                let factors = match (&self.risk, t > 0) {
+                    (Some(_), true) => CapexFactors {
+                        unit_cost: ws.risk_path.unit_cost_factor[t as usize],
+                        capacity: ws.risk_path.capacity_factor[t as usize],
+                        plan_size: ws.risk_path.plan_size_factor[t as usize],
+                    },
+                    _ => CapexFactors::default(),
+                };
                 let step = e.capex.step(
                     world,
                     t,
                     &ws.capex_draw,
                     previous_revenue,
+                    factors,
                     &mut ws.capex_state,
                 );
                 if t < 0 {
@@ -405,7 +481,12 @@ impl Model {
                     margins.calibrate(reported_start_total, step.depreciation_rmb_bn);
                 }
                 let demand = ws.segment_revenue[ai * quarters + ti] * capacity.demand_scale;
-                let ai_quarter = capacity.realize(t, demand, step.compute_units);
+                let price_factor = if self.risk.is_some() {
+                    ws.risk_path.price_factor[ti]
+                } else {
+                    1.0
+                };
+                let ai_quarter = capacity.realize(t, demand, step.compute_units, price_factor);
                 let other: f64 = (0..segments)
                     .filter(|s| *s != ai)
                     .map(|s| ws.segment_revenue[s * quarters + ti])
@@ -499,6 +580,7 @@ impl Model {
             inc.depreciation
                 .push(plan.history_depreciation[j] - counterfactual.history_depreciation[j]);
             inc.working_capital_change.push(0.0);
+            inc.discount_spread.push(0.0);
         }
         inc.start_index = inc.fcf.len();
         for t in 0..quarters {
@@ -509,6 +591,11 @@ impl Model {
                 .push(plan.depreciation[t] - counterfactual.depreciation[t]);
             inc.working_capital_change
                 .push(plan.working_capital_change[t] - counterfactual.working_capital_change[t]);
+            inc.discount_spread.push(if self.risk.is_some() {
+                ws.risk_path.discount_spread[t]
+            } else {
+                0.0
+            });
         }
         let result = e.valuation.evaluate(&mut streams.params, inc, &mut ws.roic);
         ws.scalars.extend([

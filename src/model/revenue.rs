@@ -6,6 +6,7 @@ use rand::rngs::ChaCha8Rng;
 use rand_distr::StandardNormal;
 
 use super::params::{ParamSlot, ParamStreams, ParamTable};
+use super::risk::RiskPath;
 use crate::rng::FactorStreams;
 use crate::scenario::Assumptions;
 
@@ -150,6 +151,7 @@ impl RevenueBlock {
         params: &mut ParamStreams,
         streams: &mut RevenueStreams,
         scratch: &mut RevenueScratch,
+        risk: Option<&RiskPath>,
         revenue: &mut [f64],
     ) {
         let n = self.names.len();
@@ -205,14 +207,20 @@ impl RevenueBlock {
                 &mut scratch.iid_shock,
             );
             let seasonal = self.seasonal(t);
+            // Regimes shift drifts and scale volatilities; events shift drifts and levels.
+            let volatility = risk.map_or(1.0, |r| r.volatility_scale[t]);
             for (s, d) in scratch.draws.iter().enumerate() {
-                let drift = scratch.terminal_drift[s] + scratch.drift_gap[s];
+                let cell = s * quarters + t;
+                let (drift_shift, level_shift) =
+                    risk.map_or((0.0, 0.0), |r| (r.drift_shift[cell], r.level_shift[cell]));
+                let drift = scratch.terminal_drift[s] + scratch.drift_gap[s] + drift_shift;
                 scratch.drift_gap[s] *= scratch.drift_decay[s];
                 let state = &mut scratch.persistent_state[s];
                 *state = d.shock_persistence * *state
-                    + d.persistent_shock_sd * scratch.persistent_shock[s];
-                scratch.log_level[s] += drift + *state + d.iid_shock_sd * scratch.iid_shock[s];
-                revenue[s * quarters + t] = scratch.log_level[s].exp() * seasonal;
+                    + volatility * d.persistent_shock_sd * scratch.persistent_shock[s];
+                scratch.log_level[s] +=
+                    drift + *state + volatility * d.iid_shock_sd * scratch.iid_shock[s];
+                revenue[cell] = (scratch.log_level[s] + level_shift).exp() * seasonal;
             }
         }
     }

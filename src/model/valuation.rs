@@ -27,9 +27,12 @@ pub(crate) struct Incremental {
     pub depreciation: Vec<f64>,
     /// Incremental working-capital change, RMB bn.
     pub working_capital_change: Vec<f64>,
+    /// Annual spread added to the discount rate in each quarter (regimes and events).
+    pub discount_spread: Vec<f64>,
     /// Index of the start quarter (t = 0) in these series.
     pub start_index: usize,
     flows: Vec<f64>,
+    discount_factors: Vec<f64>,
 }
 
 /// The return of the plan on one path. NaN marks an undefined value (no unique IRR,
@@ -66,20 +69,30 @@ impl ValuationBlock {
     ) -> PlanReturn {
         let annual_rate = params.draw(&self.discount_rate);
         let annual_growth = params.draw(&self.terminal_growth);
-        let rate = (1.0 + annual_rate).powf(0.25) - 1.0;
+        let quarterly = |spread: f64| (1.0 + annual_rate + spread).powf(0.25) - 1.0;
         let growth = (1.0 + annual_growth).powf(0.25) - 1.0;
         let n = inc.fcf.len();
-        let discount = 1.0 / (1.0 + rate);
+        // Discount factors: each quarter discounted at the base rate plus its spread.
+        inc.discount_factors.clear();
+        let mut factor = 1.0;
+        for j in 0..n {
+            if j > 0 {
+                factor /= 1.0 + quarterly(inc.discount_spread[j]);
+            }
+            inc.discount_factors.push(factor);
+        }
+        let last_rate = quarterly(inc.discount_spread[n - 1]);
 
         // Gordon terminal value at the last quarter on the steady-state incremental cash
         // flow: the mean incremental NOPAT of the last four quarters, i.e. FCF with
         // maintenance capex equal to depreciation and no working-capital change, so that a
         // replacement cycle falling at the horizon does not swing it (validation keeps
-        // growth < rate and the last four quarters after the plan).
+        // growth < rate and the last four quarters after the plan). Discounted after the
+        // horizon at the last quarter's rate.
         let terminal = if self.terminal_value {
             let tail = &inc.nopat[inc.start_index.max(n.saturating_sub(4))..];
             let base = tail.iter().sum::<f64>() / tail.len() as f64;
-            base * (1.0 + growth) / (rate - growth)
+            base * (1.0 + growth) / (last_rate - growth)
         } else {
             0.0
         };
@@ -87,7 +100,14 @@ impl ValuationBlock {
         inc.flows.extend_from_slice(&inc.fcf);
         inc.flows[n - 1] += terminal;
 
-        let npv = finance::npv_unchecked(rate, &inc.flows);
+        let present = |flows: &[f64]| {
+            flows
+                .iter()
+                .zip(&inc.discount_factors)
+                .map(|(f, d)| f * d)
+                .sum::<f64>()
+        };
+        let npv = present(&inc.flows);
         let (irr_annual, irr_roots) = match finance::irr(&inc.flows) {
             Ok(Irr::Unique(r)) => ((1.0 + r).powi(4) - 1.0, 1.0),
             Ok(Irr::Multiple(roots)) => (f64::NAN, roots.len() as f64),
@@ -95,16 +115,14 @@ impl ValuationBlock {
         };
         let never = |p: Option<usize>| p.map_or(f64::NAN, |k| k as f64);
         let payback = never(finance::payback_unchecked(inc.fcf.iter().copied()));
-        let discounted_payback = never(finance::payback_unchecked(inc.fcf.iter().scan(
-            1.0,
-            |d, f| {
-                let x = f * *d;
-                *d *= discount;
-                Some(x)
-            },
-        )));
+        let discounted_payback = never(finance::payback_unchecked(
+            inc.fcf
+                .iter()
+                .zip(&inc.discount_factors)
+                .map(|(f, d)| f * d),
+        ));
 
-        let pv_capex = finance::npv_unchecked(rate, &inc.capex);
+        let pv_capex = present(&inc.capex);
         let total_capex: f64 = inc.capex.iter().sum();
         let operating: f64 = inc.fcf.iter().zip(&inc.capex).map(|(f, c)| f + c).sum();
         let defined = |x: f64, denominator: f64| {
@@ -141,7 +159,7 @@ impl ValuationBlock {
             moic: defined(operating, total_capex),
             profitability_index: defined(npv + pv_capex, pv_capex),
             incremental_capex_rmb_bn: total_capex,
-            terminal_value_pv_rmb_bn: terminal * discount.powi(n as i32 - 1),
+            terminal_value_pv_rmb_bn: terminal * inc.discount_factors[n - 1],
         }
     }
 }

@@ -24,6 +24,7 @@ pub(crate) struct ScenarioDoc {
     pub capacity: Option<CapacityDoc>,
     pub costs: Option<CostsDoc>,
     pub valuation: Option<ValuationDoc>,
+    pub risk: Option<super::risk::RiskDoc>,
 }
 
 #[derive(Debug, Default, Deserialize)]

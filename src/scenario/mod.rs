@@ -6,6 +6,7 @@ mod doc;
 mod error;
 mod load;
 pub mod plan;
+pub mod risk;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -146,6 +147,9 @@ pub struct Assumptions {
     /// Capex plan, capacity, costs and valuation (when the scenario has a `[plan]`).
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub economics: Option<plan::Economics>,
+    /// Geopolitical regimes and events (when the scenario has an enabled `[risk]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk: Option<risk::Risk>,
 }
 
 /// A validated scenario: every value checked, ready to run.

@@ -441,6 +441,7 @@ pub(crate) fn validate(
         seasonality,
     };
     let economics = super::plan::validate_economics(&v, &doc, &time, &revenue)?;
+    let risk = super::risk::validate_risk(&v, doc.risk.as_ref(), &revenue, economics.is_some())?;
 
     Ok((
         doc.description.clone().unwrap_or_default(),
@@ -449,6 +450,7 @@ pub(crate) fn validate(
             time,
             revenue,
             economics,
+            risk,
         },
     ))
 }
