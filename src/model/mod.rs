@@ -239,6 +239,23 @@ impl Model {
             scalar_metrics
                 .extend((1..=horizon_quarters / 4).map(|k| format!("plan_roic_year_{k}")));
         }
+        if let Some(r) = &risk {
+            let metric = |name: String| QuarterlyMetric {
+                name,
+                first_quarter: 0,
+            };
+            quarterly_metrics.extend(r.regime_names.iter().map(|n| metric(format!("regime_{n}_probability"))));
+            for e in &r.event_names {
+                quarterly_metrics.push(metric(format!("event_{e}_fired_share")));
+                quarterly_metrics.push(metric(format!("event_{e}_firings")));
+            }
+            if economics.is_some() {
+                for e in &r.event_names {
+                    scalar_metrics.push(format!("plan_npv_given_{e}_fired_rmb_bn"));
+                    scalar_metrics.push(format!("plan_npv_given_{e}_not_fired_rmb_bn"));
+                }
+            }
+        }
 
         Self {
             seed,
@@ -630,6 +647,7 @@ mod tests {
         let mut sets = vec![
             "revenue.segments.ai.initial_growth=1.0",
             "revenue.segments.core.initial_growth=0.18",
+            "risk.enabled=false",
         ];
         for seg in ["ai", "core", "international"] {
             sets.push(Box::leak(
