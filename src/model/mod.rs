@@ -244,7 +244,11 @@ impl Model {
                 name,
                 first_quarter: 0,
             };
-            quarterly_metrics.extend(r.regime_names.iter().map(|n| metric(format!("regime_{n}_probability"))));
+            quarterly_metrics.extend(
+                r.regime_names
+                    .iter()
+                    .map(|n| metric(format!("regime_{n}_probability"))),
+            );
             for e in &r.event_names {
                 quarterly_metrics.push(metric(format!("event_{e}_fired_share")));
                 quarterly_metrics.push(metric(format!("event_{e}_firings")));

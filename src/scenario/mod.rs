@@ -1,6 +1,7 @@
 //! Scenarios: reading TOML files (with `extends` and `--set`), and validating them into
 //! the parameters the model runs on. Nothing runs until a scenario has been validated.
 
+mod builder;
 pub mod dist;
 mod doc;
 mod error;
@@ -16,6 +17,7 @@ use nalgebra::DMatrix;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+pub use builder::{ScenarioBuilder, SegmentSpec};
 pub use dist::{Distribution, DistributionError, Param};
 pub use error::{Location, ScenarioError};
 pub use load::Override;

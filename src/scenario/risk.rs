@@ -172,7 +172,7 @@ impl Validator<'_> {
         what: &str,
     ) -> Result<(), ScenarioError> {
         for name in given.keys() {
-            if !known.iter().any(|k| *k == name) {
+            if !known.contains(&name) {
                 let list: Vec<&str> = known.iter().map(|s| s.as_str()).collect();
                 return Err(self.error(
                     &format!("{key}.{name}"),
@@ -362,17 +362,15 @@ pub(crate) fn validate_risk(
     let mut events = BTreeMap::new();
     for (name, e) in doc.events.iter().flatten() {
         let event = v.event(name, e, &names, revenue)?;
-        if !has_plan {
-            if let Some((effect, _)) = event
-                .effects
-                .iter()
-                .find(|(_, x)| !matches!(x.lever, Lever::RevenueLevel | Lever::RevenueGrowth))
-            {
-                return Err(v.error(
-                    &format!("risk.events.{name}.effects.{effect}.lever"),
-                    "this lever acts on the capex plan, capacity or valuation, which need a [plan] table",
-                ));
-            }
+        let plan_lever = event
+            .effects
+            .iter()
+            .find(|(_, x)| !matches!(x.lever, Lever::RevenueLevel | Lever::RevenueGrowth));
+        if let (false, Some((effect, _))) = (has_plan, plan_lever) {
+            return Err(v.error(
+                &format!("risk.events.{name}.effects.{effect}.lever"),
+                "this lever acts on the capex plan, capacity or valuation, which need a [plan] table",
+            ));
         }
         events.insert(name.clone(), event);
     }

@@ -1,0 +1,72 @@
+//! Every example builds (cargo test builds examples) and runs with a small path count.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// target/<profile>/examples/<name>, next to this test's own binary in target/<profile>/deps.
+fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().unwrap().parent().unwrap();
+    profile_dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
+fn run(name: &str, args: &[&str], expect: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(example(name))
+        .args(args)
+        .current_dir(dir.path())
+        .output()
+        .unwrap_or_else(|e| panic!("{name}: {e} (is it built? cargo test builds examples)"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{name} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for text in expect {
+        assert!(stdout.contains(text), "{name}: {text:?} not in\n{stdout}");
+    }
+}
+
+#[test]
+fn base_case() {
+    run(
+        "base_case",
+        &["--paths", "300", "--out", "out"],
+        &["adj. EBITA margin", "NPV, RMB bn", "P(NPV < 0)"],
+    );
+}
+
+#[test]
+fn compare_scenarios() {
+    run(
+        "compare_scenarios",
+        &["--paths", "200", "--out", "out"],
+        &[
+            "| `base` |",
+            "| `calm_world` |",
+            "| `export_controls_tighten` |",
+            "P(NPV < 0)",
+        ],
+    );
+}
+
+#[test]
+fn export_control_stress() {
+    run(
+        "export_control_stress",
+        &["--paths", "200", "--out", "out"],
+        &["P(NPV<0)", "100%", "sweep.csv"],
+    );
+}
+
+#[test]
+fn custom_scenario() {
+    run(
+        "custom_scenario",
+        &["--paths", "300"],
+        &["smaller_backloaded_plan", "P(NPV < 0)"],
+    );
+}
