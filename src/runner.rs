@@ -52,6 +52,8 @@ pub struct PathRecord {
     pub path: u64,
     /// `values[m * quarters + t]`; NaN where the metric is undefined.
     pub values: Vec<f64>,
+    /// Per-path scalar metrics, in [`Results::scalars`] order; NaN where undefined.
+    pub scalars: Vec<f64>,
 }
 
 /// Statistics of one quarterly metric in one quarter.
@@ -200,6 +202,7 @@ fn simulate_block(
             acc.kept_paths.push(PathRecord {
                 path,
                 values: workspace.quarterly.clone(),
+                scalars: workspace.scalars.clone(),
             });
         }
     }

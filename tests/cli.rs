@@ -112,6 +112,7 @@ fn run_json_lists_every_output_and_the_provenance() {
             "summary.csv",
             "scenario.toml",
             "paths.csv",
+            "path_scalars.csv",
             "run.json"
         ]
     );
@@ -166,8 +167,10 @@ fn a_later_run_without_paths_out_removes_a_stale_paths_csv() {
     };
     run(&["--paths-out", "1"]);
     assert!(dir.path().join("base/paths.csv").exists());
+    assert!(dir.path().join("base/path_scalars.csv").exists());
     run(&[]);
     assert!(!dir.path().join("base/paths.csv").exists());
+    assert!(!dir.path().join("base/path_scalars.csv").exists());
 }
 
 /// Snapshot of every exported file of a tiny run (insta): any change to columns, order,
@@ -197,7 +200,13 @@ fn exported_files_snapshot() {
         .assert()
         .success();
     let folder = dir.path().join("base");
-    for file in ["quarterly.csv", "summary.csv", "paths.csv", "scenario.toml"] {
+    for file in [
+        "quarterly.csv",
+        "summary.csv",
+        "paths.csv",
+        "path_scalars.csv",
+        "scenario.toml",
+    ] {
         // The version column changes with every release; the rest must not change silently.
         let text = std::fs::read_to_string(folder.join(file))
             .unwrap()

@@ -4,7 +4,13 @@ use std::path::Path;
 
 use assert_cmd::Command;
 
-const FILES: [&str; 4] = ["quarterly.csv", "summary.csv", "paths.csv", "scenario.toml"];
+const FILES: [&str; 5] = [
+    "quarterly.csv",
+    "summary.csv",
+    "paths.csv",
+    "path_scalars.csv",
+    "scenario.toml",
+];
 
 /// Runs the base scenario (5,000 paths: five blocks, one of them partial) and returns the
 /// output folder.

@@ -183,3 +183,39 @@ impl Exporter for PathsCsv {
         w.flush()
     }
 }
+
+/// `path_scalars.csv`: the first N paths' per-path scalar metrics (NPV, IRR...), long format.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PathScalarsCsv;
+
+impl Exporter for PathScalarsCsv {
+    fn file_name(&self) -> &'static str {
+        "path_scalars.csv"
+    }
+
+    fn write(&self, run: &RunRecord<'_>, out: &mut dyn Write) -> io::Result<()> {
+        let results = run.results;
+        let mut w = csv::Writer::from_writer(out);
+        let mut header = vec!["scenario", "path", "metric", "value"];
+        header.extend(PROVENANCE);
+        w.write_record(&header).map_err(csv_error)?;
+        let tail = provenance(run);
+        for record in &results.kept_paths {
+            let path = record.path.to_string();
+            for ((metric, _), &value) in results.scalars.iter().zip(&record.scalars) {
+                let value = plain(value);
+                let fields: [&str; 7] = [
+                    &results.scenario,
+                    &path,
+                    metric,
+                    &value,
+                    &tail[0],
+                    &tail[1],
+                    &tail[2],
+                ];
+                w.write_record(fields).map_err(csv_error)?;
+            }
+        }
+        w.flush()
+    }
+}

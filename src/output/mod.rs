@@ -9,7 +9,7 @@ mod terminal;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-pub use csv_files::{PathsCsv, QuarterlyCsv, SummaryCsv};
+pub use csv_files::{PathScalarsCsv, PathsCsv, QuarterlyCsv, SummaryCsv};
 pub use run_json::RunJson;
 pub use terminal::summary_table;
 
@@ -124,10 +124,15 @@ pub fn write_outputs(
     ];
     if write_paths {
         exporters.push(Box::new(PathsCsv));
+        exporters.push(Box::new(PathScalarsCsv));
     } else {
-        let stale = dir.join(PathsCsv.file_name());
-        if stale.exists() {
-            std::fs::remove_file(&stale).map_err(at(&stale))?;
+        for stale in [
+            dir.join(PathsCsv.file_name()),
+            dir.join(PathScalarsCsv.file_name()),
+        ] {
+            if stale.exists() {
+                std::fs::remove_file(&stale).map_err(at(&stale))?;
+            }
         }
     }
     let temps = exporters

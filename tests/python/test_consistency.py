@@ -1,0 +1,85 @@
+"""pandas recomputes the statistics of quarterly.csv and summary.csv from paths.csv and
+path_scalars.csv of a run that keeps every path, and they must agree: means, standard
+deviations and exact quantiles to floating-point accuracy, sketch quantiles within the
+sketch's stated bound (docs/model.md, "Statistics").
+
+Run: python tests/python/test_consistency.py  (CLOUDCAPEX_BIN overrides the binary)
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(os.environ.get("CLOUDCAPEX_BIN", ROOT / "target" / "release" / "cloudcapex"))
+PATHS = 3000
+RELATIVE_ACCURACY = 0.005  # cloudcapex::stats::RELATIVE_ACCURACY
+ZERO_THRESHOLD = 1e-9
+LEVELS = {"p1": 0.01, "p5": 0.05, "p10": 0.10, "p25": 0.25, "p50": 0.50, "p75": 0.75, "p90": 0.90, "p95": 0.95, "p99": 0.99}
+QUARTERLY = ["revenue_total_rmb_bn", "revenue_ai_rmb_bn", "revenue_total_yoy_growth", "ebita_margin",
+             "ai_utilization", "incremental_fcf_rmb_bn", "regime_tension_probability"]
+SCALARS = ["plan_npv_rmb_bn", "plan_irr", "revenue_total_cagr", "plan_payback_quarters"]
+
+
+def close(a, b, rel=1e-9):
+    return abs(a - b) <= rel * max(1.0, abs(a), abs(b))
+
+
+def main():
+    out = Path(tempfile.mkdtemp())
+    cmd = [str(BIN), "run", "--paths", str(PATHS), "--paths-out", str(PATHS), "--seed", "5", "--quiet", "--out", str(out)]
+    if not BIN.exists():
+        cmd = ["cargo", "run", "--release", "--quiet", "--"] + cmd[1:]
+    subprocess.run(cmd, check=True, cwd=ROOT)
+    run = out / "base"
+    quarterly = pd.read_csv(run / "quarterly.csv")
+    summary = pd.read_csv(run / "summary.csv").set_index("metric")
+    paths = pd.read_csv(run / "paths.csv")
+    scalars = pd.read_csv(run / "path_scalars.csv")
+    assert paths["path"].nunique() == PATHS and scalars["path"].nunique() == PATHS
+
+    checked = 0
+    for metric in QUARTERLY:
+        reported = quarterly[quarterly.metric == metric].set_index("quarter_index")
+        values = paths[paths.metric == metric].pivot(index="path", columns="quarter_index", values="value")
+        for t, row in reported.iterrows():
+            x = values[t].dropna()
+            if row["count"] == 0:
+                assert len(x) == 0, (metric, t)
+                continue
+            assert row["count"] == len(x) == PATHS, (metric, t, row["count"], len(x))
+            assert close(row["mean"], x.mean()), (metric, t, row["mean"], x.mean())
+            assert close(row["sd"], x.std(ddof=1), 1e-7) or row["sd"] < 1e-12, (metric, t, row["sd"], x.std())
+            assert close(row["se"], x.std(ddof=1) / np.sqrt(len(x)), 1e-7) or row["se"] < 1e-12
+            xs = np.sort(x.to_numpy())
+            for column, level in LEVELS.items():
+                rank = level * (len(xs) - 1)
+                bound = RELATIVE_ACCURACY * max(abs(xs[int(np.floor(rank))]), abs(xs[int(np.ceil(rank))])) + ZERO_THRESHOLD
+                exact = x.quantile(level)  # pandas' default: linear, type 7
+                assert abs(row[column] - exact) <= bound * (1 + 1e-9), (metric, t, column, row[column], exact, bound)
+            checked += 1
+
+    for metric in SCALARS:
+        row = summary.loc[metric]
+        x = scalars[scalars.metric == metric]["value"]
+        defined = x.dropna()
+        assert row["count"] == len(defined) and row["missing"] == x.isna().sum(), (metric, row["count"], len(defined))
+        assert close(row["mean"], defined.mean()), (metric, row["mean"], defined.mean())
+        assert close(row["sd"], defined.std(ddof=1), 1e-7), (metric, row["sd"], defined.std())
+        for column, level in LEVELS.items():
+            assert close(row[column], defined.quantile(level)), (metric, column, row[column], defined.quantile(level))
+        assert close(row["prob_negative"], (defined < 0).mean()), (metric, row["prob_negative"])
+        worst = np.sort(defined.to_numpy())[: int(np.ceil(0.05 * len(defined)))]
+        assert close(row["cvar5"], worst.mean()), (metric, row["cvar5"], worst.mean())
+        checked += 1
+
+    print(f"consistency: {checked} quarterly cells and scalars agree with pandas ({PATHS} paths)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
