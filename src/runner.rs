@@ -247,21 +247,20 @@ pub fn simulate(scenario: &Scenario, options: &RunOptions) -> Result<Results, Ru
 
     let quarters = model.quarters();
     let calendar: Vec<Quarter> = (0..quarters).map(|t| model.quarter(t)).collect();
-    let mut quarterly = Vec::with_capacity(total.moments.len());
-    for (m, metric) in model.quarterly_metrics().iter().enumerate() {
-        for (t, &quarter) in calendar.iter().enumerate() {
-            let cell = m * quarters + t;
-            quarterly.push(QuarterlyStat {
-                metric: metric.name.clone(),
-                quarter_index: t,
-                quarter,
-                summary: Summary::from_stream(&total.moments[cell], &total.sketches[cell]),
-            });
-        }
-    }
+    // Each cell's statistics depend on that cell alone: computed in parallel, collected in order.
+    let metrics = model.quarterly_metrics();
+    let quarterly: Vec<QuarterlyStat> = (0..total.moments.len())
+        .into_par_iter()
+        .map(|cell| QuarterlyStat {
+            metric: metrics[cell / quarters].name.clone(),
+            quarter_index: cell % quarters,
+            quarter: calendar[cell % quarters],
+            summary: Summary::from_stream(&total.moments[cell], &total.sketches[cell]),
+        })
+        .collect();
     let scalars = model
         .scalar_metrics()
-        .iter()
+        .par_iter()
         .zip(&total.scalars)
         .map(|(name, values)| (name.clone(), ScalarSummary::from_values(values)))
         .collect();

@@ -377,7 +377,7 @@ impl Model {
         }
 
         // Revenue scalars.
-        let mut scalars = Vec::with_capacity(self.scalar_metrics.len());
+        let scalars = &mut workspace.scalars;
         let total = &level_values[..quarters];
         if self.horizon_quarters >= 4 {
             for m in 0..levels {
@@ -388,7 +388,6 @@ impl Model {
         let h = self.horizon_quarters as f64;
         scalars.push((total[quarters - 1] / total[0]).powf(4.0 / h) - 1.0);
         scalars.push(total[1..].iter().sum());
-        workspace.scalars.extend(scalars);
 
         if let Some(e) = &self.economics {
             self.write_economics(e, streams, workspace);

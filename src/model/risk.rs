@@ -67,6 +67,7 @@ pub(crate) struct RiskPath {
     /// Annual spread added to the discount rate.
     pub discount_spread: Vec<f64>,
     fired: Vec<(usize, usize, f64)>,
+    counts: Vec<u32>,
 }
 
 fn cdf(probabilities: impl Iterator<Item = f64>) -> Vec<f64> {
@@ -180,7 +181,9 @@ impl RiskBlock {
         path.firings.clear();
         path.firings.resize(n_events * quarters, 0);
         let mut regime = pick(&self.initial_cdf, streams.regime.random());
-        let mut counts = vec![0u32; n_events];
+        let counts = &mut path.counts;
+        counts.clear();
+        counts.resize(n_events, 0);
         for t in 0..quarters {
             if t > 0 {
                 regime = pick(&self.transition_cdf[regime], streams.regime.random());

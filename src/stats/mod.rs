@@ -80,19 +80,24 @@ impl Summary {
     /// assert_eq!(s.quantiles[4], 2.5); // p50
     /// ```
     pub fn exact(values: &[f64]) -> Option<Self> {
+        let mut sorted = values.to_vec();
+        sorted.sort_unstable_by(f64::total_cmp);
+        Self::exact_with_sorted(values, &sorted)
+    }
+
+    /// [`exact`](Self::exact) when the caller already has the values sorted.
+    fn exact_with_sorted(values: &[f64], sorted: &[f64]) -> Option<Self> {
         if values.is_empty() {
             return None;
         }
         let mut moments = Moments::default();
         values.iter().for_each(|&x| moments.push(x));
-        let mut sorted = values.to_vec();
-        sorted.sort_unstable_by(f64::total_cmp);
         Some(Self {
             count: moments.count(),
             mean: moments.mean(),
             sd: moments.sd(),
             se: moments.standard_error(),
-            quantiles: QUANTILE_LEVELS.map(|q| exact_quantile(&sorted, q)),
+            quantiles: QUANTILE_LEVELS.map(|q| exact_quantile(sorted, q)),
         })
     }
 }
@@ -135,7 +140,9 @@ impl ScalarSummary {
     pub fn from_values(values: &[f64]) -> Self {
         let defined: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
         let missing = (values.len() - defined.len()) as u64;
-        let Some(summary) = Summary::exact(&defined) else {
+        let mut sorted = defined.clone();
+        sorted.sort_unstable_by(f64::total_cmp);
+        let Some(summary) = Summary::exact_with_sorted(&defined, &sorted) else {
             return Self {
                 summary: None,
                 missing,
@@ -147,8 +154,6 @@ impl ScalarSummary {
         };
         let n = defined.len() as f64;
         let p = defined.iter().filter(|x| **x < 0.0).count() as f64 / n;
-        let mut sorted = defined;
-        sorted.sort_unstable_by(f64::total_cmp);
         let k = ((CVAR_LEVEL * n).ceil() as usize).clamp(1, sorted.len());
         let mut tail = Moments::default();
         sorted[..k].iter().for_each(|&x| tail.push(x));
