@@ -37,6 +37,35 @@ enum Command {
     Run(RunArgs),
     /// Check scenario files (extends chains and overrides included) without running them.
     Validate(ValidateArgs),
+    /// Compare scenarios against the first on common random numbers (same seed and paths,
+    /// path by path): each per-path metric's difference with its paired standard error and
+    /// variance-reduction factor. Writes OUT/comparison.csv.
+    Compare(CompareArgs),
+}
+
+#[derive(Args, Debug)]
+struct CompareArgs {
+    /// Scenario files; the first is the baseline. A file may appear twice.
+    #[arg(required = true)]
+    scenarios: Vec<PathBuf>,
+    /// Number of paths (overrides the baseline's simulation.paths; all scenarios use it).
+    #[arg(long, value_name = "N")]
+    paths: Option<u64>,
+    /// Master seed (overrides the baseline's simulation.seed; all scenarios use it).
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// Output directory for comparison.csv.
+    #[arg(long, value_name = "DIR", default_value = "out")]
+    out: PathBuf,
+    /// Worker threads. Results do not depend on it.
+    #[arg(long, value_name = "T")]
+    threads: Option<usize>,
+    /// Override a key in every scenario (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Do not print the table.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Args, Debug, Default)]
@@ -187,6 +216,67 @@ fn run(args: RunArgs) -> ExitCode {
     }
 }
 
+/// The metrics the comparison table shows (all of them go to comparison.csv).
+const COMPARE_TABLE_METRICS: [&str; 4] = [
+    "plan_npv_rmb_bn",
+    "plan_irr",
+    "revenue_total_cagr",
+    "revenue_total_final_year_rmb_bn",
+];
+
+fn compare(args: CompareArgs) -> ExitCode {
+    let refuse = |message: String| {
+        eprintln!("error: {message}");
+        ExitCode::from(EXIT_INVALID_INPUT)
+    };
+    if args.threads == Some(0) {
+        return refuse("--threads must be at least 1".into());
+    }
+    let mut scenarios = match load_scenarios(&args.scenarios, &args.set) {
+        Ok(s) => s,
+        Err(e) => return refuse(e.to_string()),
+    };
+    if let Some(seed) = args.seed {
+        scenarios[0] = scenarios[0].clone().with_seed(seed);
+    }
+    if let Some(paths) = args.paths {
+        match scenarios[0].clone().with_paths(paths) {
+            Ok(s) => scenarios[0] = s,
+            Err(e) => return refuse(e.to_string()),
+        }
+    }
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads.unwrap_or(0))
+        .build()
+    {
+        Ok(pool) => pool,
+        Err(e) => {
+            eprintln!("error: cannot start worker threads: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let comparison = match pool.install(|| cloudcapex::analysis::compare(&scenarios)) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    match comparison.write_csv(&args.out) {
+        Ok(path) => {
+            if !args.quiet {
+                println!("{}", comparison.table(&COMPARE_TABLE_METRICS));
+                println!("written: {}", path.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
 fn validate(args: ValidateArgs) -> ExitCode {
     let overrides = match args
         .set
@@ -231,6 +321,7 @@ fn main() -> ExitCode {
         }),
         Some(Command::Run(args)) => run(args),
         Some(Command::Validate(args)) => validate(args),
+        Some(Command::Compare(args)) => compare(args),
     }
 }
 

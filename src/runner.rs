@@ -92,6 +92,9 @@ pub struct Results {
     pub calendar: Vec<Quarter>,
     /// The first `paths_out` paths.
     pub kept_paths: Vec<PathRecord>,
+    /// Every path's value of each scalar metric (`scalar_values[k][path]`, NaN where
+    /// undefined), in path order: what paired comparisons difference path by path.
+    pub scalar_values: Vec<Vec<f64>>,
 }
 
 impl Results {
@@ -279,5 +282,6 @@ pub fn simulate(scenario: &Scenario, options: &RunOptions) -> Result<Results, Ru
         quarters,
         calendar,
         kept_paths: total.kept_paths,
+        scalar_values: total.scalars,
     })
 }

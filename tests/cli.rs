@@ -214,3 +214,44 @@ fn exported_files_snapshot() {
         insta::assert_snapshot!(file.replace('.', "_"), text);
     }
 }
+
+/// `compare` of a scenario with itself: every difference and its standard error are exactly
+/// zero in comparison.csv; against a different scenario they are not, and pairing helps.
+#[test]
+fn compare_writes_paired_differences() {
+    let dir = tempfile::tempdir().unwrap();
+    cloudcapex()
+        .args([
+            "compare",
+            "scenarios/base.toml",
+            "scenarios/base.toml",
+            "scenarios/calm_world.toml",
+        ])
+        .args(["--paths", "600", "--threads", "2", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Paired comparison against `base`"));
+    let text = std::fs::read_to_string(dir.path().join("comparison.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (mut twins, mut calm) = (0, 0);
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        match f[col("scenario")] {
+            "base#2" => {
+                twins += 1;
+                assert_eq!(f[col("difference")], "0", "{line}");
+                assert!(matches!(f[col("difference_se")], "0" | ""), "{line}");
+            }
+            "calm_world" if f[col("metric")] == "plan_npv_rmb_bn" => {
+                calm += 1;
+                let vrf: f64 = f[col("variance_reduction_factor")].parse().unwrap();
+                assert!(vrf > 1.0, "{line}");
+            }
+            _ => {}
+        }
+    }
+    assert!(twins > 10 && calm == 1);
+}

@@ -166,7 +166,7 @@ pub fn write_outputs(
 
 /// A number as a plain decimal (never exponent notation; shortest text that reads back to
 /// the same f64), or the empty string for a missing value.
-pub(crate) fn plain(x: f64) -> String {
+pub fn plain(x: f64) -> String {
     if x.is_finite() {
         format!("{x}")
     } else {
