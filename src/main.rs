@@ -41,6 +41,39 @@ enum Command {
     /// path by path): each per-path metric's difference with its paired standard error and
     /// variance-reduction factor. Writes OUT/comparison.csv.
     Compare(CompareArgs),
+    /// Run a grid of overrides on one scenario (common random numbers across points):
+    /// OUT/sweep_<name>/sweep.csv, and each point's outputs in OUT/sweep_<name>/point_<k>/.
+    Sweep(SweepArgs),
+}
+
+#[derive(Args, Debug)]
+struct SweepArgs {
+    /// The scenario file.
+    scenario: PathBuf,
+    /// A grid axis: KEY=V1,V2,... or KEY=START:STOP:STEP (repeatable; the full grid runs).
+    #[arg(long = "grid", value_name = "KEY=VALUES", required = true)]
+    grid: Vec<String>,
+    /// Run grids larger than the limit (200 points).
+    #[arg(long)]
+    force: bool,
+    /// Number of paths per point.
+    #[arg(long, value_name = "N")]
+    paths: Option<u64>,
+    /// Master seed (the same for every point).
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// Output directory.
+    #[arg(long, value_name = "DIR", default_value = "out")]
+    out: PathBuf,
+    /// Worker threads. Results do not depend on it.
+    #[arg(long, value_name = "T")]
+    threads: Option<usize>,
+    /// Overrides applied to every point, before the grid's.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Do not print the table.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Args, Debug)]
@@ -277,6 +310,117 @@ fn compare(args: CompareArgs) -> ExitCode {
     }
 }
 
+fn sweep(args: SweepArgs) -> ExitCode {
+    use cloudcapex::analysis::{GridAxis, grid_points, write_sweep_csv};
+    use cloudcapex::output::{RunJson, RunRecord, write_outputs};
+    use cloudcapex::runner::simulate;
+    use rayon::prelude::*;
+
+    let refuse = |message: String| {
+        eprintln!("error: {message}");
+        ExitCode::from(EXIT_INVALID_INPUT)
+    };
+    if args.threads == Some(0) || args.paths == Some(0) {
+        return refuse("--threads and --paths must be at least 1".into());
+    }
+    let axes = match args
+        .grid
+        .iter()
+        .map(|g| GridAxis::parse(g))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(a) => a,
+        Err(e) => return refuse(e.to_string()),
+    };
+    let points = match grid_points(&axes, args.force) {
+        Ok(p) => p,
+        Err(e) => return refuse(e.to_string()),
+    };
+    // Every point is validated before anything runs.
+    let mut scenarios = Vec::with_capacity(points.len());
+    for point in &points {
+        let sets: Vec<String> = args.set.iter().chain(point).cloned().collect();
+        match load_scenarios(std::slice::from_ref(&args.scenario), &sets) {
+            Ok(mut s) => {
+                let mut scenario = s.remove(0);
+                if let Some(seed) = args.seed {
+                    scenario = scenario.with_seed(seed);
+                }
+                if let Some(paths) = args.paths {
+                    scenario = scenario.with_paths(paths).expect("checked above");
+                }
+                scenarios.push(scenario);
+            }
+            Err(e) => return refuse(format!("grid point {}: {e}", point.join(" "))),
+        }
+    }
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads.unwrap_or(0))
+        .build()
+    {
+        Ok(pool) => pool,
+        Err(e) => {
+            eprintln!("error: cannot start worker threads: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let threads = pool.current_num_threads();
+    let started = std::time::Instant::now();
+    let results = match pool.install(|| {
+        scenarios
+            .par_iter()
+            .map(|s| simulate(s, &RunOptions::default()))
+            .collect::<Result<Vec<_>, _>>()
+    }) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let elapsed = started.elapsed().as_secs_f64();
+    let folder = args.out.join(format!("sweep_{}", scenarios[0].name()));
+    for (k, (scenario, result)) in scenarios.iter().zip(&results).enumerate() {
+        let record = RunRecord {
+            scenario,
+            results: result,
+        };
+        let dir = folder.join(format!("point_{k:04}"));
+        if let Err(e) = write_outputs(&dir, &record, false, &RunJson::new(threads, elapsed)) {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    }
+    match write_sweep_csv(&folder, &axes, &points, &results) {
+        Ok(path) => {
+            if !args.quiet {
+                println!(
+                    "{:<6} {:<48} {:>12} {:>8} {:>10}",
+                    "point", "overrides", "mean NPV", "se", "P(NPV<0)"
+                );
+                for (k, (point, r)) in points.iter().zip(&results).enumerate() {
+                    if let Some(npv) = r.scalar_stats("plan_npv_rmb_bn") {
+                        let s = npv.summary.as_ref().expect("defined");
+                        println!(
+                            "{k:<6} {:<48} {:>12.2} {:>8.2} {:>10.3}",
+                            point.join(" "),
+                            s.mean,
+                            s.se,
+                            npv.prob_negative
+                        );
+                    }
+                }
+                println!("\nwritten: {}", path.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
 fn validate(args: ValidateArgs) -> ExitCode {
     let overrides = match args
         .set
@@ -322,6 +466,7 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => run(args),
         Some(Command::Validate(args)) => validate(args),
         Some(Command::Compare(args)) => compare(args),
+        Some(Command::Sweep(args)) => sweep(args),
     }
 }
 

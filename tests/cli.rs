@@ -255,3 +255,91 @@ fn compare_writes_paired_differences() {
     }
     assert!(twins > 10 && calm == 1);
 }
+
+/// A sweep point's outputs equal a plain `run` with the same overrides, byte for byte.
+#[test]
+fn sweep_point_equals_a_plain_run() {
+    let dir = tempfile::tempdir().unwrap();
+    cloudcapex()
+        .args([
+            "sweep",
+            "scenarios/base.toml",
+            "--grid",
+            "plan.total_rmb_bn=300,480",
+        ])
+        .args([
+            "--grid",
+            "costs.tax_rate=0.1:0.2:0.1",
+            "--paths",
+            "400",
+            "--quiet",
+            "--out",
+        ])
+        .arg(dir.path().join("sweep"))
+        .assert()
+        .success();
+    // Point 3 is the last: total 480, tax 0.2.
+    cloudcapex()
+        .args([
+            "run",
+            "scenarios/base.toml",
+            "--set",
+            "plan.total_rmb_bn=480",
+            "--set",
+            "costs.tax_rate=0.2",
+        ])
+        .args(["--paths", "400", "--quiet", "--out"])
+        .arg(dir.path().join("run"))
+        .assert()
+        .success();
+    for file in ["quarterly.csv", "summary.csv", "scenario.toml"] {
+        let point =
+            std::fs::read(dir.path().join("sweep/sweep_base/point_0003").join(file)).unwrap();
+        let run = std::fs::read(dir.path().join("run/base").join(file)).unwrap();
+        assert!(point == run, "{file} differs");
+    }
+    let sweep = std::fs::read_to_string(dir.path().join("sweep/sweep_base/sweep.csv")).unwrap();
+    assert!(sweep.starts_with("scenario,point,plan.total_rmb_bn,costs.tax_rate,metric,"));
+    assert!(
+        sweep
+            .lines()
+            .any(|l| l.starts_with("base,3,480,0.2,plan_npv_rmb_bn,"))
+    );
+}
+
+#[test]
+fn oversized_or_malformed_grids_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    for grid in [
+        "costs.tax_rate=0:1:0.001",
+        "costs.tax_rate",
+        "costs.tax_rate=0.3:0.1:0.1",
+    ] {
+        cloudcapex()
+            .args(["sweep", "scenarios/base.toml", "--grid", grid, "--out"])
+            .arg(dir.path())
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("--grid").or(predicate::str::contains("--force")));
+    }
+    // An invalid value at one grid point is refused before anything runs.
+    cloudcapex()
+        .args([
+            "sweep",
+            "scenarios/base.toml",
+            "--grid",
+            "costs.tax_rate=0.2,1.5",
+            "--out",
+        ])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("grid point costs.tax_rate=1.5")
+                .and(predicate::str::contains("costs.tax_rate")),
+        );
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "nothing may be written"
+    );
+}
