@@ -86,8 +86,14 @@ pub fn run_and_write(
     done.into_iter()
         .map(|(scenario, results, elapsed)| {
             let folder = out_dir.join(scenario.name());
+            // A stopping rule may end the run early: record the paths actually run, so that
+            // scenario.toml reproduces the results without the rule.
+            let ran = scenario
+                .clone()
+                .with_paths(results.paths)
+                .expect("at least one block ran");
             let record = RunRecord {
-                scenario,
+                scenario: &ran,
                 results: &results,
             };
             let files = write_outputs(

@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 use cloudcapex::batch::run_and_write;
 use cloudcapex::output::summary_table;
-use cloudcapex::runner::RunOptions;
+use cloudcapex::runner::{RunOptions, TargetSe};
 use cloudcapex::{Override, Scenario, ScenarioError};
 
 /// Exit code for refused input (bad scenario, bad options).
@@ -127,6 +127,32 @@ struct RunArgs {
     /// Do not print the summary table.
     #[arg(long, short)]
     quiet: bool,
+    /// Add blocks of paths until the Monte Carlo standard error of a per-path metric's mean
+    /// is at most this: `X` (for plan_npv_rmb_bn) or `METRIC=X`. Replaces --paths.
+    #[arg(long, value_name = "[METRIC=]SE")]
+    target_se: Option<String>,
+    /// With --target-se, the most paths to run.
+    #[arg(long, value_name = "N", default_value_t = 10_000_000)]
+    max_paths: u64,
+}
+
+/// Parses `X` or `METRIC=X` into a stopping rule.
+fn parse_target_se(text: &str) -> Result<TargetSe, String> {
+    let (metric, value) = text.split_once('=').unwrap_or(("plan_npv_rmb_bn", text));
+    let se: f64 = value.trim().parse().map_err(|_| {
+        format!(
+            "--target-se {text:?}: expected a standard error such as 0.5 or plan_npv_rmb_bn=0.5"
+        )
+    })?;
+    if !(se > 0.0 && se.is_finite()) {
+        return Err(format!(
+            "--target-se {text:?}: the standard error must be a positive number"
+        ));
+    }
+    Ok(TargetSe {
+        metric: metric.trim().to_string(),
+        se,
+    })
 }
 
 #[derive(Args, Debug)]
@@ -171,6 +197,15 @@ impl RunArgs {
         if self.paths == Some(0) {
             return Err("--paths must be at least 1".into());
         }
+        let target_se = self.target_se.as_deref().map(parse_target_se).transpose()?;
+        if target_se.is_some() && self.paths.is_some() {
+            return Err(
+                "--target-se decides the path count: give --max-paths instead of --paths".into(),
+            );
+        }
+        if self.max_paths == 0 {
+            return Err("--max-paths must be at least 1".into());
+        }
         let mut scenarios =
             load_scenarios(&self.scenarios, &self.set).map_err(|e| e.to_string())?;
         for s in &mut scenarios {
@@ -180,6 +215,9 @@ impl RunArgs {
             }
             if let Some(paths) = self.paths {
                 next = next.with_paths(paths).map_err(|e| e.to_string())?;
+            }
+            if target_se.is_some() {
+                next = next.with_paths(self.max_paths).map_err(|e| e.to_string())?;
             }
             if self.paths_out > next.simulation().paths {
                 return Err(format!(
@@ -206,6 +244,7 @@ impl RunArgs {
             scenarios,
             options: RunOptions {
                 paths_out: self.paths_out,
+                target_se,
             },
             out: self.out,
             threads: self.threads,
@@ -459,10 +498,15 @@ fn validate(args: ValidateArgs) -> ExitCode {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        None => run(RunArgs {
-            out: PathBuf::from("out"),
-            ..RunArgs::default()
-        }),
+        // No subcommand: `run` with its defaults, exactly as `cloudcapex run` parses them.
+        None => {
+            run(Cli::parse_from(["cloudcapex", "run"])
+                .command
+                .map_or_else(RunArgs::default, |c| match c {
+                    Command::Run(args) => args,
+                    _ => unreachable!("parsed `run`"),
+                }))
+        }
         Some(Command::Run(args)) => run(args),
         Some(Command::Validate(args)) => validate(args),
         Some(Command::Compare(args)) => compare(args),

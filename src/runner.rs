@@ -23,6 +23,16 @@ pub const CHUNK_BLOCKS: u64 = 32;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RunError {
+    /// The stopping rule names a metric the scenario does not report.
+    #[error(
+        "--target-se: `{metric}` is not a per-path metric of this scenario; expected one of {expected}"
+    )]
+    UnknownMetric {
+        /// The name given.
+        metric: String,
+        /// The scenario's per-path metrics.
+        expected: String,
+    },
     /// A path produced NaN or infinity (e.g. explosive growth shocks over a long horizon).
     #[error(
         "path {path} produced a non-finite value of `{metric}` in quarter index {quarter_index}: \
@@ -39,10 +49,35 @@ pub enum RunError {
 }
 
 /// Options of a run beyond the scenario itself.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunOptions {
     /// Keep the quarterly values of the first `paths_out` paths (for `paths.csv`).
     pub paths_out: u64,
+    /// Stop adding blocks once this precision is reached; the scenario's path count is then
+    /// the most paths that will be run.
+    pub target_se: Option<TargetSe>,
+}
+
+/// A stopping rule: add blocks of paths, in block order, until the Monte Carlo standard
+/// error of a per-path metric's mean is at most `se` (checked after every block, from two
+/// blocks on, so the stopping point is the same on any thread count).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TargetSe {
+    /// A per-path scalar metric, e.g. `plan_npv_rmb_bn`.
+    pub metric: String,
+    /// The target standard error, in the metric's unit.
+    pub se: f64,
+}
+
+/// What a run with a [`TargetSe`] achieved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TargetOutcome {
+    /// The rule.
+    pub target: TargetSe,
+    /// Whether the standard error reached the target within the path cap.
+    pub reached: bool,
+    /// The standard error after the last block.
+    pub achieved_se: f64,
 }
 
 /// One kept path's quarterly values, metric-major like [`PathWorkspace::quarterly`].
@@ -92,6 +127,8 @@ pub struct Results {
     pub calendar: Vec<Quarter>,
     /// The first `paths_out` paths.
     pub kept_paths: Vec<PathRecord>,
+    /// The stopping rule's outcome, when one was given.
+    pub target: Option<TargetOutcome>,
     /// Every path's value of each scalar metric (`scalar_values[k][path]`, NaN where
     /// undefined), in path order: what paired comparisons difference path by path.
     pub scalar_values: Vec<Vec<f64>>,
@@ -235,18 +272,49 @@ pub fn simulate(scenario: &Scenario, options: &RunOptions) -> Result<Results, Ru
     for values in &mut total.scalars {
         values.reserve(total_paths as usize);
     }
+    let target_index = match &options.target_se {
+        None => None,
+        Some(t) => Some(
+            model
+                .scalar_metrics()
+                .iter()
+                .position(|m| *m == t.metric)
+                .ok_or_else(|| RunError::UnknownMetric {
+                    metric: t.metric.clone(),
+                    expected: model.scalar_metrics().join(", "),
+                })?,
+        ),
+    };
+    let mut target_moments = Moments::default();
+    let (mut merged_blocks, mut reached) = (0u64, false);
     let mut chunk_start = 0;
-    while chunk_start < blocks {
+    'chunks: while chunk_start < blocks {
         let chunk_end = (chunk_start + CHUNK_BLOCKS).min(blocks);
         let partials: Vec<Result<Accumulator, RunError>> = (chunk_start..chunk_end)
             .into_par_iter()
             .map(|block| simulate_block(&model, block, total_paths, options))
             .collect();
         for partial in partials {
-            total.merge(partial?);
+            let partial = partial?;
+            if let Some(k) = target_index {
+                partial.scalars[k]
+                    .iter()
+                    .filter(|x| !x.is_nan())
+                    .for_each(|&x| target_moments.push(x));
+            }
+            total.merge(partial);
+            merged_blocks += 1;
+            if let (Some(_), Some(t)) = (target_index, &options.target_se)
+                && merged_blocks >= 2
+                && target_moments.standard_error() <= t.se
+            {
+                reached = true;
+                break 'chunks;
+            }
         }
         chunk_start = chunk_end;
     }
+    let simulated_paths = (merged_blocks * BLOCK_SIZE).min(total_paths);
 
     let quarters = model.quarters();
     let calendar: Vec<Quarter> = (0..quarters).map(|t| model.quarter(t)).collect();
@@ -271,7 +339,12 @@ pub fn simulate(scenario: &Scenario, options: &RunOptions) -> Result<Results, Ru
         scenario: scenario.name().to_string(),
         scenario_sha256: scenario.sha256(),
         seed: scenario.simulation().seed,
-        paths: total_paths,
+        paths: simulated_paths,
+        target: options.target_se.as_ref().map(|t| TargetOutcome {
+            target: t.clone(),
+            reached,
+            achieved_se: target_moments.standard_error(),
+        }),
         quarterly_metrics: model
             .quarterly_metrics()
             .iter()

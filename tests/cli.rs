@@ -110,6 +110,7 @@ fn run_json_lists_every_output_and_the_provenance() {
         [
             "quarterly.csv",
             "summary.csv",
+            "convergence.csv",
             "scenario.toml",
             "paths.csv",
             "path_scalars.csv",

@@ -90,7 +90,14 @@ fn iid_shocks_give_the_lognormal_mean() {
 /// Sample correlation of each pair's shocks, recovered from kept paths, against the
 /// scenario's matrix; the tolerance is 4 standard errors of a correlation, (1 − ρ²)/√n.
 fn assert_shock_correlation(scenario: &Scenario, persistence: f64) {
-    let results = simulate(scenario, &RunOptions { paths_out: 4000 }).unwrap();
+    let results = simulate(
+        scenario,
+        &RunOptions {
+            paths_out: 4000,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let q = results.quarters;
     let metric = |name: &str| {
         results
@@ -172,7 +179,14 @@ fn sketch_quantiles_agree_with_exact_quantiles_of_kept_paths() {
     )
     .with_paths(3000)
     .unwrap();
-    let results = simulate(&s, &RunOptions { paths_out: 3000 }).unwrap();
+    let results = simulate(
+        &s,
+        &RunOptions {
+            paths_out: 3000,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let q = results.quarters;
     for (m, name) in results.quarterly_metrics.iter().enumerate() {
         for t in 4..q {
@@ -219,7 +233,10 @@ fn overrides_change_only_what_they_name() {
 /// paths bit-identical (each shock and each uncertain assumption has its own stream).
 #[test]
 fn common_random_numbers_across_scenarios() {
-    let options = RunOptions { paths_out: 50 };
+    let options = RunOptions {
+        paths_out: 50,
+        ..Default::default()
+    };
     let base = Scenario::default_scenario().with_paths(50).unwrap();
     let set = Override::parse("revenue.segments.international.initial_growth=0.4").unwrap();
     let other = Scenario::default_with(&[set])

@@ -106,3 +106,54 @@ fn same_seed_same_bytes_different_seed_different_numbers() {
     };
     assert_eq!(hash(&a), hash(&b));
 }
+
+/// A run with a target standard error stops at the same block, and writes the same bytes,
+/// on any thread count; its convergence.csv ends at the target.
+#[test]
+fn target_se_stops_at_the_same_block_on_any_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |threads: &str| {
+        let out = dir.path().join(format!("t{threads}"));
+        Command::cargo_bin("cloudcapex")
+            .unwrap()
+            .args([
+                "run",
+                "--target-se",
+                "plan_npv_rmb_bn=3.0",
+                "--max-paths",
+                "50000",
+                "--quiet",
+            ])
+            .args(["--threads", threads, "--out"])
+            .arg(&out)
+            .assert()
+            .success();
+        out.join("base")
+    };
+    let (one, four) = (run("1"), run("4"));
+    for file in [
+        "quarterly.csv",
+        "summary.csv",
+        "convergence.csv",
+        "scenario.toml",
+    ] {
+        assert!(read(&one, file) == read(&four, file), "{file} differs");
+    }
+    let json = run_json_without_timing(&one);
+    assert_eq!(json["target_se"]["reached"], true);
+    assert!(json["target_se"]["achieved"].as_f64().unwrap() <= 3.0);
+    let paths = json["paths"].as_u64().unwrap();
+    assert!(
+        paths.is_multiple_of(1024) && paths < 50_000,
+        "stopped at {paths}"
+    );
+    let convergence = String::from_utf8(read(&one, "convergence.csv")).unwrap();
+    let last_npv = convergence
+        .lines()
+        .rfind(|l| l.contains(",plan_npv_rmb_bn,"))
+        .unwrap()
+        .to_string();
+    let fields: Vec<&str> = last_npv.split(',').collect();
+    assert_eq!(fields[2], paths.to_string());
+    assert!(fields[5].parse::<f64>().unwrap() <= 3.0);
+}

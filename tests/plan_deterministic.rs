@@ -194,7 +194,14 @@ fn model_series(results: &Results, metric: &str) -> Vec<f64> {
 fn every_figure_matches_the_spreadsheet() {
     let scenario =
         Scenario::from_toml_str("deterministic", "deterministic.toml", SCENARIO, &[]).unwrap();
-    let results = simulate(&scenario, &RunOptions { paths_out: 1 }).unwrap();
+    let results = simulate(
+        &scenario,
+        &RunOptions {
+            paths_out: 1,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let (plan, price, fixed) = spreadsheet(true, None, None);
     let (cf, _, _) = spreadsheet(false, Some(price), Some(fixed));
 

@@ -11,7 +11,14 @@ fn run(sets: &[String], paths: u64) -> Results {
         .unwrap()
         .with_paths(paths)
         .unwrap();
-    simulate(&scenario, &RunOptions { paths_out: paths }).unwrap()
+    simulate(
+        &scenario,
+        &RunOptions {
+            paths_out: paths,
+            ..Default::default()
+        },
+    )
+    .unwrap()
 }
 
 fn series<'a>(results: &'a Results, path: usize, metric: &str) -> &'a [f64] {

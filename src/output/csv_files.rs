@@ -219,3 +219,45 @@ impl Exporter for PathScalarsCsv {
         w.flush()
     }
 }
+
+/// `convergence.csv`: the running mean and standard error of every per-path metric after
+/// each block of paths, in block order: how the estimate settled as paths were added.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ConvergenceCsv;
+
+impl Exporter for ConvergenceCsv {
+    fn file_name(&self) -> &'static str {
+        "convergence.csv"
+    }
+
+    fn write(&self, run: &RunRecord<'_>, out: &mut dyn Write) -> io::Result<()> {
+        let results = run.results;
+        let mut w = csv::Writer::from_writer(out);
+        let mut header = vec!["scenario", "metric", "paths", "count", "mean", "se"];
+        header.extend(PROVENANCE);
+        w.write_record(&header).map_err(csv_error)?;
+        let tail = provenance(run);
+        let block = crate::runner::BLOCK_SIZE as usize;
+        for ((metric, _), values) in results.scalars.iter().zip(&results.scalar_values) {
+            let mut moments = crate::stats::Moments::default();
+            for (i, &x) in values.iter().enumerate() {
+                if !x.is_nan() {
+                    moments.push(x);
+                }
+                if (i + 1) % block == 0 || i + 1 == values.len() {
+                    let row = [
+                        results.scenario.clone(),
+                        metric.clone(),
+                        (i + 1).to_string(),
+                        moments.count().to_string(),
+                        plain(moments.mean()),
+                        plain(moments.standard_error()),
+                    ];
+                    w.write_record(row.iter().chain(tail.iter()))
+                        .map_err(csv_error)?;
+                }
+            }
+        }
+        w.flush()
+    }
+}

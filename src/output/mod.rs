@@ -9,7 +9,7 @@ mod terminal;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-pub use csv_files::{PathScalarsCsv, PathsCsv, QuarterlyCsv, SummaryCsv};
+pub use csv_files::{ConvergenceCsv, PathScalarsCsv, PathsCsv, QuarterlyCsv, SummaryCsv};
 pub use run_json::RunJson;
 pub use terminal::summary_table;
 
@@ -120,6 +120,7 @@ pub fn write_outputs(
     let mut exporters: Vec<Box<dyn Exporter>> = vec![
         Box::new(QuarterlyCsv),
         Box::new(SummaryCsv),
+        Box::new(ConvergenceCsv),
         Box::new(ResolvedScenarioToml),
     ];
     if write_paths {

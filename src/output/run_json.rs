@@ -50,7 +50,17 @@ struct Document<'a> {
     threads: usize,
     elapsed_seconds: f64,
     outputs: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target_se: Option<TargetJson<'a>>,
     resolved_scenario: toml::Value,
+}
+
+#[derive(Serialize)]
+struct TargetJson<'a> {
+    metric: &'a str,
+    target: f64,
+    achieved: f64,
+    reached: bool,
 }
 
 impl Exporter for RunJson {
@@ -77,6 +87,12 @@ impl Exporter for RunJson {
             threads: self.threads,
             elapsed_seconds: self.elapsed_seconds,
             outputs,
+            target_se: run.results.target.as_ref().map(|t| TargetJson {
+                metric: &t.target.metric,
+                target: t.target.se,
+                achieved: t.achieved_se,
+                reached: t.reached,
+            }),
             resolved_scenario: resolved,
         };
         serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
