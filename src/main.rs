@@ -44,6 +44,43 @@ enum Command {
     /// Run a grid of overrides on one scenario (common random numbers across points):
     /// OUT/sweep_<name>/sweep.csv, and each point's outputs in OUT/sweep_<name>/point_<k>/.
     Sweep(SweepArgs),
+    /// Find the value of one input at which a statistic hits a target, e.g. the plan size at
+    /// which P(NPV < 0) = 0.2: `--vary plan.total_rmb_bn --range 200:600
+    /// --target plan_npv_rmb_bn.prob_negative=0.2`. Writes OUT/breakeven_<name>.csv.
+    Breakeven(BreakevenArgs),
+}
+
+#[derive(Args, Debug)]
+struct BreakevenArgs {
+    /// The scenario file.
+    scenario: PathBuf,
+    /// Key path of the input to vary (set as a number).
+    #[arg(long, value_name = "KEY")]
+    vary: String,
+    /// Range searched, LOW:HIGH.
+    #[arg(long, value_name = "LOW:HIGH", allow_hyphen_values = true)]
+    range: String,
+    /// METRIC.STAT=VALUE, STAT one of mean, prob_negative, p1 ... p99.
+    #[arg(long, value_name = "METRIC.STAT=VALUE", allow_hyphen_values = true)]
+    target: String,
+    /// Stop when the bracket is narrower than this (in the input's unit); default 1e-4 of the range.
+    #[arg(long, value_name = "X")]
+    tolerance: Option<f64>,
+    /// Number of paths of every evaluation.
+    #[arg(long, value_name = "N")]
+    paths: Option<u64>,
+    /// Master seed (the same for every evaluation).
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// Output directory.
+    #[arg(long, value_name = "DIR", default_value = "out")]
+    out: PathBuf,
+    /// Worker threads. Results do not depend on it.
+    #[arg(long, value_name = "T")]
+    threads: Option<usize>,
+    /// Overrides applied before the varied key.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -460,6 +497,125 @@ fn sweep(args: SweepArgs) -> ExitCode {
     }
 }
 
+fn breakeven(args: BreakevenArgs) -> ExitCode {
+    use cloudcapex::analysis::{Statistic, breakeven};
+
+    let refuse = |message: String| {
+        eprintln!("error: {message}");
+        ExitCode::from(EXIT_INVALID_INPUT)
+    };
+    let range = args
+        .range
+        .split_once(':')
+        .and_then(|(a, b)| Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?)))
+        .filter(|(a, b)| a.is_finite() && b.is_finite() && a < b);
+    let Some(range) = range else {
+        return refuse(format!(
+            "--range {:?}: expected LOW:HIGH with LOW < HIGH, e.g. 200:600",
+            args.range
+        ));
+    };
+    let Some((stat_text, value_text)) = args.target.split_once('=') else {
+        return refuse(format!(
+            "--target {:?}: expected METRIC.STAT=VALUE, e.g. plan_npv_rmb_bn.prob_negative=0.2",
+            args.target
+        ));
+    };
+    let statistic = match Statistic::parse(stat_text) {
+        Ok(s) => s,
+        Err(e) => return refuse(format!("--target {e}")),
+    };
+    let Ok(target) = value_text.trim().parse::<f64>() else {
+        return refuse(format!(
+            "--target {:?}: the value must be a number",
+            args.target
+        ));
+    };
+    if args.threads == Some(0) || args.paths == Some(0) {
+        return refuse("--threads and --paths must be at least 1".into());
+    }
+    let tolerance = args.tolerance.unwrap_or((range.1 - range.0) * 1e-4);
+    if tolerance.is_nan() || tolerance <= 0.0 {
+        return refuse("--tolerance must be positive".into());
+    }
+    let make = |value: f64| {
+        let mut sets = args.set.clone();
+        sets.push(format!("{}={value}", args.vary));
+        let mut scenario = load_scenarios(std::slice::from_ref(&args.scenario), &sets)?.remove(0);
+        if let Some(seed) = args.seed {
+            scenario = scenario.with_seed(seed);
+        }
+        match args.paths {
+            Some(paths) => scenario.with_paths(paths),
+            None => Ok(scenario),
+        }
+    };
+    // Both ends are validated before any simulation.
+    for end in [range.0, range.1] {
+        if let Err(e) = make(end) {
+            return refuse(e.to_string());
+        }
+    }
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads.unwrap_or(0))
+        .build()
+    {
+        Ok(pool) => pool,
+        Err(e) => {
+            eprintln!("error: cannot start worker threads: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    match pool.install(|| breakeven(make, range, &statistic, target, tolerance)) {
+        Ok(b) => {
+            println!(
+                "{} = {:.6} gives {} = {:.6} ± {:.6} (target {target})\nbracket [{:.6}, {:.6}] after {} bisection steps",
+                args.vary,
+                b.value,
+                stat_text,
+                b.statistic,
+                b.statistic_se,
+                b.bracket.0,
+                b.bracket.1,
+                b.iterations
+            );
+            let name = args
+                .scenario
+                .file_stem()
+                .map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
+            let csv = format!(
+                "scenario,input,statistic,target,value,bracket_low,bracket_high,iterations,statistic_value,statistic_se,cloudcapex_version\n\
+                 {name},{},{stat_text},{target},{},{},{},{},{},{},{}\n",
+                args.vary,
+                b.value,
+                b.bracket.0,
+                b.bracket.1,
+                b.iterations,
+                b.statistic,
+                b.statistic_se,
+                cloudcapex::output::CRATE_VERSION
+            );
+            let written = std::fs::create_dir_all(&args.out).and_then(|_| {
+                let mut temp = tempfile::NamedTempFile::new_in(&args.out)?;
+                std::io::Write::write_all(&mut temp, csv.as_bytes())?;
+                temp.persist(args.out.join(format!("breakeven_{name}.csv")))
+                    .map_err(|e| e.error)
+            });
+            match written {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: cannot write breakeven_{name}.csv: {e}");
+                    ExitCode::from(EXIT_FAILURE)
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
 fn validate(args: ValidateArgs) -> ExitCode {
     let overrides = match args
         .set
@@ -511,6 +667,7 @@ fn main() -> ExitCode {
         Some(Command::Validate(args)) => validate(args),
         Some(Command::Compare(args)) => compare(args),
         Some(Command::Sweep(args)) => sweep(args),
+        Some(Command::Breakeven(args)) => breakeven(args),
     }
 }
 

@@ -344,3 +344,63 @@ fn oversized_or_malformed_grids_are_refused() {
         "nothing may be written"
     );
 }
+
+/// Breakeven on a deterministic scenario matches the closed form: the start revenue at
+/// which final-year revenue is 100 is 100 / Σ_{t=5..8} 1.2^(t/4).
+#[test]
+fn breakeven_matches_the_closed_form() {
+    let dir = tempfile::tempdir().unwrap();
+    cloudcapex()
+        .args([
+            "breakeven",
+            "tests/fixtures/breakeven.toml",
+            "--vary",
+            "revenue.segments.cloud.start_revenue_rmb_bn",
+        ])
+        .args([
+            "--range",
+            "1:50",
+            "--target",
+            "revenue_total_final_year_rmb_bn.mean=100",
+            "--tolerance",
+            "1e-9",
+            "--out",
+        ])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(dir.path().join("breakeven_breakeven.csv")).unwrap();
+    let row: Vec<&str> = text.lines().nth(1).unwrap().split(',').collect();
+    let value: f64 = row[4].parse().unwrap();
+    let growth: f64 = (5..=8).map(|t| 1.2f64.powf(t as f64 / 4.0)).sum();
+    assert!(
+        (value - 100.0 / growth).abs() < 1e-8,
+        "{value} vs {}",
+        100.0 / growth
+    );
+    assert!(row[8].parse::<f64>().unwrap() - 100.0 < 1e-6);
+
+    // A target outside the range is said to be so, and nothing is written.
+    let other = tempfile::tempdir().unwrap();
+    cloudcapex()
+        .args([
+            "breakeven",
+            "tests/fixtures/breakeven.toml",
+            "--vary",
+            "revenue.segments.cloud.start_revenue_rmb_bn",
+        ])
+        .args([
+            "--range",
+            "1:5",
+            "--target",
+            "revenue_total_final_year_rmb_bn.mean=100",
+            "--out",
+        ])
+        .arg(other.path())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "cannot be reached within the range",
+        ));
+    assert!(std::fs::read_dir(other.path()).unwrap().next().is_none());
+}
