@@ -35,6 +35,7 @@ pub mod output;
 pub mod rng;
 pub mod runner;
 pub mod scenario;
+pub mod sensitivity;
 pub mod stats;
 pub mod time;
 
