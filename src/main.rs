@@ -48,6 +48,44 @@ enum Command {
     /// which P(NPV < 0) = 0.2: `--vary plan.total_rmb_bn --range 200:600
     /// --target plan_npv_rmb_bn.prob_negative=0.2`. Writes OUT/breakeven_<name>.csv.
     Breakeven(BreakevenArgs),
+    /// Sensitivity of a per-path metric to the uncertain inputs (assumptions given as
+    /// distributions).
+    #[command(subcommand)]
+    Sensitivity(SensitivityCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum SensitivityCommand {
+    /// Each uncertain input at its p10 and p90, the others at their median: swings of the
+    /// metric's mean, p5 and P(< 0), sorted. Writes OUT/tornado_<name>/tornado.csv.
+    Tornado(TornadoArgs),
+}
+
+#[derive(Args, Debug)]
+struct TornadoArgs {
+    /// The scenario file.
+    scenario: PathBuf,
+    /// Per-path metric analysed.
+    #[arg(long, default_value = "plan_npv_rmb_bn")]
+    metric: String,
+    /// Number of paths of every run.
+    #[arg(long, value_name = "N")]
+    paths: Option<u64>,
+    /// Master seed (the same for every run).
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// Output directory.
+    #[arg(long, value_name = "DIR", default_value = "out")]
+    out: PathBuf,
+    /// Worker threads. Results do not depend on it.
+    #[arg(long, value_name = "T")]
+    threads: Option<usize>,
+    /// Overrides applied first.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Do not print the table.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Args, Debug)]
@@ -616,6 +654,73 @@ fn breakeven(args: BreakevenArgs) -> ExitCode {
     }
 }
 
+fn tornado(args: TornadoArgs) -> ExitCode {
+    let refuse = |message: String| {
+        eprintln!("error: {message}");
+        ExitCode::from(EXIT_INVALID_INPUT)
+    };
+    if args.threads == Some(0) || args.paths == Some(0) {
+        return refuse("--threads and --paths must be at least 1".into());
+    }
+    let base_sets = match args
+        .set
+        .iter()
+        .map(|s| Override::parse(s))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(o) => o,
+        Err(e) => return refuse(e.to_string()),
+    };
+    let make = |extra: &[Override]| {
+        let overrides: Vec<Override> = base_sets.iter().chain(extra).cloned().collect();
+        let mut scenario = Scenario::load(&args.scenario, &overrides)?;
+        if let Some(seed) = args.seed {
+            scenario = scenario.with_seed(seed);
+        }
+        match args.paths {
+            Some(paths) => scenario.with_paths(paths),
+            None => Ok(scenario),
+        }
+    };
+    let scenario = match make(&[]) {
+        Ok(s) => s,
+        Err(e) => return refuse(e.to_string()),
+    };
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads.unwrap_or(0))
+        .build()
+    {
+        Ok(pool) => pool,
+        Err(e) => {
+            eprintln!("error: cannot start worker threads: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let tornado =
+        match pool.install(|| cloudcapex::sensitivity::tornado(&scenario, make, &args.metric)) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(EXIT_FAILURE);
+            }
+        };
+    match tornado.write_csv(
+        &args.out.join(format!("tornado_{}", scenario.name())),
+        &scenario,
+    ) {
+        Ok(path) => {
+            if !args.quiet {
+                println!("{}\nwritten: {}", tornado.table(), path.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
 fn validate(args: ValidateArgs) -> ExitCode {
     let overrides = match args
         .set
@@ -668,6 +773,7 @@ fn main() -> ExitCode {
         Some(Command::Compare(args)) => compare(args),
         Some(Command::Sweep(args)) => sweep(args),
         Some(Command::Breakeven(args)) => breakeven(args),
+        Some(Command::Sensitivity(SensitivityCommand::Tornado(args))) => tornado(args),
     }
 }
 

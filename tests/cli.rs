@@ -404,3 +404,54 @@ fn breakeven_matches_the_closed_form() {
         ));
     assert!(std::fs::read_dir(other.path()).unwrap().next().is_none());
 }
+
+/// Tornado on a deterministic scenario with one uncertain input: final-year revenue is
+/// linear in the start revenue, so its mean at the input's p10 and p90 is known exactly.
+#[test]
+fn tornado_moves_each_input_to_its_p10_and_p90() {
+    let dir = tempfile::tempdir().unwrap();
+    cloudcapex()
+        .args([
+            "sensitivity",
+            "tornado",
+            "tests/fixtures/breakeven.toml",
+            "--metric",
+            "revenue_total_final_year_rmb_bn",
+        ])
+        .args([
+            "--set",
+            "revenue.segments.cloud.start_revenue_rmb_bn={ dist = \"uniform\", min = 5, max = 15 }",
+        ])
+        .args([
+            "--set",
+            "revenue.segments.cloud.initial_growth={ dist = \"uniform\", min = 0.19, max = 0.21 }",
+        ])
+        .args(["--quiet", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(dir.path().join("tornado_breakeven/tornado.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    // Ranked by swing: the start revenue first.
+    let mean_row = rows
+        .iter()
+        .find(|r| r[2] == "revenue.segments.cloud.start_revenue_rmb_bn" && r[7] == "mean")
+        .unwrap();
+    assert_eq!(mean_row[4], "1");
+    let (low, high): (f64, f64) = (mean_row[5].parse().unwrap(), mean_row[6].parse().unwrap());
+    assert!((low - 6.0).abs() < 1e-9 && (high - 14.0).abs() < 1e-9);
+    // Growth at its median (0.2) while the start revenue moves.
+    let growth: f64 = (5..=8).map(|t| 1.2f64.powf(t as f64 / 4.0)).sum();
+    let at_low: f64 = mean_row[9].parse().unwrap();
+    let at_high: f64 = mean_row[11].parse().unwrap();
+    assert!(
+        (at_low - 6.0 * growth).abs() < 1e-9 * at_low,
+        "{at_low} vs {}",
+        6.0 * growth
+    );
+    assert!((at_high - 14.0 * growth).abs() < 1e-9 * at_high);
+}

@@ -299,6 +299,14 @@ impl Model {
         self.params.keys().map(str::to_string).collect()
     }
 
+    /// The assumptions drawn per path with their distributions, in draw order.
+    pub fn uncertain_distributions(&self) -> Vec<(String, crate::Distribution)> {
+        self.params
+            .distributions()
+            .map(|(k, d)| (k.to_string(), d.clone()))
+            .collect()
+    }
+
     /// Master seed.
     pub fn seed(&self) -> u64 {
         self.seed

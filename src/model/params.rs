@@ -50,6 +50,11 @@ impl ParamTable {
         }
     }
 
+    /// Key paths and distributions of the uncertain assumptions.
+    pub(crate) fn distributions(&self) -> impl Iterator<Item = (&str, &Distribution)> {
+        self.entries.iter().map(|(k, d, _)| (k.as_str(), d))
+    }
+
     /// Key paths of the uncertain assumptions.
     pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
         self.entries.iter().map(|(k, _, _)| k.as_str())

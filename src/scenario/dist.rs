@@ -422,6 +422,67 @@ impl Distribution {
         }
     }
 
+    /// The value below which a share `p` of draws fall (inverse CDF), for `p` in (0, 1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cloudcapex::Distribution;
+    /// let d = Distribution::triangular(0.0, 0.5, 1.0).unwrap();
+    /// assert!((d.quantile(0.5) - 0.5).abs() < 1e-12);
+    /// let n = Distribution::normal(1.0, 2.0).unwrap();
+    /// assert!((n.quantile(0.975) - (1.0 + 2.0 * 1.959963984540054)).abs() < 1e-9);
+    /// ```
+    pub fn quantile(&self, p: f64) -> f64 {
+        let p = p.clamp(1e-15, 1.0 - 1e-15);
+        match &self.sampler {
+            Sampler::Normal { mean, sd } => mean + sd * normal_quantile(p),
+            Sampler::Lognormal { mu, sigma } => (mu + sigma * normal_quantile(p)).exp(),
+            Sampler::Uniform { min, width } => min + width * p,
+            Sampler::Triangular {
+                min,
+                max,
+                mode,
+                split,
+            } => {
+                if p < *split {
+                    min + (p * (max - min) * (mode - min)).sqrt()
+                } else {
+                    max - ((1.0 - p) * (max - min) * (max - mode)).sqrt()
+                }
+            }
+            Sampler::TruncatedNormal {
+                mean,
+                sd,
+                mirrored,
+                cdf_low,
+                cdf_high,
+            } => {
+                // Mirrored: the lower tail of x is the upper tail of the mirrored variable.
+                let p = if *mirrored { 1.0 - p } else { p };
+                let z = normal_quantile(cdf_low + p * (cdf_high - cdf_low));
+                let (min, max) = self.support();
+                (if *mirrored {
+                    mean - sd * z
+                } else {
+                    mean + sd * z
+                })
+                .clamp(min, max)
+            }
+            Sampler::ScaledBeta { min, width, .. } => {
+                let (alpha, beta) = match self.spec {
+                    Spec::Pert { min, mode, max } => (
+                        1.0 + 4.0 * (mode - min) / (max - min),
+                        1.0 + 4.0 * (max - mode) / (max - min),
+                    ),
+                    Spec::Beta { alpha, beta, .. } => (alpha, beta),
+                    _ => unreachable!("only PERT and beta sample from a Beta"),
+                };
+                min + width * beta_quantile(alpha, beta, p)
+            }
+        }
+    }
+
     /// Whether the lower end of [`support`](Self::support) can be drawn.
     pub(crate) fn attains_lower_bound(&self) -> bool {
         !matches!(self.spec, Spec::Lognormal { .. })
@@ -499,6 +560,66 @@ impl Serialize for Distribution {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.spec.serialize(serializer)
     }
+}
+
+/// Regularized incomplete beta `I_x(a, b)` by its continued fraction (Lentz's method),
+/// using the symmetry `I_x(a, b) = 1 − I_{1−x}(b, a)` where the fraction converges slowly.
+pub(crate) fn regularized_incomplete_beta(a: f64, b: f64, x: f64) -> f64 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    if x >= 1.0 {
+        return 1.0;
+    }
+    if x > (a + 1.0) / (a + b + 2.0) {
+        return 1.0 - regularized_incomplete_beta(b, a, 1.0 - x);
+    }
+    let ln_beta = libm::lgamma(a) + libm::lgamma(b) - libm::lgamma(a + b);
+    let front = (a * x.ln() + b * (1.0 - x).ln() - ln_beta).exp() / a;
+    let tiny = 1e-300;
+    let (mut c, mut d) = (1.0, 1.0 - (a + b) * x / (a + 1.0));
+    if d.abs() < tiny {
+        d = tiny;
+    }
+    d = 1.0 / d;
+    let mut fraction = d;
+    for m in 1..500 {
+        let m = m as f64;
+        for numerator in [
+            m * (b - m) * x / ((a + 2.0 * m - 1.0) * (a + 2.0 * m)),
+            -(a + m) * (a + b + m) * x / ((a + 2.0 * m) * (a + 2.0 * m + 1.0)),
+        ] {
+            d = 1.0 + numerator * d;
+            if d.abs() < tiny {
+                d = tiny;
+            }
+            c = 1.0 + numerator / c;
+            if c.abs() < tiny {
+                c = tiny;
+            }
+            d = 1.0 / d;
+            fraction *= d * c;
+        }
+        if (d * c - 1.0).abs() < 1e-15 {
+            break;
+        }
+    }
+    front * fraction
+}
+
+/// Beta(a, b) quantile by bisection on the regularized incomplete beta (monotone, bracketed
+/// on [0, 1]; 100 halvings reach double precision).
+pub(crate) fn beta_quantile(a: f64, b: f64, p: f64) -> f64 {
+    let (mut lo, mut hi) = (0.0f64, 1.0f64);
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        if regularized_incomplete_beta(a, b, mid) < p {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
 }
 
 /// Standard normal CDF.
@@ -773,6 +894,40 @@ mod tests {
         let d = Distribution::truncated_normal(0.0, 1.0, 8.0, 9.0).unwrap();
         let (mean, _, _) = mean_and_sd(&d, 10_000);
         assert!(mean > 8.0 && mean < 8.2, "tail mean {mean}");
+    }
+
+    /// Quantiles invert the sampling: the share of draws below `quantile(p)` is `p`.
+    #[test]
+    fn quantiles_match_the_sampled_distributions() {
+        let all = [
+            Distribution::normal(1.5, 0.3).unwrap(),
+            Distribution::lognormal(0.1, 0.4).unwrap(),
+            Distribution::uniform(2.0, 5.0).unwrap(),
+            Distribution::triangular(0.6, 0.9, 1.3).unwrap(),
+            Distribution::pert(10.0, 12.0, 20.0).unwrap(),
+            Distribution::beta(2.0, 5.0, 0.0, 1.0).unwrap(),
+            Distribution::truncated_normal(0.0, 0.2, 0.0, 10.0).unwrap(),
+        ];
+        let n = 100_000;
+        for d in all {
+            let mut rng = ChaCha8Rng::seed_from_u64(9);
+            let xs: Vec<f64> = (0..n).map(|_| d.sample(&mut rng)).collect();
+            for p in [0.1, 0.5, 0.9] {
+                let q = d.quantile(p);
+                let share = xs.iter().filter(|x| **x < q).count() as f64 / n as f64;
+                let se = (p * (1.0 - p) / n as f64).sqrt();
+                assert!(
+                    (share - p).abs() < 5.0 * se,
+                    "{} p={p}: share {share}",
+                    d.kind()
+                );
+            }
+        }
+        // Beta(2, 2) is symmetric; I_x(1, 1) = x.
+        assert!((beta_quantile(2.0, 2.0, 0.5) - 0.5).abs() < 1e-12);
+        assert!((regularized_incomplete_beta(1.0, 1.0, 0.3) - 0.3).abs() < 1e-12);
+        // Published value: I_0.4(2, 3) = 0.5248.
+        assert!((regularized_incomplete_beta(2.0, 3.0, 0.4) - 0.5248).abs() < 1e-12);
     }
 
     #[test]
