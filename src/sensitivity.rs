@@ -521,3 +521,156 @@ impl Tornado {
         out
     }
 }
+
+/// Name of the group that stands for the model's intrinsic randomness (growth shocks,
+/// regime paths, event firings) in [`model_sobol`].
+pub const INTRINSIC_GROUP: &str = "intrinsic_randomness";
+
+/// Sobol indices of a model's per-path metric.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelSobol {
+    /// Metric analysed.
+    pub metric: String,
+    /// Input names: every uncertain assumption's key path, then [`INTRINSIC_GROUP`].
+    pub inputs: Vec<String>,
+    /// The indices, in `inputs` order.
+    pub indices: SobolIndices,
+}
+
+/// First-order and total Sobol indices of one path's `metric` with respect to every
+/// uncertain input of `scenario` and one group for the model's intrinsic randomness.
+///
+/// An evaluation fixes each uncertain input at its quantile `u_i` (through `make`, which
+/// rebuilds the scenario with those values as overrides) and simulates one path whose
+/// random streams come from a seed derived from the last coordinate, so that coordinate
+/// carries all the intrinsic randomness. `samples (k + 3)` one-path runs.
+///
+/// # Errors
+///
+/// [`TornadoError::NoUncertainInputs`] without uncertain inputs; [`TornadoError::Run`] if
+/// the estimator fails (e.g. a metric undefined on some evaluations).
+pub fn model_sobol<F>(
+    scenario: &crate::Scenario,
+    make: F,
+    metric: &str,
+    samples: usize,
+    bootstrap: usize,
+) -> Result<ModelSobol, TornadoError>
+where
+    F: Fn(&[crate::Override]) -> Result<crate::Scenario, crate::ScenarioError> + Sync,
+{
+    let inputs = crate::model::Model::new(scenario).uncertain_distributions();
+    if inputs.is_empty() {
+        return Err(TornadoError::NoUncertainInputs);
+    }
+    let k = inputs.len();
+    let evaluate = |u: &[f64]| -> f64 {
+        let overrides: Vec<crate::Override> = inputs
+            .iter()
+            .zip(u)
+            .map(|((key, d), &p)| {
+                crate::Override::parse(&format!("{key}={}", d.quantile(p)))
+                    .expect("a key path and a number")
+            })
+            .collect();
+        // The intrinsic coordinate picks the seed: distinct points, distinct streams.
+        let seed = (u[k] * 9_007_199_254_740_992.0) as u64;
+        let Ok(s) = make(&overrides).and_then(|s| s.with_seed(seed).with_paths(1)) else {
+            return f64::NAN;
+        };
+        match crate::runner::simulate(&s, &crate::runner::RunOptions::default()) {
+            Ok(r) => r.scalar(metric).map_or(f64::NAN, |s| s.mean),
+            Err(_) => f64::NAN,
+        }
+    };
+    let indices = sobol_indices(
+        evaluate,
+        k + 1,
+        samples,
+        bootstrap,
+        0.95,
+        scenario.simulation().seed,
+    )
+    .map_err(|e| {
+        TornadoError::Run(format!(
+            "{e} (is `{metric}` defined on every path? IRR and payback are not)"
+        ))
+    })?;
+    let mut names: Vec<String> = inputs.into_iter().map(|(key, _)| key).collect();
+    names.push(INTRINSIC_GROUP.to_string());
+    Ok(ModelSobol {
+        metric: metric.to_string(),
+        inputs: names,
+        indices,
+    })
+}
+
+impl ModelSobol {
+    /// Writes `sobol.csv` (one row per input) to `dir` through a temporary file.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::output::OutputError`] naming the file.
+    pub fn write_csv(
+        &self,
+        dir: &std::path::Path,
+        scenario: &crate::Scenario,
+    ) -> Result<std::path::PathBuf, crate::output::OutputError> {
+        use std::io::Write;
+        let target = dir.join("sobol.csv");
+        let fail = |source| crate::output::OutputError {
+            path: target.clone(),
+            source,
+        };
+        let plain = crate::output::plain;
+        let mut text = String::from(
+            "scenario,metric,input,first_order,first_order_low,first_order_high,total,total_low,total_high,samples,evaluations,confidence,seed,scenario_sha256,cloudcapex_version\n",
+        );
+        let samples = self.indices.evaluations / (self.inputs.len() + 2);
+        for (i, input) in self.inputs.iter().enumerate() {
+            let (f, t) = (self.indices.first_order[i], self.indices.total[i]);
+            text.push_str(&format!(
+                "{},{},{input},{},{},{},{},{},{},{samples},{},0.95,{},{},{}\n",
+                scenario.name(),
+                self.metric,
+                plain(f.value),
+                plain(f.low),
+                plain(f.high),
+                plain(t.value),
+                plain(t.low),
+                plain(t.high),
+                self.indices.evaluations,
+                scenario.simulation().seed,
+                scenario.sha256(),
+                crate::output::CRATE_VERSION
+            ));
+        }
+        std::fs::create_dir_all(dir).map_err(fail)?;
+        let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+        temp.write_all(text.as_bytes()).map_err(fail)?;
+        temp.persist(&target).map_err(|e| fail(e.error))?;
+        Ok(target)
+    }
+
+    /// A readable table, largest total index first.
+    pub fn table(&self) -> String {
+        let mut order: Vec<usize> = (0..self.inputs.len()).collect();
+        order.sort_by(|a, b| {
+            self.indices.total[*b]
+                .value
+                .total_cmp(&self.indices.total[*a].value)
+        });
+        let mut out = format!(
+            "Sobol indices of one path's `{}` ({} evaluations; 95% bootstrap intervals)\n\n{:<52} {:>22} {:>22}\n",
+            self.metric, self.indices.evaluations, "input", "first order", "total"
+        );
+        for i in order {
+            let (f, t) = (self.indices.first_order[i], self.indices.total[i]);
+            out.push_str(&format!(
+                "{:<52} {:>6.3} [{:>6.3}, {:>6.3}] {:>6.3} [{:>6.3}, {:>6.3}]\n",
+                self.inputs[i], f.value, f.low, f.high, t.value, t.low, t.high
+            ));
+        }
+        out
+    }
+}

@@ -455,3 +455,52 @@ fn tornado_moves_each_input_to_its_p10_and_p90() {
     );
     assert!((at_high - 14.0 * growth).abs() < 1e-9 * at_high);
 }
+
+/// Sobol indices of the model: one row per uncertain input plus the intrinsic-randomness
+/// group; an input the metric does not depend on gets a total index of zero.
+#[test]
+fn sobol_indices_of_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    cloudcapex()
+        .args([
+            "sensitivity",
+            "sobol",
+            "tests/fixtures/breakeven.toml",
+            "--metric",
+            "revenue_total_final_year_rmb_bn",
+        ])
+        .args([
+            "--set",
+            "revenue.segments.cloud.start_revenue_rmb_bn={ dist = \"uniform\", min = 5, max = 15 }",
+        ])
+        .args(["--set", "revenue.segments.cloud.iid_shock_sd=0.05"])
+        .args(["--samples", "256", "--bootstrap", "50", "--quiet", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(dir.path().join("sobol_breakeven/sobol.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    let inputs: Vec<&str> = rows.iter().map(|r| r[2]).collect();
+    assert_eq!(
+        inputs,
+        [
+            "revenue.segments.cloud.start_revenue_rmb_bn",
+            "intrinsic_randomness"
+        ]
+    );
+    for r in &rows {
+        let (total, low, high): (f64, f64, f64) = (
+            r[6].parse().unwrap(),
+            r[7].parse().unwrap(),
+            r[8].parse().unwrap(),
+        );
+        assert!(low <= total && total <= high && total > 0.0, "{r:?}");
+    }
+    // The start revenue dominates a 5% quarterly shock over two years.
+    let start_total: f64 = rows[0][6].parse().unwrap();
+    assert!(start_total > 0.8, "{start_total}");
+}
