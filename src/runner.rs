@@ -23,6 +23,9 @@ pub const CHUNK_BLOCKS: u64 = 32;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RunError {
+    /// Antithetic pairs need an even number of paths.
+    #[error("--antithetic pairs paths, so the path count must be even; found {0}")]
+    OddPaths(u64),
     /// The stopping rule names a metric the scenario does not report.
     #[error(
         "--target-se: `{metric}` is not a per-path metric of this scenario; expected one of {expected}"
@@ -56,6 +59,9 @@ pub struct RunOptions {
     /// Stop adding blocks once this precision is reached; the scenario's path count is then
     /// the most paths that will be run.
     pub target_se: Option<TargetSe>,
+    /// Antithetic pairs: path `2j + 1` uses path `2j`'s revenue shocks with opposite signs;
+    /// standard errors are computed from pair averages. Needs an even path count.
+    pub antithetic: bool,
 }
 
 /// A stopping rule: add blocks of paths, in block order, until the Monte Carlo standard
@@ -164,6 +170,8 @@ impl Results {
 /// Partial statistics of a range of paths.
 struct Accumulator {
     moments: Vec<Moments>,
+    /// Moments of antithetic pair averages, per cell (empty without pairs).
+    pair_moments: Vec<Moments>,
     sketches: Vec<QuantileSketch>,
     scalars: Vec<Vec<f64>>,
     kept_paths: Vec<PathRecord>,
@@ -174,6 +182,7 @@ impl Accumulator {
         let cells = model.quarterly_metrics().len() * model.quarters();
         Self {
             moments: vec![Moments::default(); cells],
+            pair_moments: vec![Moments::default(); cells],
             sketches: vec![QuantileSketch::default(); cells],
             scalars: vec![Vec::new(); model.scalar_metrics().len()],
             kept_paths: Vec::new(),
@@ -182,6 +191,9 @@ impl Accumulator {
 
     fn merge(&mut self, other: Accumulator) {
         for (a, b) in self.moments.iter_mut().zip(&other.moments) {
+            a.merge(b);
+        }
+        for (a, b) in self.pair_moments.iter_mut().zip(&other.pair_moments) {
             a.merge(b);
         }
         for (a, b) in self.sketches.iter_mut().zip(&other.sketches) {
@@ -208,10 +220,24 @@ fn simulate_block(
     for values in &mut acc.scalars {
         values.reserve(paths as usize);
     }
-    let mut streams = model.block_streams(block_index);
+    let mut streams = model.block_streams_with(block_index, options.antithetic);
     let mut workspace = PathWorkspace::default();
+    let mut pending: Vec<f64> = Vec::new();
     for path in first_path..first_path + paths {
         model.simulate_path(&mut streams, &mut workspace);
+        if options.antithetic {
+            if (path - first_path).is_multiple_of(2) {
+                pending.clone_from(&workspace.quarterly);
+            } else {
+                for (m, metric) in metrics.iter().enumerate() {
+                    for t in metric.first_quarter..quarters {
+                        let cell = m * quarters + t;
+                        acc.pair_moments[cell]
+                            .push(0.5 * (pending[cell] + workspace.quarterly[cell]));
+                    }
+                }
+            }
+        }
         for (m, metric) in metrics.iter().enumerate() {
             for t in metric.first_quarter..quarters {
                 let cell = m * quarters + t;
@@ -267,6 +293,9 @@ fn simulate_block(
 pub fn simulate(scenario: &Scenario, options: &RunOptions) -> Result<Results, RunError> {
     let model = Model::new(scenario);
     let total_paths = scenario.simulation().paths;
+    if options.antithetic && !total_paths.is_multiple_of(2) {
+        return Err(RunError::OddPaths(total_paths));
+    }
     let blocks = total_paths.div_ceil(BLOCK_SIZE);
     let mut total = Accumulator::new(&model);
     for values in &mut total.scalars {
@@ -326,14 +355,29 @@ pub fn simulate(scenario: &Scenario, options: &RunOptions) -> Result<Results, Ru
             metric: metrics[cell / quarters].name.clone(),
             quarter_index: cell % quarters,
             quarter: calendar[cell % quarters],
-            summary: Summary::from_stream(&total.moments[cell], &total.sketches[cell]),
+            summary: if options.antithetic {
+                Summary::from_stream_paired(
+                    &total.moments[cell],
+                    &total.pair_moments[cell],
+                    &total.sketches[cell],
+                )
+            } else {
+                Summary::from_stream(&total.moments[cell], &total.sketches[cell])
+            },
         })
         .collect();
     let scalars = model
         .scalar_metrics()
         .par_iter()
         .zip(&total.scalars)
-        .map(|(name, values)| (name.clone(), ScalarSummary::from_values(values)))
+        .map(|(name, values)| {
+            let stats = if options.antithetic {
+                ScalarSummary::from_paired_values(values)
+            } else {
+                ScalarSummary::from_values(values)
+            };
+            (name.clone(), stats)
+        })
         .collect();
     Ok(Results {
         scenario: scenario.name().to_string(),

@@ -319,9 +319,15 @@ impl Model {
 
     /// The random streams of block `block_index`.
     pub fn block_streams(&self, block_index: u64) -> BlockStreams {
+        self.block_streams_with(block_index, false)
+    }
+
+    /// The random streams of block `block_index`; with `antithetic`, paths come in pairs
+    /// whose revenue shocks are the same normals with opposite signs.
+    pub fn block_streams_with(&self, block_index: u64, antithetic: bool) -> BlockStreams {
         BlockStreams {
             params: self.params.streams(block_index),
-            revenue: self.revenue.streams(block_index),
+            revenue: self.revenue.streams(block_index, antithetic),
             upsizing: self
                 .economics
                 .as_ref()

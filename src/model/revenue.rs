@@ -53,6 +53,48 @@ pub(crate) struct RevenueBlock {
 pub(crate) struct RevenueStreams {
     persistent: Vec<ChaCha8Rng>,
     iid: Vec<ChaCha8Rng>,
+    /// Antithetic pairs: the even path of a pair records its normals, the odd path replays
+    /// them negated (and draws nothing).
+    antithetic: bool,
+    replaying: bool,
+    recorded: Vec<f64>,
+    cursor: usize,
+}
+
+impl RevenueStreams {
+    /// Fills `z` with the next standard normals of the persistent (or i.i.d.) streams.
+    #[inline]
+    fn fill(&mut self, persistent: bool, z: &mut [f64]) {
+        if self.antithetic && self.replaying {
+            for zi in z.iter_mut() {
+                *zi = -self.recorded[self.cursor];
+                self.cursor += 1;
+            }
+            return;
+        }
+        let streams = if persistent {
+            &mut self.persistent
+        } else {
+            &mut self.iid
+        };
+        for (zi, rng) in z.iter_mut().zip(streams.iter_mut()) {
+            *zi = rng.sample(StandardNormal);
+        }
+        if self.antithetic {
+            self.recorded.extend_from_slice(z);
+        }
+    }
+
+    /// Called at the end of each path: alternates recording and replaying.
+    fn end_path(&mut self) {
+        if self.antithetic {
+            if self.replaying {
+                self.recorded.clear();
+            }
+            self.replaying = !self.replaying;
+            self.cursor = 0;
+        }
+    }
 }
 
 /// Work buffers reused across paths (no allocation per path).
@@ -119,8 +161,12 @@ impl RevenueBlock {
         &self.names
     }
 
-    pub(crate) fn streams(&self, block_index: u64) -> RevenueStreams {
+    pub(crate) fn streams(&self, block_index: u64, antithetic: bool) -> RevenueStreams {
         RevenueStreams {
+            antithetic,
+            replaying: false,
+            recorded: Vec::new(),
+            cursor: 0,
             persistent: self
                 .persistent_factor
                 .iter()
@@ -194,16 +240,16 @@ impl RevenueBlock {
         scratch.persistent_shock.resize(n, 0.0);
         scratch.iid_shock.resize(n, 0.0);
         for t in 1..quarters {
-            correlated_normals(
+            streams.fill(true, &mut scratch.uncorrelated);
+            correlate(
                 &self.cholesky_lower,
-                &mut streams.persistent,
-                &mut scratch.uncorrelated,
+                &scratch.uncorrelated,
                 &mut scratch.persistent_shock,
             );
-            correlated_normals(
+            streams.fill(false, &mut scratch.uncorrelated);
+            correlate(
                 &self.cholesky_lower,
-                &mut streams.iid,
-                &mut scratch.uncorrelated,
+                &scratch.uncorrelated,
                 &mut scratch.iid_shock,
             );
             let seasonal = self.seasonal(t);
@@ -223,16 +269,14 @@ impl RevenueBlock {
                 revenue[cell] = (scratch.log_level[s] + level_shift).exp() * seasonal;
             }
         }
+        streams.end_path();
     }
 }
 
-/// `out = L z` with `z_i` a standard normal from `streams[i]`.
+/// `out = L z`.
 #[inline]
-fn correlated_normals(lower: &[f64], streams: &mut [ChaCha8Rng], z: &mut [f64], out: &mut [f64]) {
+fn correlate(lower: &[f64], z: &[f64], out: &mut [f64]) {
     let n = z.len();
-    for (zi, rng) in z.iter_mut().zip(streams.iter_mut()) {
-        *zi = rng.sample(StandardNormal);
-    }
     for i in 0..n {
         let row = &lower[i * n..i * n + i + 1];
         out[i] = row.iter().zip(&z[..=i]).map(|(l, z)| l * z).sum();

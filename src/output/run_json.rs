@@ -52,6 +52,9 @@ struct Document<'a> {
     outputs: Vec<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     target_se: Option<TargetJson<'a>>,
+    /// With antithetic pairs: per metric, how much pairing shrank the mean's variance.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    antithetic_se_reduction_factor: Option<std::collections::BTreeMap<&'a str, f64>>,
     resolved_scenario: toml::Value,
 }
 
@@ -93,6 +96,19 @@ impl Exporter for RunJson {
                 achieved: t.achieved_se,
                 reached: t.reached,
             }),
+            antithetic_se_reduction_factor: run
+                .results
+                .scalars
+                .iter()
+                .any(|(_, s)| !s.se_reduction_factor.is_nan())
+                .then(|| {
+                    run.results
+                        .scalars
+                        .iter()
+                        .filter(|(_, s)| s.se_reduction_factor.is_finite())
+                        .map(|(m, s)| (m.as_str(), s.se_reduction_factor))
+                        .collect()
+                }),
             resolved_scenario: resolved,
         };
         serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;

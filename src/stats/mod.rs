@@ -68,6 +68,23 @@ impl Summary {
         })
     }
 
+    /// [`from_stream`](Self::from_stream) for antithetic pairs: the standard error comes
+    /// from `pairs`, the moments of the pair averages (paths within a pair are not
+    /// independent), `se = sd(pair means) / sqrt(pairs)`.
+    pub fn from_stream_paired(
+        moments: &Moments,
+        pairs: &Moments,
+        sketch: &QuantileSketch,
+    ) -> Option<Self> {
+        let mut summary = Self::from_stream(moments, sketch)?;
+        summary.se = if pairs.count() >= 2 {
+            pairs.standard_error()
+        } else {
+            f64::NAN
+        };
+        Some(summary)
+    }
+
     /// Summary of per-path values with exact quantiles (`None` when empty). Values are
     /// taken in path order for the moments, so the result is deterministic.
     ///
@@ -122,6 +139,9 @@ pub struct ScalarSummary {
     pub cvar5: f64,
     /// Its asymptotic standard error, `sqrt((s²_tail + (1 - α)(CVaR - VaR)²) / (α n))`.
     pub cvar5_se: f64,
+    /// With antithetic pairs: `(sd/√n)² / se²`, how much pairing shrank the variance of the
+    /// mean against independent paths. NaN otherwise.
+    pub se_reduction_factor: f64,
 }
 
 impl ScalarSummary {
@@ -150,6 +170,7 @@ impl ScalarSummary {
                 prob_negative_se: f64::NAN,
                 cvar5: f64::NAN,
                 cvar5_se: f64::NAN,
+                se_reduction_factor: f64::NAN,
             };
         };
         let n = defined.len() as f64;
@@ -170,6 +191,38 @@ impl ScalarSummary {
             prob_negative_se: (p * (1.0 - p) / n).sqrt(),
             cvar5: tail.mean(),
             cvar5_se,
+            se_reduction_factor: f64::NAN,
         }
+    }
+
+    /// [`from_values`](Self::from_values) for antithetic pairs `(2j, 2j + 1)`: the mean's
+    /// and P(< 0)'s standard errors come from the pairs where both values are defined, and
+    /// `se_reduction_factor` says how much pairing helped. (The CVaR's standard error keeps
+    /// its independent-paths formula.)
+    pub fn from_paired_values(values: &[f64]) -> Self {
+        let mut stats = Self::from_values(values);
+        let Some(summary) = stats.summary.as_mut() else {
+            return stats;
+        };
+        let (mut means, mut negatives, mut singles) =
+            (Moments::default(), Moments::default(), Moments::default());
+        for pair in values.chunks_exact(2) {
+            if pair.iter().all(|x| !x.is_nan()) {
+                means.push(0.5 * (pair[0] + pair[1]));
+                negatives.push(
+                    0.5 * (f64::from(u8::from(pair[0] < 0.0)) + f64::from(u8::from(pair[1] < 0.0))),
+                );
+                singles.push(pair[0]);
+                singles.push(pair[1]);
+            }
+        }
+        if means.count() >= 2 {
+            summary.se = means.standard_error();
+            stats.prob_negative_se = negatives.standard_error();
+            // The same complete pairs, as if their paths were independent.
+            let independent_se = singles.standard_error();
+            stats.se_reduction_factor = (independent_se / summary.se).powi(2);
+        }
+        stats
     }
 }
