@@ -483,8 +483,6 @@ fn compare(args: CompareArgs) -> ExitCode {
 fn sweep(args: SweepArgs) -> ExitCode {
     use cloudcapex::analysis::{GridAxis, grid_points, write_sweep_csv};
     use cloudcapex::output::{RunJson, RunRecord, write_outputs};
-    use cloudcapex::runner::simulate;
-    use rayon::prelude::*;
 
     let refuse = |message: String| {
         eprintln!("error: {message}");
@@ -506,22 +504,21 @@ fn sweep(args: SweepArgs) -> ExitCode {
         Ok(p) => p,
         Err(e) => return refuse(e.to_string()),
     };
-    // Every point is validated before anything runs.
-    let mut scenarios = Vec::with_capacity(points.len());
-    for point in &points {
+    let make = |point: &[String]| {
         let sets: Vec<String> = args.set.iter().chain(point).cloned().collect();
-        match load_scenarios(std::slice::from_ref(&args.scenario), &sets) {
-            Ok(mut s) => {
-                let mut scenario = s.remove(0);
-                if let Some(seed) = args.seed {
-                    scenario = scenario.with_seed(seed);
-                }
-                if let Some(paths) = args.paths {
-                    scenario = scenario.with_paths(paths).expect("checked above");
-                }
-                scenarios.push(scenario);
-            }
-            Err(e) => return refuse(format!("grid point {}: {e}", point.join(" "))),
+        let mut scenario = load_scenarios(std::slice::from_ref(&args.scenario), &sets)?.remove(0);
+        if let Some(seed) = args.seed {
+            scenario = scenario.with_seed(seed);
+        }
+        match args.paths {
+            Some(paths) => scenario.with_paths(paths),
+            None => Ok(scenario),
+        }
+    };
+    // Every point is validated before anything runs (refused with exit code 2).
+    for point in &points {
+        if let Err(e) = make(point) {
+            return refuse(format!("grid point {}: {e}", point.join(" ")));
         }
     }
     let pool = match rayon::ThreadPoolBuilder::new()
@@ -536,12 +533,7 @@ fn sweep(args: SweepArgs) -> ExitCode {
     };
     let threads = pool.current_num_threads();
     let started = std::time::Instant::now();
-    let results = match pool.install(|| {
-        scenarios
-            .par_iter()
-            .map(|s| simulate(s, &RunOptions::default()))
-            .collect::<Result<Vec<_>, _>>()
-    }) {
+    let runs = match pool.install(|| cloudcapex::analysis::sweep(make, &points)) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");
@@ -549,6 +541,7 @@ fn sweep(args: SweepArgs) -> ExitCode {
         }
     };
     let elapsed = started.elapsed().as_secs_f64();
+    let (scenarios, results): (Vec<Scenario>, Vec<_>) = runs.into_iter().unzip();
     let folder = args.out.join(format!("sweep_{}", scenarios[0].name()));
     for (k, (scenario, result)) in scenarios.iter().zip(&results).enumerate() {
         let record = RunRecord {
