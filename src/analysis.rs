@@ -452,15 +452,8 @@ pub fn write_sweep_csv(
     points: &[Vec<String>],
     results: &[Results],
 ) -> Result<std::path::PathBuf, OutputError> {
-    let target = dir.join("sweep.csv");
-    let fail = |source| OutputError {
-        path: target.clone(),
-        source,
-    };
-    std::fs::create_dir_all(dir).map_err(fail)?;
-    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
-    {
-        let mut w = csv::Writer::from_writer(io::BufWriter::new(temp.as_file_mut()));
+    crate::output::write_atomically(&dir.join("sweep.csv"), |out| {
+        let mut w = csv::Writer::from_writer(out);
         let mut header = vec!["scenario".to_string(), "point".to_string()];
         header.extend(axes.iter().map(|a| a.key.clone()));
         header.extend(["metric", "count", "missing", "mean", "sd", "se"].map(String::from));
@@ -478,8 +471,7 @@ pub fn write_sweep_csv(
             ]
             .map(String::from),
         );
-        w.write_record(&header)
-            .map_err(|e| fail(io::Error::other(e)))?;
+        w.write_record(&header).map_err(io::Error::other)?;
         let plain = crate::output::plain;
         for (k, (point, result)) in points.iter().zip(results).enumerate() {
             let values: Vec<&str> = point
@@ -516,14 +508,11 @@ pub fn write_sweep_csv(
                     result.scenario_sha256.clone(),
                     CRATE_VERSION.to_string(),
                 ]);
-                w.write_record(&row)
-                    .map_err(|e| fail(io::Error::other(e)))?;
+                w.write_record(&row).map_err(io::Error::other)?;
             }
         }
-        w.flush().map_err(fail)?;
-    }
-    temp.persist(&target).map_err(|e| fail(e.error))?;
-    Ok(target)
+        w.flush()
+    })
 }
 
 /// A statistic of a per-path metric: what `breakeven` drives to a target.

@@ -278,6 +278,26 @@ struct ValidateArgs {
     set: Vec<String>,
 }
 
+/// Refuses input: prints the message, exit code 2.
+fn refuse(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(EXIT_INVALID_INPUT)
+}
+
+/// A failure while running or writing: prints the message, exit code 1.
+fn failure(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(EXIT_FAILURE)
+}
+
+/// The worker pool (`None`: RAYON_NUM_THREADS, else one thread per core).
+fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, ExitCode> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+        .map_err(|e| failure(format!("cannot start worker threads: {e}")))
+}
+
 /// Options checked against each other and every scenario loaded: nothing runs or is
 /// written before this succeeds.
 struct RunPlan {
@@ -377,20 +397,11 @@ impl RunArgs {
 fn run(args: RunArgs) -> ExitCode {
     let plan = match args.plan() {
         Ok(plan) => plan,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return ExitCode::from(EXIT_INVALID_INPUT);
-        }
+        Err(message) => return refuse(message),
     };
-    let pool = match rayon::ThreadPoolBuilder::new()
-        .num_threads(plan.threads.unwrap_or(0))
-        .build()
-    {
+    let pool = match thread_pool(plan.threads) {
         Ok(pool) => pool,
-        Err(e) => {
-            eprintln!("error: cannot start worker threads: {e}");
-            return ExitCode::from(EXIT_FAILURE);
-        }
+        Err(code) => return code,
     };
     match pool.install(|| run_and_write(&plan.scenarios, &plan.options, &plan.out)) {
         Ok(finished) => {
@@ -412,10 +423,7 @@ fn run(args: RunArgs) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(EXIT_FAILURE)
-        }
+        Err(e) => failure(e),
     }
 }
 
@@ -428,12 +436,8 @@ const COMPARE_TABLE_METRICS: [&str; 4] = [
 ];
 
 fn compare(args: CompareArgs) -> ExitCode {
-    let refuse = |message: String| {
-        eprintln!("error: {message}");
-        ExitCode::from(EXIT_INVALID_INPUT)
-    };
     if args.threads == Some(0) {
-        return refuse("--threads must be at least 1".into());
+        return refuse("--threads must be at least 1");
     }
     let mut scenarios = match load_scenarios(&args.scenarios, &args.set) {
         Ok(s) => s,
@@ -448,22 +452,13 @@ fn compare(args: CompareArgs) -> ExitCode {
             Err(e) => return refuse(e.to_string()),
         }
     }
-    let pool = match rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.unwrap_or(0))
-        .build()
-    {
+    let pool = match thread_pool(args.threads) {
         Ok(pool) => pool,
-        Err(e) => {
-            eprintln!("error: cannot start worker threads: {e}");
-            return ExitCode::from(EXIT_FAILURE);
-        }
+        Err(code) => return code,
     };
     let comparison = match pool.install(|| cloudcapex::analysis::compare(&scenarios)) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(EXIT_FAILURE);
-        }
+        Err(e) => return failure(e),
     };
     match comparison.write_csv(&args.out) {
         Ok(path) => {
@@ -473,10 +468,7 @@ fn compare(args: CompareArgs) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(EXIT_FAILURE)
-        }
+        Err(e) => failure(e),
     }
 }
 
@@ -484,12 +476,8 @@ fn sweep(args: SweepArgs) -> ExitCode {
     use cloudcapex::analysis::{GridAxis, grid_points, write_sweep_csv};
     use cloudcapex::output::{RunJson, RunRecord, write_outputs};
 
-    let refuse = |message: String| {
-        eprintln!("error: {message}");
-        ExitCode::from(EXIT_INVALID_INPUT)
-    };
     if args.threads == Some(0) || args.paths == Some(0) {
-        return refuse("--threads and --paths must be at least 1".into());
+        return refuse("--threads and --paths must be at least 1");
     }
     let axes = match args
         .grid
@@ -521,24 +509,15 @@ fn sweep(args: SweepArgs) -> ExitCode {
             return refuse(format!("grid point {}: {e}", point.join(" ")));
         }
     }
-    let pool = match rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.unwrap_or(0))
-        .build()
-    {
+    let pool = match thread_pool(args.threads) {
         Ok(pool) => pool,
-        Err(e) => {
-            eprintln!("error: cannot start worker threads: {e}");
-            return ExitCode::from(EXIT_FAILURE);
-        }
+        Err(code) => return code,
     };
     let threads = pool.current_num_threads();
     let started = std::time::Instant::now();
     let runs = match pool.install(|| cloudcapex::analysis::sweep(make, &points)) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(EXIT_FAILURE);
-        }
+        Err(e) => return failure(e),
     };
     let elapsed = started.elapsed().as_secs_f64();
     let (scenarios, results): (Vec<Scenario>, Vec<_>) = runs.into_iter().unzip();
@@ -550,8 +529,7 @@ fn sweep(args: SweepArgs) -> ExitCode {
         };
         let dir = folder.join(format!("point_{k:04}"));
         if let Err(e) = write_outputs(&dir, &record, false, &RunJson::new(threads, elapsed)) {
-            eprintln!("error: {e}");
-            return ExitCode::from(EXIT_FAILURE);
+            return failure(e);
         }
     }
     match write_sweep_csv(&folder, &axes, &points, &results) {
@@ -577,20 +555,13 @@ fn sweep(args: SweepArgs) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(EXIT_FAILURE)
-        }
+        Err(e) => failure(e),
     }
 }
 
 fn breakeven(args: BreakevenArgs) -> ExitCode {
     use cloudcapex::analysis::{Statistic, breakeven};
 
-    let refuse = |message: String| {
-        eprintln!("error: {message}");
-        ExitCode::from(EXIT_INVALID_INPUT)
-    };
     let range = args
         .range
         .split_once(':')
@@ -619,11 +590,11 @@ fn breakeven(args: BreakevenArgs) -> ExitCode {
         ));
     };
     if args.threads == Some(0) || args.paths == Some(0) {
-        return refuse("--threads and --paths must be at least 1".into());
+        return refuse("--threads and --paths must be at least 1");
     }
     let tolerance = args.tolerance.unwrap_or((range.1 - range.0) * 1e-4);
     if tolerance.is_nan() || tolerance <= 0.0 {
-        return refuse("--tolerance must be positive".into());
+        return refuse("--tolerance must be positive");
     }
     let make = |value: f64| {
         let mut sets = args.set.clone();
@@ -643,15 +614,9 @@ fn breakeven(args: BreakevenArgs) -> ExitCode {
             return refuse(e.to_string());
         }
     }
-    let pool = match rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.unwrap_or(0))
-        .build()
-    {
+    let pool = match thread_pool(args.threads) {
         Ok(pool) => pool,
-        Err(e) => {
-            eprintln!("error: cannot start worker threads: {e}");
-            return ExitCode::from(EXIT_FAILURE);
-        }
+        Err(code) => return code,
     };
     match pool.install(|| breakeven(make, range, &statistic, target, tolerance)) {
         Ok(b) => {
@@ -682,34 +647,20 @@ fn breakeven(args: BreakevenArgs) -> ExitCode {
                 b.statistic_se,
                 cloudcapex::output::CRATE_VERSION
             );
-            let written = std::fs::create_dir_all(&args.out).and_then(|_| {
-                let mut temp = tempfile::NamedTempFile::new_in(&args.out)?;
-                std::io::Write::write_all(&mut temp, csv.as_bytes())?;
-                temp.persist(args.out.join(format!("breakeven_{name}.csv")))
-                    .map_err(|e| e.error)
-            });
-            match written {
+            let target = args.out.join(format!("breakeven_{name}.csv"));
+            match cloudcapex::output::write_atomically(&target, |out| out.write_all(csv.as_bytes()))
+            {
                 Ok(_) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: cannot write breakeven_{name}.csv: {e}");
-                    ExitCode::from(EXIT_FAILURE)
-                }
+                Err(e) => failure(e),
             }
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(EXIT_FAILURE)
-        }
+        Err(e) => failure(e),
     }
 }
 
 fn tornado(args: TornadoArgs) -> ExitCode {
-    let refuse = |message: String| {
-        eprintln!("error: {message}");
-        ExitCode::from(EXIT_INVALID_INPUT)
-    };
     if args.threads == Some(0) || args.paths == Some(0) {
-        return refuse("--threads and --paths must be at least 1".into());
+        return refuse("--threads and --paths must be at least 1");
     }
     let base_sets = match args
         .set
@@ -735,23 +686,14 @@ fn tornado(args: TornadoArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return refuse(e.to_string()),
     };
-    let pool = match rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.unwrap_or(0))
-        .build()
-    {
+    let pool = match thread_pool(args.threads) {
         Ok(pool) => pool,
-        Err(e) => {
-            eprintln!("error: cannot start worker threads: {e}");
-            return ExitCode::from(EXIT_FAILURE);
-        }
+        Err(code) => return code,
     };
     let tornado =
         match pool.install(|| cloudcapex::sensitivity::tornado(&scenario, make, &args.metric)) {
             Ok(t) => t,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return ExitCode::from(EXIT_FAILURE);
-            }
+            Err(e) => return failure(e),
         };
     match tornado.write_csv(
         &args.out.join(format!("tornado_{}", scenario.name())),
@@ -763,20 +705,13 @@ fn tornado(args: TornadoArgs) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(EXIT_FAILURE)
-        }
+        Err(e) => failure(e),
     }
 }
 
 fn sobol(args: SobolArgs) -> ExitCode {
-    let refuse = |message: String| {
-        eprintln!("error: {message}");
-        ExitCode::from(EXIT_INVALID_INPUT)
-    };
     if args.threads == Some(0) || args.samples < 2 {
-        return refuse("--threads must be at least 1 and --samples at least 2".into());
+        return refuse("--threads must be at least 1 and --samples at least 2");
     }
     let base_sets = match args
         .set
@@ -795,15 +730,9 @@ fn sobol(args: SobolArgs) -> ExitCode {
         Ok(s) => args.seed.map_or(s.clone(), |seed| s.with_seed(seed)),
         Err(e) => return refuse(e.to_string()),
     };
-    let pool = match rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.unwrap_or(0))
-        .build()
-    {
+    let pool = match thread_pool(args.threads) {
         Ok(pool) => pool,
-        Err(e) => {
-            eprintln!("error: cannot start worker threads: {e}");
-            return ExitCode::from(EXIT_FAILURE);
-        }
+        Err(code) => return code,
     };
     let result = pool.install(|| {
         cloudcapex::sensitivity::model_sobol(
@@ -816,10 +745,7 @@ fn sobol(args: SobolArgs) -> ExitCode {
     });
     let sobol = match result {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(EXIT_FAILURE);
-        }
+        Err(e) => return failure(e),
     };
     match sobol.write_csv(
         &args.out.join(format!("sobol_{}", scenario.name())),
@@ -831,10 +757,7 @@ fn sobol(args: SobolArgs) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(EXIT_FAILURE)
-        }
+        Err(e) => failure(e),
     }
 }
 
@@ -846,10 +769,7 @@ fn validate(args: ValidateArgs) -> ExitCode {
         .collect::<Result<Vec<_>, _>>()
     {
         Ok(o) => o,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return ExitCode::from(EXIT_INVALID_INPUT);
-        }
+        Err(e) => return refuse(e),
     };
     let mut failed = false;
     for file in &args.scenarios {

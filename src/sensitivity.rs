@@ -424,12 +424,6 @@ impl Tornado {
         dir: &std::path::Path,
         scenario: &crate::Scenario,
     ) -> Result<std::path::PathBuf, crate::output::OutputError> {
-        use std::io::Write;
-        let target = dir.join("tornado.csv");
-        let fail = |source| crate::output::OutputError {
-            path: target.clone(),
-            source,
-        };
         let plain = crate::output::plain;
         let mut text = String::from(
             "scenario,metric,input,distribution,rank,low_value,high_value,statistic,base,at_low,at_low_se,at_high,at_high_se,swing,seed,paths,scenario_sha256,cloudcapex_version\n",
@@ -484,11 +478,9 @@ impl Tornado {
                 ));
             }
         }
-        std::fs::create_dir_all(dir).map_err(fail)?;
-        let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
-        temp.write_all(text.as_bytes()).map_err(fail)?;
-        temp.persist(&target).map_err(|e| fail(e.error))?;
-        Ok(target)
+        crate::output::write_atomically(&dir.join("tornado.csv"), |out| {
+            out.write_all(text.as_bytes())
+        })
     }
 
     /// A readable table, largest swing first.
@@ -616,12 +608,6 @@ impl ModelSobol {
         dir: &std::path::Path,
         scenario: &crate::Scenario,
     ) -> Result<std::path::PathBuf, crate::output::OutputError> {
-        use std::io::Write;
-        let target = dir.join("sobol.csv");
-        let fail = |source| crate::output::OutputError {
-            path: target.clone(),
-            source,
-        };
         let plain = crate::output::plain;
         let mut text = String::from(
             "scenario,metric,input,first_order,first_order_low,first_order_high,total,total_low,total_high,samples,evaluations,confidence,seed,scenario_sha256,cloudcapex_version\n",
@@ -645,11 +631,9 @@ impl ModelSobol {
                 crate::output::CRATE_VERSION
             ));
         }
-        std::fs::create_dir_all(dir).map_err(fail)?;
-        let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
-        temp.write_all(text.as_bytes()).map_err(fail)?;
-        temp.persist(&target).map_err(|e| fail(e.error))?;
-        Ok(target)
+        crate::output::write_atomically(&dir.join("sobol.csv"), |out| {
+            out.write_all(text.as_bytes())
+        })
     }
 
     /// A readable table, largest total index first.

@@ -165,6 +165,35 @@ pub fn write_outputs(
     Ok(written)
 }
 
+/// Writes one file at `target` through a temporary file in the same folder (created if
+/// needed), renamed into place only when `write` succeeded.
+///
+/// # Errors
+///
+/// [`OutputError`] naming `target`.
+pub fn write_atomically(
+    target: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<PathBuf, OutputError> {
+    let fail = |source| OutputError {
+        path: target.to_path_buf(),
+        source,
+    };
+    let dir = target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+    {
+        let mut writer = io::BufWriter::new(temp.as_file_mut());
+        write(&mut writer).map_err(fail)?;
+        writer.flush().map_err(fail)?;
+    }
+    temp.persist(target).map_err(|e| fail(e.error))?;
+    Ok(target.to_path_buf())
+}
+
 /// A number as a plain decimal (never exponent notation; shortest text that reads back to
 /// the same f64), or the empty string for a missing value.
 pub fn plain(x: f64) -> String {
