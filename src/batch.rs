@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use crate::Scenario;
 use crate::output::{OutputError, RunJson, RunRecord, write_outputs};
-use crate::runner::{Results, RunError, RunOptions, simulate};
+use crate::runner::{Results, RunError, RunOptions, simulate_observed};
 
 /// A finished scenario: its results and where they were written.
 #[derive(Debug)]
@@ -60,6 +60,25 @@ pub fn run_and_write(
     options: &RunOptions,
     out_dir: &Path,
 ) -> Result<Vec<Finished>, BatchError> {
+    run_and_write_observed(scenarios, options, out_dir, &|_, _| {})
+}
+
+/// [`run_and_write`], calling `on_block(scenario index, paths)` as blocks finish (for
+/// progress bars; it cannot change the results).
+///
+/// # Errors
+///
+/// As [`run_and_write`].
+///
+/// # Panics
+///
+/// As [`run_and_write`].
+pub fn run_and_write_observed(
+    scenarios: &[Scenario],
+    options: &RunOptions,
+    out_dir: &Path,
+    on_block: &(dyn Fn(usize, u64) + Sync),
+) -> Result<Vec<Finished>, BatchError> {
     let names: std::collections::BTreeSet<&str> = scenarios.iter().map(Scenario::name).collect();
     assert_eq!(
         names.len(),
@@ -69,9 +88,10 @@ pub fn run_and_write(
     let threads = rayon::current_num_threads();
     let runs: Vec<(Result<Results, RunError>, f64)> = scenarios
         .par_iter()
-        .map(|s| {
+        .enumerate()
+        .map(|(k, s)| {
             let start = Instant::now();
-            let results = simulate(s, options);
+            let results = simulate_observed(s, options, &|paths| on_block(k, paths));
             (results, start.elapsed().as_secs_f64())
         })
         .collect();

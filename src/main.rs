@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use cloudcapex::batch::run_and_write;
+use cloudcapex::batch::run_and_write_observed;
 use cloudcapex::output::summary_table;
 use cloudcapex::runner::{RunOptions, TargetSe};
 use cloudcapex::{Override, Scenario, ScenarioError};
@@ -278,6 +278,30 @@ struct ValidateArgs {
     set: Vec<String>,
 }
 
+/// One progress bar per scenario on stderr (paths done, paths/s, ETA), only when stderr is
+/// a terminal and not `--quiet`: never in pipes, logs or CSVs.
+fn progress_bars(scenarios: &[Scenario], quiet: bool) -> Vec<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if quiet || !std::io::stderr().is_terminal() {
+        return Vec::new();
+    }
+    let multi = indicatif::MultiProgress::new();
+    let style = indicatif::ProgressStyle::with_template(
+        "{prefix:>24} [{bar:32}] {human_pos}/{human_len} paths {per_sec} ETA {eta}",
+    )
+    .expect("a valid template")
+    .progress_chars("=> ");
+    scenarios
+        .iter()
+        .map(|s| {
+            let bar = multi.add(indicatif::ProgressBar::new(s.simulation().paths));
+            bar.set_style(style.clone());
+            bar.set_prefix(s.name().to_string());
+            bar
+        })
+        .collect()
+}
+
 /// Refuses input: prints the message, exit code 2.
 fn refuse(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {message}");
@@ -403,7 +427,17 @@ fn run(args: RunArgs) -> ExitCode {
         Ok(pool) => pool,
         Err(code) => return code,
     };
-    match pool.install(|| run_and_write(&plan.scenarios, &plan.options, &plan.out)) {
+    let bars = progress_bars(&plan.scenarios, plan.quiet);
+    let on_block = |k: usize, paths: u64| {
+        if let Some(bar) = bars.get(k) {
+            bar.inc(paths);
+        }
+    };
+    let outcome = pool
+        .install(|| run_and_write_observed(&plan.scenarios, &plan.options, &plan.out, &on_block));
+    bars.iter()
+        .for_each(indicatif::ProgressBar::finish_and_clear);
+    match outcome {
         Ok(finished) => {
             if !plan.quiet {
                 for f in &finished {

@@ -291,6 +291,20 @@ fn simulate_block(
 /// assert!(final_year.mean > 0.0 && final_year.se > 0.0);
 /// ```
 pub fn simulate(scenario: &Scenario, options: &RunOptions) -> Result<Results, RunError> {
+    simulate_observed(scenario, options, &|_| {})
+}
+
+/// [`simulate`], calling `on_block(paths)` as each block of `paths` paths finishes (from
+/// worker threads, in any order): for progress bars. It cannot change the results.
+///
+/// # Errors
+///
+/// As [`simulate`].
+pub fn simulate_observed(
+    scenario: &Scenario,
+    options: &RunOptions,
+    on_block: &(dyn Fn(u64) + Sync),
+) -> Result<Results, RunError> {
     let model = Model::new(scenario);
     let total_paths = scenario.simulation().paths;
     if options.antithetic && !total_paths.is_multiple_of(2) {
@@ -321,7 +335,11 @@ pub fn simulate(scenario: &Scenario, options: &RunOptions) -> Result<Results, Ru
         let chunk_end = (chunk_start + CHUNK_BLOCKS).min(blocks);
         let partials: Vec<Result<Accumulator, RunError>> = (chunk_start..chunk_end)
             .into_par_iter()
-            .map(|block| simulate_block(&model, block, total_paths, options))
+            .map(|block| {
+                let partial = simulate_block(&model, block, total_paths, options);
+                on_block(BLOCK_SIZE.min(total_paths - block * BLOCK_SIZE));
+                partial
+            })
             .collect();
         for partial in partials {
             let partial = partial?;

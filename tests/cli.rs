@@ -504,3 +504,15 @@ fn sobol_indices_of_the_model() {
     let start_total: f64 = rows[0][6].parse().unwrap();
     assert!(start_total > 0.8, "{start_total}");
 }
+
+/// Progress bars appear only on a terminal: piped stderr stays empty on success.
+#[test]
+fn no_progress_output_when_stderr_is_not_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    cloudcapex()
+        .args(["run", "--paths", "3000", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stderr(predicate::str::is_empty());
+}
