@@ -77,5 +77,75 @@ fn irr(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, simulate_base, sketch_push, irr);
+/// One block of the base model on one thread, against the physical floor: the same block
+/// only drawing the normal variates its paths consume, from the same streams. The ratio
+/// model / floor is what the README reports.
+fn block_and_floor(c: &mut Criterion) {
+    use cloudcapex::model::{Model, PathWorkspace};
+    let model = Model::new(&Scenario::default_scenario());
+    let paths = cloudcapex::runner::BLOCK_SIZE;
+    let mut group = c.benchmark_group("block");
+    group.throughput(Throughput::Elements(paths));
+    group.bench_function("model", |b| {
+        b.iter(|| {
+            let mut streams = model.block_streams(black_box(3));
+            let mut workspace = PathWorkspace::default();
+            for _ in 0..paths {
+                model.simulate_path(&mut streams, &mut workspace);
+            }
+            workspace.scalars[0]
+        })
+    });
+    group.bench_function("draw_floor", |b| {
+        b.iter(|| {
+            let mut streams = model.block_streams(black_box(3));
+            (0..paths)
+                .map(|_| model.draw_floor_path(&mut streams))
+                .sum::<f64>()
+        })
+    });
+    group.finish();
+}
+
+/// Merging statistics: a quantile sketch of a block into a running one.
+fn stats_merge(c: &mut Criterion) {
+    let mut block = QuantileSketch::default();
+    (0..1024).for_each(|i| block.push(40.0 * (1.0 + (i as f64 * 0.37).sin() * 0.3)));
+    c.bench_function("sketch/merge_block", |b| {
+        b.iter(|| {
+            let mut total = QuantileSketch::default();
+            total.merge(black_box(&block));
+            total
+        })
+    });
+}
+
+/// Writing the CSVs of a 16,384-path base run (to memory).
+fn csv_writing(c: &mut Criterion) {
+    use cloudcapex::output::{Exporter, QuarterlyCsv, RunRecord, SummaryCsv};
+    let scenario = Scenario::default_scenario().with_paths(PATHS).unwrap();
+    let results = simulate(&scenario, &RunOptions::default()).unwrap();
+    let record = RunRecord {
+        scenario: &scenario,
+        results: &results,
+    };
+    c.bench_function("csv/quarterly_and_summary", |b| {
+        b.iter(|| {
+            let mut buffer = Vec::with_capacity(1 << 20);
+            QuarterlyCsv.write(&record, &mut buffer).unwrap();
+            SummaryCsv.write(&record, &mut buffer).unwrap();
+            buffer.len()
+        })
+    });
+}
+
+criterion_group!(
+    benches,
+    simulate_base,
+    sketch_push,
+    irr,
+    block_and_floor,
+    stats_merge,
+    csv_writing
+);
 criterion_main!(benches);

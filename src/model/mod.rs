@@ -317,6 +317,13 @@ impl Model {
         self.revenue.normals_per_path()
     }
 
+    /// The physical floor of one path: draws the standard normals a path consumes (its
+    /// revenue shocks, the bulk of its random numbers) from the same streams, and nothing
+    /// else. Returns their sum so the work cannot be optimized away. For benchmarks.
+    pub fn draw_floor_path(&self, streams: &mut BlockStreams) -> f64 {
+        streams.revenue.draw_only(self.horizon_quarters)
+    }
+
     /// The random streams of block `block_index`.
     pub fn block_streams(&self, block_index: u64) -> BlockStreams {
         self.block_streams_with(block_index, false)

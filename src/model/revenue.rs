@@ -85,6 +85,18 @@ impl RevenueStreams {
         }
     }
 
+    /// Draws `quarters` quarters of shocks and discards them (the draw floor: the same
+    /// normals, from the same streams, as a path consumes). Returns their sum.
+    pub(crate) fn draw_only(&mut self, quarters: usize) -> f64 {
+        let mut sum = 0.0;
+        for _ in 0..quarters {
+            for rng in self.persistent.iter_mut().chain(self.iid.iter_mut()) {
+                sum += rng.sample::<f64, _>(StandardNormal);
+            }
+        }
+        sum
+    }
+
     /// Called at the end of each path: alternates recording and replaying.
     fn end_path(&mut self) {
         if self.antithetic {
