@@ -65,6 +65,49 @@ enum SensitivityCommand {
     Sobol(SobolArgs),
 }
 
+/// Options every analysis command shares: all its runs use the same seed and path count.
+#[derive(Args, Debug)]
+struct AnalysisOptions {
+    /// Number of paths of every run.
+    #[arg(long, value_name = "N")]
+    paths: Option<u64>,
+    /// Master seed, the same for every run (common random numbers).
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// Output directory.
+    #[arg(long, value_name = "DIR", default_value = "out")]
+    out: PathBuf,
+    /// Worker threads. Results do not depend on it.
+    #[arg(long, value_name = "T")]
+    threads: Option<usize>,
+    /// Overrides applied to every run first (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+}
+
+impl AnalysisOptions {
+    /// Refuses zero threads or paths, before any work.
+    fn check(&self) -> Result<(), ExitCode> {
+        if self.threads == Some(0) || self.paths == Some(0) {
+            return Err(refuse("--threads and --paths must be at least 1"));
+        }
+        Ok(())
+    }
+
+    /// `file` with the shared overrides, then `extra`, then the seed and path count.
+    fn load(&self, file: &std::path::Path, extra: &[String]) -> Result<Scenario, ScenarioError> {
+        let sets: Vec<String> = self.set.iter().chain(extra).cloned().collect();
+        let mut scenario = load_scenarios(&[file.to_path_buf()], &sets)?.remove(0);
+        if let Some(seed) = self.seed {
+            scenario = scenario.with_seed(seed);
+        }
+        match self.paths {
+            Some(paths) => scenario.with_paths(paths),
+            None => Ok(scenario),
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 struct SobolArgs {
     /// The scenario file.
@@ -102,21 +145,8 @@ struct TornadoArgs {
     /// Per-path metric analysed.
     #[arg(long, default_value = "plan_npv_rmb_bn")]
     metric: String,
-    /// Number of paths of every run.
-    #[arg(long, value_name = "N")]
-    paths: Option<u64>,
-    /// Master seed (the same for every run).
-    #[arg(long, value_name = "S")]
-    seed: Option<u64>,
-    /// Output directory.
-    #[arg(long, value_name = "DIR", default_value = "out")]
-    out: PathBuf,
-    /// Worker threads. Results do not depend on it.
-    #[arg(long, value_name = "T")]
-    threads: Option<usize>,
-    /// Overrides applied first.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    set: Vec<String>,
+    #[command(flatten)]
+    common: AnalysisOptions,
     /// Do not print the table.
     #[arg(long, short)]
     quiet: bool,
@@ -138,21 +168,8 @@ struct BreakevenArgs {
     /// Stop when the bracket is narrower than this (in the input's unit); default 1e-4 of the range.
     #[arg(long, value_name = "X")]
     tolerance: Option<f64>,
-    /// Number of paths of every evaluation.
-    #[arg(long, value_name = "N")]
-    paths: Option<u64>,
-    /// Master seed (the same for every evaluation).
-    #[arg(long, value_name = "S")]
-    seed: Option<u64>,
-    /// Output directory.
-    #[arg(long, value_name = "DIR", default_value = "out")]
-    out: PathBuf,
-    /// Worker threads. Results do not depend on it.
-    #[arg(long, value_name = "T")]
-    threads: Option<usize>,
-    /// Overrides applied before the varied key.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    set: Vec<String>,
+    #[command(flatten)]
+    common: AnalysisOptions,
 }
 
 #[derive(Args, Debug)]
@@ -165,21 +182,8 @@ struct SweepArgs {
     /// Run grids larger than the limit (200 points).
     #[arg(long)]
     force: bool,
-    /// Number of paths per point.
-    #[arg(long, value_name = "N")]
-    paths: Option<u64>,
-    /// Master seed (the same for every point).
-    #[arg(long, value_name = "S")]
-    seed: Option<u64>,
-    /// Output directory.
-    #[arg(long, value_name = "DIR", default_value = "out")]
-    out: PathBuf,
-    /// Worker threads. Results do not depend on it.
-    #[arg(long, value_name = "T")]
-    threads: Option<usize>,
-    /// Overrides applied to every point, before the grid's.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    set: Vec<String>,
+    #[command(flatten)]
+    common: AnalysisOptions,
     /// Do not print the table.
     #[arg(long, short)]
     quiet: bool,
@@ -190,21 +194,8 @@ struct CompareArgs {
     /// Scenario files; the first is the baseline. A file may appear twice.
     #[arg(required = true)]
     scenarios: Vec<PathBuf>,
-    /// Number of paths (overrides the baseline's simulation.paths; all scenarios use it).
-    #[arg(long, value_name = "N")]
-    paths: Option<u64>,
-    /// Master seed (overrides the baseline's simulation.seed; all scenarios use it).
-    #[arg(long, value_name = "S")]
-    seed: Option<u64>,
-    /// Output directory for comparison.csv.
-    #[arg(long, value_name = "DIR", default_value = "out")]
-    out: PathBuf,
-    /// Worker threads. Results do not depend on it.
-    #[arg(long, value_name = "T")]
-    threads: Option<usize>,
-    /// Override a key in every scenario (repeatable).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    set: Vec<String>,
+    #[command(flatten)]
+    common: AnalysisOptions,
     /// Do not print the table.
     #[arg(long, short)]
     quiet: bool,
@@ -470,23 +461,20 @@ const COMPARE_TABLE_METRICS: [&str; 4] = [
 ];
 
 fn compare(args: CompareArgs) -> ExitCode {
-    if args.threads == Some(0) {
-        return refuse("--threads must be at least 1");
+    if let Err(code) = args.common.check() {
+        return code;
     }
-    let mut scenarios = match load_scenarios(&args.scenarios, &args.set) {
+    // Seed and path count are the baseline's for every scenario (compare aligns them).
+    let scenarios = match args
+        .scenarios
+        .iter()
+        .map(|file| args.common.load(file, &[]))
+        .collect::<Result<Vec<_>, _>>()
+    {
         Ok(s) => s,
-        Err(e) => return refuse(e.to_string()),
+        Err(e) => return refuse(e),
     };
-    if let Some(seed) = args.seed {
-        scenarios[0] = scenarios[0].clone().with_seed(seed);
-    }
-    if let Some(paths) = args.paths {
-        match scenarios[0].clone().with_paths(paths) {
-            Ok(s) => scenarios[0] = s,
-            Err(e) => return refuse(e.to_string()),
-        }
-    }
-    let pool = match thread_pool(args.threads) {
+    let pool = match thread_pool(args.common.threads) {
         Ok(pool) => pool,
         Err(code) => return code,
     };
@@ -494,7 +482,7 @@ fn compare(args: CompareArgs) -> ExitCode {
         Ok(c) => c,
         Err(e) => return failure(e),
     };
-    match comparison.write_csv(&args.out) {
+    match comparison.write_csv(&args.common.out) {
         Ok(path) => {
             if !args.quiet {
                 println!("{}", comparison.table(&COMPARE_TABLE_METRICS));
@@ -510,8 +498,8 @@ fn sweep(args: SweepArgs) -> ExitCode {
     use cloudcapex::analysis::{GridAxis, grid_points, write_sweep_csv};
     use cloudcapex::output::{RunJson, RunRecord, write_outputs};
 
-    if args.threads == Some(0) || args.paths == Some(0) {
-        return refuse("--threads and --paths must be at least 1");
+    if let Err(code) = args.common.check() {
+        return code;
     }
     let axes = match args
         .grid
@@ -526,24 +514,14 @@ fn sweep(args: SweepArgs) -> ExitCode {
         Ok(p) => p,
         Err(e) => return refuse(e.to_string()),
     };
-    let make = |point: &[String]| {
-        let sets: Vec<String> = args.set.iter().chain(point).cloned().collect();
-        let mut scenario = load_scenarios(std::slice::from_ref(&args.scenario), &sets)?.remove(0);
-        if let Some(seed) = args.seed {
-            scenario = scenario.with_seed(seed);
-        }
-        match args.paths {
-            Some(paths) => scenario.with_paths(paths),
-            None => Ok(scenario),
-        }
-    };
+    let make = |point: &[String]| args.common.load(&args.scenario, point);
     // Every point is validated before anything runs (refused with exit code 2).
     for point in &points {
         if let Err(e) = make(point) {
             return refuse(format!("grid point {}: {e}", point.join(" ")));
         }
     }
-    let pool = match thread_pool(args.threads) {
+    let pool = match thread_pool(args.common.threads) {
         Ok(pool) => pool,
         Err(code) => return code,
     };
@@ -555,7 +533,10 @@ fn sweep(args: SweepArgs) -> ExitCode {
     };
     let elapsed = started.elapsed().as_secs_f64();
     let (scenarios, results): (Vec<Scenario>, Vec<_>) = runs.into_iter().unzip();
-    let folder = args.out.join(format!("sweep_{}", scenarios[0].name()));
+    let folder = args
+        .common
+        .out
+        .join(format!("sweep_{}", scenarios[0].name()));
     for (k, (scenario, result)) in scenarios.iter().zip(&results).enumerate() {
         let record = RunRecord {
             scenario,
@@ -623,24 +604,16 @@ fn breakeven(args: BreakevenArgs) -> ExitCode {
             args.target
         ));
     };
-    if args.threads == Some(0) || args.paths == Some(0) {
-        return refuse("--threads and --paths must be at least 1");
+    if let Err(code) = args.common.check() {
+        return code;
     }
     let tolerance = args.tolerance.unwrap_or((range.1 - range.0) * 1e-4);
     if tolerance.is_nan() || tolerance <= 0.0 {
         return refuse("--tolerance must be positive");
     }
     let make = |value: f64| {
-        let mut sets = args.set.clone();
-        sets.push(format!("{}={value}", args.vary));
-        let mut scenario = load_scenarios(std::slice::from_ref(&args.scenario), &sets)?.remove(0);
-        if let Some(seed) = args.seed {
-            scenario = scenario.with_seed(seed);
-        }
-        match args.paths {
-            Some(paths) => scenario.with_paths(paths),
-            None => Ok(scenario),
-        }
+        args.common
+            .load(&args.scenario, &[format!("{}={value}", args.vary)])
     };
     // Both ends are validated before any simulation.
     for end in [range.0, range.1] {
@@ -648,7 +621,7 @@ fn breakeven(args: BreakevenArgs) -> ExitCode {
             return refuse(e.to_string());
         }
     }
-    let pool = match thread_pool(args.threads) {
+    let pool = match thread_pool(args.common.threads) {
         Ok(pool) => pool,
         Err(code) => return code,
     };
@@ -681,7 +654,7 @@ fn breakeven(args: BreakevenArgs) -> ExitCode {
                 b.statistic_se,
                 cloudcapex::output::CRATE_VERSION
             );
-            let target = args.out.join(format!("breakeven_{name}.csv"));
+            let target = args.common.out.join(format!("breakeven_{name}.csv"));
             match cloudcapex::output::write_atomically(&target, |out| out.write_all(csv.as_bytes()))
             {
                 Ok(_) => ExitCode::SUCCESS,
@@ -693,34 +666,18 @@ fn breakeven(args: BreakevenArgs) -> ExitCode {
 }
 
 fn tornado(args: TornadoArgs) -> ExitCode {
-    if args.threads == Some(0) || args.paths == Some(0) {
-        return refuse("--threads and --paths must be at least 1");
+    if let Err(code) = args.common.check() {
+        return code;
     }
-    let base_sets = match args
-        .set
-        .iter()
-        .map(|s| Override::parse(s))
-        .collect::<Result<Vec<_>, _>>()
-    {
-        Ok(o) => o,
-        Err(e) => return refuse(e.to_string()),
-    };
     let make = |extra: &[Override]| {
-        let overrides: Vec<Override> = base_sets.iter().chain(extra).cloned().collect();
-        let mut scenario = Scenario::load(&args.scenario, &overrides)?;
-        if let Some(seed) = args.seed {
-            scenario = scenario.with_seed(seed);
-        }
-        match args.paths {
-            Some(paths) => scenario.with_paths(paths),
-            None => Ok(scenario),
-        }
+        let sets: Vec<String> = extra.iter().map(|o| o.argument().to_string()).collect();
+        args.common.load(&args.scenario, &sets)
     };
     let scenario = match make(&[]) {
         Ok(s) => s,
         Err(e) => return refuse(e.to_string()),
     };
-    let pool = match thread_pool(args.threads) {
+    let pool = match thread_pool(args.common.threads) {
         Ok(pool) => pool,
         Err(code) => return code,
     };
@@ -730,7 +687,7 @@ fn tornado(args: TornadoArgs) -> ExitCode {
             Err(e) => return failure(e),
         };
     match tornado.write_csv(
-        &args.out.join(format!("tornado_{}", scenario.name())),
+        &args.common.out.join(format!("tornado_{}", scenario.name())),
         &scenario,
     ) {
         Ok(path) => {
