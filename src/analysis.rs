@@ -111,12 +111,13 @@ pub fn compare(scenarios: &[Scenario]) -> Result<Comparison, RunError> {
             let Some(b) = baseline.scalars.iter().position(|(m, _)| m == metric) else {
                 continue;
             };
-            rows.push(paired_row(
-                label,
-                metric,
-                &result.scalar_values[k],
-                &baseline.scalar_values[b],
-            ));
+            // Pairing needs per-path values: streamed metrics are not compared.
+            let (Some(values), Some(baseline_values)) =
+                (&result.scalar_values[k], &baseline.scalar_values[b])
+            else {
+                continue;
+            };
+            rows.push(paired_row(label, metric, values, baseline_values));
         }
     }
     Ok(Comparison {
@@ -271,6 +272,20 @@ impl Comparison {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_quantile_of_a_streamed_metric_is_refused_with_the_reason() {
+        let s = Scenario::default_scenario().with_paths(300).unwrap();
+        let results = simulate(&s, &RunOptions::default()).unwrap();
+        let streamed = Statistic::parse("plan_roic_year_3.p50").unwrap();
+        let message = streamed.evaluate(&results).unwrap_err();
+        assert!(message.contains("streaming statistics"), "{message}");
+        assert!(message.contains("plan_npv_rmb_bn"), "{message}");
+        let mean = Statistic::parse("plan_roic_year_3.mean").unwrap();
+        assert!(mean.evaluate(&results).is_ok());
+        let kept = Statistic::parse("plan_npv_rmb_bn.p50").unwrap();
+        assert!(kept.evaluate(&results).is_ok());
+    }
 
     #[test]
     fn a_scenario_compared_with_itself_differs_by_exactly_zero() {
@@ -576,24 +591,40 @@ impl Statistic {
         })
     }
 
-    /// The statistic and its standard error from a run's per-path values (`None` if the
-    /// run has no such metric or no defined value).
-    pub fn evaluate(&self, results: &Results) -> Option<(f64, f64)> {
+    /// The statistic and its standard error from a run's statistics.
+    ///
+    /// # Errors
+    ///
+    /// A message when the run has no such metric, no path defines it, or a quantile is
+    /// asked of a metric not kept per path ([`crate::model::PER_PATH_SCALARS`]).
+    pub fn evaluate(&self, results: &Results) -> Result<(f64, f64), String> {
+        let unknown = || {
+            format!(
+                "`{}` is not a defined per-path metric of this scenario",
+                self.metric
+            )
+        };
         let k = results
             .scalars
             .iter()
-            .position(|(m, _)| *m == self.metric)?;
+            .position(|(m, _)| *m == self.metric)
+            .ok_or_else(unknown)?;
         let stats = &results.scalars[k].1;
-        let summary = stats.summary.as_ref()?;
-        Some(match self.kind {
+        let summary = stats.summary.as_ref().ok_or_else(unknown)?;
+        Ok(match self.kind {
             StatisticKind::Mean => (summary.mean, summary.se),
             StatisticKind::ProbNegative => (stats.prob_negative, stats.prob_negative_se),
             StatisticKind::Quantile(q) => {
-                let mut sorted: Vec<f64> = results.scalar_values[k]
-                    .iter()
-                    .copied()
-                    .filter(|x| !x.is_nan())
-                    .collect();
+                let values = results.scalar_values[k].as_ref().ok_or_else(|| {
+                    format!(
+                        "`{}` is summarised by streaming statistics, so its quantiles are \
+                         approximate and carry no standard error: target its mean or \
+                         prob_negative, or a quantile of one of {}",
+                        self.metric,
+                        crate::model::PER_PATH_SCALARS.join(", ")
+                    )
+                })?;
+                let mut sorted: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
                 sorted.sort_unstable_by(f64::total_cmp);
                 let n = sorted.len() as f64;
                 let spread = (n * q * (1.0 - q)).sqrt();
@@ -707,13 +738,7 @@ where
             })?;
         statistic
             .evaluate(&results)
-            .ok_or_else(|| BreakevenError::Run {
-                value,
-                message: format!(
-                    "`{}` is not a defined per-path metric of this scenario",
-                    statistic.metric
-                ),
-            })
+            .map_err(|message| BreakevenError::Run { value, message })
     };
     let (mut low, mut high) = range;
     let (at_low, _) = evaluate(low)?;

@@ -10,14 +10,21 @@ use rayon::prelude::*;
 
 use crate::Scenario;
 use crate::model::{Model, PathWorkspace};
-use crate::stats::{Moments, QuantileSketch, ScalarSummary, Summary};
+use crate::stats::{BlockSketch, Moments, QuantileSketch, ScalarSummary, StreamedScalar, Summary};
 use crate::time::Quarter;
 
 /// Paths per block. A constant: changing it changes which stream feeds which path.
 pub const BLOCK_SIZE: u64 = 1024;
 
-/// Blocks simulated in parallel before they are merged.
-pub const CHUNK_BLOCKS: u64 = 32;
+/// Blocks simulated in parallel before they are merged, per worker thread: enough to keep
+/// every thread busy, few enough that the per-block statistics alive at once stay small.
+/// (Results do not depend on it: blocks are merged in block order.)
+pub const CHUNK_BLOCKS_PER_THREAD: u64 = 2;
+
+/// Paths whose quarterly values are buffered cell-major before their statistics are
+/// taken, so that each cell's moments and sketch take a contiguous run of values while
+/// they are hot in cache (a cell-by-cell pass per path misses the cache on every cell).
+const STATS_BATCH: usize = 64;
 
 /// Why a run failed after validation.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -135,9 +142,11 @@ pub struct Results {
     pub kept_paths: Vec<PathRecord>,
     /// The stopping rule's outcome, when one was given.
     pub target: Option<TargetOutcome>,
-    /// Every path's value of each scalar metric (`scalar_values[k][path]`, NaN where
-    /// undefined), in path order: what paired comparisons difference path by path.
-    pub scalar_values: Vec<Vec<f64>>,
+    /// Every path's value of each scalar metric kept per path
+    /// ([`crate::model::PER_PATH_SCALARS`]): `scalar_values[k]` is `Some(values)` with
+    /// `values[path]` in path order (NaN where undefined), what paired comparisons
+    /// difference path by path; `None` for the metrics summarised by streaming statistics.
+    pub scalar_values: Vec<Option<Vec<f64>>>,
 }
 
 impl Results {
@@ -167,29 +176,68 @@ impl Results {
     }
 }
 
-/// Partial statistics of a range of paths.
-struct Accumulator {
+/// Statistics of a range of paths: a block's, with [`BlockSketch`]es, or the run's, with
+/// [`QuantileSketch`]es.
+struct Accumulator<Sketch> {
     moments: Vec<Moments>,
     /// Moments of antithetic pair averages, per cell (empty without pairs).
     pair_moments: Vec<Moments>,
-    sketches: Vec<QuantileSketch>,
-    scalars: Vec<Vec<f64>>,
+    sketches: Vec<Sketch>,
+    /// Per scalar metric: its values in path order, or its streaming statistics.
+    scalars: Vec<ScalarAccumulator>,
     kept_paths: Vec<PathRecord>,
 }
 
-impl Accumulator {
-    fn new(model: &Model) -> Self {
+enum ScalarAccumulator {
+    PerPath(Vec<f64>),
+    Streamed(Box<StreamedScalar>),
+}
+
+impl ScalarAccumulator {
+    /// Moments of the defined values (for the stopping rule).
+    fn moments(&self) -> Moments {
+        match self {
+            Self::PerPath(values) => {
+                let mut moments = Moments::default();
+                values
+                    .iter()
+                    .filter(|x| !x.is_nan())
+                    .for_each(|&x| moments.push(x));
+                moments
+            }
+            Self::Streamed(streamed) => *streamed.moments(),
+        }
+    }
+}
+
+impl<Sketch: Clone + Default> Accumulator<Sketch> {
+    fn new(model: &Model, antithetic: bool) -> Self {
         let cells = model.quarterly_metrics().len() * model.quarters();
         Self {
             moments: vec![Moments::default(); cells],
-            pair_moments: vec![Moments::default(); cells],
-            sketches: vec![QuantileSketch::default(); cells],
-            scalars: vec![Vec::new(); model.scalar_metrics().len()],
+            pair_moments: if antithetic {
+                vec![Moments::default(); cells]
+            } else {
+                Vec::new()
+            },
+            sketches: vec![Sketch::default(); cells],
+            scalars: (0..model.scalar_metrics().len())
+                .map(|k| {
+                    if model.scalar_kept_per_path(k) {
+                        ScalarAccumulator::PerPath(Vec::new())
+                    } else {
+                        ScalarAccumulator::Streamed(Box::default())
+                    }
+                })
+                .collect(),
             kept_paths: Vec::new(),
         }
     }
+}
 
-    fn merge(&mut self, other: Accumulator) {
+impl Accumulator<QuantileSketch> {
+    /// Adds the next block's statistics (blocks are merged in block order).
+    fn merge(&mut self, other: Accumulator<BlockSketch>) {
         for (a, b) in self.moments.iter_mut().zip(&other.moments) {
             a.merge(b);
         }
@@ -197,12 +245,54 @@ impl Accumulator {
             a.merge(b);
         }
         for (a, b) in self.sketches.iter_mut().zip(&other.sketches) {
-            a.merge(b);
+            a.merge_block(b);
         }
         for (a, b) in self.scalars.iter_mut().zip(other.scalars) {
-            a.extend(b);
+            match (a, b) {
+                (ScalarAccumulator::PerPath(a), ScalarAccumulator::PerPath(b)) => a.extend(b),
+                (ScalarAccumulator::Streamed(a), ScalarAccumulator::Streamed(b)) => a.merge(&b),
+                _ => unreachable!("a metric is kept the same way in every block"),
+            }
         }
         self.kept_paths.extend(other.kept_paths);
+    }
+}
+
+impl Accumulator<BlockSketch> {
+    /// Takes the statistics of a batch of `paths` paths from `batch` (cell-major, row
+    /// stride [`STATS_BATCH`]) whose first path is `first_path`.
+    fn add_batch(
+        &mut self,
+        model: &Model,
+        batch: &[f64],
+        paths: usize,
+        first_path: u64,
+        antithetic: bool,
+    ) -> Result<(), RunError> {
+        let quarters = model.quarters();
+        for (m, metric) in model.quarterly_metrics().iter().enumerate() {
+            for t in metric.first_quarter..quarters {
+                let cell = m * quarters + t;
+                let values = &batch[cell * STATS_BATCH..cell * STATS_BATCH + paths];
+                if let Some(j) = values.iter().position(|x| !x.is_finite()) {
+                    return Err(RunError::NonFinite {
+                        path: first_path + j as u64,
+                        metric: metric.name.clone(),
+                        quarter_index: t,
+                    });
+                }
+                self.moments[cell].merge(&Moments::from_slice(values));
+                let sketch = &mut self.sketches[cell];
+                values.iter().for_each(|&x| sketch.push(x));
+                if antithetic {
+                    // Batches start on even paths, so pairs never straddle two batches.
+                    for pair in values.chunks_exact(2) {
+                        self.pair_moments[cell].push(0.5 * (pair[0] + pair[1]));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -211,49 +301,29 @@ fn simulate_block(
     block_index: u64,
     total_paths: u64,
     options: &RunOptions,
-) -> Result<Accumulator, RunError> {
+) -> Result<Accumulator<BlockSketch>, RunError> {
     let first_path = block_index * BLOCK_SIZE;
     let paths = BLOCK_SIZE.min(total_paths - first_path);
     let quarters = model.quarters();
-    let metrics = model.quarterly_metrics();
-    let mut acc = Accumulator::new(model);
+    let cells = model.quarterly_metrics().len() * quarters;
+    let mut acc = Accumulator::<BlockSketch>::new(model, options.antithetic);
     for values in &mut acc.scalars {
-        values.reserve(paths as usize);
+        if let ScalarAccumulator::PerPath(values) = values {
+            values.reserve(paths as usize);
+        }
     }
     let mut streams = model.block_streams_with(block_index, options.antithetic);
     let mut workspace = PathWorkspace::default();
-    let mut pending: Vec<f64> = Vec::new();
+    let mut pending_scalars: Vec<f64> = Vec::new();
+    let mut batch = vec![0.0; cells * STATS_BATCH];
+    let (mut batch_first, mut in_batch) = (first_path, 0);
     for path in first_path..first_path + paths {
         model.simulate_path(&mut streams, &mut workspace);
-        if options.antithetic {
-            if (path - first_path).is_multiple_of(2) {
-                pending.clone_from(&workspace.quarterly);
-            } else {
-                for (m, metric) in metrics.iter().enumerate() {
-                    for t in metric.first_quarter..quarters {
-                        let cell = m * quarters + t;
-                        acc.pair_moments[cell]
-                            .push(0.5 * (pending[cell] + workspace.quarterly[cell]));
-                    }
-                }
-            }
+        for (cell, &x) in workspace.quarterly.iter().enumerate() {
+            batch[cell * STATS_BATCH + in_batch] = x;
         }
-        for (m, metric) in metrics.iter().enumerate() {
-            for t in metric.first_quarter..quarters {
-                let cell = m * quarters + t;
-                let x = workspace.quarterly[cell];
-                if !x.is_finite() {
-                    return Err(RunError::NonFinite {
-                        path,
-                        metric: metric.name.clone(),
-                        quarter_index: t,
-                    });
-                }
-                acc.moments[cell].push(x);
-                acc.sketches[cell].push(x);
-            }
-        }
-        for (k, (values, &x)) in acc.scalars.iter_mut().zip(&workspace.scalars).enumerate() {
+        let second_of_pair = options.antithetic && !(path - first_path).is_multiple_of(2);
+        for (k, (scalar, &x)) in acc.scalars.iter_mut().zip(&workspace.scalars).enumerate() {
             // NaN marks an undefined value (no unique IRR, never paid back); infinity is a bug.
             if x.is_infinite() {
                 return Err(RunError::NonFinite {
@@ -262,7 +332,18 @@ fn simulate_block(
                     quarter_index: quarters - 1,
                 });
             }
-            values.push(x);
+            match scalar {
+                ScalarAccumulator::PerPath(values) => values.push(x),
+                ScalarAccumulator::Streamed(streamed) => {
+                    streamed.push(x);
+                    if second_of_pair {
+                        streamed.push_pair(pending_scalars[k], x);
+                    }
+                }
+            }
+        }
+        if options.antithetic {
+            pending_scalars.clone_from(&workspace.scalars);
         }
         if path < options.paths_out {
             acc.kept_paths.push(PathRecord {
@@ -270,6 +351,11 @@ fn simulate_block(
                 values: workspace.quarterly.clone(),
                 scalars: workspace.scalars.clone(),
             });
+        }
+        in_batch += 1;
+        if in_batch == STATS_BATCH || path + 1 == first_path + paths {
+            acc.add_batch(model, &batch, in_batch, batch_first, options.antithetic)?;
+            (batch_first, in_batch) = (path + 1, 0);
         }
     }
     Ok(acc)
@@ -311,9 +397,12 @@ pub fn simulate_observed(
         return Err(RunError::OddPaths(total_paths));
     }
     let blocks = total_paths.div_ceil(BLOCK_SIZE);
-    let mut total = Accumulator::new(&model);
+    let mut total = Accumulator::<QuantileSketch>::new(&model, options.antithetic);
     for values in &mut total.scalars {
-        values.reserve(total_paths as usize);
+        if let ScalarAccumulator::PerPath(values) = values {
+            // Reserved once: growing by doubling could hold twice the memory at the end.
+            values.reserve_exact(total_paths as usize);
+        }
     }
     let target_index = match &options.target_se {
         None => None,
@@ -332,8 +421,9 @@ pub fn simulate_observed(
     let (mut merged_blocks, mut reached) = (0u64, false);
     let mut chunk_start = 0;
     'chunks: while chunk_start < blocks {
-        let chunk_end = (chunk_start + CHUNK_BLOCKS).min(blocks);
-        let partials: Vec<Result<Accumulator, RunError>> = (chunk_start..chunk_end)
+        let chunk_blocks = CHUNK_BLOCKS_PER_THREAD * rayon::current_num_threads() as u64;
+        let chunk_end = (chunk_start + chunk_blocks).min(blocks);
+        let partials: Vec<Result<Accumulator<BlockSketch>, RunError>> = (chunk_start..chunk_end)
             .into_par_iter()
             .map(|block| {
                 let partial = simulate_block(&model, block, total_paths, options);
@@ -344,10 +434,7 @@ pub fn simulate_observed(
         for partial in partials {
             let partial = partial?;
             if let Some(k) = target_index {
-                partial.scalars[k]
-                    .iter()
-                    .filter(|x| !x.is_nan())
-                    .for_each(|&x| target_moments.push(x));
+                target_moments.merge(&partial.scalars[k].moments());
             }
             total.merge(partial);
             merged_blocks += 1;
@@ -384,17 +471,31 @@ pub fn simulate_observed(
             },
         })
         .collect();
+    // One metric at a time: each exact summary sorts a copy of its values, and only one
+    // such copy is alive at once.
     let scalars = model
         .scalar_metrics()
-        .par_iter()
+        .iter()
         .zip(&total.scalars)
-        .map(|(name, values)| {
-            let stats = if options.antithetic {
-                ScalarSummary::from_paired_values(values)
-            } else {
-                ScalarSummary::from_values(values)
+        .map(|(name, scalar)| {
+            let stats = match scalar {
+                ScalarAccumulator::PerPath(values) if options.antithetic => {
+                    ScalarSummary::from_paired_values(values)
+                }
+                ScalarAccumulator::PerPath(values) => ScalarSummary::from_values(values),
+                ScalarAccumulator::Streamed(streamed) => {
+                    ScalarSummary::from_stream(streamed, options.antithetic)
+                }
             };
             (name.clone(), stats)
+        })
+        .collect();
+    let scalar_values = total
+        .scalars
+        .into_iter()
+        .map(|scalar| match scalar {
+            ScalarAccumulator::PerPath(values) => Some(values),
+            ScalarAccumulator::Streamed(_) => None,
         })
         .collect();
     Ok(Results {
@@ -417,6 +518,67 @@ pub fn simulate_observed(
         quarters,
         calendar,
         kept_paths: total.kept_paths,
-        scalar_values: total.scalars,
+        scalar_values,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::PER_PATH_SCALARS;
+
+    /// Only the metrics of `PER_PATH_SCALARS` keep a value per path; every other scalar is
+    /// streamed, with a summary whose quantiles say they come from the sketch.
+    #[test]
+    fn only_the_listed_scalars_are_kept_per_path() {
+        let scenario = Scenario::default_scenario().with_paths(1500).unwrap();
+        let results = simulate(&scenario, &RunOptions::default()).unwrap();
+        let mut kept = 0;
+        for ((name, stats), values) in results.scalars.iter().zip(&results.scalar_values) {
+            let listed = PER_PATH_SCALARS.contains(&name.as_str());
+            assert_eq!(values.is_some(), listed, "{name}");
+            assert_eq!(stats.exact, listed, "{name}");
+            if let Some(values) = values {
+                assert_eq!(values.len(), 1500);
+                kept += 1;
+            }
+        }
+        assert_eq!(kept, PER_PATH_SCALARS.len());
+        assert!(
+            results.scalars.len() > 3 * kept,
+            "most scalars are streamed"
+        );
+    }
+
+    /// A streamed scalar's statistics agree with the exact ones computed from the kept
+    /// paths: same count and mean, quantiles within the sketch's bound.
+    #[test]
+    fn streamed_scalars_agree_with_their_kept_paths() {
+        let scenario = Scenario::default_scenario().with_paths(2000).unwrap();
+        let options = RunOptions {
+            paths_out: 2000,
+            ..RunOptions::default()
+        };
+        let results = simulate(&scenario, &options).unwrap();
+        let k = results
+            .scalars
+            .iter()
+            .position(|(m, _)| m == "plan_roic_year_6")
+            .unwrap();
+        let values: Vec<f64> = results.kept_paths.iter().map(|p| p.scalars[k]).collect();
+        let exact = ScalarSummary::from_values(&values);
+        let streamed = &results.scalars[k].1;
+        let (e, s) = (exact.summary.unwrap(), streamed.summary.clone().unwrap());
+        assert_eq!(e.count, s.count);
+        assert!((e.mean - s.mean).abs() <= 1e-12 * e.mean.abs().max(1.0));
+        assert!((e.sd - s.sd).abs() <= 1e-9 * e.sd);
+        let mut sorted: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+        sorted.sort_by(f64::total_cmp);
+        let largest = sorted[0].abs().max(sorted[sorted.len() - 1].abs());
+        for (a, b) in e.quantiles.iter().zip(&s.quantiles) {
+            assert!((a - b).abs() <= crate::stats::RELATIVE_ACCURACY * largest + 1e-9);
+        }
+        assert_eq!(exact.prob_negative, streamed.prob_negative);
+        assert!((exact.cvar5 - streamed.cvar5).abs() <= crate::stats::RELATIVE_ACCURACY * largest);
+    }
 }

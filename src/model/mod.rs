@@ -72,6 +72,20 @@ const RETURN_SCALARS: [&str; 9] = [
     "plan_terminal_value_pv_rmb_bn",
 ];
 
+/// Per-path scalars kept one f64 per path for exact quantiles, paired comparisons,
+/// quantile break-evens and convergence traces; every other scalar (segment final-year
+/// revenues, IRR root counts, ROIC by year, NPV given an event, ...) is summarised by
+/// streaming statistics, so memory per path stays at `8 × (this many)` bytes.
+pub const PER_PATH_SCALARS: [&str; 7] = [
+    "revenue_total_final_year_rmb_bn",
+    "revenue_total_cagr",
+    "plan_npv_rmb_bn",
+    "plan_irr",
+    "plan_payback_quarters",
+    "plan_moic",
+    "plan_incremental_capex_rmb_bn",
+];
+
 #[derive(Clone, Debug)]
 struct EconomicsModel {
     capex: CapexBlock,
@@ -292,6 +306,12 @@ impl Model {
     /// Per-path scalar metrics, in output order.
     pub fn scalar_metrics(&self) -> &[String] {
         &self.scalar_metrics
+    }
+
+    /// Whether scalar metric `k` is kept per path (one of [`PER_PATH_SCALARS`]) rather
+    /// than summarised by streaming statistics.
+    pub fn scalar_kept_per_path(&self, k: usize) -> bool {
+        PER_PATH_SCALARS.contains(&self.scalar_metrics[k].as_str())
     }
 
     /// Key paths of the assumptions drawn per path.

@@ -35,21 +35,23 @@ fn stat_fields(summary: Option<&Summary>) -> Vec<String> {
 }
 
 /// Columns only `summary.csv` has (exact per-path values make them possible).
-const SCALAR_EXTRAS: [&str; 5] = [
+const SCALAR_EXTRAS: [&str; 6] = [
     "missing",
     "prob_negative",
     "prob_negative_se",
     "cvar5",
     "cvar5_se",
+    "quantiles",
 ];
 
-fn scalar_extras(stats: &ScalarSummary) -> [String; 5] {
+fn scalar_extras(stats: &ScalarSummary) -> [String; 6] {
     [
         stats.missing.to_string(),
         plain(stats.prob_negative),
         plain(stats.prob_negative_se),
         plain(stats.cvar5),
         plain(stats.cvar5_se),
+        if stats.exact { "exact" } else { "sketch" }.to_string(),
     ]
 }
 
@@ -101,7 +103,8 @@ impl Exporter for QuarterlyCsv {
     }
 }
 
-/// `summary.csv`: one row per per-path scalar metric, with exact quantiles.
+/// `summary.csv`: one row per per-path scalar metric, with exact quantiles for the metrics
+/// kept per path and sketch quantiles for the others (column `quantiles`).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SummaryCsv;
 
@@ -238,7 +241,8 @@ impl Exporter for ConvergenceCsv {
         w.write_record(&header).map_err(csv_error)?;
         let tail = provenance(run);
         let block = crate::runner::BLOCK_SIZE as usize;
-        for ((metric, _), values) in results.scalars.iter().zip(&results.scalar_values) {
+        let per_path = results.scalars.iter().zip(&results.scalar_values);
+        for ((metric, _), values) in per_path.filter_map(|(s, v)| Some((s, v.as_ref()?))) {
             let mut moments = crate::stats::Moments::default();
             for (i, &x) in values.iter().enumerate() {
                 if !x.is_nan() {

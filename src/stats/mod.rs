@@ -6,7 +6,7 @@ mod moments;
 mod sketch;
 
 pub use moments::Moments;
-pub use sketch::{QuantileSketch, RELATIVE_ACCURACY, ZERO_THRESHOLD};
+pub use sketch::{BlockSketch, QuantileSketch, RELATIVE_ACCURACY, ZERO_THRESHOLD};
 
 /// Quantile levels reported in every output: p1, p5, p10, p25, p50, p75, p90, p95, p99.
 pub const QUANTILE_LEVELS: [f64; 9] = [0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95, 0.99];
@@ -85,8 +85,9 @@ impl Summary {
         Some(summary)
     }
 
-    /// Summary of per-path values with exact quantiles (`None` when empty). Values are
-    /// taken in path order for the moments, so the result is deterministic.
+    /// Summary of per-path values with exact quantiles (`None` when no value is defined;
+    /// NaN marks an undefined value). Values are taken in path order for the moments, so
+    /// the result is deterministic.
     ///
     /// # Examples
     ///
@@ -97,18 +98,22 @@ impl Summary {
     /// assert_eq!(s.quantiles[4], 2.5); // p50
     /// ```
     pub fn exact(values: &[f64]) -> Option<Self> {
-        let mut sorted = values.to_vec();
+        let mut sorted: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
         sorted.sort_unstable_by(f64::total_cmp);
         Self::exact_with_sorted(values, &sorted)
     }
 
-    /// [`exact`](Self::exact) when the caller already has the values sorted.
+    /// [`exact`](Self::exact) when the caller already has the defined values sorted;
+    /// `values` in path order, where NaN (undefined) is skipped.
     fn exact_with_sorted(values: &[f64], sorted: &[f64]) -> Option<Self> {
-        if values.is_empty() {
+        if sorted.is_empty() {
             return None;
         }
         let mut moments = Moments::default();
-        values.iter().for_each(|&x| moments.push(x));
+        values
+            .iter()
+            .filter(|x| !x.is_nan())
+            .for_each(|&x| moments.push(x));
         Some(Self {
             count: moments.count(),
             mean: moments.mean(),
@@ -142,6 +147,9 @@ pub struct ScalarSummary {
     /// With antithetic pairs: `(sd/√n)² / se²`, how much pairing shrank the variance of the
     /// mean against independent paths. NaN otherwise.
     pub se_reduction_factor: f64,
+    /// `true` when the quantiles and CVaR are exact (the metric is kept per path);
+    /// `false` when they come from a quantile sketch (within its stated bound).
+    pub exact: bool,
 }
 
 impl ScalarSummary {
@@ -158,11 +166,11 @@ impl ScalarSummary {
     /// assert_eq!(s.cvar5, -8.0); // mean of -10, -9, -8, -7, -6
     /// ```
     pub fn from_values(values: &[f64]) -> Self {
-        let defined: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
-        let missing = (values.len() - defined.len()) as u64;
-        let mut sorted = defined.clone();
+        // One sorted copy of the defined values: the only memory beyond the values.
+        let mut sorted: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+        let missing = (values.len() - sorted.len()) as u64;
         sorted.sort_unstable_by(f64::total_cmp);
-        let Some(summary) = Summary::exact_with_sorted(&defined, &sorted) else {
+        let Some(summary) = Summary::exact_with_sorted(values, &sorted) else {
             return Self {
                 summary: None,
                 missing,
@@ -171,19 +179,17 @@ impl ScalarSummary {
                 cvar5: f64::NAN,
                 cvar5_se: f64::NAN,
                 se_reduction_factor: f64::NAN,
+                exact: true,
             };
         };
-        let n = defined.len() as f64;
-        let p = defined.iter().filter(|x| **x < 0.0).count() as f64 / n;
+        let n = sorted.len() as f64;
+        let p = sorted.partition_point(|x| *x < 0.0) as f64 / n;
         let k = ((CVAR_LEVEL * n).ceil() as usize).clamp(1, sorted.len());
         let mut tail = Moments::default();
         sorted[..k].iter().for_each(|&x| tail.push(x));
         let value_at_risk = sorted[k - 1];
         let tail_variance = if k > 1 { tail.variance() } else { 0.0 };
-        let cvar5_se = ((tail_variance
-            + (1.0 - CVAR_LEVEL) * (tail.mean() - value_at_risk).powi(2))
-            / (CVAR_LEVEL * n))
-            .sqrt();
+        let cvar5_se = cvar_standard_error(tail_variance, tail.mean(), value_at_risk, n);
         Self {
             summary: Some(summary),
             missing,
@@ -192,6 +198,7 @@ impl ScalarSummary {
             cvar5: tail.mean(),
             cvar5_se,
             se_reduction_factor: f64::NAN,
+            exact: true,
         }
     }
 
@@ -225,4 +232,127 @@ impl ScalarSummary {
         }
         stats
     }
+}
+
+/// Streaming statistics of a per-path scalar metric that is not kept per path: moments,
+/// a quantile sketch, exact counts of undefined and negative values and, with antithetic
+/// pairs, the moments of pair averages. Memory does not grow with the path count.
+///
+/// # Examples
+///
+/// ```
+/// use cloudcapex::stats::{ScalarSummary, StreamedScalar};
+/// let mut streamed = StreamedScalar::default();
+/// for i in 0..100 { streamed.push(i as f64 - 10.0); }
+/// streamed.push(f64::NAN);
+/// let s = ScalarSummary::from_stream(&streamed, false);
+/// assert_eq!(s.missing, 1);
+/// assert_eq!(s.prob_negative, 0.10);
+/// assert!((s.cvar5 - -8.0).abs() <= 0.005 * 10.0);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StreamedScalar {
+    moments: Moments,
+    sketch: QuantileSketch,
+    missing: u64,
+    negatives: u64,
+    pair_means: Moments,
+    pair_negatives: Moments,
+    pair_singles: Moments,
+}
+
+impl StreamedScalar {
+    /// Adds one path's value; NaN counts as undefined.
+    pub fn push(&mut self, x: f64) {
+        if x.is_nan() {
+            self.missing += 1;
+            return;
+        }
+        self.moments.push(x);
+        self.sketch.push(x);
+        self.negatives += u64::from(x < 0.0);
+    }
+
+    /// Records an antithetic pair `(2j, 2j + 1)` (both already [`push`](Self::push)ed);
+    /// pairs with an undefined value are left out, as in
+    /// [`ScalarSummary::from_paired_values`].
+    pub fn push_pair(&mut self, first: f64, second: f64) {
+        if first.is_nan() || second.is_nan() {
+            return;
+        }
+        let negative = |x: f64| f64::from(u8::from(x < 0.0));
+        self.pair_means.push(0.5 * (first + second));
+        self.pair_negatives
+            .push(0.5 * (negative(first) + negative(second)));
+        self.pair_singles.push(first);
+        self.pair_singles.push(second);
+    }
+
+    /// Adds the statistics of later paths.
+    pub fn merge(&mut self, other: &StreamedScalar) {
+        self.moments.merge(&other.moments);
+        self.sketch.merge(&other.sketch);
+        self.missing += other.missing;
+        self.negatives += other.negatives;
+        self.pair_means.merge(&other.pair_means);
+        self.pair_negatives.merge(&other.pair_negatives);
+        self.pair_singles.merge(&other.pair_singles);
+    }
+
+    /// Moments of the defined values.
+    pub fn moments(&self) -> &Moments {
+        &self.moments
+    }
+}
+
+impl ScalarSummary {
+    /// Statistics of a streamed scalar: quantiles from its sketch (within the sketch's
+    /// stated bound), P(value < 0) exact, CVaR 5% from the sketch's lowest buckets (each
+    /// value within relative error [`RELATIVE_ACCURACY`]). With `paired`, standard errors
+    /// come from antithetic pair averages as in
+    /// [`from_paired_values`](Self::from_paired_values).
+    pub fn from_stream(streamed: &StreamedScalar, paired: bool) -> Self {
+        let Some(mut summary) = Summary::from_stream(&streamed.moments, &streamed.sketch) else {
+            return Self {
+                summary: None,
+                missing: streamed.missing,
+                prob_negative: f64::NAN,
+                prob_negative_se: f64::NAN,
+                cvar5: f64::NAN,
+                cvar5_se: f64::NAN,
+                se_reduction_factor: f64::NAN,
+                exact: false,
+            };
+        };
+        let n = streamed.moments.count() as f64;
+        let p = streamed.negatives as f64 / n;
+        let k = ((CVAR_LEVEL * n).ceil() as u64).clamp(1, streamed.moments.count());
+        let (tail_mean, tail_variance, value_at_risk) =
+            streamed.sketch.lowest(k).expect("1 <= k <= count");
+        let mut stats = Self {
+            missing: streamed.missing,
+            prob_negative: p,
+            prob_negative_se: (p * (1.0 - p) / n).sqrt(),
+            cvar5: tail_mean,
+            cvar5_se: cvar_standard_error(tail_variance, tail_mean, value_at_risk, n),
+            se_reduction_factor: f64::NAN,
+            exact: false,
+            summary: None,
+        };
+        if paired && streamed.pair_means.count() >= 2 {
+            summary.se = streamed.pair_means.standard_error();
+            stats.prob_negative_se = streamed.pair_negatives.standard_error();
+            stats.se_reduction_factor =
+                (streamed.pair_singles.standard_error() / summary.se).powi(2);
+        }
+        stats.summary = Some(summary);
+        stats
+    }
+}
+
+/// Asymptotic standard error of CVaR at [`CVAR_LEVEL`] over `n` values:
+/// `sqrt((s²_tail + (1 - α)(CVaR - VaR)²) / (α n))`.
+fn cvar_standard_error(tail_variance: f64, cvar: f64, value_at_risk: f64, n: f64) -> f64 {
+    ((tail_variance + (1.0 - CVAR_LEVEL) * (cvar - value_at_risk).powi(2)) / (CVAR_LEVEL * n))
+        .sqrt()
 }

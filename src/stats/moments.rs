@@ -32,6 +32,47 @@ impl Moments {
         self.sum_squared_deviations += delta * (x - self.mean);
     }
 
+    /// Adds `count` copies of one value (the tail of a quantile sketch, bucket by bucket).
+    pub fn push_repeated(&mut self, x: f64, count: u64) {
+        self.merge(&Moments {
+            count,
+            mean: x,
+            sum_squared_deviations: 0.0,
+        });
+    }
+
+    /// Moments of a slice, by two passes over deviations from its first value (the mean,
+    /// then squared deviations from it; the shift keeps a constant column exact): what the
+    /// runner takes of each cell's batch of paths before merging it in.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cloudcapex::stats::Moments;
+    /// let m = Moments::from_slice(&[1.0, 2.0, 3.0, 4.0]);
+    /// assert_eq!(m.mean(), 2.5);
+    /// assert!((m.variance() - 5.0 / 3.0).abs() < 1e-15);
+    /// ```
+    pub fn from_slice(values: &[f64]) -> Self {
+        if values.is_empty() {
+            return Self::default();
+        }
+        let shift = values[0];
+        let shifted_mean = values.iter().map(|x| x - shift).sum::<f64>() / values.len() as f64;
+        let sum_squared_deviations = values
+            .iter()
+            .map(|x| {
+                let deviation = (x - shift) - shifted_mean;
+                deviation * deviation
+            })
+            .sum();
+        Self {
+            count: values.len() as u64,
+            mean: shift + shifted_mean,
+            sum_squared_deviations,
+        }
+    }
+
     /// Adds another stream's moments, as if its values had been pushed after ours.
     pub fn merge(&mut self, other: &Moments) {
         if other.count == 0 {
@@ -100,6 +141,22 @@ mod tests {
             prop_assert!((left.mean() - whole.mean()).abs() <= 1e-9 * scale);
             let var_scale = 1.0 + whole.variance();
             prop_assert!((left.variance() - whole.variance()).abs() <= 1e-9 * var_scale);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn from_slice_equals_sequential(xs in prop::collection::vec(-1e6f64..1e6, 0..200)) {
+            let mut sequential = Moments::default();
+            xs.iter().for_each(|&x| sequential.push(x));
+            let batch = Moments::from_slice(&xs);
+            prop_assert_eq!(batch.count(), sequential.count());
+            if !xs.is_empty() {
+                prop_assert!((batch.mean() - sequential.mean()).abs() <= 1e-9 * (1.0 + sequential.mean().abs()));
+            }
+            if xs.len() > 1 {
+                prop_assert!((batch.variance() - sequential.variance()).abs() <= 1e-9 * (1.0 + sequential.variance()));
+            }
         }
     }
 
