@@ -7,7 +7,9 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::Scenario;
-use crate::output::{OutputError, RunJson, RunRecord, write_outputs};
+use crate::output::{
+    OutputError, OutputSelection, RunJson, RunRecord, write_comparison_report, write_outputs,
+};
 use crate::runner::{Results, RunError, RunOptions, simulate_observed};
 
 /// A finished scenario: its results and where they were written.
@@ -60,11 +62,17 @@ pub fn run_and_write(
     options: &RunOptions,
     out_dir: &Path,
 ) -> Result<Vec<Finished>, BatchError> {
-    run_and_write_observed(scenarios, options, out_dir, &|_, _| {})
+    let selection = OutputSelection {
+        paths: options.paths_out > 0,
+        report: false,
+    };
+    run_and_write_observed(scenarios, options, &selection, out_dir, &|_, _| {})
 }
 
-/// [`run_and_write`], calling `on_block(scenario index, paths)` as blocks finish (for
-/// progress bars; it cannot change the results).
+/// [`run_and_write`] with a choice of optional outputs (with `selection.report` and
+/// several scenarios, also the comparison page `out_dir/report.html`), calling
+/// `on_block(scenario index, paths)` as blocks finish (for progress bars; it cannot change
+/// the results).
 ///
 /// # Errors
 ///
@@ -76,6 +84,7 @@ pub fn run_and_write(
 pub fn run_and_write_observed(
     scenarios: &[Scenario],
     options: &RunOptions,
+    selection: &OutputSelection,
     out_dir: &Path,
     on_block: &(dyn Fn(usize, u64) + Sync),
 ) -> Result<Vec<Finished>, BatchError> {
@@ -103,7 +112,8 @@ pub fn run_and_write_observed(
         })?;
         done.push((scenario, results, elapsed));
     }
-    done.into_iter()
+    let finished = done
+        .into_iter()
         .map(|(scenario, results, elapsed)| {
             let folder = out_dir.join(scenario.name());
             // A stopping rule may end the run early: record the paths actually run, so that
@@ -116,21 +126,24 @@ pub fn run_and_write_observed(
                 scenario: &ran,
                 results: &results,
             };
-            let files = write_outputs(
-                &folder,
-                &record,
-                options.paths_out > 0,
-                &RunJson::new(threads, elapsed),
-            )
-            .map_err(|source| BatchError::Output {
-                scenario: scenario.name().to_string(),
-                source,
-            })?;
+            let files = write_outputs(&folder, &record, selection, &RunJson::new(threads, elapsed))
+                .map_err(|source| BatchError::Output {
+                    scenario: scenario.name().to_string(),
+                    source,
+                })?;
             Ok(Finished {
                 results,
                 folder,
                 files,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, BatchError>>()?;
+    if selection.report && finished.len() > 1 {
+        let runs: Vec<&Results> = finished.iter().map(|f| &f.results).collect();
+        write_comparison_report(out_dir, &runs).map_err(|source| BatchError::Output {
+            scenario: "comparison".to_string(),
+            source,
+        })?;
+    }
+    Ok(finished)
 }

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use cloudcapex::batch::run_and_write_observed;
+use cloudcapex::output::OutputSelection;
 use cloudcapex::output::summary_table;
 use cloudcapex::runner::{RunOptions, TargetSe};
 use cloudcapex::{Override, Scenario, ScenarioError};
@@ -238,6 +239,10 @@ struct RunArgs {
     /// errors come from pair averages and the achieved reduction is reported.
     #[arg(long)]
     antithetic: bool,
+    /// Also write report.html and SVG charts (fan charts, NPV and IRR histograms) per
+    /// scenario, and with several scenarios a comparison page OUT/report.html.
+    #[arg(long)]
+    report: bool,
 }
 
 /// Parses `X` or `METRIC=X` into a stopping rule.
@@ -318,6 +323,7 @@ fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, ExitCode> {
 struct RunPlan {
     scenarios: Vec<Scenario>,
     options: RunOptions,
+    outputs: OutputSelection,
     out: PathBuf,
     threads: Option<usize>,
     quiet: bool,
@@ -402,6 +408,10 @@ impl RunArgs {
                 target_se,
                 antithetic: self.antithetic,
             },
+            outputs: OutputSelection {
+                paths: self.paths_out > 0,
+                report: self.report,
+            },
             out: self.out,
             threads: self.threads,
             quiet: self.quiet,
@@ -424,8 +434,15 @@ fn run(args: RunArgs) -> ExitCode {
             bar.inc(paths);
         }
     };
-    let outcome = pool
-        .install(|| run_and_write_observed(&plan.scenarios, &plan.options, &plan.out, &on_block));
+    let outcome = pool.install(|| {
+        run_and_write_observed(
+            &plan.scenarios,
+            &plan.options,
+            &plan.outputs,
+            &plan.out,
+            &on_block,
+        )
+    });
     bars.iter()
         .for_each(indicatif::ProgressBar::finish_and_clear);
     match outcome {
@@ -543,7 +560,12 @@ fn sweep(args: SweepArgs) -> ExitCode {
             results: result,
         };
         let dir = folder.join(format!("point_{k:04}"));
-        if let Err(e) = write_outputs(&dir, &record, false, &RunJson::new(threads, elapsed)) {
+        if let Err(e) = write_outputs(
+            &dir,
+            &record,
+            &OutputSelection::default(),
+            &RunJson::new(threads, elapsed),
+        ) {
             return failure(e);
         }
     }

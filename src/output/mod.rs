@@ -2,14 +2,21 @@
 //! temporary file in the output folder and renamed into place, so an interrupted or failed
 //! run never leaves a partial file. Columns are documented in docs/outputs.md.
 
+mod charts;
 mod csv_files;
+mod report;
 mod run_json;
 mod terminal;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+pub use charts::{
+    FAN_CHARTS, FanChartSvg, HISTOGRAMS, HistogramSvg, comparison_medians_svg,
+    comparison_ranges_svg,
+};
 pub use csv_files::{ConvergenceCsv, PathScalarsCsv, PathsCsv, QuarterlyCsv, SummaryCsv};
+pub use report::{ReportHtml, write_comparison_report};
 pub use run_json::RunJson;
 pub use terminal::summary_table;
 
@@ -102,6 +109,15 @@ fn write_temp(
     Ok(file)
 }
 
+/// Which optional outputs to write besides the CSVs, `scenario.toml` and `run.json`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OutputSelection {
+    /// `paths.csv` and `path_scalars.csv` (of the paths the run kept).
+    pub paths: bool,
+    /// `report.html` and its SVG charts.
+    pub report: bool,
+}
+
 /// Writes every output of one scenario into `dir` (created if needed): all files are
 /// written to temporary names first and renamed only when all succeeded; `run.json`,
 /// which lists them, is written last. A `paths.csv` left by an earlier run is removed
@@ -113,7 +129,7 @@ fn write_temp(
 pub fn write_outputs(
     dir: &Path,
     run: &RunRecord<'_>,
-    write_paths: bool,
+    selection: &OutputSelection,
     run_json: &RunJson,
 ) -> Result<Vec<PathBuf>, OutputError> {
     std::fs::create_dir_all(dir).map_err(at(dir))?;
@@ -123,7 +139,16 @@ pub fn write_outputs(
         Box::new(ConvergenceCsv),
         Box::new(ResolvedScenarioToml),
     ];
-    if write_paths {
+    if selection.report {
+        for chart in FAN_CHARTS.iter().filter(|c| c.applies_to(run.results)) {
+            exporters.push(Box::new(*chart));
+        }
+        for chart in HISTOGRAMS.iter().filter(|c| c.applies_to(run.results)) {
+            exporters.push(Box::new(*chart));
+        }
+        exporters.push(Box::new(ReportHtml));
+    }
+    if selection.paths {
         exporters.push(Box::new(PathsCsv));
         exporters.push(Box::new(PathScalarsCsv));
     } else {

@@ -1,0 +1,524 @@
+//! SVG charts drawn with plotters' SVG backend (no system fonts: text stays SVG `<text>`):
+//! fan charts of quarterly metrics and histograms of per-path metrics, per scenario, and
+//! the comparison charts of several scenarios.
+
+use std::io::{self, Write};
+
+use plotters::prelude::*;
+
+use super::{Exporter, RunRecord};
+use crate::runner::Results;
+
+/// Chart size in pixels.
+const SIZE: (u32, u32) = (760, 420);
+
+/// Indices of p5, p25, p50, p75, p95 in [`crate::stats::QUANTILE_LEVELS`].
+const P5: usize = 1;
+const P25: usize = 3;
+const P50: usize = 4;
+const P75: usize = 5;
+const P95: usize = 7;
+
+const BAND_COLOR: RGBColor = RGBColor(31, 119, 180);
+const MARK_COLOR: RGBColor = RGBColor(214, 39, 40);
+
+fn chart_error<E: std::fmt::Display>(e: E) -> io::Error {
+    io::Error::other(format!("drawing a chart: {e}"))
+}
+
+/// A fan chart of one quarterly metric: median line, p25–p75 and p5–p95 bands by quarter.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FanChartSvg {
+    /// Quarterly metric, as in `quarterly.csv`.
+    pub metric: &'static str,
+    /// Chart title.
+    pub title: &'static str,
+    /// Y-axis label, with the unit.
+    pub unit: &'static str,
+    /// Output file name.
+    pub file: &'static str,
+}
+
+/// The fan charts of `--report`, drawn for each metric the scenario reports.
+pub const FAN_CHARTS: [FanChartSvg; 4] = [
+    FanChartSvg {
+        metric: "revenue_total_rmb_bn",
+        title: "Cloud revenue",
+        unit: "RMB bn per quarter",
+        file: "fan_revenue_total_rmb_bn.svg",
+    },
+    FanChartSvg {
+        metric: "ebita_margin",
+        title: "Adjusted EBITA margin",
+        unit: "share of revenue",
+        file: "fan_ebita_margin.svg",
+    },
+    FanChartSvg {
+        metric: "ai_utilization",
+        title: "AI capacity utilization",
+        unit: "share of capacity",
+        file: "fan_ai_utilization.svg",
+    },
+    FanChartSvg {
+        metric: "incremental_fcf_rmb_bn",
+        title: "Incremental free cash flow of the plan",
+        unit: "RMB bn per quarter",
+        file: "fan_incremental_fcf_rmb_bn.svg",
+    },
+];
+
+impl FanChartSvg {
+    /// Whether the run reports this chart's metric.
+    pub fn applies_to(&self, results: &Results) -> bool {
+        results.quarterly_metrics.iter().any(|m| m == self.metric)
+    }
+
+    /// The chart as an SVG document.
+    ///
+    /// # Errors
+    ///
+    /// If the run does not report the metric, or plotters fails.
+    pub fn svg(&self, results: &Results) -> io::Result<String> {
+        let bands: Vec<(i32, [f64; 9])> = (0..results.quarters)
+            .filter_map(|t| {
+                let s = results.quarterly_summary(self.metric, t)?;
+                Some((t as i32, s.quantiles))
+            })
+            .collect();
+        if bands.is_empty() {
+            return Err(io::Error::other(format!(
+                "`{}` is not reported by scenario `{}`",
+                self.metric, results.scenario
+            )));
+        }
+        let (low, high) = bands
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |a, b| {
+                (a.0.min(b.1[P5]), a.1.max(b.1[P95]))
+            });
+        let (low, high) = padded(low, high);
+        let last = results.quarters as i32 - 1;
+        let calendar = &results.calendar;
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+            root.fill(&WHITE).map_err(chart_error)?;
+            let caption = format!("{}: {}", results.scenario, self.title);
+            let mut chart = ChartBuilder::on(&root)
+                .caption(caption, ("sans-serif", 20))
+                .margin(12)
+                .margin_right(32)
+                .x_label_area_size(40)
+                .y_label_area_size(64)
+                .build_cartesian_2d(0..last, low..high)
+                .map_err(chart_error)?;
+            chart
+                .configure_mesh()
+                .x_labels(11)
+                .x_label_formatter(&|t| {
+                    calendar
+                        .get(*t as usize)
+                        .map(|q| q.label())
+                        .unwrap_or_default()
+                })
+                .x_desc("quarter")
+                .y_desc(self.unit)
+                .draw()
+                .map_err(chart_error)?;
+            for (lower, upper, opacity, label) in
+                [(P5, P95, 0.18, "p5-p95"), (P25, P75, 0.38, "p25-p75")]
+            {
+                let mut outline: Vec<(i32, f64)> =
+                    bands.iter().map(|(t, q)| (*t, q[upper])).collect();
+                outline.extend(bands.iter().rev().map(|(t, q)| (*t, q[lower])));
+                chart
+                    .draw_series(std::iter::once(Polygon::new(
+                        outline,
+                        BAND_COLOR.mix(opacity).filled(),
+                    )))
+                    .map_err(chart_error)?
+                    .label(label)
+                    .legend(move |(x, y)| {
+                        Rectangle::new(
+                            [(x, y - 5), (x + 18, y + 5)],
+                            BAND_COLOR.mix(opacity).filled(),
+                        )
+                    });
+            }
+            chart
+                .draw_series(LineSeries::new(
+                    bands.iter().map(|(t, q)| (*t, q[P50])),
+                    BAND_COLOR.stroke_width(2),
+                ))
+                .map_err(chart_error)?
+                .label("median")
+                .legend(|(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], BAND_COLOR.stroke_width(2))
+                });
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperLeft)
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .draw()
+                .map_err(chart_error)?;
+            root.present().map_err(chart_error)?;
+        }
+        Ok(svg)
+    }
+}
+
+impl Exporter for FanChartSvg {
+    fn file_name(&self) -> &'static str {
+        self.file
+    }
+
+    fn write(&self, run: &RunRecord<'_>, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(self.svg(run.results)?.as_bytes())
+    }
+}
+
+/// A histogram of a per-path metric kept per path, with p5, p50 and p95 marked.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HistogramSvg {
+    /// Per-path scalar metric (one of [`crate::model::PER_PATH_SCALARS`]).
+    pub metric: &'static str,
+    /// Chart title.
+    pub title: &'static str,
+    /// X-axis label, with the unit.
+    pub unit: &'static str,
+    /// Output file name.
+    pub file: &'static str,
+}
+
+/// The histograms of `--report`.
+pub const HISTOGRAMS: [HistogramSvg; 2] = [
+    HistogramSvg {
+        metric: "plan_npv_rmb_bn",
+        title: "NPV of the plan",
+        unit: "RMB bn",
+        file: "hist_plan_npv_rmb_bn.svg",
+    },
+    HistogramSvg {
+        metric: "plan_irr",
+        title: "IRR of the plan (paths with a unique IRR)",
+        unit: "IRR, decimal per year",
+        file: "hist_plan_irr.svg",
+    },
+];
+
+/// Bins of a histogram.
+const BINS: usize = 50;
+
+impl HistogramSvg {
+    /// Whether the run keeps this metric per path with at least one defined value.
+    pub fn applies_to(&self, results: &Results) -> bool {
+        self.values(results).is_some_and(|v| !v.is_empty())
+    }
+
+    fn values(&self, results: &Results) -> Option<Vec<f64>> {
+        let k = results.scalars.iter().position(|(m, _)| m == self.metric)?;
+        let values = results.scalar_values[k].as_ref()?;
+        Some(values.iter().copied().filter(|x| !x.is_nan()).collect())
+    }
+
+    /// The chart as an SVG document.
+    ///
+    /// # Errors
+    ///
+    /// If the run has no defined per-path value of the metric, or plotters fails.
+    pub fn svg(&self, results: &Results) -> io::Result<String> {
+        let values = self
+            .values(results)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| {
+                io::Error::other(format!(
+                    "`{}` has no per-path values in scenario `{}`",
+                    self.metric, results.scenario
+                ))
+            })?;
+        let stats = results.scalar_stats(self.metric).expect("present");
+        let summary = stats.summary.as_ref().expect("defined values");
+        let (low, high) = values
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |a, &x| {
+                (a.0.min(x), a.1.max(x))
+            });
+        let (low, high) = padded(low, high);
+        let width = (high - low) / BINS as f64;
+        let mut counts = [0u64; BINS];
+        for &x in &values {
+            counts[(((x - low) / width) as usize).min(BINS - 1)] += 1;
+        }
+        let share = |c: u64| c as f64 / values.len() as f64;
+        let top = counts.iter().map(|&c| share(c)).fold(0.0, f64::max) * 1.1;
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+            root.fill(&WHITE).map_err(chart_error)?;
+            let caption = format!("{}: {}", results.scenario, self.title);
+            let mut chart = ChartBuilder::on(&root)
+                .caption(caption, ("sans-serif", 20))
+                .margin(12)
+                .x_label_area_size(40)
+                .y_label_area_size(64)
+                .build_cartesian_2d(low..high, 0.0..top)
+                .map_err(chart_error)?;
+            chart
+                .configure_mesh()
+                .disable_x_mesh()
+                .x_desc(format!(
+                    "{} ({} paths, {} undefined)",
+                    self.unit,
+                    values.len(),
+                    stats.missing
+                ))
+                .y_desc("share of paths")
+                .draw()
+                .map_err(chart_error)?;
+            chart
+                .draw_series(counts.iter().enumerate().map(|(i, &c)| {
+                    let x0 = low + i as f64 * width;
+                    Rectangle::new(
+                        [(x0, 0.0), (x0 + width, share(c))],
+                        BAND_COLOR.mix(0.6).filled(),
+                    )
+                }))
+                .map_err(chart_error)?;
+            for (level, index) in [("p5", P5), ("p50", P50), ("p95", P95)] {
+                let x = summary.quantiles[index];
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        vec![(x, 0.0), (x, top * 0.92)],
+                        MARK_COLOR.stroke_width(2),
+                    )))
+                    .map_err(chart_error)?;
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        format!("{level} {}", short(x)),
+                        (x, top * 0.97),
+                        ("sans-serif", 14).into_font().color(&MARK_COLOR),
+                    )))
+                    .map_err(chart_error)?;
+            }
+            root.present().map_err(chart_error)?;
+        }
+        Ok(svg)
+    }
+}
+
+impl Exporter for HistogramSvg {
+    fn file_name(&self) -> &'static str {
+        self.file
+    }
+
+    fn write(&self, run: &RunRecord<'_>, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(self.svg(run.results)?.as_bytes())
+    }
+}
+
+/// The median of a quarterly metric by quarter, one line per scenario.
+///
+/// # Errors
+///
+/// If no run reports the metric, or plotters fails.
+pub fn comparison_medians_svg(runs: &[&Results], metric: &str, unit: &str) -> io::Result<String> {
+    let lines: Vec<(&str, Vec<(i32, f64)>)> = runs
+        .iter()
+        .map(|r| {
+            let line = (0..r.quarters)
+                .filter_map(|t| Some((t as i32, r.quarterly_summary(metric, t)?.quantiles[P50])))
+                .collect();
+            (r.scenario.as_str(), line)
+        })
+        .collect();
+    let points = lines.iter().flat_map(|(_, l)| l.iter().map(|p| p.1));
+    let (low, high) = points.fold((f64::INFINITY, f64::NEG_INFINITY), |a, y| {
+        (a.0.min(y), a.1.max(y))
+    });
+    if !low.is_finite() {
+        return Err(io::Error::other(format!("no scenario reports `{metric}`")));
+    }
+    let (low, high) = padded(low, high);
+    let last = runs.iter().map(|r| r.quarters).max().unwrap_or(1) as i32 - 1;
+    let calendar = &runs[0].calendar;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(chart_error)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(format!("Median {metric} by scenario"), ("sans-serif", 20))
+            .margin(12)
+            .margin_right(32)
+            .x_label_area_size(40)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0..last.max(1), low..high)
+            .map_err(chart_error)?;
+        chart
+            .configure_mesh()
+            .x_labels(11)
+            .x_label_formatter(&|t| {
+                calendar
+                    .get(*t as usize)
+                    .map(|q| q.label())
+                    .unwrap_or_default()
+            })
+            .x_desc("quarter")
+            .y_desc(unit)
+            .draw()
+            .map_err(chart_error)?;
+        for (k, (name, line)) in lines.into_iter().enumerate() {
+            let color = Palette99::pick(k).to_rgba();
+            chart
+                .draw_series(LineSeries::new(line, color.stroke_width(2)))
+                .map_err(chart_error)?
+                .label(name)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(chart_error)?;
+        root.present().map_err(chart_error)?;
+    }
+    Ok(svg)
+}
+
+/// The p5–p95 range and median of a per-path metric, one bar per scenario.
+///
+/// # Errors
+///
+/// If no run reports the metric, or plotters fails.
+pub fn comparison_ranges_svg(runs: &[&Results], metric: &str, unit: &str) -> io::Result<String> {
+    let ranges: Vec<(&str, [f64; 9])> = runs
+        .iter()
+        .filter_map(|r| Some((r.scenario.as_str(), r.scalar(metric)?.quantiles)))
+        .collect();
+    if ranges.is_empty() {
+        return Err(io::Error::other(format!("no scenario reports `{metric}`")));
+    }
+    let (low, high) = ranges
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |a, (_, q)| {
+            (a.0.min(q[P5]), a.1.max(q[P95]))
+        });
+    let (low, high) = padded(low.min(0.0), high.max(0.0));
+    let rows = ranges.len() as f64;
+    let mut svg = String::new();
+    {
+        let height = 120 + 34 * ranges.len() as u32;
+        let root = SVGBackend::with_string(&mut svg, (SIZE.0, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(chart_error)?;
+        let names: Vec<&str> = ranges.iter().map(|(n, _)| *n).collect();
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                format!("{metric}: p5-p95, p25-p75 and median by scenario"),
+                ("sans-serif", 20),
+            )
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(170)
+            .build_cartesian_2d(low..high, -0.5..rows - 0.5)
+            .map_err(chart_error)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(ranges.len())
+            .y_label_formatter(&|y| {
+                let k = y.round();
+                if (y - k).abs() < 1e-9 && k >= 0.0 {
+                    names
+                        .get(k as usize)
+                        .map(|n| n.to_string())
+                        .unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .x_desc(unit)
+            .draw()
+            .map_err(chart_error)?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(0.0, -0.5), (0.0, rows - 0.5)],
+                BLACK.stroke_width(1),
+            )))
+            .map_err(chart_error)?;
+        for (k, (_, q)) in ranges.iter().enumerate() {
+            let y = k as f64;
+            chart
+                .draw_series([
+                    Rectangle::new(
+                        [(q[P5], y - 0.25), (q[P95], y + 0.25)],
+                        BAND_COLOR.mix(0.3).filled(),
+                    ),
+                    Rectangle::new(
+                        [(q[P25], y - 0.25), (q[P75], y + 0.25)],
+                        BAND_COLOR.mix(0.6).filled(),
+                    ),
+                ])
+                .map_err(chart_error)?;
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(q[P50], y - 0.3), (q[P50], y + 0.3)],
+                    MARK_COLOR.stroke_width(3),
+                )))
+                .map_err(chart_error)?;
+        }
+        root.present().map_err(chart_error)?;
+    }
+    Ok(svg)
+}
+
+/// An axis range around `[low, high]` with 5% margins (and a unit span for a constant).
+fn padded(low: f64, high: f64) -> (f64, f64) {
+    let span = high - low;
+    if span > 0.0 {
+        (low - 0.05 * span, high + 0.05 * span)
+    } else {
+        (
+            low - 0.5 * low.abs().max(1.0),
+            high + 0.5 * high.abs().max(1.0),
+        )
+    }
+}
+
+/// Four significant digits, for marks and tables.
+pub(crate) fn short(x: f64) -> String {
+    if !x.is_finite() {
+        return String::new();
+    }
+    let magnitude = if x == 0.0 {
+        0
+    } else {
+        x.abs().log10().floor() as i32
+    };
+    let decimals = (3 - magnitude).clamp(0, 6) as usize;
+    format!("{x:.decimals$}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_keeps_four_significant_digits() {
+        assert_eq!(short(-157.2345), "-157.2");
+        assert_eq!(short(0.046123), "0.04612");
+        assert_eq!(short(12345.6), "12346");
+        assert_eq!(short(0.0), "0.000");
+        assert_eq!(short(f64::NAN), "");
+    }
+
+    #[test]
+    fn padding_widens_and_handles_constants() {
+        assert_eq!(padded(0.0, 10.0), (-0.5, 10.5));
+        let (a, b) = padded(3.0, 3.0);
+        assert!(a < 3.0 && b > 3.0);
+    }
+}

@@ -1,0 +1,263 @@
+//! `report.html`: one self-contained page per scenario (summary table, the resolved
+//! scenario, the charts inlined as SVG), and with several scenarios a comparison page.
+//! No scripts, styles or fonts are fetched: the pages read the same offline.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use super::charts::{FAN_CHARTS, HISTOGRAMS, comparison_medians_svg, comparison_ranges_svg, short};
+use super::{CRATE_VERSION, Exporter, OutputError, RunRecord, write_atomically};
+use crate::runner::Results;
+
+const STYLE: &str = "body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\
+table{border-collapse:collapse;font-size:0.9em}th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}\
+th:first-child,td:first-child{text-align:left}thead{background:#f0f0f0}\
+pre{background:#f7f7f7;padding:1em;overflow-x:auto;font-size:0.85em}\
+figure{margin:1.5em 0}small{color:#666}";
+
+/// Escapes text for HTML.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Drops the XML declaration a standalone SVG may start with, for inlining.
+fn inline_svg(svg: &str) -> &str {
+    svg.find("<svg").map_or(svg, |start| &svg[start..])
+}
+
+fn page_start(out: &mut String, title: &str) {
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n\
+         <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
+        escape(title)
+    );
+}
+
+/// The per-scenario page, `report.html`, written with the other outputs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReportHtml;
+
+impl ReportHtml {
+    /// The page as HTML.
+    ///
+    /// # Errors
+    ///
+    /// If a chart cannot be drawn.
+    pub fn html(run: &RunRecord<'_>) -> io::Result<String> {
+        let results = run.results;
+        let mut out = String::new();
+        page_start(&mut out, &format!("cloudcapex: {}", results.scenario));
+        let _ = write!(
+            out,
+            "<h1>Scenario <code>{}</code></h1>\n<p>{} paths, seed {}, scenario SHA-256 \
+             <code>{}</code>, cloudcapex {CRATE_VERSION}. Files: {}.</p>\n",
+            escape(&results.scenario),
+            results.paths,
+            results.seed,
+            results.scenario_sha256,
+            [
+                "summary.csv",
+                "quarterly.csv",
+                "convergence.csv",
+                "scenario.toml"
+            ]
+            .iter()
+            .map(|f| format!("<a href=\"{f}\">{f}</a>"))
+            .collect::<Vec<_>>()
+            .join(", ")
+        );
+        out.push_str("<h2>Summary of per-path metrics</h2>\n");
+        summary_table(&mut out, results);
+        out.push_str("<h2>Charts</h2>\n");
+        for chart in FAN_CHARTS.iter().filter(|c| c.applies_to(results)) {
+            figure(&mut out, &chart.svg(results)?, chart.file, chart.title);
+        }
+        for chart in HISTOGRAMS.iter().filter(|c| c.applies_to(results)) {
+            figure(&mut out, &chart.svg(results)?, chart.file, chart.title);
+        }
+        out.push_str(
+            "<p><small>Bands: p5–p95 (light) and p25–p75 (dark) of the paths in each quarter, \
+             from the quantile sketch (within 0.5% relative error); the line is the median. \
+             Histogram marks are exact quantiles.</small></p>\n",
+        );
+        let _ = write!(
+            out,
+            "<h2>Assumptions (resolved scenario)</h2>\n<pre>{}</pre>\n</body>\n</html>\n",
+            escape(&run.scenario.resolved_toml())
+        );
+        Ok(out)
+    }
+}
+
+fn figure(out: &mut String, svg: &str, file: &str, title: &str) {
+    let _ = write!(
+        out,
+        "<figure>\n{}\n<figcaption>{} (<a href=\"{file}\">{file}</a>)</figcaption>\n</figure>\n",
+        inline_svg(svg),
+        escape(title)
+    );
+}
+
+fn summary_table(out: &mut String, results: &Results) {
+    out.push_str(
+        "<table>\n<thead><tr><th>metric</th><th>count</th><th>mean</th><th>se</th><th>p5</th>\
+         <th>p50</th><th>p95</th><th>P(&lt;0)</th><th>CVaR 5%</th><th>missing</th>\
+         <th>quantiles</th></tr></thead>\n<tbody>\n",
+    );
+    for (metric, stats) in &results.scalars {
+        let Some(s) = &stats.summary else {
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td>0</td><td colspan=\"7\"></td><td>{}</td><td></td></tr>",
+                escape(metric),
+                stats.missing
+            );
+            continue;
+        };
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(metric),
+            s.count,
+            short(s.mean),
+            short(s.se),
+            short(s.quantiles[1]),
+            short(s.quantiles[4]),
+            short(s.quantiles[7]),
+            short(stats.prob_negative),
+            short(stats.cvar5),
+            stats.missing,
+            if stats.exact { "exact" } else { "sketch" }
+        );
+    }
+    out.push_str("</tbody>\n</table>\n");
+}
+
+impl Exporter for ReportHtml {
+    fn file_name(&self) -> &'static str {
+        "report.html"
+    }
+
+    fn write(&self, run: &RunRecord<'_>, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(Self::html(run)?.as_bytes())
+    }
+}
+
+/// Headline metrics of the comparison page's table.
+const COMPARISON_METRICS: [&str; 4] = [
+    "plan_npv_rmb_bn",
+    "plan_irr",
+    "revenue_total_cagr",
+    "revenue_total_final_year_rmb_bn",
+];
+
+/// Writes the comparison page of several scenarios, `out_dir/report.html`, and its two
+/// charts (`comparison_revenue_median.svg`, `comparison_plan_npv.svg`), each through a
+/// temporary file. `runs` are the scenarios' results, each written by `--report` into
+/// `out_dir/<scenario>/`. Returns the files written.
+///
+/// # Errors
+///
+/// [`OutputError`] naming the file that could not be written.
+pub fn write_comparison_report(
+    out_dir: &Path,
+    runs: &[&Results],
+) -> Result<Vec<PathBuf>, OutputError> {
+    let at = |file: &str| {
+        let path = out_dir.join(file);
+        move |source| OutputError { path, source }
+    };
+    let mut charts = Vec::new();
+    let revenue = comparison_medians_svg(runs, "revenue_total_rmb_bn", "RMB bn per quarter")
+        .map_err(at("comparison_revenue_median.svg"))?;
+    charts.push((
+        "comparison_revenue_median.svg",
+        "Median cloud revenue",
+        revenue,
+    ));
+    if runs.iter().any(|r| r.scalar("plan_npv_rmb_bn").is_some()) {
+        let npv = comparison_ranges_svg(runs, "plan_npv_rmb_bn", "RMB bn")
+            .map_err(at("comparison_plan_npv.svg"))?;
+        charts.push(("comparison_plan_npv.svg", "NPV of the plan", npv));
+    }
+
+    let mut out = String::new();
+    page_start(&mut out, "cloudcapex: scenario comparison");
+    let _ = write!(
+        out,
+        "<h1>Scenario comparison</h1>\n<p>cloudcapex {CRATE_VERSION}. Each scenario's own \
+         page has its charts, summary and assumptions.</p>\n<table>\n<thead><tr>\
+         <th>scenario</th><th>paths</th><th>seed</th>"
+    );
+    for metric in COMPARISON_METRICS {
+        let _ = write!(out, "<th>{metric} mean ± se</th>");
+    }
+    out.push_str("<th>P(NPV&lt;0)</th></tr></thead>\n<tbody>\n");
+    for r in runs {
+        let name = escape(&r.scenario);
+        let _ = write!(
+            out,
+            "<tr><td><a href=\"{name}/report.html\">{name}</a></td><td>{}</td><td>{}</td>",
+            r.paths, r.seed
+        );
+        for metric in COMPARISON_METRICS {
+            match r.scalar(metric) {
+                Some(s) => {
+                    let _ = write!(out, "<td>{} ± {}</td>", short(s.mean), short(s.se));
+                }
+                None => out.push_str("<td></td>"),
+            }
+        }
+        let p = r
+            .scalar_stats("plan_npv_rmb_bn")
+            .map_or(String::new(), |s| short(s.prob_negative));
+        let _ = writeln!(out, "<td>{p}</td></tr>");
+    }
+    out.push_str("</tbody>\n</table>\n");
+    for (file, title, svg) in &charts {
+        figure(&mut out, svg, file, title);
+    }
+    out.push_str("</body>\n</html>\n");
+
+    let mut written = Vec::new();
+    for (file, _, svg) in &charts {
+        written.push(write_atomically(&out_dir.join(file), |w| {
+            w.write_all(svg.as_bytes())
+        })?);
+    }
+    written.push(write_atomically(&out_dir.join("report.html"), |w| {
+        w.write_all(out.as_bytes())
+    })?);
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(escape("a<b & \"c\">"), "a&lt;b &amp; &quot;c&quot;&gt;");
+    }
+
+    #[test]
+    fn inlining_drops_the_xml_declaration() {
+        assert_eq!(
+            inline_svg("<?xml version=\"1.0\"?>\n<svg a=\"1\"/>"),
+            "<svg a=\"1\"/>"
+        );
+    }
+}

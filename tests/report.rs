@@ -1,0 +1,122 @@
+//! `run --report`: every SVG parses as XML, every page references only files that exist,
+//! and the pages are self-contained (no network: no scripts, no remote URLs).
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn cloudcapex() -> Command {
+    Command::cargo_bin("cloudcapex").unwrap()
+}
+
+fn files_with_extension(dir: &Path, extension: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files_with_extension(&path, extension));
+        } else if path.extension().is_some_and(|e| e == extension) {
+            found.push(path);
+        }
+    }
+    found.sort();
+    found
+}
+
+/// The values of `attribute="..."` in a page.
+fn attribute_values<'a>(html: &'a str, attribute: &str) -> Vec<&'a str> {
+    let needle = format!("{attribute}=\"");
+    html.match_indices(&needle)
+        .map(|(at, _)| {
+            let rest = &html[at + needle.len()..];
+            &rest[..rest.find('"').unwrap()]
+        })
+        .collect()
+}
+
+#[test]
+fn report_charts_parse_and_pages_reference_only_existing_files() {
+    let dir = tempfile::tempdir().unwrap();
+    cloudcapex()
+        .args(["run", "scenarios/base.toml", "scenarios/slowdown.toml"])
+        .args(["--paths", "2048", "--quiet", "--report", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+
+    let svgs = files_with_extension(dir.path(), "svg");
+    // Per scenario 4 fan charts and 2 histograms; 2 comparison charts.
+    assert_eq!(svgs.len(), 2 * 6 + 2, "{svgs:?}");
+    for svg in &svgs {
+        let text = std::fs::read_to_string(svg).unwrap();
+        let document = roxmltree::Document::parse(&text)
+            .unwrap_or_else(|e| panic!("{} is not XML: {e}", svg.display()));
+        assert_eq!(document.root_element().tag_name().name(), "svg");
+    }
+
+    let pages = files_with_extension(dir.path(), "html");
+    assert_eq!(pages.len(), 3, "{pages:?}");
+    for page in &pages {
+        let html = std::fs::read_to_string(page).unwrap();
+        let folder = page.parent().unwrap();
+        let references: Vec<&str> = attribute_values(&html, "href")
+            .into_iter()
+            .chain(attribute_values(&html, "src"))
+            .collect();
+        assert!(!references.is_empty(), "{}", page.display());
+        for reference in references {
+            assert!(
+                !reference.contains("://"),
+                "{}: remote {reference}",
+                page.display()
+            );
+            assert!(
+                folder.join(reference).is_file(),
+                "{} references missing {reference}",
+                page.display()
+            );
+        }
+        assert!(!html.contains("<script"), "{}", page.display());
+        // The charts are inlined, so the page alone shows them.
+        let inline = html.matches("<svg ").count();
+        assert!(inline >= 2, "{}: {inline} inline charts", page.display());
+    }
+    let base = std::fs::read_to_string(dir.path().join("base/report.html")).unwrap();
+    assert!(base.contains("plan_npv_rmb_bn") && base.contains("[valuation]"));
+    let run_json = std::fs::read_to_string(dir.path().join("base/run.json")).unwrap();
+    assert!(run_json.contains("\"report.html\"") && run_json.contains("hist_plan_npv_rmb_bn.svg"));
+}
+
+#[test]
+fn without_report_no_chart_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    cloudcapex()
+        .args(["run", "--paths", "1024", "--quiet", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    assert!(files_with_extension(dir.path(), "svg").is_empty());
+    assert!(files_with_extension(dir.path(), "html").is_empty());
+}
+
+/// A scenario without the capex plan gets the charts it can have: revenue only.
+#[test]
+fn a_revenue_only_scenario_gets_its_revenue_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    // A revenue-only scenario: no [plan], so no margin, utilization, FCF, NPV or IRR.
+    let scenario = Path::new("tests/fixtures/breakeven.toml");
+    let out = dir.path().join("out");
+    let assert = cloudcapex()
+        .arg("run")
+        .arg(scenario)
+        .args(["--paths", "1024", "--quiet", "--report", "--out"])
+        .arg(&out)
+        .assert();
+    assert.success();
+    let svgs = files_with_extension(&out, "svg");
+    let names: Vec<_> = svgs
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["fan_revenue_total_rmb_bn.svg"]);
+}
