@@ -239,28 +239,47 @@ fn brent(f: &dyn Fn(f64) -> f64, a: f64, b: f64, fa: f64) -> f64 {
 
 /// Roots of a smooth `f` (given with its slope) on `[x_min, x_max]`, scanning `points`
 /// grid points, or only the ends when at most one root is possible.
+/// Evaluates value and slope at many points, in order, into its output.
+type Scan<'a> = dyn Fn(&[f64], &mut Vec<(f64, f64)>) + 'a;
+
+/// A smooth function whose roots are sought: value and slope at a point, the same at many
+/// points, and the value alone.
+struct Smooth<'a> {
+    point: &'a dyn Fn(f64) -> (f64, f64),
+    scan: &'a Scan<'a>,
+    value: &'a dyn Fn(f64) -> f64,
+}
+
 fn roots_on(
-    f: &dyn Fn(f64) -> (f64, f64),
-    value: &dyn Fn(f64) -> f64,
+    f: &Smooth<'_>,
     at_most_one: bool,
     x_min: f64,
     x_max: f64,
     points: usize,
     found: &mut Vec<f64>,
 ) {
-    let slope = |x: f64| f(x).1;
     let points = if at_most_one { 2 } else { points };
-    let (mut a, (mut fa, mut da)) = (x_min, f(x_min));
+    let xs: Vec<f64> = (0..points)
+        .map(|i| {
+            if i == 0 {
+                x_min
+            } else if i == points - 1 {
+                x_max
+            } else {
+                x_min + (x_max - x_min) * i as f64 / (points - 1) as f64
+            }
+        })
+        .collect();
+    // Every grid point at once: independent evaluations pipeline, the scan below is the
+    // same as evaluating point by point.
+    let (value, slope) = (f.value, |x: f64| (f.point)(x).1);
+    let mut on_grid = Vec::with_capacity(points);
+    (f.scan)(&xs, &mut on_grid);
+    let (mut a, (mut fa, mut da)) = (xs[0], on_grid[0]);
     if fa == 0.0 {
         found.push(a);
     }
-    for i in 1..points {
-        let b = if i == points - 1 {
-            x_max
-        } else {
-            x_min + (x_max - x_min) * i as f64 / (points - 1) as f64
-        };
-        let (fb, db) = f(b);
+    for (&b, &(fb, db)) in xs.iter().zip(&on_grid).skip(1) {
         if fb == 0.0 {
             found.push(b);
         } else if fa != 0.0 && (fb > 0.0) != (fa > 0.0) {
@@ -280,22 +299,58 @@ fn roots_on(
     }
 }
 
-/// Roots over the whole rate range, each side of `x = 0` scanned on its own.
-fn roots(f: &dyn Fn(f64) -> (f64, f64), value: &dyn Fn(f64) -> f64, at_most_one: bool) -> Vec<f64> {
+/// Roots of `f` on both sides of `x = 0`.
+fn roots(f: &Smooth<'_>, at_most_one: bool) -> Vec<f64> {
     let (x_min, x_max) = (IRR_MIN_RATE.ln_1p(), IRR_MAX_RATE.ln_1p());
     let mut found = Vec::new();
     if at_most_one {
         // One root at most: the two sides' functions differ by a positive factor, so a
         // sign change anywhere shows between the ends of one side or across 0.
-        roots_on(f, value, true, x_min, 0.0, 2, &mut found);
+        roots_on(f, true, x_min, 0.0, 2, &mut found);
         if found.is_empty() {
-            roots_on(f, value, true, 0.0, x_max, 2, &mut found);
+            roots_on(f, true, 0.0, x_max, 2, &mut found);
         }
     } else {
-        roots_on(f, value, false, x_min, 0.0, IRR_SCAN_POINTS, &mut found);
-        roots_on(f, value, false, 0.0, x_max, IRR_SCAN_POINTS, &mut found);
+        roots_on(f, false, x_min, 0.0, IRR_SCAN_POINTS, &mut found);
+        roots_on(f, false, 0.0, x_max, IRR_SCAN_POINTS, &mut found);
     }
     found
+}
+
+/// [`scaled_npv`] at every point of `xs`, eight points at a time where they are on the same
+/// side (the same operations per point, so the same results, without one long chain of
+/// dependent multiply-adds per point).
+fn scaled_npv_scan(flows: &[f64], xs: &[f64], out: &mut Vec<(f64, f64)>) {
+    const LANES: usize = 8;
+    out.clear();
+    let n = flows.len().saturating_sub(1);
+    for chunk in xs.chunks(LANES) {
+        if chunk.len() == LANES && chunk.iter().all(|&x| x >= 0.0) {
+            let v: [f64; LANES] = std::array::from_fn(|l| (-chunk[l]).exp());
+            let (mut value, mut slope) = ([0.0; LANES], [0.0; LANES]);
+            for (k, &f) in flows.iter().enumerate().rev() {
+                let weighted = k as f64 * f;
+                for l in 0..LANES {
+                    value[l] = value[l] * v[l] + f;
+                    slope[l] = slope[l] * v[l] - weighted;
+                }
+            }
+            out.extend((0..LANES).map(|l| (value[l], slope[l])));
+        } else if chunk.len() == LANES && chunk.iter().all(|&x| x < 0.0) {
+            let w: [f64; LANES] = std::array::from_fn(|l| chunk[l].exp());
+            let (mut value, mut slope) = ([0.0; LANES], [0.0; LANES]);
+            for (k, &f) in flows.iter().enumerate() {
+                let weighted = (n - k) as f64 * f;
+                for l in 0..LANES {
+                    value[l] = value[l] * w[l] + f;
+                    slope[l] = slope[l] * w[l] + weighted;
+                }
+            }
+            out.extend((0..LANES).map(|l| (value[l], slope[l])));
+        } else {
+            out.extend(chunk.iter().map(|&x| scaled_npv(flows, x)));
+        }
+    }
 }
 
 fn classify(mut rates: Vec<f64>) -> Irr {
@@ -339,8 +394,14 @@ pub fn irr(flows: &[f64]) -> Result<Irr, FinanceError> {
         return Ok(Irr::NoRoot);
     }
     let f = |x: f64| scaled_npv(flows, x);
+    let scan = |xs: &[f64], out: &mut Vec<(f64, f64)>| scaled_npv_scan(flows, xs, out);
     let value = |x: f64| scaled_npv_value(flows, x);
-    let xs = roots(&f, &value, changes == 1);
+    let smooth = Smooth {
+        point: &f,
+        scan: &scan,
+        value: &value,
+    };
+    let xs = roots(&smooth, changes == 1);
     Ok(classify(xs.into_iter().map(f64::exp_m1).collect()))
 }
 
@@ -542,7 +603,16 @@ pub fn xirr(flows: &[f64], dates: &[crate::time::Date]) -> Result<Irr, FinanceEr
             })
     };
     let value = |x: f64| f(x).0;
-    let xs = roots(&f, &value, ordered && changes == 1);
+    let scan = |xs: &[f64], out: &mut Vec<(f64, f64)>| {
+        out.clear();
+        out.extend(xs.iter().map(|&x| f(x)));
+    };
+    let smooth = Smooth {
+        point: &f,
+        scan: &scan,
+        value: &value,
+    };
+    let xs = roots(&smooth, ordered && changes == 1);
     Ok(classify(xs.into_iter().map(f64::exp_m1).collect()))
 }
 

@@ -282,8 +282,7 @@ impl Accumulator<BlockSketch> {
                     });
                 }
                 self.moments[cell].merge(&Moments::from_slice(values));
-                let sketch = &mut self.sketches[cell];
-                values.iter().for_each(|&x| sketch.push(x));
+                self.sketches[cell].extend_from_slice(values);
                 if antithetic {
                     // Batches start on even paths, so pairs never straddle two batches.
                     for pair in values.chunks_exact(2) {

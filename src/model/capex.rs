@@ -87,8 +87,6 @@ pub(crate) struct CapexStep {
     pub depreciation_rmb_bn: f64,
     /// AI compute units in service.
     pub compute_units: f64,
-    /// Cost of compute capex in service (gross book value of the compute class), RMB bn.
-    pub compute_cost_in_service: f64,
 }
 
 /// Event multipliers of one quarter on the capex block (1 when no event is active).
@@ -314,7 +312,6 @@ impl CapexBlock {
             self.maintenance(i, unit_cost, draw, previous_revenue_rmb_bn, state);
         }
 
-        let mut compute_cost = 0.0;
         for (c, class) in self.classes.iter().enumerate() {
             let life = class.life as f64;
             if let Some(entering) = i.checked_sub(class.lag) {
@@ -328,10 +325,6 @@ impl CapexBlock {
                         state.units_in_service -= state.units[leaving];
                     }
                 }
-                if c == self.compute {
-                    let from = entering.saturating_sub(class.life - 1);
-                    compute_cost = state.capex[c][from..=entering].iter().sum();
-                }
             }
         }
         state.unit_cost *= draw.unit_cost_step;
@@ -339,8 +332,19 @@ impl CapexBlock {
             capex_rmb_bn: state.capex.iter().map(|c| c[i]).sum(),
             depreciation_rmb_bn: state.depreciation.iter().sum::<f64>().max(0.0),
             compute_units: state.units_in_service.max(0.0),
-            compute_cost_in_service: compute_cost,
         }
+    }
+
+    /// Cost of the compute capex in service in quarter `t` (gross book value of the compute
+    /// class), RMB bn, once [`step`](Self::step) has run for `t`. Only validation needs it,
+    /// so `step` does not compute it on every path.
+    fn compute_cost_in_service(&self, t: i64, state: &CapexState) -> f64 {
+        let class = &self.classes[self.compute];
+        let i = (t - self.first) as usize;
+        i.checked_sub(class.lag).map_or(0.0, |entering| {
+            let from = entering.saturating_sub(class.life - 1);
+            state.capex[self.compute][from..=entering].iter().sum()
+        })
     }
 
     fn maintenance(
@@ -409,7 +413,7 @@ pub(crate) fn start_position(
     }
     StartPosition {
         depreciation_rmb_bn: step.depreciation_rmb_bn,
-        compute_cost_in_service: step.compute_cost_in_service,
+        compute_cost_in_service: block.compute_cost_in_service(0, &state),
     }
 }
 

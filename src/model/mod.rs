@@ -174,6 +174,8 @@ pub struct PathWorkspace {
     revenue_scratch: RevenueScratch,
     capex_draw: CapexDraw,
     capex_state: CapexState,
+    /// The capex state at the end of the shared pre-plan history.
+    capex_history: CapexState,
     worlds: [WorldSeries; 2],
     incremental: Incremental,
     roic: Vec<f64>,
@@ -506,12 +508,28 @@ impl Model {
         let reported_start_ai = ws.segment_revenue[ai * quarters];
         let valuation_first = e.capex.valuation_first_quarter();
 
+        // Quarters before the valuation starts are pre-plan history, the same in both worlds
+        // (legacy capex, no events): stepped once, then each world starts from that state.
+        e.capex.begin(&ws.capex_draw, &mut ws.capex_state);
+        for t in e.capex.first_quarter()..valuation_first {
+            e.capex.step(
+                World::Plan,
+                t,
+                &ws.capex_draw,
+                reported_start_total,
+                CapexFactors::default(),
+                &mut ws.capex_state,
+            );
+        }
+        ws.capex_history.clone_from(&ws.capex_state);
         for (w, world) in [World::Plan, World::Counterfactual].into_iter().enumerate() {
             let series = &mut ws.worlds[w];
             series.clear();
-            e.capex.begin(&ws.capex_draw, &mut ws.capex_state);
+            if w > 0 {
+                ws.capex_state.clone_from(&ws.capex_history);
+            }
             let mut previous_revenue = reported_start_total;
-            for t in e.capex.first_quarter()..=self.horizon_quarters as i64 {
+            for t in valuation_first..=self.horizon_quarters as i64 {
                 let factors = match (&self.risk, t > 0) {
                     (Some(_), true) => CapexFactors {
                         unit_cost: ws.risk_path.unit_cost_factor[t as usize],

@@ -64,7 +64,9 @@ impl Summary {
             mean: moments.mean(),
             sd: moments.sd(),
             se: moments.standard_error(),
-            quantiles: QUANTILE_LEVELS.map(|q| sketch.quantile(q).expect("sketch has values")),
+            quantiles: sketch
+                .quantiles(QUANTILE_LEVELS)
+                .expect("sketch has values"),
         })
     }
 

@@ -53,6 +53,27 @@ impl<C: Copy + Default + std::ops::AddAssign> Store<C> {
     }
 }
 
+impl<C: Copy + Default + std::ops::AddAssign + From<u8>> Store<C> {
+    /// Adds one to the bucket of every index, growing the range once for all of them.
+    fn add_all(&mut self, indices: &[i32]) {
+        if indices.is_empty() {
+            return;
+        }
+        let (mut low, mut high) = (i32::MAX, i32::MIN);
+        for &index in indices {
+            low = low.min(index);
+            high = high.max(index);
+        }
+        // Two adds of zero grow the range to cover [low, high] at most twice.
+        self.add(low, C::default());
+        self.add(high, C::default());
+        let offset = self.offset;
+        for &index in indices {
+            self.counts[(index - offset) as usize] += C::from(1);
+        }
+    }
+}
+
 impl<C> Store<C> {
     /// Room for `extra` more buckets plus an eighth: amortised growth without the up to
     /// twofold slack of doubling (the run keeps 1,640 of these alive).
@@ -278,6 +299,55 @@ impl QuantileSketch {
         let high_value = self.value_at_rank(hi as u64);
         Some(low_value + (rank - lo) * (high_value - low_value))
     }
+
+    /// [`quantile`](Self::quantile) at several levels with one pass over the buckets (the
+    /// same values), or `None` when empty.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cloudcapex::stats::QuantileSketch;
+    /// let mut sketch = QuantileSketch::default();
+    /// (1..=100).for_each(|i| sketch.push(i as f64));
+    /// let [p10, p90] = sketch.quantiles([0.1, 0.9]).unwrap();
+    /// assert_eq!(p10, sketch.quantile(0.1).unwrap());
+    /// assert_eq!(p90, sketch.quantile(0.9).unwrap());
+    /// ```
+    pub fn quantiles<const N: usize>(&self, levels: [f64; N]) -> Option<[f64; N]> {
+        if self.count == 0 {
+            return None;
+        }
+        let ranks = levels.map(|q| q.clamp(0.0, 1.0) * (self.count - 1) as f64);
+        // Order statistics wanted: (rank, level index, 0 = lower / 1 = upper).
+        let mut wanted: Vec<(u64, usize, usize)> = ranks
+            .iter()
+            .enumerate()
+            .flat_map(|(k, r)| [(r.floor() as u64, k, 0), (r.ceil() as u64, k, 1)])
+            .collect();
+        wanted.sort_unstable();
+        let mut values = [[self.max; 2]; N];
+        let mut next = wanted.iter().peekable();
+        let mut seen = 0;
+        for (value, count) in self.ascending() {
+            seen += count;
+            while let Some(&&(rank, k, side)) = next.peek() {
+                if rank >= seen {
+                    break;
+                }
+                values[k][side] = value;
+                next.next();
+            }
+        }
+        Some(std::array::from_fn(|k| {
+            let (rank, [low, high]) = (ranks[k], values[k]);
+            let lo = rank.floor();
+            if rank.ceil() == lo {
+                low
+            } else {
+                low + (rank - lo) * (high - low)
+            }
+        }))
+    }
 }
 
 /// The same buckets as a [`QuantileSketch`] with 16-bit counts, for at most
@@ -321,6 +391,63 @@ impl Default for BlockSketch {
 impl BlockSketch {
     /// The most values a block sketch takes.
     pub const CAPACITY: u64 = u16::MAX as u64;
+
+    /// Adds finite values, as [`push`](Self::push) one by one would (the same counts), but
+    /// with one range check per sign for the whole slice: the runner's per-cell batches.
+    ///
+    /// # Panics
+    ///
+    /// As [`push`](Self::push).
+    pub fn extend_from_slice(&mut self, values: &[f64]) {
+        const CHUNK: usize = 64;
+        let mut indices = [0i32; CHUNK];
+        for chunk in values.chunks(CHUNK) {
+            // Plain comparisons (not f64::min, which must handle NaN) vectorize.
+            let (mut low, mut high, mut finite) = (f64::INFINITY, f64::NEG_INFINITY, true);
+            for &x in chunk {
+                low = if x < low { x } else { low };
+                high = if x > high { x } else { high };
+                finite &= x.is_finite();
+            }
+            assert!(finite, "quantile sketch got a non-finite value");
+            assert!(
+                self.count + chunk.len() as u64 <= Self::CAPACITY,
+                "block sketch is full"
+            );
+            self.count += chunk.len() as u64;
+            self.min = self.min.min(low);
+            self.max = self.max.max(high);
+            let indices = &mut indices[..chunk.len()];
+            if low > ZERO_THRESHOLD {
+                // All positive, the common case: no branch per value.
+                for (index, &x) in indices.iter_mut().zip(chunk) {
+                    *index = bucket_index(x);
+                }
+                self.positive.add_all(indices);
+            } else if high < -ZERO_THRESHOLD {
+                for (index, &x) in indices.iter_mut().zip(chunk) {
+                    *index = bucket_index(-x);
+                }
+                self.negative.add_all(indices);
+            } else {
+                let (mut positive, mut negative) = ([0i32; CHUNK], [0i32; CHUNK]);
+                let (mut positives, mut negatives) = (0, 0);
+                for &x in chunk {
+                    if x > ZERO_THRESHOLD {
+                        positive[positives] = bucket_index(x);
+                        positives += 1;
+                    } else if x < -ZERO_THRESHOLD {
+                        negative[negatives] = bucket_index(-x);
+                        negatives += 1;
+                    } else {
+                        self.zero_count += 1;
+                    }
+                }
+                self.positive.add_all(&positive[..positives]);
+                self.negative.add_all(&negative[..negatives]);
+            }
+        }
+    }
 
     /// Adds a finite value.
     ///
@@ -376,6 +503,17 @@ mod tests {
             let mut sketch = QuantileSketch::default();
             values.iter().for_each(|&x| sketch.push(x));
             assert_within_bound(&values, &sketch);
+        }
+
+        #[test]
+        fn quantiles_in_one_pass_equal_quantile_one_by_one(values in prop::collection::vec(-1e3f64..1e3, 1..300)) {
+            let mut sketch = QuantileSketch::default();
+            values.iter().for_each(|&x| sketch.push(x));
+            let levels = [0.0, 0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99, 1.0];
+            let together = sketch.quantiles(levels).unwrap();
+            for (q, value) in levels.iter().zip(together) {
+                prop_assert_eq!(sketch.quantile(*q).unwrap(), value);
+            }
         }
 
         #[test]
@@ -452,16 +590,22 @@ mod tests {
 
     proptest! {
         #[test]
-        fn block_sketch_merges_as_if_pushed(values in prop::collection::vec(-1e3f64..1e3, 1..500)) {
+        fn block_sketch_merges_as_if_pushed(values in prop::collection::vec(
+            prop_oneof![-1e3f64..1e3, Just(0.0), 1e-3f64..1e-2], 1..500)) {
             let mut pushed = QuantileSketch::default();
-            let mut block = BlockSketch::default();
+            let (mut block, mut batched) = (BlockSketch::default(), BlockSketch::default());
             for &x in &values {
                 pushed.push(x);
                 block.push(x);
             }
-            let mut merged = QuantileSketch::default();
+            for part in values.chunks(37) {
+                batched.extend_from_slice(part);
+            }
+            let (mut merged, mut merged_batches) = (QuantileSketch::default(), QuantileSketch::default());
             merged.merge_block(&block);
-            prop_assert_eq!(merged, pushed);
+            merged_batches.merge_block(&batched);
+            prop_assert_eq!(&merged, &pushed);
+            prop_assert_eq!(&merged_batches, &pushed);
         }
     }
 
