@@ -2,9 +2,10 @@
 //!
 //! A block's random streams depend only on (seed, block index, risk factor), and blocks are
 //! merged serially in block order, so results are bit-identical for any thread count.
-//! Blocks run in chunks of [`CHUNK_BLOCKS`] so that at most one chunk of per-block
-//! statistics is alive at once: memory does not grow with the path count (except the one
-//! f64 per path per scalar metric kept for exact quantiles).
+//! Workers take blocks in increasing order and merge each finished block as soon as its
+//! predecessors are merged, so only a few blocks' statistics are alive at once: memory does
+//! not grow with the path count (except the one f64 per path for each metric of
+//! [`crate::model::PER_PATH_SCALARS`], kept for exact quantiles).
 
 use rayon::prelude::*;
 
@@ -15,11 +16,6 @@ use crate::time::Quarter;
 
 /// Paths per block. A constant: changing it changes which stream feeds which path.
 pub const BLOCK_SIZE: u64 = 1024;
-
-/// Blocks simulated in parallel before they are merged, per worker thread: enough to keep
-/// every thread busy, few enough that the per-block statistics alive at once stay small.
-/// (Results do not depend on it: blocks are merged in block order.)
-pub const CHUNK_BLOCKS_PER_THREAD: u64 = 2;
 
 /// Paths whose quarterly values are buffered cell-major before their statistics are
 /// taken, so that each cell's moments and sketch take a contiguous run of values while
@@ -295,6 +291,62 @@ impl Accumulator<BlockSketch> {
     }
 }
 
+/// Why merging stopped before the last block.
+enum Stop {
+    /// The stopping rule's standard error was reached.
+    Reached,
+    /// The first block (in block order) that failed.
+    Failed(RunError),
+}
+
+/// Merges finished blocks into the run's statistics in block order, whatever order they
+/// finish in, so the result is the same on any thread count.
+struct Merger {
+    total: Accumulator<QuantileSketch>,
+    /// The next block to merge (= blocks merged so far).
+    next: u64,
+    pending: std::collections::BTreeMap<u64, Result<Accumulator<BlockSketch>, RunError>>,
+    target_moments: Moments,
+    done: Option<Stop>,
+}
+
+impl Merger {
+    fn add(
+        &mut self,
+        block: u64,
+        partial: Result<Accumulator<BlockSketch>, RunError>,
+        target: Option<(usize, &TargetSe)>,
+    ) {
+        self.pending.insert(block, partial);
+        while self.done.is_none() {
+            let Some(partial) = self.pending.remove(&self.next) else {
+                break;
+            };
+            let partial = match partial {
+                Ok(partial) => partial,
+                Err(error) => {
+                    self.done = Some(Stop::Failed(error));
+                    break;
+                }
+            };
+            if let Some((k, _)) = target {
+                self.target_moments.merge(&partial.scalars[k].moments());
+            }
+            self.total.merge(partial);
+            self.next += 1;
+            if let Some((_, rule)) = target
+                && self.next >= 2
+                && self.target_moments.standard_error() <= rule.se
+            {
+                self.done = Some(Stop::Reached);
+            }
+        }
+        if self.done.is_some() {
+            self.pending.clear();
+        }
+    }
+}
+
 fn simulate_block(
     model: &Model,
     block_index: u64,
@@ -416,37 +468,57 @@ pub fn simulate_observed(
                 })?,
         ),
     };
-    let mut target_moments = Moments::default();
-    let (mut merged_blocks, mut reached) = (0u64, false);
-    let mut chunk_start = 0;
-    'chunks: while chunk_start < blocks {
-        let chunk_blocks = CHUNK_BLOCKS_PER_THREAD * rayon::current_num_threads() as u64;
-        let chunk_end = (chunk_start + chunk_blocks).min(blocks);
-        let partials: Vec<Result<Accumulator<BlockSketch>, RunError>> = (chunk_start..chunk_end)
-            .into_par_iter()
-            .map(|block| {
-                let partial = simulate_block(&model, block, total_paths, options);
-                on_block(BLOCK_SIZE.min(total_paths - block * BLOCK_SIZE));
-                partial
-            })
-            .collect();
-        for partial in partials {
-            let partial = partial?;
-            if let Some(k) = target_index {
-                target_moments.merge(&partial.scalars[k].moments());
-            }
-            total.merge(partial);
-            merged_blocks += 1;
-            if let (Some(_), Some(t)) = (target_index, &options.target_se)
-                && merged_blocks >= 2
-                && target_moments.standard_error() <= t.se
-            {
-                reached = true;
-                break 'chunks;
-            }
+    let target = target_index.zip(options.target_se.as_ref());
+    let merger = std::sync::Mutex::new(Merger {
+        total,
+        next: 0,
+        pending: std::collections::BTreeMap::new(),
+        target_moments: Moments::default(),
+        done: None,
+    });
+    // Workers take blocks in increasing order from one counter and merge what they finish,
+    // in block order, under the lock: no barrier between groups of blocks, and at most
+    // about two blocks' statistics per worker alive at once.
+    let next_block = std::sync::atomic::AtomicU64::new(0);
+    let workers = rayon::current_num_threads().min(blocks as usize).max(1);
+    rayon::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|_| {
+                loop {
+                    if merger
+                        .lock()
+                        .expect("no panic while merging")
+                        .done
+                        .is_some()
+                    {
+                        break;
+                    }
+                    let block = next_block.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if block >= blocks {
+                        break;
+                    }
+                    let partial = simulate_block(&model, block, total_paths, options);
+                    on_block(BLOCK_SIZE.min(total_paths - block * BLOCK_SIZE));
+                    merger
+                        .lock()
+                        .expect("no panic while merging")
+                        .add(block, partial, target);
+                }
+            });
         }
-        chunk_start = chunk_end;
-    }
+    });
+    let Merger {
+        total,
+        next: merged_blocks,
+        target_moments,
+        done,
+        ..
+    } = merger.into_inner().expect("no panic while merging");
+    let reached = match done {
+        Some(Stop::Failed(error)) => return Err(error),
+        Some(Stop::Reached) => true,
+        None => false,
+    };
     let simulated_paths = (merged_blocks * BLOCK_SIZE).min(total_paths);
 
     let quarters = model.quarters();
