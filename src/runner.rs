@@ -17,9 +17,10 @@ use crate::time::Quarter;
 /// Paths per block. A constant: changing it changes which stream feeds which path.
 pub const BLOCK_SIZE: u64 = 1024;
 
-/// Paths whose quarterly values are buffered cell-major before their statistics are
-/// taken, so that each cell's moments and sketch take a contiguous run of values while
-/// they are hot in cache (a cell-by-cell pass per path misses the cache on every cell).
+/// Paths whose quarterly values are buffered (each path's values copied whole) before
+/// their statistics are taken cell by cell: each cell's values are gathered into a
+/// contiguous run, so its moments and sketch take them at once while hot in cache (a
+/// cell-by-cell pass per path misses the cache on every cell).
 const STATS_BATCH: usize = 64;
 
 /// Why a run failed after validation.
@@ -255,8 +256,8 @@ impl Accumulator<QuantileSketch> {
 }
 
 impl Accumulator<BlockSketch> {
-    /// Takes the statistics of a batch of `paths` paths from `batch` (cell-major, row
-    /// stride [`STATS_BATCH`]) whose first path is `first_path`.
+    /// Takes the statistics of a batch of `paths` paths from `batch` (path-major: path `j`'s
+    /// quarterly values at `batch[j * cells..]`) whose first path is `first_path`.
     fn add_batch(
         &mut self,
         model: &Model,
@@ -266,18 +267,26 @@ impl Accumulator<BlockSketch> {
         antithetic: bool,
     ) -> Result<(), RunError> {
         let quarters = model.quarters();
+        let cells = model.quarterly_metrics().len() * quarters;
+        let mut gathered = [0.0; STATS_BATCH];
         for (m, metric) in model.quarterly_metrics().iter().enumerate() {
             for t in metric.first_quarter..quarters {
                 let cell = m * quarters + t;
-                let values = &batch[cell * STATS_BATCH..cell * STATS_BATCH + paths];
-                if let Some(j) = values.iter().position(|x| !x.is_finite()) {
+                let values = &mut gathered[..paths];
+                for (j, value) in values.iter_mut().enumerate() {
+                    *value = batch[j * cells + cell];
+                }
+                let moments = Moments::from_slice(values);
+                // NaN and infinity propagate into the moments: only then look for the path.
+                if !(moments.mean().is_finite() && moments.variance_or_zero().is_finite()) {
+                    let j = values.iter().position(|x| !x.is_finite()).unwrap_or(0);
                     return Err(RunError::NonFinite {
                         path: first_path + j as u64,
                         metric: metric.name.clone(),
                         quarter_index: t,
                     });
                 }
-                self.moments[cell].merge(&Moments::from_slice(values));
+                self.moments[cell].merge(&moments);
                 self.sketches[cell].extend_from_slice(values);
                 if antithetic {
                     // Batches start on even paths, so pairs never straddle two batches.
@@ -370,9 +379,7 @@ fn simulate_block(
     let (mut batch_first, mut in_batch) = (first_path, 0);
     for path in first_path..first_path + paths {
         model.simulate_path(&mut streams, &mut workspace);
-        for (cell, &x) in workspace.quarterly.iter().enumerate() {
-            batch[cell * STATS_BATCH + in_batch] = x;
-        }
+        batch[in_batch * cells..(in_batch + 1) * cells].copy_from_slice(&workspace.quarterly);
         let second_of_pair = options.antithetic && !(path - first_path).is_multiple_of(2);
         for (k, (scalar, &x)) in acc.scalars.iter_mut().zip(&workspace.scalars).enumerate() {
             // NaN marks an undefined value (no unique IRR, never paid back); infinity is a bug.

@@ -15,5 +15,7 @@ venv=target/python-venv
 export CLOUDCAPEX_BIN="$PWD/target/release/cloudcapex"
 echo "== tests/python/test_consistency.py"
 "$venv/bin/python" tests/python/test_consistency.py
+echo "== benches/compare_numpy.py --check-only (the NumPy twin of the base model is the same model)"
+"$venv/bin/python" benches/compare_numpy.py --check-only
 echo "== tests/python/run_notebook.py (examples/notebooks/explore.ipynb)"
 "$venv/bin/python" tests/python/run_notebook.py

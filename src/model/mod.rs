@@ -339,11 +339,22 @@ impl Model {
         self.revenue.normals_per_path()
     }
 
-    /// The physical floor of one path: draws the standard normals a path consumes (its
-    /// revenue shocks, the bulk of its random numbers) from the same streams, and nothing
-    /// else. Returns their sum so the work cannot be optimized away. For benchmarks.
+    /// The physical floor of one path: draws the random numbers a path consumes, from the
+    /// same streams, and nothing else: the revenue shocks' standard normals, one draw of
+    /// every uncertain assumption, the regime and event uniforms of every quarter and the
+    /// upsizing uniform (event severities, drawn only when an event fires, are left out).
+    /// Returns their sum so the work cannot be optimized away. For benchmarks.
     pub fn draw_floor_path(&self, streams: &mut BlockStreams) -> f64 {
-        streams.revenue.draw_only(self.horizon_quarters)
+        use rand::RngExt;
+        let mut sum = streams.revenue.draw_only(self.horizon_quarters);
+        sum += streams.params.draw_each_once();
+        if let (Some(r), Some(risk_streams)) = (&self.risk, streams.risk.as_mut()) {
+            sum += r.draw_only(risk_streams, self.quarters());
+        }
+        if let Some(upsizing) = streams.upsizing.as_mut() {
+            sum += upsizing.random::<f64>();
+        }
+        sum
     }
 
     /// The random streams of block `block_index`.

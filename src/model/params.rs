@@ -67,6 +67,14 @@ pub(crate) struct ParamStreams {
 }
 
 impl ParamStreams {
+    /// Draws every uncertain assumption once (the draw floor); returns their sum.
+    pub(crate) fn draw_each_once(&mut self) -> f64 {
+        self.draws
+            .iter_mut()
+            .map(|(dist, rng)| dist.sample(rng))
+            .sum()
+    }
+
     #[inline]
     pub(crate) fn draw(&mut self, slot: &ParamSlot) -> f64 {
         match slot {

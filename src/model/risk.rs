@@ -168,6 +168,16 @@ impl RiskBlock {
     /// Simulates one path's regimes and events and fills its lever series. Every quarter
     /// consumes one uniform per event and (after the first) one for the regime, fired or
     /// not, so streams stay aligned across scenarios.
+    /// Draws the uniforms a path consumes (one regime draw per quarter, one per event and
+    /// projected quarter) and nothing else: the draw floor. Returns their sum.
+    pub(crate) fn draw_only(&self, streams: &mut RiskStreams, quarters: usize) -> f64 {
+        let mut sum: f64 = (0..quarters).map(|_| streams.regime.random::<f64>()).sum();
+        for rng in &mut streams.events {
+            sum += (1..quarters).map(|_| rng.random::<f64>()).sum::<f64>();
+        }
+        sum
+    }
+
     pub(crate) fn simulate(
         &self,
         params: &mut ParamStreams,

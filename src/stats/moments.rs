@@ -1,5 +1,22 @@
 //! Streaming mean and variance (Welford), mergeable (Chan et al.).
 
+/// `Σ term(x)` with four partial sums: independent additions pipeline (one running sum
+/// waits on each addition), in a fixed order, so the result is deterministic.
+#[inline]
+fn four_sums(values: &[f64], term: impl Fn(f64) -> f64) -> f64 {
+    let mut sums = [0.0; 4];
+    let mut chunks = values.chunks_exact(4);
+    for chunk in &mut chunks {
+        for (sum, &x) in sums.iter_mut().zip(chunk) {
+            *sum += term(x);
+        }
+    }
+    for (sum, &x) in sums.iter_mut().zip(chunks.remainder()) {
+        *sum += term(x);
+    }
+    (sums[0] + sums[1]) + (sums[2] + sums[3])
+}
+
 /// Count, mean and sum of squared deviations of a stream of values.
 ///
 /// # Examples
@@ -58,18 +75,25 @@ impl Moments {
             return Self::default();
         }
         let shift = values[0];
-        let shifted_mean = values.iter().map(|x| x - shift).sum::<f64>() / values.len() as f64;
-        let sum_squared_deviations = values
-            .iter()
-            .map(|x| {
-                let deviation = (x - shift) - shifted_mean;
-                deviation * deviation
-            })
-            .sum();
+        let shifted_mean = four_sums(values, |x| x - shift) / values.len() as f64;
+        let sum_squared_deviations = four_sums(values, |x| {
+            let deviation = (x - shift) - shifted_mean;
+            deviation * deviation
+        });
         Self {
             count: values.len() as u64,
             mean: shift + shifted_mean,
             sum_squared_deviations,
+        }
+    }
+
+    /// Sum of squared deviations over `count - 1`, or 0 with fewer than two values (for
+    /// finiteness checks).
+    pub(crate) fn variance_or_zero(&self) -> f64 {
+        if self.count < 2 {
+            0.0
+        } else {
+            self.sum_squared_deviations / (self.count - 1) as f64
         }
     }
 
