@@ -516,3 +516,35 @@ fn no_progress_output_when_stderr_is_not_a_terminal() {
         .success()
         .stderr(predicate::str::is_empty());
 }
+
+/// Explosive shocks overflow revenue: the run fails naming the path, metric and quarter,
+/// and writes nothing.
+#[test]
+fn an_overflowing_path_fails_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = cloudcapex()
+        .args(["run", "--paths", "2000", "--quiet", "--out"])
+        .arg(dir.path())
+        .args([
+            "--set",
+            "revenue.segments.ai.persistent_shock_sd=1",
+            "--set",
+            "revenue.segments.ai.iid_shock_sd=1",
+            "--set",
+            "revenue.segments.ai.shock_persistence=0.99",
+            "--set",
+            "time.horizon_quarters=200",
+            "--set",
+            "risk.enabled=false",
+        ])
+        .assert()
+        .failure()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("produced a non-finite value") && stderr.contains("in quarter index"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("base").exists());
+}
