@@ -2,7 +2,15 @@
 //!
 //! - `simulate/base/threads=N`: the base scenario end to end (model, statistics, merge),
 //!   reported as paths per second on one thread and on every core;
-//! - `sketch/push`: one quantile-sketch insert.
+//! - `block/model` and `block/draw_floor`: one block of 1,024 paths through the model,
+//!   and the same block drawing only the random numbers it consumes, on the same streams;
+//! - `sketch/push`, `sketch/extend_block`, `sketch/merge_block`: quantile-sketch inserts
+//!   one by one, a block's worth in the runner's batches, and a block merged into a run;
+//! - `finance/irr/*`: IRR of 53 quarterly flows with one and several sign changes;
+//! - `csv/quarterly_and_summary`: writing a run's two main CSVs to memory.
+//!
+//! Paths per second compared with NumPy: `benches/compare_numpy.sh`; memory:
+//! `benches/memory.sh`.
 
 use std::hint::black_box;
 
@@ -109,18 +117,34 @@ fn block_and_floor(c: &mut Criterion) {
 
 /// Merging statistics: a quantile sketch of a block into a running one.
 fn stats_merge(c: &mut Criterion) {
-    let mut block = QuantileSketch::default();
-    (0..1024).for_each(|i| block.push(40.0 * (1.0 + (i as f64 * 0.37).sin() * 0.3)));
+    use cloudcapex::stats::BlockSketch;
+    let values: Vec<f64> = (0..1024)
+        .map(|i| 40.0 * (1.0 + (i as f64 * 0.37).sin() * 0.3))
+        .collect();
+    // What the runner does per cell and block: 1,024 values in batches of 64 into a
+    // 16-bit block sketch, then the block merged into the run's sketch.
+    c.bench_function("sketch/extend_block", |b| {
+        b.iter(|| {
+            let mut block = BlockSketch::default();
+            for batch in black_box(&values).chunks(64) {
+                block.extend_from_slice(batch);
+            }
+            block
+        })
+    });
+    let mut block = BlockSketch::default();
+    block.extend_from_slice(&values);
+    let mut total = QuantileSketch::default();
+    total.merge_block(&block);
     c.bench_function("sketch/merge_block", |b| {
         b.iter(|| {
-            let mut total = QuantileSketch::default();
-            total.merge(black_box(&block));
-            total
+            let mut run = total.clone();
+            run.merge_block(black_box(&block));
+            run
         })
     });
 }
 
-/// Writing the CSVs of a 16,384-path base run (to memory).
 fn csv_writing(c: &mut Criterion) {
     use cloudcapex::output::{Exporter, QuarterlyCsv, RunRecord, SummaryCsv};
     let scenario = Scenario::default_scenario().with_paths(PATHS).unwrap();
