@@ -4,6 +4,7 @@
 
 use std::io::{self, Write};
 
+use plotters::coord::types::{RangedCoordf64, RangedCoordi32};
 use plotters::prelude::*;
 
 use super::{Exporter, RunRecord};
@@ -97,74 +98,48 @@ impl FanChartSvg {
                 (a.0.min(b.1[P5]), a.1.max(b.1[P95]))
             });
         let (low, high) = padded(low, high);
+        let caption = format!("{}: {}", results.scenario, self.title);
         let last = results.quarters as i32 - 1;
-        let calendar = &results.calendar;
-        let mut svg = String::new();
-        {
-            let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-            root.fill(&WHITE).map_err(chart_error)?;
-            let caption = format!("{}: {}", results.scenario, self.title);
-            let mut chart = ChartBuilder::on(&root)
-                .caption(caption, ("sans-serif", 20))
-                .margin(12)
-                .margin_right(32)
-                .x_label_area_size(40)
-                .y_label_area_size(64)
-                .build_cartesian_2d(0..last, low..high)
-                .map_err(chart_error)?;
-            chart
-                .configure_mesh()
-                .x_labels(11)
-                .x_label_formatter(&|t| {
-                    calendar
-                        .get(*t as usize)
-                        .map(|q| q.label())
-                        .unwrap_or_default()
-                })
-                .x_desc("quarter")
-                .y_desc(self.unit)
-                .draw()
-                .map_err(chart_error)?;
-            for (lower, upper, opacity, label) in
-                [(P5, P95, 0.18, "p5-p95"), (P25, P75, 0.38, "p25-p75")]
-            {
-                let mut outline: Vec<(i32, f64)> =
-                    bands.iter().map(|(t, q)| (*t, q[upper])).collect();
-                outline.extend(bands.iter().rev().map(|(t, q)| (*t, q[lower])));
-                chart
-                    .draw_series(std::iter::once(Polygon::new(
-                        outline,
-                        BAND_COLOR.mix(opacity).filled(),
-                    )))
-                    .map_err(chart_error)?
-                    .label(label)
-                    .legend(move |(x, y)| {
-                        Rectangle::new(
-                            [(x, y - 5), (x + 18, y + 5)],
+        quarter_chart_svg(
+            caption,
+            last,
+            (low, high),
+            &results.calendar,
+            self.unit,
+            |chart| {
+                for (lower, upper, opacity, label) in
+                    [(P5, P95, 0.18, "p5-p95"), (P25, P75, 0.38, "p25-p75")]
+                {
+                    let mut outline: Vec<(i32, f64)> =
+                        bands.iter().map(|(t, q)| (*t, q[upper])).collect();
+                    outline.extend(bands.iter().rev().map(|(t, q)| (*t, q[lower])));
+                    chart
+                        .draw_series(std::iter::once(Polygon::new(
+                            outline,
                             BAND_COLOR.mix(opacity).filled(),
-                        )
+                        )))
+                        .map_err(chart_error)?
+                        .label(label)
+                        .legend(move |(x, y)| {
+                            Rectangle::new(
+                                [(x, y - 5), (x + 18, y + 5)],
+                                BAND_COLOR.mix(opacity).filled(),
+                            )
+                        });
+                }
+                chart
+                    .draw_series(LineSeries::new(
+                        bands.iter().map(|(t, q)| (*t, q[P50])),
+                        BAND_COLOR.stroke_width(2),
+                    ))
+                    .map_err(chart_error)?
+                    .label("median")
+                    .legend(|(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 18, y)], BAND_COLOR.stroke_width(2))
                     });
-            }
-            chart
-                .draw_series(LineSeries::new(
-                    bands.iter().map(|(t, q)| (*t, q[P50])),
-                    BAND_COLOR.stroke_width(2),
-                ))
-                .map_err(chart_error)?
-                .label("median")
-                .legend(|(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], BAND_COLOR.stroke_width(2))
-                });
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .background_style(WHITE.mix(0.8))
-                .border_style(BLACK)
-                .draw()
-                .map_err(chart_error)?;
-            root.present().map_err(chart_error)?;
-        }
-        Ok(svg)
+                Ok(())
+            },
+        )
     }
 }
 
@@ -341,18 +316,54 @@ pub fn comparison_medians_svg(runs: &[&Results], metric: &str, unit: &str) -> io
     }
     let (low, high) = padded(low, high);
     let last = runs.iter().map(|r| r.quarters).max().unwrap_or(1) as i32 - 1;
-    let calendar = &runs[0].calendar;
+    let caption = format!("Median {metric} by scenario");
+    quarter_chart_svg(
+        caption,
+        last.max(1),
+        (low, high),
+        &runs[0].calendar,
+        unit,
+        |chart| {
+            for (k, (name, line)) in lines.into_iter().enumerate() {
+                let color = Palette99::pick(k).to_rgba();
+                chart
+                    .draw_series(LineSeries::new(line, color.stroke_width(2)))
+                    .map_err(chart_error)?
+                    .label(name)
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+                    });
+            }
+            Ok(())
+        },
+    )
+}
+
+/// A chart over quarter indices `0..=last`.
+type QuarterChart<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordi32, RangedCoordf64>>;
+
+/// An SVG chart by quarter: the frame (caption, calendar-labelled quarter axis, `unit` axis
+/// over `[low, high]`), what `draw` adds, and a legend of the labelled series.
+fn quarter_chart_svg(
+    caption: String,
+    last: i32,
+    (low, high): (f64, f64),
+    calendar: &[crate::time::Quarter],
+    unit: &str,
+    draw: impl FnOnce(&mut QuarterChart<'_, '_>) -> io::Result<()>,
+) -> io::Result<String> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(chart_error)?;
         let mut chart = ChartBuilder::on(&root)
-            .caption(format!("Median {metric} by scenario"), ("sans-serif", 20))
+            .caption(caption, ("sans-serif", 20))
             .margin(12)
             .margin_right(32)
             .x_label_area_size(40)
             .y_label_area_size(64)
-            .build_cartesian_2d(0..last.max(1), low..high)
+            .build_cartesian_2d(0..last, low..high)
             .map_err(chart_error)?;
         chart
             .configure_mesh()
@@ -367,16 +378,7 @@ pub fn comparison_medians_svg(runs: &[&Results], metric: &str, unit: &str) -> io
             .y_desc(unit)
             .draw()
             .map_err(chart_error)?;
-        for (k, (name, line)) in lines.into_iter().enumerate() {
-            let color = Palette99::pick(k).to_rgba();
-            chart
-                .draw_series(LineSeries::new(line, color.stroke_width(2)))
-                .map_err(chart_error)?
-                .label(name)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-                });
-        }
+        draw(&mut chart)?;
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperLeft)

@@ -108,26 +108,117 @@ impl Store<u64> {
 /// let median = sketch.quantile(0.5).unwrap();
 /// assert!((median - 500.5).abs() <= 0.005 * 501.0);
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct QuantileSketch {
-    positive: Store<u64>,
-    negative: Store<u64>,
+    buckets: Buckets<u64>,
+}
+
+/// What both sketches hold: positive and negative bucket counts, the zero count, the
+/// number of values and their range.
+#[derive(Clone, Debug, PartialEq)]
+struct Buckets<C> {
+    positive: Store<C>,
+    negative: Store<C>,
     zero_count: u64,
     count: u64,
     min: f64,
     max: f64,
 }
 
-impl Default for QuantileSketch {
+impl<C> Default for Buckets<C> {
     fn default() -> Self {
         Self {
-            positive: Store::default(),
-            negative: Store::default(),
+            positive: Store {
+                offset: 0,
+                counts: Vec::new(),
+            },
+            negative: Store {
+                offset: 0,
+                counts: Vec::new(),
+            },
             zero_count: 0,
             count: 0,
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
         }
+    }
+}
+
+impl<C: Copy + Default + std::ops::AddAssign + From<u8>> Buckets<C> {
+    /// Adds a finite value.
+    #[inline]
+    fn push(&mut self, x: f64) {
+        assert!(x.is_finite(), "quantile sketch got a non-finite value {x}");
+        self.count += 1;
+        self.min = self.min.min(x);
+        self.max = self.max.max(x);
+        if x > ZERO_THRESHOLD {
+            self.positive.add(bucket_index(x), C::from(1));
+        } else if x < -ZERO_THRESHOLD {
+            self.negative.add(bucket_index(-x), C::from(1));
+        } else {
+            self.zero_count += 1;
+        }
+    }
+
+    /// Adds finite values with one range check per sign and chunk of 64.
+    fn extend_from_slice(&mut self, values: &[f64]) {
+        const CHUNK: usize = 64;
+        let mut indices = [0i32; CHUNK];
+        for chunk in values.chunks(CHUNK) {
+            // Plain comparisons (not f64::min, which must handle NaN) vectorize.
+            let (mut low, mut high, mut finite) = (f64::INFINITY, f64::NEG_INFINITY, true);
+            for &x in chunk {
+                low = if x < low { x } else { low };
+                high = if x > high { x } else { high };
+                finite &= x.is_finite();
+            }
+            assert!(finite, "quantile sketch got a non-finite value");
+            self.count += chunk.len() as u64;
+            self.min = self.min.min(low);
+            self.max = self.max.max(high);
+            let indices = &mut indices[..chunk.len()];
+            if low > ZERO_THRESHOLD {
+                // All positive, the common case: no branch per value.
+                for (index, &x) in indices.iter_mut().zip(chunk) {
+                    *index = bucket_index(x);
+                }
+                self.positive.add_all(indices);
+            } else if high < -ZERO_THRESHOLD {
+                for (index, &x) in indices.iter_mut().zip(chunk) {
+                    *index = bucket_index(-x);
+                }
+                self.negative.add_all(indices);
+            } else {
+                let (mut positive, mut negative) = ([0i32; CHUNK], [0i32; CHUNK]);
+                let (mut positives, mut negatives) = (0, 0);
+                for &x in chunk {
+                    if x > ZERO_THRESHOLD {
+                        positive[positives] = bucket_index(x);
+                        positives += 1;
+                    } else if x < -ZERO_THRESHOLD {
+                        negative[negatives] = bucket_index(-x);
+                        negatives += 1;
+                    } else {
+                        self.zero_count += 1;
+                    }
+                }
+                self.positive.add_all(&positive[..positives]);
+                self.negative.add_all(&negative[..negatives]);
+            }
+        }
+    }
+}
+
+impl Buckets<u64> {
+    /// Adds another set of buckets' counts: exact, independent of merge order.
+    fn merge<C: Copy + Into<u64>>(&mut self, other: &Buckets<C>) {
+        self.positive.merge(&other.positive);
+        self.negative.merge(&other.negative);
+        self.zero_count += other.zero_count;
+        self.count += other.count;
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
     }
 }
 
@@ -179,64 +270,44 @@ impl QuantileSketch {
     /// On NaN or infinity: the model never produces them, so one is a bug upstream.
     #[inline]
     pub fn push(&mut self, x: f64) {
-        assert!(x.is_finite(), "quantile sketch got a non-finite value {x}");
-        self.count += 1;
-        self.min = self.min.min(x);
-        self.max = self.max.max(x);
-        if x > ZERO_THRESHOLD {
-            self.positive.add(bucket_index(x), 1);
-        } else if x < -ZERO_THRESHOLD {
-            self.negative.add(bucket_index(-x), 1);
-        } else {
-            self.zero_count += 1;
-        }
+        self.buckets.push(x);
     }
 
     /// Adds another sketch's values. Exact: the result does not depend on merge order.
     pub fn merge(&mut self, other: &QuantileSketch) {
-        self.positive.merge(&other.positive);
-        self.negative.merge(&other.negative);
-        self.zero_count += other.zero_count;
-        self.count += other.count;
-        self.min = self.min.min(other.min);
-        self.max = self.max.max(other.max);
+        self.buckets.merge(&other.buckets);
     }
 
     /// Adds a [`BlockSketch`]'s values, exactly as if they had been pushed here.
     pub fn merge_block(&mut self, other: &BlockSketch) {
-        self.positive.merge(&other.positive);
-        self.negative.merge(&other.negative);
-        self.zero_count += other.zero_count;
-        self.count += other.count;
-        self.min = self.min.min(other.min);
-        self.max = self.max.max(other.max);
+        self.buckets.merge(&other.buckets);
     }
 
     /// Number of values.
     pub fn count(&self) -> u64 {
-        self.count
+        self.buckets.count
     }
 
     /// Bucket representatives with their counts, in increasing order of value (each
     /// clamped to the observed range).
     fn ascending(&self) -> impl Iterator<Item = (f64, u64)> + '_ {
-        let negative = (0..self.negative.counts.len()).rev().map(|i| {
+        let negative = (0..self.buckets.negative.counts.len()).rev().map(|i| {
             (
-                -bucket_value(self.negative.offset + i as i32),
-                self.negative.counts[i],
+                -bucket_value(self.buckets.negative.offset + i as i32),
+                self.buckets.negative.counts[i],
             )
         });
-        let positive = (0..self.positive.counts.len()).map(|i| {
+        let positive = (0..self.buckets.positive.counts.len()).map(|i| {
             (
-                bucket_value(self.positive.offset + i as i32),
-                self.positive.counts[i],
+                bucket_value(self.buckets.positive.offset + i as i32),
+                self.buckets.positive.counts[i],
             )
         });
         negative
-            .chain(std::iter::once((0.0, self.zero_count)))
+            .chain(std::iter::once((0.0, self.buckets.zero_count)))
             .chain(positive)
             .filter(|&(_, c)| c > 0)
-            .map(|(v, c)| (v.clamp(self.min, self.max), c))
+            .map(|(v, c)| (v.clamp(self.buckets.min, self.buckets.max), c))
     }
 
     /// Approximate value of the order statistic of 0-based rank `rank`.
@@ -248,7 +319,7 @@ impl QuantileSketch {
                 return value;
             }
         }
-        self.max
+        self.buckets.max
     }
 
     /// Mean and sample variance of the `k` lowest values, and the `k`-th lowest (rank
@@ -267,7 +338,7 @@ impl QuantileSketch {
     /// assert!((kth - 5.0).abs() <= 0.005 * 5.0);
     /// ```
     pub fn lowest(&self, k: u64) -> Option<(f64, f64, f64)> {
-        if k == 0 || k > self.count {
+        if k == 0 || k > self.buckets.count {
             return None;
         }
         let mut tail = super::Moments::default();
@@ -287,10 +358,10 @@ impl QuantileSketch {
 
     /// The quantile at level `q` in [0, 1], or `None` when empty.
     pub fn quantile(&self, q: f64) -> Option<f64> {
-        if self.count == 0 {
+        if self.buckets.count == 0 {
             return None;
         }
-        let rank = q.clamp(0.0, 1.0) * (self.count - 1) as f64;
+        let rank = q.clamp(0.0, 1.0) * (self.buckets.count - 1) as f64;
         let (lo, hi) = (rank.floor(), rank.ceil());
         let low_value = self.value_at_rank(lo as u64);
         if hi == lo {
@@ -314,10 +385,10 @@ impl QuantileSketch {
     /// assert_eq!(p90, sketch.quantile(0.9).unwrap());
     /// ```
     pub fn quantiles<const N: usize>(&self, levels: [f64; N]) -> Option<[f64; N]> {
-        if self.count == 0 {
+        if self.buckets.count == 0 {
             return None;
         }
-        let ranks = levels.map(|q| q.clamp(0.0, 1.0) * (self.count - 1) as f64);
+        let ranks = levels.map(|q| q.clamp(0.0, 1.0) * (self.buckets.count - 1) as f64);
         // Order statistics wanted: (rank, level index, 0 = lower / 1 = upper).
         let mut wanted: Vec<(u64, usize, usize)> = ranks
             .iter()
@@ -325,7 +396,7 @@ impl QuantileSketch {
             .flat_map(|(k, r)| [(r.floor() as u64, k, 0), (r.ceil() as u64, k, 1)])
             .collect();
         wanted.sort_unstable();
-        let mut values = [[self.max; 2]; N];
+        let mut values = [[self.buckets.max; 2]; N];
         let mut next = wanted.iter().peekable();
         let mut seen = 0;
         for (value, count) in self.ascending() {
@@ -365,27 +436,9 @@ impl QuantileSketch {
 /// total.merge_block(&block);
 /// assert_eq!(total.count(), 100);
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct BlockSketch {
-    positive: Store<u16>,
-    negative: Store<u16>,
-    zero_count: u64,
-    count: u64,
-    min: f64,
-    max: f64,
-}
-
-impl Default for BlockSketch {
-    fn default() -> Self {
-        Self {
-            positive: Store::default(),
-            negative: Store::default(),
-            zero_count: 0,
-            count: 0,
-            min: f64::INFINITY,
-            max: f64::NEG_INFINITY,
-        }
-    }
+    buckets: Buckets<u16>,
 }
 
 impl BlockSketch {
@@ -393,60 +446,17 @@ impl BlockSketch {
     pub const CAPACITY: u64 = u16::MAX as u64;
 
     /// Adds finite values, as [`push`](Self::push) one by one would (the same counts), but
-    /// with one range check per sign for the whole slice: the runner's per-cell batches.
+    /// with one range check per sign for each 64 values: the runner's per-cell batches.
     ///
     /// # Panics
     ///
     /// As [`push`](Self::push).
     pub fn extend_from_slice(&mut self, values: &[f64]) {
-        const CHUNK: usize = 64;
-        let mut indices = [0i32; CHUNK];
-        for chunk in values.chunks(CHUNK) {
-            // Plain comparisons (not f64::min, which must handle NaN) vectorize.
-            let (mut low, mut high, mut finite) = (f64::INFINITY, f64::NEG_INFINITY, true);
-            for &x in chunk {
-                low = if x < low { x } else { low };
-                high = if x > high { x } else { high };
-                finite &= x.is_finite();
-            }
-            assert!(finite, "quantile sketch got a non-finite value");
-            assert!(
-                self.count + chunk.len() as u64 <= Self::CAPACITY,
-                "block sketch is full"
-            );
-            self.count += chunk.len() as u64;
-            self.min = self.min.min(low);
-            self.max = self.max.max(high);
-            let indices = &mut indices[..chunk.len()];
-            if low > ZERO_THRESHOLD {
-                // All positive, the common case: no branch per value.
-                for (index, &x) in indices.iter_mut().zip(chunk) {
-                    *index = bucket_index(x);
-                }
-                self.positive.add_all(indices);
-            } else if high < -ZERO_THRESHOLD {
-                for (index, &x) in indices.iter_mut().zip(chunk) {
-                    *index = bucket_index(-x);
-                }
-                self.negative.add_all(indices);
-            } else {
-                let (mut positive, mut negative) = ([0i32; CHUNK], [0i32; CHUNK]);
-                let (mut positives, mut negatives) = (0, 0);
-                for &x in chunk {
-                    if x > ZERO_THRESHOLD {
-                        positive[positives] = bucket_index(x);
-                        positives += 1;
-                    } else if x < -ZERO_THRESHOLD {
-                        negative[negatives] = bucket_index(-x);
-                        negatives += 1;
-                    } else {
-                        self.zero_count += 1;
-                    }
-                }
-                self.positive.add_all(&positive[..positives]);
-                self.negative.add_all(&negative[..negatives]);
-            }
-        }
+        assert!(
+            self.buckets.count + values.len() as u64 <= Self::CAPACITY,
+            "block sketch is full"
+        );
+        self.buckets.extend_from_slice(values);
     }
 
     /// Adds a finite value.
@@ -456,18 +466,8 @@ impl BlockSketch {
     /// On NaN or infinity, or beyond [`CAPACITY`](Self::CAPACITY) values.
     #[inline]
     pub fn push(&mut self, x: f64) {
-        assert!(x.is_finite(), "quantile sketch got a non-finite value {x}");
-        assert!(self.count < Self::CAPACITY, "block sketch is full");
-        self.count += 1;
-        self.min = self.min.min(x);
-        self.max = self.max.max(x);
-        if x > ZERO_THRESHOLD {
-            self.positive.add(bucket_index(x), 1);
-        } else if x < -ZERO_THRESHOLD {
-            self.negative.add(bucket_index(-x), 1);
-        } else {
-            self.zero_count += 1;
-        }
+        assert!(self.buckets.count < Self::CAPACITY, "block sketch is full");
+        self.buckets.push(x);
     }
 }
 
