@@ -548,3 +548,30 @@ fn an_overflowing_path_fails_cleanly() {
     );
     assert!(!dir.path().join("base").exists());
 }
+
+/// Outputs get the permissions of any new file (0666 less the umask), not the owner-only
+/// mode of a temporary file, so others sharing the machine's notebooks can read them.
+#[cfg(target_os = "linux")]
+#[test]
+fn outputs_have_ordinary_file_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let umask = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Umask:"))
+        .map(|m| u32::from_str_radix(m.trim(), 8).unwrap())
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    cloudcapex()
+        .args(["run", "--paths", "1024", "--quiet", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    for file in ["quarterly.csv", "summary.csv", "run.json"] {
+        let mode = std::fs::metadata(dir.path().join("base").join(file))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o666 & !umask, "{file}: {mode:o}");
+    }
+}

@@ -88,6 +88,20 @@ fn at(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
     }
 }
 
+/// A temporary file in `dir` that becomes an output when renamed: created with the
+/// permissions of a normal new file (0666 less the umask on Unix), not tempfile's
+/// owner-only default, so notebooks run by other users can read the outputs.
+fn output_temp(dir: &Path, prefix: &str) -> io::Result<tempfile::NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(prefix).suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder.tempfile_in(dir)
+}
+
 /// Writes `exporter`'s file into `dir` through a temporary file.
 fn write_temp(
     dir: &Path,
@@ -95,11 +109,7 @@ fn write_temp(
     run: &RunRecord<'_>,
 ) -> Result<tempfile::NamedTempFile, OutputError> {
     let target = dir.join(exporter.file_name());
-    let mut file = tempfile::Builder::new()
-        .prefix(&format!(".{}.", exporter.file_name()))
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(at(&target))?;
+    let mut file = output_temp(dir, &format!(".{}.", exporter.file_name())).map_err(at(&target))?;
     {
         let mut writer = io::BufWriter::new(file.as_file_mut());
         exporter.write(run, &mut writer).map_err(at(&target))?;
@@ -209,7 +219,7 @@ pub fn write_atomically(
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(fail)?;
-    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+    let mut temp = output_temp(dir, ".cloudcapex.").map_err(fail)?;
     {
         let mut writer = io::BufWriter::new(temp.as_file_mut());
         write(&mut writer).map_err(fail)?;
