@@ -155,6 +155,20 @@ pub struct ScalarSummary {
 }
 
 impl ScalarSummary {
+    /// A metric no path defines: `missing` paths, every statistic NaN.
+    fn undefined(missing: u64, exact: bool) -> Self {
+        Self {
+            summary: None,
+            missing,
+            prob_negative: f64::NAN,
+            prob_negative_se: f64::NAN,
+            cvar5: f64::NAN,
+            cvar5_se: f64::NAN,
+            se_reduction_factor: f64::NAN,
+            exact,
+        }
+    }
+
     /// Statistics of per-path values in path order; NaN marks an undefined value.
     ///
     /// # Examples
@@ -173,16 +187,7 @@ impl ScalarSummary {
         let missing = (values.len() - sorted.len()) as u64;
         sorted.sort_unstable_by(f64::total_cmp);
         let Some(summary) = Summary::exact_with_sorted(values, &sorted) else {
-            return Self {
-                summary: None,
-                missing,
-                prob_negative: f64::NAN,
-                prob_negative_se: f64::NAN,
-                cvar5: f64::NAN,
-                cvar5_se: f64::NAN,
-                se_reduction_factor: f64::NAN,
-                exact: true,
-            };
+            return Self::undefined(missing, true);
         };
         let n = sorted.len() as f64;
         let p = sorted.partition_point(|x| *x < 0.0) as f64 / n;
@@ -315,16 +320,7 @@ impl ScalarSummary {
     /// [`from_paired_values`](Self::from_paired_values).
     pub fn from_stream(streamed: &StreamedScalar, paired: bool) -> Self {
         let Some(mut summary) = Summary::from_stream(&streamed.moments, &streamed.sketch) else {
-            return Self {
-                summary: None,
-                missing: streamed.missing,
-                prob_negative: f64::NAN,
-                prob_negative_se: f64::NAN,
-                cvar5: f64::NAN,
-                cvar5_se: f64::NAN,
-                se_reduction_factor: f64::NAN,
-                exact: false,
-            };
+            return Self::undefined(streamed.missing, false);
         };
         let n = streamed.moments.count() as f64;
         let p = streamed.negatives as f64 / n;

@@ -310,18 +310,6 @@ impl QuantileSketch {
             .map(|(v, c)| (v.clamp(self.buckets.min, self.buckets.max), c))
     }
 
-    /// Approximate value of the order statistic of 0-based rank `rank`.
-    fn value_at_rank(&self, rank: u64) -> f64 {
-        let mut seen = 0;
-        for (value, count) in self.ascending() {
-            seen += count;
-            if seen > rank {
-                return value;
-            }
-        }
-        self.buckets.max
-    }
-
     /// Mean and sample variance of the `k` lowest values, and the `k`-th lowest (rank
     /// `k - 1`), each value replaced by its bucket's representative (so within relative
     /// error [`RELATIVE_ACCURACY`]): the tail statistics behind CVaR. `None` when
@@ -358,17 +346,7 @@ impl QuantileSketch {
 
     /// The quantile at level `q` in [0, 1], or `None` when empty.
     pub fn quantile(&self, q: f64) -> Option<f64> {
-        if self.buckets.count == 0 {
-            return None;
-        }
-        let rank = q.clamp(0.0, 1.0) * (self.buckets.count - 1) as f64;
-        let (lo, hi) = (rank.floor(), rank.ceil());
-        let low_value = self.value_at_rank(lo as u64);
-        if hi == lo {
-            return Some(low_value);
-        }
-        let high_value = self.value_at_rank(hi as u64);
-        Some(low_value + (rank - lo) * (high_value - low_value))
+        self.quantiles([q]).map(|[value]| value)
     }
 
     /// [`quantile`](Self::quantile) at several levels with one pass over the buckets (the
