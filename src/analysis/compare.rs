@@ -1,0 +1,316 @@
+//! Paired comparison: scenarios run on the same seed and path count see the same random
+//! draws factor by factor (common random numbers), so their difference is estimated path
+//! by path, with a much smaller standard error than two independent runs would give.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use crate::Scenario;
+use crate::output::{CRATE_VERSION, OutputError};
+use crate::runner::{Results, RunError, RunOptions, simulate};
+use crate::stats::Moments;
+
+/// One scenario's value of one metric and its paired difference from the baseline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ComparisonRow {
+    /// Scenario label (its name; `name#2`... when a name repeats).
+    pub scenario: String,
+    /// Per-path scalar metric.
+    pub metric: String,
+    /// Paths where the metric is defined in both this scenario and the baseline.
+    pub count: u64,
+    /// Mean in this scenario over those paths.
+    pub mean: f64,
+    /// Its Monte Carlo standard error.
+    pub se: f64,
+    /// Mean of the path-by-path difference from the baseline.
+    pub difference: f64,
+    /// Standard error of that paired difference, `sd(d) / sqrt(n)`.
+    pub difference_se: f64,
+    /// Standard error the difference would have from two independent runs,
+    /// `sqrt(se² + se_baseline²)`.
+    pub independent_se: f64,
+    /// `independent_se² / difference_se²`: how many times fewer paths pairing needs for the
+    /// same precision. NaN when both are 0 (a scenario compared with itself).
+    pub variance_reduction_factor: f64,
+}
+
+/// A paired comparison of scenarios against the first.
+#[derive(Clone, Debug)]
+pub struct Comparison {
+    /// Results of each scenario, baseline first.
+    pub results: Vec<Results>,
+    /// Labels, baseline first.
+    pub labels: Vec<String>,
+    /// One row per scenario and metric, baseline rows included (difference 0).
+    pub rows: Vec<ComparisonRow>,
+}
+
+/// Runs `scenarios` in parallel with the first one's seed and path count (common random
+/// numbers) and differences every per-path scalar metric against the first, path by path.
+///
+/// # Errors
+///
+/// [`RunError`] if a scenario fails to simulate.
+///
+/// # Examples
+///
+/// ```
+/// use cloudcapex::analysis::compare;
+/// use cloudcapex::{Override, Scenario};
+/// let base = Scenario::default_scenario().with_paths(500)?;
+/// let other = Scenario::default_with(&[Override::parse("costs.variable_cost_share=0.37")?])?;
+/// let comparison = compare(&[base, other])?;
+/// let npv = comparison.rows.iter().find(|r| r.scenario == "base#2" && r.metric == "plan_npv_rmb_bn").unwrap();
+/// assert!(npv.difference < 0.0 && npv.variance_reduction_factor > 1.0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn compare(scenarios: &[Scenario]) -> Result<Comparison, RunError> {
+    let Some(first) = scenarios.first() else {
+        return Ok(Comparison {
+            results: Vec::new(),
+            labels: Vec::new(),
+            rows: Vec::new(),
+        });
+    };
+    let (seed, paths) = (first.simulation().seed, first.simulation().paths);
+    let aligned: Vec<Scenario> = scenarios
+        .iter()
+        .map(|s| {
+            s.clone()
+                .with_seed(seed)
+                .with_paths(paths)
+                .expect("the first scenario has at least one path")
+        })
+        .collect();
+    let results = aligned
+        .par_iter()
+        .map(|s| simulate(s, &RunOptions::default()))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let mut labels: Vec<String> = Vec::new();
+    for r in &results {
+        let repeats = labels
+            .iter()
+            .filter(|l| l.split('#').next() == Some(r.scenario.as_str()))
+            .count();
+        labels.push(if repeats == 0 {
+            r.scenario.clone()
+        } else {
+            format!("{}#{}", r.scenario, repeats + 1)
+        });
+    }
+
+    let baseline = &results[0];
+    let mut rows = Vec::new();
+    for (label, result) in labels.iter().zip(&results) {
+        for (k, (metric, _)) in result.scalars.iter().enumerate() {
+            let Some(b) = baseline.scalars.iter().position(|(m, _)| m == metric) else {
+                continue;
+            };
+            // Pairing needs per-path values: streamed metrics are not compared.
+            let (Some(values), Some(baseline_values)) =
+                (&result.scalar_values[k], &baseline.scalar_values[b])
+            else {
+                continue;
+            };
+            rows.push(paired_row(label, metric, values, baseline_values));
+        }
+    }
+    Ok(Comparison {
+        results,
+        labels,
+        rows,
+    })
+}
+
+fn paired_row(label: &str, metric: &str, values: &[f64], baseline: &[f64]) -> ComparisonRow {
+    let (mut x, mut y, mut d) = (Moments::default(), Moments::default(), Moments::default());
+    for (&a, &b) in values.iter().zip(baseline) {
+        if a.is_nan() || b.is_nan() {
+            continue;
+        }
+        x.push(a);
+        y.push(b);
+        d.push(a - b);
+    }
+    let se = |m: &Moments| {
+        if m.count() > 1 {
+            m.standard_error()
+        } else {
+            f64::NAN
+        }
+    };
+    let independent_se = (se(&x).powi(2) + se(&y).powi(2)).sqrt();
+    let difference_se = se(&d);
+    ComparisonRow {
+        scenario: label.to_string(),
+        metric: metric.to_string(),
+        count: d.count(),
+        mean: x.mean(),
+        se: se(&x),
+        difference: d.mean(),
+        difference_se,
+        independent_se,
+        variance_reduction_factor: if difference_se > 0.0 {
+            (independent_se / difference_se).powi(2)
+        } else {
+            f64::NAN
+        },
+    }
+}
+
+impl Comparison {
+    /// Writes `comparison.csv` (columns in docs/outputs.md) to `dir`, through a temporary
+    /// file renamed into place.
+    ///
+    /// # Errors
+    ///
+    /// [`OutputError`] naming the file.
+    pub fn write_csv(&self, dir: &Path) -> Result<std::path::PathBuf, OutputError> {
+        let target = dir.join("comparison.csv");
+        let fail = |source| OutputError {
+            path: target.clone(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(fail)?;
+        let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+        self.write_to(&mut io::BufWriter::new(temp.as_file_mut()))
+            .map_err(fail)?;
+        temp.persist(&target).map_err(|e| fail(e.error))?;
+        Ok(target)
+    }
+
+    fn write_to(&self, out: &mut dyn Write) -> io::Result<()> {
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record([
+            "scenario",
+            "baseline",
+            "metric",
+            "count",
+            "mean",
+            "se",
+            "difference",
+            "difference_se",
+            "independent_se",
+            "variance_reduction_factor",
+            "seed",
+            "paths",
+            "scenario_sha256",
+            "baseline_sha256",
+            "cloudcapex_version",
+        ])
+        .map_err(io::Error::other)?;
+        let plain = crate::output::plain;
+        let baseline = &self.results[0];
+        for row in &self.rows {
+            let result = &self.results[self
+                .labels
+                .iter()
+                .position(|l| *l == row.scenario)
+                .expect("row of a scenario")];
+            w.write_record([
+                row.scenario.clone(),
+                self.labels[0].clone(),
+                row.metric.clone(),
+                row.count.to_string(),
+                plain(row.mean),
+                plain(row.se),
+                plain(row.difference),
+                plain(row.difference_se),
+                plain(row.independent_se),
+                plain(row.variance_reduction_factor),
+                result.seed.to_string(),
+                result.paths.to_string(),
+                result.scenario_sha256.clone(),
+                baseline.scenario_sha256.clone(),
+                CRATE_VERSION.to_string(),
+            ])
+            .map_err(io::Error::other)?;
+        }
+        w.flush()
+    }
+
+    /// A readable table of the main metrics.
+    pub fn table(&self, metrics: &[&str]) -> String {
+        let mut out = format!(
+            "Paired comparison against `{}` ({} paths, seed {}; common random numbers)\n\n{:<28} {:<32} {:>10} {:>8} {:>11} {:>9} {:>8}\n",
+            self.labels[0],
+            self.results[0].paths,
+            self.results[0].seed,
+            "scenario",
+            "metric",
+            "mean",
+            "se",
+            "difference",
+            "diff se",
+            "VRF"
+        );
+        for row in self
+            .rows
+            .iter()
+            .filter(|r| metrics.contains(&r.metric.as_str()))
+        {
+            out.push_str(&format!(
+                "{:<28} {:<32} {:>10.3} {:>8.3} {:>11.3} {:>9.4} {:>8.1}\n",
+                row.scenario,
+                row.metric,
+                row.mean,
+                row.se,
+                row.difference,
+                row.difference_se,
+                row.variance_reduction_factor
+            ));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scenario_compared_with_itself_differs_by_exactly_zero() {
+        let s = Scenario::default_scenario().with_paths(700).unwrap();
+        let c = compare(&[s.clone(), s]).unwrap();
+        assert_eq!(c.labels, ["base", "base#2"]);
+        let rows: Vec<_> = c.rows.iter().filter(|r| r.scenario == "base#2").collect();
+        assert!(!rows.is_empty());
+        for r in rows {
+            assert_eq!(r.difference, 0.0, "{}", r.metric);
+            assert!(
+                r.difference_se == 0.0 || r.count < 2,
+                "{}: se {}",
+                r.metric,
+                r.difference_se
+            );
+        }
+    }
+
+    #[test]
+    fn pairing_shrinks_the_error_of_close_scenarios() {
+        let base = Scenario::default_scenario().with_paths(2000).unwrap();
+        let set = crate::Override::parse("costs.variable_cost_share=0.37").unwrap();
+        let other = Scenario::default_with(&[set]).unwrap();
+        let c = compare(&[base, other]).unwrap();
+        let npv = c
+            .rows
+            .iter()
+            .find(|r| r.scenario == "base#2" && r.metric == "plan_npv_rmb_bn")
+            .unwrap();
+        assert!(
+            npv.difference < 0.0,
+            "dearer variable costs lower the NPV: {}",
+            npv.difference
+        );
+        assert!(
+            npv.variance_reduction_factor > 1.0,
+            "VRF {}",
+            npv.variance_reduction_factor
+        );
+        assert!(npv.difference_se < npv.independent_se);
+    }
+}

@@ -1,0 +1,15 @@
+//! Scenario analysis on common random numbers: paired comparison ([`compare`]), parameter
+//! sweeps ([`sweep`]) and breakeven search ([`breakeven`]). Scenarios run on the same seed
+//! and path count see the same random draws factor by factor, so differences between them
+//! are estimated path by path.
+
+mod breakeven;
+mod compare;
+mod sweep;
+
+pub use breakeven::{Breakeven, BreakevenError, Statistic, StatisticKind, breakeven};
+pub use compare::{Comparison, ComparisonRow, compare};
+pub use sweep::{
+    GridAxis, GridError, MAX_SWEEP_POINTS, grid_points, sweep, sweep_table, write_sweep,
+    write_sweep_csv,
+};

@@ -1,0 +1,314 @@
+//! Sweeps: a full grid of overrides on one scenario, every point on the same seed (common
+//! random numbers across points).
+
+use std::io;
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use crate::Scenario;
+use crate::output::{CRATE_VERSION, OutputError};
+use crate::runner::{Results, RunOptions, simulate};
+
+/// Largest grid `sweep` runs without `force`.
+pub const MAX_SWEEP_POINTS: usize = 200;
+
+/// One axis of a sweep: a key path and its values (TOML text, as `--set` takes them).
+#[derive(Clone, Debug, PartialEq)]
+pub struct GridAxis {
+    /// Dotted key path.
+    pub key: String,
+    /// Values, in order.
+    pub values: Vec<String>,
+}
+
+/// Why a grid was refused.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GridError {
+    /// Not `key=v1,v2,...` or `key=start:stop:step`.
+    #[error(
+        "--grid {0:?}: expected KEY=V1,V2,... or KEY=START:STOP:STEP, e.g. plan.total_rmb_bn=300,380,480"
+    )]
+    Malformed(String),
+    /// A range with a non-positive step, a start after its stop, or non-numbers.
+    #[error("--grid {0:?}: a range needs numbers with START <= STOP and STEP > 0")]
+    BadRange(String),
+    /// Too many grid points.
+    #[error(
+        "the grid has {points} points, more than the limit of {limit}; narrow it or pass --force"
+    )]
+    TooLarge {
+        /// Points in the full grid.
+        points: usize,
+        /// The limit.
+        limit: usize,
+    },
+}
+
+impl GridAxis {
+    /// Parses `key=v1,v2,...` or `key=start:stop:step` (inclusive of `stop` when it lies on
+    /// the grid, to a relative 1e-9).
+    ///
+    /// # Errors
+    ///
+    /// [`GridError`] for malformed text or an empty or backwards range.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cloudcapex::analysis::GridAxis;
+    /// let axis = GridAxis::parse("plan.total_rmb_bn=300:480:90").unwrap();
+    /// assert_eq!(axis.values, ["300", "390", "480"]);
+    /// assert_eq!(GridAxis::parse("costs.tax_rate=0.1:0.2:0.05").unwrap().values, ["0.1", "0.15", "0.2"]);
+    /// assert_eq!(GridAxis::parse("plan.profile=flat,back_loaded").unwrap().values.len(), 2);
+    /// ```
+    pub fn parse(text: &str) -> Result<Self, GridError> {
+        let (key, spec) = text
+            .split_once('=')
+            .ok_or_else(|| GridError::Malformed(text.to_string()))?;
+        if key.trim().is_empty() || spec.trim().is_empty() {
+            return Err(GridError::Malformed(text.to_string()));
+        }
+        let parts: Vec<&str> = spec.split(':').collect();
+        let values = if parts.len() == 3 && !spec.contains(',') {
+            let number = |s: &str| {
+                s.trim()
+                    .parse::<f64>()
+                    .map_err(|_| GridError::BadRange(text.to_string()))
+            };
+            let (start, stop, step) = (number(parts[0])?, number(parts[1])?, number(parts[2])?);
+            if !(step > 0.0 && start <= stop && start.is_finite() && stop.is_finite()) {
+                return Err(GridError::BadRange(text.to_string()));
+            }
+            let count = ((stop - start) / step * (1.0 + 1e-9)).floor() as usize + 1;
+            // Printed to 12 decimals so that 0.1 + 2 × 0.05 reads 0.2, not 0.20000000000000004.
+            (0..count)
+                .map(|k| {
+                    let text = format!("{:.12}", start + k as f64 * step);
+                    text.trim_end_matches('0').trim_end_matches('.').to_string()
+                })
+                .collect()
+        } else {
+            spec.split(',')
+                .map(|v| v.trim().to_string())
+                .collect::<Vec<_>>()
+        };
+        if values.iter().any(|v| v.is_empty()) {
+            return Err(GridError::Malformed(text.to_string()));
+        }
+        Ok(Self {
+            key: key.trim().to_string(),
+            values,
+        })
+    }
+}
+
+/// Every combination of the axes' values (the first axis varies slowest), as `key=value`
+/// override arguments.
+///
+/// # Errors
+///
+/// [`GridError::TooLarge`] above [`MAX_SWEEP_POINTS`] unless `force`.
+pub fn grid_points(axes: &[GridAxis], force: bool) -> Result<Vec<Vec<String>>, GridError> {
+    let points: usize = axes.iter().map(|a| a.values.len()).product();
+    if points > MAX_SWEEP_POINTS && !force {
+        return Err(GridError::TooLarge {
+            points,
+            limit: MAX_SWEEP_POINTS,
+        });
+    }
+    let mut grid = vec![Vec::new()];
+    for axis in axes {
+        grid = grid
+            .into_iter()
+            .flat_map(|point: Vec<String>| {
+                axis.values.iter().map(move |v| {
+                    let mut next = point.clone();
+                    next.push(format!("{}={v}", axis.key));
+                    next
+                })
+            })
+            .collect();
+    }
+    Ok(grid)
+}
+
+/// Writes `sweep.csv` for grid points run with the given overrides: one row per point and
+/// per-path metric, the point's grid values in one column per axis (columns in
+/// docs/outputs.md). Written to a temporary file renamed into place.
+///
+/// # Errors
+///
+/// [`OutputError`] naming the file.
+pub fn write_sweep_csv(
+    dir: &Path,
+    axes: &[GridAxis],
+    points: &[Vec<String>],
+    results: &[Results],
+) -> Result<std::path::PathBuf, OutputError> {
+    let results: Vec<&Results> = results.iter().collect();
+    write_sweep_rows(dir, axes, points, &results)
+}
+
+fn write_sweep_rows(
+    dir: &Path,
+    axes: &[GridAxis],
+    points: &[Vec<String>],
+    results: &[&Results],
+) -> Result<std::path::PathBuf, OutputError> {
+    crate::output::write_atomically(&dir.join("sweep.csv"), |out| {
+        let mut w = csv::Writer::from_writer(out);
+        let mut header = vec!["scenario".to_string(), "point".to_string()];
+        header.extend(axes.iter().map(|a| a.key.clone()));
+        header.extend(["metric", "count", "missing", "mean", "sd", "se"].map(String::from));
+        header.extend(crate::stats::QUANTILE_NAMES.map(String::from));
+        header.extend(
+            [
+                "prob_negative",
+                "prob_negative_se",
+                "cvar5",
+                "cvar5_se",
+                "seed",
+                "paths",
+                "scenario_sha256",
+                "cloudcapex_version",
+            ]
+            .map(String::from),
+        );
+        w.write_record(&header).map_err(io::Error::other)?;
+        let plain = crate::output::plain;
+        for (k, (point, result)) in points.iter().zip(results).enumerate() {
+            let values: Vec<&str> = point
+                .iter()
+                .map(|o| o.split_once('=').map_or("", |(_, v)| v))
+                .collect();
+            for (metric, stats) in &result.scalars {
+                let mut row = vec![result.scenario.clone(), k.to_string()];
+                row.extend(values.iter().map(|v| v.to_string()));
+                row.push(metric.clone());
+                match &stats.summary {
+                    Some(s) => {
+                        row.extend([
+                            s.count.to_string(),
+                            stats.missing.to_string(),
+                            plain(s.mean),
+                            plain(s.sd),
+                            plain(s.se),
+                        ]);
+                        row.extend(s.quantiles.iter().map(|q| plain(*q)));
+                    }
+                    None => {
+                        row.extend(["0".to_string(), stats.missing.to_string()]);
+                        row.extend(std::iter::repeat_n(String::new(), 3 + 9));
+                    }
+                }
+                row.extend([
+                    plain(stats.prob_negative),
+                    plain(stats.prob_negative_se),
+                    plain(stats.cvar5),
+                    plain(stats.cvar5_se),
+                    result.seed.to_string(),
+                    result.paths.to_string(),
+                    result.scenario_sha256.clone(),
+                    CRATE_VERSION.to_string(),
+                ]);
+                w.write_record(&row).map_err(io::Error::other)?;
+            }
+        }
+        w.flush()
+    })
+}
+
+/// Runs every grid point in parallel: `make` builds the scenario with a point's overrides
+/// (the same seed for all, so points share their random draws); returns each point's
+/// scenario and results, in point order.
+///
+/// # Errors
+///
+/// The first invalid point's [`crate::ScenarioError`] (before anything runs), or a
+/// simulation's [`crate::runner::RunError`], as text naming the point.
+///
+/// # Examples
+///
+/// ```
+/// use cloudcapex::analysis::{grid_points, sweep, GridAxis};
+/// use cloudcapex::{Override, Scenario};
+/// let axes = [GridAxis::parse("costs.tax_rate=0.1,0.2").unwrap()];
+/// let points = grid_points(&axes, false).unwrap();
+/// let make = |sets: &[String]| {
+///     let overrides: Vec<Override> = sets.iter().map(|s| Override::parse(s)).collect::<Result<_, _>>()?;
+///     Scenario::default_with(&overrides)?.with_paths(200)
+/// };
+/// let runs = sweep(make, &points).unwrap();
+/// let npv = |k: usize| runs[k].1.scalar("plan_npv_rmb_bn").unwrap().mean;
+/// assert!(npv(1) != npv(0));
+/// ```
+pub fn sweep<F>(make: F, points: &[Vec<String>]) -> Result<Vec<(Scenario, Results)>, String>
+where
+    F: Fn(&[String]) -> Result<Scenario, crate::ScenarioError> + Sync,
+{
+    let scenarios = points
+        .iter()
+        .map(|point| make(point).map_err(|e| format!("grid point {}: {e}", point.join(" "))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let results = scenarios
+        .par_iter()
+        .zip(points)
+        .map(|(s, point)| {
+            simulate(s, &RunOptions::default())
+                .map_err(|e| format!("grid point {}: {e}", point.join(" ")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(scenarios.into_iter().zip(results).collect())
+}
+
+/// Writes a sweep's outputs into `folder`: each point's usual run outputs in
+/// `point_<k>/` (as [`crate::output::write_outputs`] writes them, with `run_json`'s
+/// metadata), then `sweep.csv` (see [`write_sweep_csv`]). Returns the path of `sweep.csv`.
+///
+/// # Errors
+///
+/// [`OutputError`] naming the first file that could not be written.
+pub fn write_sweep(
+    folder: &Path,
+    axes: &[GridAxis],
+    points: &[Vec<String>],
+    runs: &[(Scenario, Results)],
+    run_json: &crate::output::RunJson,
+) -> Result<std::path::PathBuf, OutputError> {
+    for (k, (scenario, results)) in runs.iter().enumerate() {
+        let record = crate::output::RunRecord { scenario, results };
+        crate::output::write_outputs(
+            &folder.join(format!("point_{k:04}")),
+            &record,
+            &crate::output::OutputSelection::default(),
+            run_json,
+        )?;
+    }
+    let results: Vec<&Results> = runs.iter().map(|(_, r)| r).collect();
+    write_sweep_rows(folder, axes, points, &results)
+}
+
+/// The console table of a sweep: one line per point with its overrides, the mean NPV, its
+/// standard error and P(NPV < 0).
+pub fn sweep_table(points: &[Vec<String>], runs: &[(Scenario, Results)]) -> String {
+    let mut out = format!(
+        "{:<6} {:<48} {:>12} {:>8} {:>10}\n",
+        "point", "overrides", "mean NPV", "se", "P(NPV<0)"
+    );
+    for (k, (point, (_, r))) in points.iter().zip(runs).enumerate() {
+        if let Some(npv) = r.scalar_stats("plan_npv_rmb_bn")
+            && let Some(s) = npv.summary.as_ref()
+        {
+            out.push_str(&format!(
+                "{k:<6} {:<48} {:>12.2} {:>8.2} {:>10.3}\n",
+                point.join(" "),
+                s.mean,
+                s.se,
+                npv.prob_negative
+            ));
+        }
+    }
+    out
+}

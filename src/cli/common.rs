@@ -1,0 +1,123 @@
+//! What every subcommand shares: exit codes, scenario loading with `--set` overrides, the
+//! analysis commands' common options, the worker pool and progress bars.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+
+use cloudcapex::{Override, Scenario, ScenarioError};
+
+/// Exit code for refused input (bad scenario, bad options).
+pub const EXIT_INVALID_INPUT: u8 = 2;
+/// Exit code for failures while running or writing.
+pub const EXIT_FAILURE: u8 = 1;
+
+/// Refuses input: prints the message, exit code 2.
+pub fn refuse(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(EXIT_INVALID_INPUT)
+}
+
+/// A failure while running or writing: prints the message, exit code 1.
+pub fn failure(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(EXIT_FAILURE)
+}
+
+/// `--set` arguments parsed into overrides.
+pub fn parse_overrides(set: &[String]) -> Result<Vec<Override>, ScenarioError> {
+    set.iter().map(|s| Override::parse(s)).collect()
+}
+
+/// Each file with the overrides applied; no files: the embedded default scenario.
+pub fn load_scenarios(files: &[PathBuf], set: &[String]) -> Result<Vec<Scenario>, ScenarioError> {
+    let overrides = parse_overrides(set)?;
+    if files.is_empty() {
+        return Ok(vec![Scenario::default_with(&overrides)?]);
+    }
+    files
+        .iter()
+        .map(|f| Scenario::load(f, &overrides))
+        .collect()
+}
+
+/// The worker pool (`None`: RAYON_NUM_THREADS, else one thread per core).
+pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, ExitCode> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()
+        .map_err(|e| failure(format!("cannot start worker threads: {e}")))
+}
+
+/// One progress bar per scenario on stderr (paths done, paths/s, ETA), only when stderr is
+/// a terminal and not `--quiet`: never in pipes, logs or CSVs.
+pub fn progress_bars(scenarios: &[Scenario], quiet: bool) -> Vec<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if quiet || !std::io::stderr().is_terminal() {
+        return Vec::new();
+    }
+    let multi = indicatif::MultiProgress::new();
+    let style = indicatif::ProgressStyle::with_template(
+        "{prefix:>24} [{bar:32}] {human_pos}/{human_len} paths {per_sec} ETA {eta}",
+    )
+    .expect("a valid template")
+    .progress_chars("=> ");
+    scenarios
+        .iter()
+        .map(|s| {
+            let bar = multi.add(indicatif::ProgressBar::new(s.simulation().paths));
+            bar.set_style(style.clone());
+            bar.set_prefix(s.name().to_string());
+            bar
+        })
+        .collect()
+}
+
+/// Options every analysis command shares: all its runs use the same seed and path count.
+#[derive(Args, Debug)]
+pub struct AnalysisOptions {
+    /// Number of paths of every run.
+    #[arg(long, value_name = "N")]
+    pub paths: Option<u64>,
+    /// Master seed, the same for every run (common random numbers).
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Output directory.
+    #[arg(long, value_name = "DIR", default_value = "out")]
+    pub out: PathBuf,
+    /// Worker threads. Results do not depend on it.
+    #[arg(long, value_name = "T")]
+    pub threads: Option<usize>,
+    /// Overrides applied to every run first (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+impl AnalysisOptions {
+    /// Refuses zero threads or paths, before any work.
+    pub fn check(&self) -> Result<(), ExitCode> {
+        if self.threads == Some(0) || self.paths == Some(0) {
+            return Err(refuse("--threads and --paths must be at least 1"));
+        }
+        Ok(())
+    }
+
+    /// `file` with the shared overrides, then `extra`, then the seed and path count.
+    pub fn load(&self, file: &Path, extra: &[String]) -> Result<Scenario, ScenarioError> {
+        let sets: Vec<String> = self.set.iter().chain(extra).cloned().collect();
+        let mut scenario = load_scenarios(&[file.to_path_buf()], &sets)?.remove(0);
+        if let Some(seed) = self.seed {
+            scenario = scenario.with_seed(seed);
+        }
+        match self.paths {
+            Some(paths) => scenario.with_paths(paths),
+            None => Ok(scenario),
+        }
+    }
+
+    /// The worker pool for `--threads`.
+    pub fn thread_pool(&self) -> Result<rayon::ThreadPool, ExitCode> {
+        thread_pool(self.threads)
+    }
+}

@@ -1,0 +1,12 @@
+//! The subcommands, one file each (its arguments and its body), and what they share
+//! ([`common`]). Each subcommand parses and checks its options, then calls the library;
+//! no model arithmetic or file writing lives here.
+
+pub mod breakeven;
+pub mod common;
+pub mod compare;
+pub mod run;
+pub mod sobol;
+pub mod sweep;
+pub mod tornado;
+pub mod validate;

@@ -1,0 +1,215 @@
+//! `cloudcapex run` (and no subcommand): simulate scenarios, write their outputs, print
+//! their summary tables.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use cloudcapex::Scenario;
+use cloudcapex::batch::run_and_write_observed;
+use cloudcapex::output::{OutputSelection, summary_table};
+use cloudcapex::runner::{RunOptions, TargetSe};
+
+use super::common::{failure, load_scenarios, progress_bars, refuse, thread_pool};
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Scenario files (TOML). None: the embedded default, scenarios/base.toml.
+    scenarios: Vec<PathBuf>,
+    /// Number of paths (overrides simulation.paths).
+    #[arg(long, value_name = "N")]
+    paths: Option<u64>,
+    /// Master seed (overrides simulation.seed).
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// Output directory; each scenario writes into its own folder inside it.
+    #[arg(long, value_name = "DIR", default_value = "out")]
+    out: PathBuf,
+    /// Worker threads (default: RAYON_NUM_THREADS, else one per core). Results do not depend on it.
+    #[arg(long, value_name = "T")]
+    threads: Option<usize>,
+    /// Override any key, e.g. --set revenue.segments.ai.initial_growth=0.8 (repeatable;
+    /// the value is TOML, so a distribution table works too).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Also write paths.csv with the quarterly values of the first N paths.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    paths_out: u64,
+    /// Do not print the summary table.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Add blocks of paths until the Monte Carlo standard error of a per-path metric's mean
+    /// is at most this: `X` (for plan_npv_rmb_bn) or `METRIC=X`. Replaces --paths.
+    #[arg(long, value_name = "[METRIC=]SE")]
+    target_se: Option<String>,
+    /// With --target-se, the most paths to run.
+    #[arg(long, value_name = "N", default_value_t = 10_000_000)]
+    max_paths: u64,
+    /// Antithetic pairs of revenue shocks (path 2j+1 negates path 2j's normals); standard
+    /// errors come from pair averages and the achieved reduction is reported.
+    #[arg(long)]
+    antithetic: bool,
+    /// Also write report.html and SVG charts (fan charts, NPV and IRR histograms) per
+    /// scenario, and with several scenarios a comparison page OUT/report.html.
+    #[arg(long)]
+    report: bool,
+}
+
+/// Parses `X` or `METRIC=X` into a stopping rule.
+fn parse_target_se(text: &str) -> Result<TargetSe, String> {
+    let (metric, value) = text.split_once('=').unwrap_or(("plan_npv_rmb_bn", text));
+    let se: f64 = value.trim().parse().map_err(|_| {
+        format!(
+            "--target-se {text:?}: expected a standard error such as 0.5 or plan_npv_rmb_bn=0.5"
+        )
+    })?;
+    if !(se > 0.0 && se.is_finite()) {
+        return Err(format!(
+            "--target-se {text:?}: the standard error must be a positive number"
+        ));
+    }
+    Ok(TargetSe {
+        metric: metric.trim().to_string(),
+        se,
+    })
+}
+
+/// Options checked against each other and every scenario loaded: nothing runs or is
+/// written before this succeeds.
+struct RunPlan {
+    scenarios: Vec<Scenario>,
+    options: RunOptions,
+    outputs: OutputSelection,
+    out: PathBuf,
+    threads: Option<usize>,
+    quiet: bool,
+}
+
+impl RunArgs {
+    /// The options checked against each other and every scenario loaded, in one place.
+    fn plan(self) -> Result<RunPlan, String> {
+        if self.threads == Some(0) {
+            return Err("--threads must be at least 1".into());
+        }
+        if self.paths == Some(0) {
+            return Err("--paths must be at least 1".into());
+        }
+        let target_se = self.target_se.as_deref().map(parse_target_se).transpose()?;
+        if target_se.is_some() && self.paths.is_some() {
+            return Err(
+                "--target-se decides the path count: give --max-paths instead of --paths".into(),
+            );
+        }
+        if self.max_paths == 0 {
+            return Err("--max-paths must be at least 1".into());
+        }
+        let mut scenarios =
+            load_scenarios(&self.scenarios, &self.set).map_err(|e| e.to_string())?;
+        for s in &mut scenarios {
+            let mut next = s.clone();
+            if let Some(seed) = self.seed {
+                next = next.with_seed(seed);
+            }
+            if let Some(paths) = self.paths {
+                next = next.with_paths(paths).map_err(|e| e.to_string())?;
+            }
+            if target_se.is_some() {
+                next = next.with_paths(self.max_paths).map_err(|e| e.to_string())?;
+            }
+            if self.antithetic && !next.simulation().paths.is_multiple_of(2) {
+                return Err(format!(
+                    "--antithetic pairs paths: scenario `{}` has an odd path count ({}); use an even --paths",
+                    next.name(),
+                    next.simulation().paths
+                ));
+            }
+            if self.paths_out > next.simulation().paths {
+                return Err(format!(
+                    "--paths-out {} exceeds the {} paths of scenario `{}`",
+                    self.paths_out,
+                    next.simulation().paths,
+                    next.name()
+                ));
+            }
+            *s = next;
+        }
+        let mut seen = std::collections::BTreeMap::new();
+        for (s, file) in scenarios.iter().zip(&self.scenarios) {
+            if let Some(other) = seen.insert(s.name().to_string(), file) {
+                return Err(format!(
+                    "{} and {} are both named `{}` and would write to the same folder; rename one",
+                    other.display(),
+                    file.display(),
+                    s.name()
+                ));
+            }
+        }
+        Ok(RunPlan {
+            scenarios,
+            options: RunOptions {
+                paths_out: self.paths_out,
+                target_se,
+                antithetic: self.antithetic,
+            },
+            outputs: OutputSelection {
+                paths: self.paths_out > 0,
+                report: self.report,
+            },
+            out: self.out,
+            threads: self.threads,
+            quiet: self.quiet,
+        })
+    }
+}
+
+/// Runs `cloudcapex run`.
+pub fn run(args: RunArgs) -> ExitCode {
+    let plan = match args.plan() {
+        Ok(plan) => plan,
+        Err(message) => return refuse(message),
+    };
+    let pool = match thread_pool(plan.threads) {
+        Ok(pool) => pool,
+        Err(code) => return code,
+    };
+    let bars = progress_bars(&plan.scenarios, plan.quiet);
+    let on_block = |k: usize, paths: u64| {
+        if let Some(bar) = bars.get(k) {
+            bar.inc(paths);
+        }
+    };
+    let outcome = pool.install(|| {
+        run_and_write_observed(
+            &plan.scenarios,
+            &plan.options,
+            &plan.outputs,
+            &plan.out,
+            &on_block,
+        )
+    });
+    bars.iter()
+        .for_each(indicatif::ProgressBar::finish_and_clear);
+    match outcome {
+        Ok(finished) => {
+            if !plan.quiet {
+                for f in &finished {
+                    println!("{}", summary_table(&f.results));
+                    if plan.options.antithetic {
+                        for (metric, stats) in &f.results.scalars {
+                            if metric == "plan_npv_rmb_bn" || metric == "revenue_total_cagr" {
+                                println!(
+                                    "antithetic pairs: the variance of the mean of {metric} is {:.2}x smaller than with independent paths",
+                                    stats.se_reduction_factor
+                                );
+                            }
+                        }
+                    }
+                    println!("outputs: {}\n", f.folder.display());
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => failure(e),
+    }
+}

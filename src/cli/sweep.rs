@@ -1,0 +1,83 @@
+//! `cloudcapex sweep`: a full grid of overrides on one scenario, on common random numbers.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use cloudcapex::analysis::{GridAxis, grid_points, sweep_table, write_sweep};
+use cloudcapex::output::RunJson;
+
+use super::common::{AnalysisOptions, failure, refuse};
+
+#[derive(Args, Debug)]
+pub struct SweepArgs {
+    /// The scenario file.
+    scenario: PathBuf,
+    /// A grid axis: KEY=V1,V2,... or KEY=START:STOP:STEP (repeatable; the full grid runs).
+    #[arg(long = "grid", value_name = "KEY=VALUES", required = true)]
+    grid: Vec<String>,
+    /// Run grids larger than the limit (200 points).
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    common: AnalysisOptions,
+    /// Do not print the table.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Runs `cloudcapex sweep`.
+pub fn run(args: SweepArgs) -> ExitCode {
+    if let Err(code) = args.common.check() {
+        return code;
+    }
+    let axes = match args
+        .grid
+        .iter()
+        .map(|g| GridAxis::parse(g))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(a) => a,
+        Err(e) => return refuse(e.to_string()),
+    };
+    let points = match grid_points(&axes, args.force) {
+        Ok(p) => p,
+        Err(e) => return refuse(e.to_string()),
+    };
+    let make = |point: &[String]| args.common.load(&args.scenario, point);
+    // Every point is validated before anything runs (refused with exit code 2).
+    for point in &points {
+        if let Err(e) = make(point) {
+            return refuse(format!("grid point {}: {e}", point.join(" ")));
+        }
+    }
+    let pool = match args.common.thread_pool() {
+        Ok(pool) => pool,
+        Err(code) => return code,
+    };
+    let threads = pool.current_num_threads();
+    let started = std::time::Instant::now();
+    let runs = match pool.install(|| cloudcapex::analysis::sweep(make, &points)) {
+        Ok(r) => r,
+        Err(e) => return failure(e),
+    };
+    let elapsed = started.elapsed().as_secs_f64();
+    let folder = args.common.out.join(format!("sweep_{}", runs[0].0.name()));
+    match write_sweep(
+        &folder,
+        &axes,
+        &points,
+        &runs,
+        &RunJson::new(threads, elapsed),
+    ) {
+        Ok(path) => {
+            if !args.quiet {
+                print!("{}", sweep_table(&points, &runs));
+                println!("\nwritten: {}", path.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => failure(e),
+    }
+}
