@@ -46,6 +46,12 @@ const CATALOGUE: &[(&str, &str, usize)] = &[
         "revenue.segments.devices.terminal_growth",
         4,
     ),
+    (
+        "no_compute_at_start.toml",
+        "legacy.capex_rmb_bn_per_quarter",
+        6,
+    ),
+    ("negative_fixed_costs.toml", "costs", 8),
 ];
 
 #[test]

@@ -110,13 +110,6 @@ impl Default for CapexFactors {
     }
 }
 
-/// Depreciation and compute in service in the start quarter (plan world).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct StartPosition {
-    pub depreciation_rmb_bn: f64,
-    pub compute_cost_in_service: f64,
-}
-
 impl CapexBlock {
     pub(crate) fn new(
         economics: &Economics,
@@ -335,18 +328,6 @@ impl CapexBlock {
         }
     }
 
-    /// Cost of the compute capex in service in quarter `t` (gross book value of the compute
-    /// class), RMB bn, once [`step`](Self::step) has run for `t`. Only validation needs it,
-    /// so `step` does not compute it on every path.
-    fn compute_cost_in_service(&self, t: i64, state: &CapexState) -> f64 {
-        let class = &self.classes[self.compute];
-        let i = (t - self.first) as usize;
-        i.checked_sub(class.lag).map_or(0.0, |entering| {
-            let from = entering.saturating_sub(class.life - 1);
-            state.capex[self.compute][from..=entering].iter().sum()
-        })
-    }
-
     fn maintenance(
         &self,
         i: usize,
@@ -379,44 +360,6 @@ impl CapexBlock {
     }
 }
 
-/// Plan-world depreciation and compute capex in service at the start quarter for a given
-/// legacy capex (used by validation to check the start calibration at the extremes).
-pub(crate) fn start_position(
-    economics: &Economics,
-    start_quarter: Quarter,
-    legacy_capex: f64,
-) -> StartPosition {
-    let mut params = ParamTable::new(0);
-    let block = CapexBlock::new(economics, start_quarter, 0, 0, &mut params);
-    let draw = CapexDraw {
-        plan_spend: block
-            .history_spend
-            .iter()
-            .map(|h| h.unwrap_or(0.0))
-            .collect(),
-        legacy: legacy_capex,
-        revenue_share: 0.0,
-        unit_cost_step: 1.0,
-    };
-    let mut state = CapexState::default();
-    block.begin(&draw, &mut state);
-    let mut step = CapexStep::default();
-    for t in block.first..=0 {
-        step = block.step(
-            World::Plan,
-            t,
-            &draw,
-            0.0,
-            CapexFactors::default(),
-            &mut state,
-        );
-    }
-    StartPosition {
-        depreciation_rmb_bn: step.depreciation_rmb_bn,
-        compute_cost_in_service: block.compute_cost_in_service(0, &state),
-    }
-}
-
 /// Straight-line depreciation of one vintage in quarter `t`: `cost / life` while in service
 /// (`spent + lag <= t < spent + lag + life`), else 0.
 pub fn vintage_depreciation(
@@ -439,6 +382,94 @@ mod tests {
     use super::*;
     use crate::{Override, Scenario};
     use proptest::prelude::*;
+
+    /// Cost of the compute capex in service in quarter `t` (gross book value of the compute
+    /// class), RMB bn, once `step` has run for `t`.
+    fn compute_cost_in_service(block: &CapexBlock, t: i64, state: &CapexState) -> f64 {
+        let class = &block.classes[block.compute];
+        let i = (t - block.first) as usize;
+        i.checked_sub(class.lag).map_or(0.0, |entering| {
+            let from = entering.saturating_sub(class.life - 1);
+            state.capex[block.compute][from..=entering].iter().sum()
+        })
+    }
+
+    /// The block stepped through the history to the start quarter, with the unit cost held
+    /// at its start value and no revenue-linked maintenance: what
+    /// `Economics::start_capital` states in closed form.
+    fn stepped_start(economics: &Economics, start_quarter: Quarter, legacy: f64) -> (f64, f64) {
+        let mut params = ParamTable::new(0);
+        let block = CapexBlock::new(economics, start_quarter, 0, 0, &mut params);
+        let draw = CapexDraw {
+            plan_spend: block.history_spend.iter().map(|h| h.unwrap_or(0.0)).collect(),
+            legacy,
+            revenue_share: 0.0,
+            unit_cost_step: 1.0,
+        };
+        let mut state = CapexState::default();
+        block.begin(&draw, &mut state);
+        let mut step = CapexStep::default();
+        for t in block.first..=0 {
+            step = block.step(World::Plan, t, &draw, 0.0, CapexFactors::default(), &mut state);
+        }
+        (step.depreciation_rmb_bn, compute_cost_in_service(&block, 0, &state))
+    }
+
+    /// Validation's closed-form start capital (`Economics::start_capital`) is the capital
+    /// the capex block reaches by stepping its vintages, over a grid of lives, lags, legacy
+    /// capex, plan starts (before, at and after the start quarter; reported spend or not)
+    /// and both maintenance rules.
+    #[test]
+    fn closed_form_start_capital_equals_the_stepped_block() {
+        // The base file without its reported spend and raise, so any plan start validates.
+        let mut no_actuals = crate::scenario::DEFAULT_SCENARIO_TOML.to_string();
+        for table in ["[plan.actual_spend_rmb_bn]", "[plan.upsizing]"] {
+            let a = no_actuals.find(table).unwrap();
+            let b = a + no_actuals[a..].find("\n\n").unwrap();
+            no_actuals.replace_range(a..b, "");
+        }
+        let mut checked = 0;
+        for (life, lag) in [(1, 0), (3, 2), (8, 7), (20, 2), (39, 5)] {
+            for plan_start in ["2023Q2", "2025Q1", "2026Q1", "2026Q3"] {
+                for mode in ["replace_retirements", "revenue_share"] {
+                    let mut sets = vec![
+                        format!("plan.assets.ai_compute.useful_life_quarters={life}"),
+                        format!("plan.assets.ai_compute.in_service_lag_quarters={lag}"),
+                        format!("plan.start_quarter=\"{plan_start}\""),
+                        format!("maintenance.mode=\"{mode}\""),
+                        "valuation.terminal_value=false".to_string(),
+                        "costs.variable_cost_share=0.1".to_string(),
+                    ];
+                    if mode == "revenue_share" {
+                        sets.push("maintenance.revenue_share=0.1".into());
+                    }
+                    let overrides: Vec<Override> =
+                        sets.iter().map(|s| Override::parse(s).unwrap()).collect();
+                    let scenario = Scenario::from_toml_str("t", "t.toml", &no_actuals, &overrides)
+                        .unwrap_or_else(|e| panic!("{sets:?}: {e}"));
+                    let economics = scenario.assumptions().economics.as_ref().unwrap();
+                    let start = scenario.assumptions().time.start_quarter;
+                    for legacy in [0.0, 3.5, 7.0, 19.0] {
+                        let closed = economics.start_capital(start, legacy);
+                        let (depreciation, compute) = stepped_start(economics, start, legacy);
+                        let scale = 1.0 + compute.abs() + depreciation.abs();
+                        assert!(
+                            (closed.depreciation_rmb_bn - depreciation).abs() <= 1e-12 * scale,
+                            "{sets:?} legacy {legacy}: depreciation {} vs {depreciation}",
+                            closed.depreciation_rmb_bn
+                        );
+                        assert!(
+                            (closed.compute_cost_in_service - compute).abs() <= 1e-12 * scale,
+                            "{sets:?} legacy {legacy}: compute {} vs {compute}",
+                            closed.compute_cost_in_service
+                        );
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 5 * 4 * 2 * 4);
+    }
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]

@@ -8,6 +8,7 @@ mod error;
 mod load;
 pub mod plan;
 pub mod risk;
+mod start_capital;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -21,6 +22,7 @@ pub use builder::{ScenarioBuilder, SegmentSpec};
 pub use dist::{Distribution, DistributionError, Param};
 pub use error::{Location, ScenarioError};
 pub use load::Override;
+pub use start_capital::StartCapital;
 
 use crate::time::Quarter;
 

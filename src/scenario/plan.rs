@@ -685,7 +685,7 @@ fn check_start_calibration(
     revenue: &RevenueAssumptions,
 ) -> Result<(), ScenarioError> {
     let (legacy_min, legacy_max) = economics.legacy.capex_rmb_bn_per_quarter.bounds();
-    let at_min = crate::model::capex::start_position(economics, time.start_quarter, legacy_min);
+    let at_min = economics.start_capital(time.start_quarter, legacy_min);
     if at_min.compute_cost_in_service <= 0.0 {
         return Err(v.error(
             "legacy.capex_rmb_bn_per_quarter",
@@ -696,7 +696,7 @@ fn check_start_calibration(
             ),
         ));
     }
-    let at_max = crate::model::capex::start_position(economics, time.start_quarter, legacy_max);
+    let at_max = economics.start_capital(time.start_quarter, legacy_max);
     let revenue_min: f64 = revenue
         .segments
         .values()
