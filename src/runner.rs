@@ -256,6 +256,37 @@ impl Accumulator<QuantileSketch> {
 }
 
 impl Accumulator<BlockSketch> {
+    /// Takes one path's scalar metrics (`path` is its index; `pair_first`, for the second
+    /// path of an antithetic pair, is its partner's scalars).
+    fn observe_path(
+        &mut self,
+        model: &Model,
+        path: u64,
+        workspace: &PathWorkspace,
+        pair_first: Option<&[f64]>,
+    ) -> Result<(), RunError> {
+        for (k, (scalar, &x)) in self.scalars.iter_mut().zip(&workspace.scalars).enumerate() {
+            // NaN marks an undefined value (no unique IRR, never paid back); infinity is a bug.
+            if x.is_infinite() {
+                return Err(RunError::NonFinite {
+                    path,
+                    metric: model.scalar_metrics()[k].clone(),
+                    quarter_index: model.quarters() - 1,
+                });
+            }
+            match scalar {
+                ScalarAccumulator::PerPath(values) => values.push(x),
+                ScalarAccumulator::Streamed(streamed) => {
+                    streamed.push(x);
+                    if let Some(first) = pair_first {
+                        streamed.push_pair(first[k], x);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Takes the statistics of a batch of `paths` paths from `batch` (path-major: path `j`'s
     /// quarterly values at `batch[j * cells..]`) whose first path is `first_path`.
     fn add_batch(
@@ -356,6 +387,9 @@ impl Merger {
     }
 }
 
+/// Simulates one block of paths on its own streams and takes its statistics: each path is
+/// stepped, observed (its scalars and, if kept, its quarterly values), and copied into a
+/// batch whose cells' statistics are taken [`STATS_BATCH`] paths at a time.
 fn simulate_block(
     model: &Model,
     block_index: u64,
@@ -364,8 +398,7 @@ fn simulate_block(
 ) -> Result<Accumulator<BlockSketch>, RunError> {
     let first_path = block_index * BLOCK_SIZE;
     let paths = BLOCK_SIZE.min(total_paths - first_path);
-    let quarters = model.quarters();
-    let cells = model.quarterly_metrics().len() * quarters;
+    let cells = model.quarterly_metrics().len() * model.quarters();
     let mut acc = Accumulator::<BlockSketch>::new(model, options.antithetic);
     for values in &mut acc.scalars {
         if let ScalarAccumulator::PerPath(values) = values {
@@ -374,34 +407,21 @@ fn simulate_block(
     }
     let mut streams = model.block_streams_with(block_index, options.antithetic);
     let mut workspace = PathWorkspace::default();
-    let mut pending_scalars: Vec<f64> = Vec::new();
+    let mut previous_scalars: Vec<f64> = Vec::new();
     let mut batch = vec![0.0; cells * STATS_BATCH];
     let (mut batch_first, mut in_batch) = (first_path, 0);
     for path in first_path..first_path + paths {
         model.simulate_path(&mut streams, &mut workspace);
         batch[in_batch * cells..(in_batch + 1) * cells].copy_from_slice(&workspace.quarterly);
         let second_of_pair = options.antithetic && !(path - first_path).is_multiple_of(2);
-        for (k, (scalar, &x)) in acc.scalars.iter_mut().zip(&workspace.scalars).enumerate() {
-            // NaN marks an undefined value (no unique IRR, never paid back); infinity is a bug.
-            if x.is_infinite() {
-                return Err(RunError::NonFinite {
-                    path,
-                    metric: model.scalar_metrics()[k].clone(),
-                    quarter_index: quarters - 1,
-                });
-            }
-            match scalar {
-                ScalarAccumulator::PerPath(values) => values.push(x),
-                ScalarAccumulator::Streamed(streamed) => {
-                    streamed.push(x);
-                    if second_of_pair {
-                        streamed.push_pair(pending_scalars[k], x);
-                    }
-                }
-            }
-        }
+        acc.observe_path(
+            model,
+            path,
+            &workspace,
+            second_of_pair.then_some(previous_scalars.as_slice()),
+        )?;
         if options.antithetic {
-            pending_scalars.clone_from(&workspace.scalars);
+            previous_scalars.clone_from(&workspace.scalars);
         }
         if path < options.paths_out {
             acc.kept_paths.push(PathRecord {
@@ -417,6 +437,199 @@ fn simulate_block(
         }
     }
     Ok(acc)
+}
+
+/// The per-path scalar metric the stopping rule watches, by index.
+fn target_metric(model: &Model, options: &RunOptions) -> Result<Option<usize>, RunError> {
+    options
+        .target_se
+        .as_ref()
+        .map(|t| {
+            model
+                .scalar_metrics()
+                .iter()
+                .position(|m| *m == t.metric)
+                .ok_or_else(|| RunError::UnknownMetric {
+                    metric: t.metric.clone(),
+                    expected: model.scalar_metrics().join(", "),
+                })
+        })
+        .transpose()
+}
+
+/// The run's statistics once blocks are merged.
+struct Merged {
+    total: Accumulator<QuantileSketch>,
+    /// Blocks merged (a prefix of the run's blocks, in block order).
+    blocks: u64,
+    /// Moments of the stopping rule's metric.
+    target_moments: Moments,
+    /// Whether the stopping rule's target was reached.
+    reached: bool,
+}
+
+/// Schedules the run's blocks on the current thread pool: workers take blocks in
+/// increasing order from one counter, simulate them and merge what they finish, in block
+/// order, under a lock (no barrier between groups of blocks, and at most about two blocks'
+/// statistics per worker alive at once). Stops early at the first failed block or when
+/// the stopping rule is met.
+fn schedule_blocks(
+    model: &Model,
+    total_paths: u64,
+    options: &RunOptions,
+    target: Option<(usize, &TargetSe)>,
+    on_block: &(dyn Fn(u64) + Sync),
+) -> Result<Merged, RunError> {
+    let blocks = total_paths.div_ceil(BLOCK_SIZE);
+    let mut total = Accumulator::<QuantileSketch>::new(model, options.antithetic);
+    for values in &mut total.scalars {
+        if let ScalarAccumulator::PerPath(values) = values {
+            // Reserved once: growing by doubling could hold twice the memory at the end.
+            values.reserve_exact(total_paths as usize);
+        }
+    }
+    let merger = std::sync::Mutex::new(Merger {
+        total,
+        next: 0,
+        pending: std::collections::BTreeMap::new(),
+        target_moments: Moments::default(),
+        done: None,
+    });
+    let next_block = std::sync::atomic::AtomicU64::new(0);
+    let workers = rayon::current_num_threads().min(blocks as usize).max(1);
+    let lock = || merger.lock().expect("no panic while merging");
+    rayon::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|_| {
+                while lock().done.is_none() {
+                    let block = next_block.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if block >= blocks {
+                        break;
+                    }
+                    let partial = simulate_block(model, block, total_paths, options);
+                    on_block(BLOCK_SIZE.min(total_paths - block * BLOCK_SIZE));
+                    lock().add(block, partial, target);
+                }
+            });
+        }
+    });
+    let Merger {
+        total,
+        next,
+        target_moments,
+        done,
+        ..
+    } = merger.into_inner().expect("no panic while merging");
+    let reached = match done {
+        Some(Stop::Failed(error)) => return Err(error),
+        Some(Stop::Reached) => true,
+        None => false,
+    };
+    Ok(Merged {
+        total,
+        blocks: next,
+        target_moments,
+        reached,
+    })
+}
+
+/// Statistics of every quarterly cell. Each cell's depend on that cell alone: computed in
+/// parallel, collected in order.
+fn quarterly_stats(
+    model: &Model,
+    total: &Accumulator<QuantileSketch>,
+    calendar: &[Quarter],
+    antithetic: bool,
+) -> Vec<QuarterlyStat> {
+    let quarters = model.quarters();
+    let metrics = model.quarterly_metrics();
+    (0..total.moments.len())
+        .into_par_iter()
+        .map(|cell| QuarterlyStat {
+            metric: metrics[cell / quarters].name.clone(),
+            quarter_index: cell % quarters,
+            quarter: calendar[cell % quarters],
+            summary: if antithetic {
+                Summary::from_stream_paired(
+                    &total.moments[cell],
+                    &total.pair_moments[cell],
+                    &total.sketches[cell],
+                )
+            } else {
+                Summary::from_stream(&total.moments[cell], &total.sketches[cell])
+            },
+        })
+        .collect()
+}
+
+/// Statistics of every scalar metric, one metric at a time: each exact summary sorts a copy
+/// of its values, and only one such copy is alive at once.
+fn scalar_stats(
+    model: &Model,
+    scalars: &[ScalarAccumulator],
+    antithetic: bool,
+) -> Vec<(String, ScalarSummary)> {
+    model
+        .scalar_metrics()
+        .iter()
+        .zip(scalars)
+        .map(|(name, scalar)| {
+            let stats = match scalar {
+                ScalarAccumulator::PerPath(values) if antithetic => {
+                    ScalarSummary::from_paired_values(values)
+                }
+                ScalarAccumulator::PerPath(values) => ScalarSummary::from_values(values),
+                ScalarAccumulator::Streamed(streamed) => {
+                    ScalarSummary::from_stream(streamed, antithetic)
+                }
+            };
+            (name.clone(), stats)
+        })
+        .collect()
+}
+
+/// The run's [`Results`] from its merged statistics.
+fn finish(model: &Model, scenario: &Scenario, options: &RunOptions, merged: Merged) -> Results {
+    let Merged {
+        total,
+        blocks,
+        target_moments,
+        reached,
+    } = merged;
+    let quarters = model.quarters();
+    let calendar: Vec<Quarter> = (0..quarters).map(|t| model.quarter(t)).collect();
+    let quarterly = quarterly_stats(model, &total, &calendar, options.antithetic);
+    let scalars = scalar_stats(model, &total.scalars, options.antithetic);
+    let scalar_values = total
+        .scalars
+        .into_iter()
+        .map(|scalar| match scalar {
+            ScalarAccumulator::PerPath(values) => Some(values),
+            ScalarAccumulator::Streamed(_) => None,
+        })
+        .collect();
+    Results {
+        scenario: scenario.name().to_string(),
+        scenario_sha256: scenario.sha256(),
+        seed: scenario.simulation().seed,
+        paths: (blocks * BLOCK_SIZE).min(scenario.simulation().paths),
+        target: options.target_se.as_ref().map(|t| TargetOutcome {
+            target: t.clone(),
+            reached,
+            achieved_se: target_moments.standard_error(),
+        }),
+        quarterly_metrics: model
+            .quarterly_metrics()
+            .iter()
+            .map(|m| m.name.clone())
+            .collect(),
+        quarterly,
+        scalars,
+        quarters,
+        calendar,
+        kept_paths: total.kept_paths,
+        scalar_values,
+    }
 }
 
 /// Simulates a validated scenario on the current rayon thread pool.
@@ -454,150 +667,9 @@ pub fn simulate_observed(
     if options.antithetic && !total_paths.is_multiple_of(2) {
         return Err(RunError::OddPaths(total_paths));
     }
-    let blocks = total_paths.div_ceil(BLOCK_SIZE);
-    let mut total = Accumulator::<QuantileSketch>::new(&model, options.antithetic);
-    for values in &mut total.scalars {
-        if let ScalarAccumulator::PerPath(values) = values {
-            // Reserved once: growing by doubling could hold twice the memory at the end.
-            values.reserve_exact(total_paths as usize);
-        }
-    }
-    let target_index = match &options.target_se {
-        None => None,
-        Some(t) => Some(
-            model
-                .scalar_metrics()
-                .iter()
-                .position(|m| *m == t.metric)
-                .ok_or_else(|| RunError::UnknownMetric {
-                    metric: t.metric.clone(),
-                    expected: model.scalar_metrics().join(", "),
-                })?,
-        ),
-    };
-    let target = target_index.zip(options.target_se.as_ref());
-    let merger = std::sync::Mutex::new(Merger {
-        total,
-        next: 0,
-        pending: std::collections::BTreeMap::new(),
-        target_moments: Moments::default(),
-        done: None,
-    });
-    // Workers take blocks in increasing order from one counter and merge what they finish,
-    // in block order, under the lock: no barrier between groups of blocks, and at most
-    // about two blocks' statistics per worker alive at once.
-    let next_block = std::sync::atomic::AtomicU64::new(0);
-    let workers = rayon::current_num_threads().min(blocks as usize).max(1);
-    rayon::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|_| {
-                loop {
-                    if merger
-                        .lock()
-                        .expect("no panic while merging")
-                        .done
-                        .is_some()
-                    {
-                        break;
-                    }
-                    let block = next_block.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    if block >= blocks {
-                        break;
-                    }
-                    let partial = simulate_block(&model, block, total_paths, options);
-                    on_block(BLOCK_SIZE.min(total_paths - block * BLOCK_SIZE));
-                    merger
-                        .lock()
-                        .expect("no panic while merging")
-                        .add(block, partial, target);
-                }
-            });
-        }
-    });
-    let Merger {
-        total,
-        next: merged_blocks,
-        target_moments,
-        done,
-        ..
-    } = merger.into_inner().expect("no panic while merging");
-    let reached = match done {
-        Some(Stop::Failed(error)) => return Err(error),
-        Some(Stop::Reached) => true,
-        None => false,
-    };
-    let simulated_paths = (merged_blocks * BLOCK_SIZE).min(total_paths);
-
-    let quarters = model.quarters();
-    let calendar: Vec<Quarter> = (0..quarters).map(|t| model.quarter(t)).collect();
-    // Each cell's statistics depend on that cell alone: computed in parallel, collected in order.
-    let metrics = model.quarterly_metrics();
-    let quarterly: Vec<QuarterlyStat> = (0..total.moments.len())
-        .into_par_iter()
-        .map(|cell| QuarterlyStat {
-            metric: metrics[cell / quarters].name.clone(),
-            quarter_index: cell % quarters,
-            quarter: calendar[cell % quarters],
-            summary: if options.antithetic {
-                Summary::from_stream_paired(
-                    &total.moments[cell],
-                    &total.pair_moments[cell],
-                    &total.sketches[cell],
-                )
-            } else {
-                Summary::from_stream(&total.moments[cell], &total.sketches[cell])
-            },
-        })
-        .collect();
-    // One metric at a time: each exact summary sorts a copy of its values, and only one
-    // such copy is alive at once.
-    let scalars = model
-        .scalar_metrics()
-        .iter()
-        .zip(&total.scalars)
-        .map(|(name, scalar)| {
-            let stats = match scalar {
-                ScalarAccumulator::PerPath(values) if options.antithetic => {
-                    ScalarSummary::from_paired_values(values)
-                }
-                ScalarAccumulator::PerPath(values) => ScalarSummary::from_values(values),
-                ScalarAccumulator::Streamed(streamed) => {
-                    ScalarSummary::from_stream(streamed, options.antithetic)
-                }
-            };
-            (name.clone(), stats)
-        })
-        .collect();
-    let scalar_values = total
-        .scalars
-        .into_iter()
-        .map(|scalar| match scalar {
-            ScalarAccumulator::PerPath(values) => Some(values),
-            ScalarAccumulator::Streamed(_) => None,
-        })
-        .collect();
-    Ok(Results {
-        scenario: scenario.name().to_string(),
-        scenario_sha256: scenario.sha256(),
-        seed: scenario.simulation().seed,
-        paths: simulated_paths,
-        target: options.target_se.as_ref().map(|t| TargetOutcome {
-            target: t.clone(),
-            reached,
-            achieved_se: target_moments.standard_error(),
-        }),
-        quarterly_metrics: model
-            .quarterly_metrics()
-            .iter()
-            .map(|m| m.name.clone())
-            .collect(),
-        quarterly,
-        scalars,
-        quarters,
-        calendar,
-        kept_paths: total.kept_paths,
-        scalar_values,
-    })
+    let target = target_metric(&model, options)?.zip(options.target_se.as_ref());
+    let merged = schedule_blocks(&model, total_paths, options, target, on_block)?;
+    Ok(finish(&model, scenario, options, merged))
 }
 
 #[cfg(test)]

@@ -401,7 +401,11 @@ mod tests {
         let mut params = ParamTable::new(0);
         let block = CapexBlock::new(economics, start_quarter, 0, 0, &mut params);
         let draw = CapexDraw {
-            plan_spend: block.history_spend.iter().map(|h| h.unwrap_or(0.0)).collect(),
+            plan_spend: block
+                .history_spend
+                .iter()
+                .map(|h| h.unwrap_or(0.0))
+                .collect(),
             legacy,
             revenue_share: 0.0,
             unit_cost_step: 1.0,
@@ -410,9 +414,19 @@ mod tests {
         block.begin(&draw, &mut state);
         let mut step = CapexStep::default();
         for t in block.first..=0 {
-            step = block.step(World::Plan, t, &draw, 0.0, CapexFactors::default(), &mut state);
+            step = block.step(
+                World::Plan,
+                t,
+                &draw,
+                0.0,
+                CapexFactors::default(),
+                &mut state,
+            );
         }
-        (step.depreciation_rmb_bn, compute_cost_in_service(&block, 0, &state))
+        (
+            step.depreciation_rmb_bn,
+            compute_cost_in_service(&block, 0, &state),
+        )
     }
 
     /// Validation's closed-form start capital (`Economics::start_capital`) is the capital
