@@ -44,7 +44,10 @@ impl CapacityBlock {
                 "capacity.start_unmet_demand_share",
                 &capacity.start_unmet_demand_share,
             ),
-            price_decline: params.slot("capacity.price_decline", &capacity.price_decline),
+            price_decline: match &capacity.price_decline {
+                Some(p) => params.slot("capacity.price_decline", p),
+                None => ParamSlot::Fixed(0.0),
+            },
         }
     }
 

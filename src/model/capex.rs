@@ -22,6 +22,8 @@ pub(crate) enum World {
 #[derive(Clone, Debug)]
 struct Class {
     share: f64,
+    /// Share of legacy (pre-plan) capex.
+    legacy_share: f64,
     life: usize,
     lag: usize,
 }
@@ -87,6 +89,8 @@ pub(crate) struct CapexStep {
     pub depreciation_rmb_bn: f64,
     /// AI compute units in service.
     pub compute_units: f64,
+    /// Gross book value of the compute class in service, RMB bn.
+    pub compute_book_value_rmb_bn: f64,
 }
 
 /// Event multipliers of one quarter on the capex block (1 when no event is active).
@@ -122,11 +126,21 @@ impl CapexBlock {
         let plan_first = plan.start_quarter.quarters_since(start_quarter);
         let plan_len = plan.length_quarters as i64;
         let names: Vec<&String> = plan.assets.keys().collect();
+        let compute_name = &economics.capacity.asset_class;
+        let compute_share = plan.assets[compute_name].share;
         let classes: Vec<Class> = plan
             .assets
-            .values()
-            .map(|a| Class {
+            .iter()
+            .map(|(name, a)| Class {
                 share: a.share,
+                legacy_share: match economics.legacy.compute_share {
+                    None => a.share,
+                    Some(legacy) if name == compute_name => legacy,
+                    Some(legacy) if compute_share < 1.0 => {
+                        a.share * (1.0 - legacy) / (1.0 - compute_share)
+                    }
+                    Some(_) => 0.0,
+                },
                 life: a.useful_life_quarters as usize,
                 lag: a.in_service_lag_quarters as usize,
             })
@@ -287,7 +301,7 @@ impl CapexBlock {
         let in_plan = t >= self.plan_first && t < self.plan_first + self.plan_len;
         if t < self.plan_first && t <= 0 {
             for (c, class) in self.classes.iter().enumerate() {
-                state.capex[c][i] = draw.legacy * class.share;
+                state.capex[c][i] = draw.legacy * class.legacy_share;
             }
             state.units[i] = state.capex[self.compute][i] / unit_cost;
         } else if world == World::Plan && in_plan {
@@ -304,7 +318,75 @@ impl CapexBlock {
         } else {
             self.maintenance(i, unit_cost, draw, previous_revenue_rmb_bn, state);
         }
+        self.book(i, draw, state)
+    }
 
+    /// Books quarter `t`'s capex as decided by the investment policy: `capex_by_class`
+    /// (RMB bn, in asset-class order) and the compute units it deploys.
+    pub(crate) fn step_decided(
+        &self,
+        t: i64,
+        capex_by_class: &[f64],
+        units: f64,
+        draw: &CapexDraw,
+        state: &mut CapexState,
+    ) -> CapexStep {
+        let i = (t - self.first) as usize;
+        for (c, capex) in capex_by_class.iter().enumerate() {
+            state.capex[c][i] = *capex;
+        }
+        state.units[i] = units;
+        self.book(i, draw, state)
+    }
+
+    /// Cost of one compute unit bought now (before event factors), RMB bn.
+    pub(crate) fn unit_cost(&self, state: &CapexState) -> f64 {
+        state.unit_cost
+    }
+
+    /// Compute units that will be in service at `t + lag` from purchases before `t`, and
+    /// those of them that leave service at `t + lag` (bought at `t - life`). Docs:
+    /// "Investment policy".
+    pub(crate) fn pipeline(&self, t: i64, state: &CapexState) -> (f64, f64) {
+        let class = &self.classes[self.compute];
+        let i = (t - self.first) as usize;
+        let from = (i + 1).saturating_sub(class.life);
+        let pipeline = state.units[from..i].iter().sum();
+        let retiring = i.checked_sub(class.life).map_or(0.0, |v| state.units[v]);
+        (pipeline, retiring)
+    }
+
+    /// Compute units in service in quarter `t` from purchases before `t`.
+    pub(crate) fn units_in_service_before(&self, t: i64, state: &CapexState) -> f64 {
+        let class = &self.classes[self.compute];
+        let i = (t - self.first) as usize;
+        let Some(newest) = i.checked_sub(class.lag.max(1)) else {
+            return 0.0;
+        };
+        let from = (i + 1).saturating_sub(class.lag + class.life);
+        state.units[from..=newest].iter().sum()
+    }
+
+    /// Asset classes: (share, life, lag), in asset-class order, and the compute class's index.
+    pub(crate) fn classes(&self) -> (Vec<(f64, usize, usize)>, usize) {
+        (
+            self.classes
+                .iter()
+                .map(|c| (c.share, c.life, c.lag))
+                .collect(),
+            self.compute,
+        )
+    }
+
+    /// Whether quarter `t` is a plan quarter, and its scheduled spend (RMB bn) if so.
+    pub(crate) fn plan_spend(&self, t: i64, draw: &CapexDraw) -> Option<f64> {
+        (t >= self.plan_first && t < self.plan_first + self.plan_len)
+            .then(|| draw.plan_spend[(t - self.plan_first) as usize])
+    }
+
+    /// Vintage accounting of quarter index `i` once its capex is set: depreciation and
+    /// compute units in service, then the unit cost steps to the next quarter.
+    fn book(&self, i: usize, draw: &CapexDraw, state: &mut CapexState) -> CapexStep {
         for (c, class) in self.classes.iter().enumerate() {
             let life = class.life as f64;
             if let Some(entering) = i.checked_sub(class.lag) {
@@ -321,10 +403,13 @@ impl CapexBlock {
             }
         }
         state.unit_cost *= draw.unit_cost_step;
+        let compute = &self.classes[self.compute];
         CapexStep {
             capex_rmb_bn: state.capex.iter().map(|c| c[i]).sum(),
             depreciation_rmb_bn: state.depreciation.iter().sum::<f64>().max(0.0),
             compute_units: state.units_in_service.max(0.0),
+            compute_book_value_rmb_bn: (state.depreciation[self.compute] * compute.life as f64)
+                .max(0.0),
         }
     }
 

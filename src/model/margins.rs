@@ -12,6 +12,9 @@ pub(crate) struct MarginBlock {
     fixed_cost_inflation: ParamSlot,
     tax_rate: ParamSlot,
     working_capital_share: ParamSlot,
+    /// `None`: the capacity segment has the variable cost share of the rest.
+    ai_variable_cost_share: Option<ParamSlot>,
+    ai_opex_rate: ParamSlot,
 }
 
 /// One path's cost assumptions and calibrated fixed cost.
@@ -21,9 +24,14 @@ pub(crate) struct MarginDraw {
     start_ebita_margin: f64,
     /// `(1 + fixed_cost_inflation)^(1/4)`.
     fixed_step: f64,
-    tax_rate: f64,
+    pub tax_rate: f64,
     working_capital_share: f64,
     fixed_cost_start_rmb_bn: f64,
+    /// Variable cost share of the capacity segment's revenue.
+    pub ai_variable_cost_share: f64,
+    /// Quarterly operating cost of compute in service, share of its gross book value
+    /// (`ai_opex_rate / 4`).
+    pub ai_opex_per_book_value: f64,
 }
 
 /// One quarter's operating result and cash flow, RMB bn.
@@ -46,28 +54,66 @@ impl MarginBlock {
             tax_rate: params.slot("costs.tax_rate", &costs.tax_rate),
             working_capital_share: params
                 .slot("costs.working_capital_share", &costs.working_capital_share),
+            ai_variable_cost_share: costs
+                .ai_variable_cost_share
+                .as_ref()
+                .map(|p| params.slot("costs.ai_variable_cost_share", p)),
+            ai_opex_rate: match &costs.ai_opex_rate {
+                Some(p) => params.slot("costs.ai_opex_rate", p),
+                None => ParamSlot::Fixed(0.0),
+            },
         }
     }
 
     pub(crate) fn draw(&self, params: &mut ParamStreams) -> MarginDraw {
+        let variable_cost_share = params.draw(&self.variable_cost_share);
         MarginDraw {
-            variable_cost_share: params.draw(&self.variable_cost_share),
+            variable_cost_share,
             start_ebita_margin: params.draw(&self.start_ebita_margin),
             fixed_step: (1.0 + params.draw(&self.fixed_cost_inflation)).powf(0.25),
             tax_rate: params.draw(&self.tax_rate),
             working_capital_share: params.draw(&self.working_capital_share),
             fixed_cost_start_rmb_bn: 0.0,
+            ai_variable_cost_share: self
+                .ai_variable_cost_share
+                .as_ref()
+                .map_or(variable_cost_share, |slot| params.draw(slot)),
+            ai_opex_per_book_value: params.draw(&self.ai_opex_rate) / 4.0,
         }
     }
 }
 
+/// One quarter's revenue by cost behaviour and its capital charges, RMB bn.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct QuarterInputs {
+    /// Revenue of the segments other than the capacity segment.
+    pub other_revenue: f64,
+    /// Revenue of the capacity segment (AI).
+    pub ai_revenue: f64,
+    /// Gross book value of compute in service (drives AI opex).
+    pub compute_book_value: f64,
+    pub depreciation: f64,
+    pub capex: f64,
+}
+
 impl MarginDraw {
+    /// The capacity segment's cash operating costs of a quarter: variable costs on its
+    /// revenue and opex on the compute in service, RMB bn. The investment gate charges a
+    /// new unit exactly these (docs/model.md, "Investment policy").
+    pub(crate) fn ai_cash_costs(&self, ai_revenue: f64, compute_book_value: f64) -> f64 {
+        ai_revenue * self.ai_variable_cost_share + compute_book_value * self.ai_opex_per_book_value
+    }
+
     /// Fixed cash costs of the start quarter such that the plan world reports the start
-    /// margin: `F_0 = R_0 (1 - v - m_0) - D_0` (validation keeps it non-negative).
-    pub(crate) fn calibrate(&mut self, start_revenue_rmb_bn: f64, start_depreciation_rmb_bn: f64) {
-        self.fixed_cost_start_rmb_bn = start_revenue_rmb_bn
-            * (1.0 - self.variable_cost_share - self.start_ebita_margin)
-            - start_depreciation_rmb_bn;
+    /// margin: `F_0 = R_other (1 - v) + R_ai - AI costs - D_0 - m_0 R_0` (validation keeps
+    /// it non-negative).
+    pub(crate) fn calibrate(&mut self, start: &QuarterInputs) {
+        let revenue = start.other_revenue + start.ai_revenue;
+        self.fixed_cost_start_rmb_bn = start.other_revenue * (1.0 - self.variable_cost_share)
+            + start.ai_revenue
+            - self.ai_cash_costs(start.ai_revenue, start.compute_book_value)
+            - start.depreciation
+            - self.start_ebita_margin * revenue;
     }
 
     /// EBITA, NOPAT, working-capital change and FCF of quarter `t`. `previous_revenue` is
@@ -75,13 +121,15 @@ impl MarginDraw {
     pub(crate) fn operate(
         &self,
         t: i64,
-        revenue: f64,
+        quarter: &QuarterInputs,
         previous_revenue: Option<f64>,
-        depreciation: f64,
-        capex: f64,
     ) -> OperatingQuarter {
         let fixed = self.fixed_cost_start_rmb_bn * self.fixed_step.powi(t as i32);
-        let ebita = revenue * (1.0 - self.variable_cost_share) - fixed - depreciation;
+        let revenue = quarter.other_revenue + quarter.ai_revenue;
+        let ebita = quarter.other_revenue * (1.0 - self.variable_cost_share) + quarter.ai_revenue
+            - self.ai_cash_costs(quarter.ai_revenue, quarter.compute_book_value)
+            - fixed
+            - quarter.depreciation;
         let nopat = ebita * (1.0 - self.tax_rate);
         let working_capital_change =
             previous_revenue.map_or(0.0, |p| self.working_capital_share * (revenue - p));
@@ -89,7 +137,7 @@ impl MarginDraw {
             ebita,
             nopat,
             working_capital_change,
-            fcf: nopat + depreciation - capex - working_capital_change,
+            fcf: nopat + quarter.depreciation - quarter.capex - working_capital_change,
         }
     }
 }
@@ -107,13 +155,22 @@ mod tests {
             tax_rate: 0.15,
             working_capital_share: 0.05,
             fixed_cost_start_rmb_bn: 0.0,
+            ai_variable_cost_share: 0.2,
+            ai_opex_per_book_value: 0.015,
         };
-        draw.calibrate(41.6, 4.0);
-        let q = draw.operate(0, 41.6, None, 4.0, 30.0);
+        let at = |revenue: f64| QuarterInputs {
+            other_revenue: revenue * 0.75,
+            ai_revenue: revenue * 0.25,
+            compute_book_value: 40.0,
+            depreciation: 4.0,
+            capex: 30.0,
+        };
+        draw.calibrate(&at(41.6));
+        let q = draw.operate(0, &at(41.6), None);
         assert!((q.ebita / 41.6 - 0.09).abs() < 1e-12);
         assert!((q.fcf - (q.ebita * 0.85 + 4.0 - 30.0)).abs() < 1e-12);
         // Operating leverage: 10% more revenue lifts the margin.
-        let up = draw.operate(0, 41.6 * 1.1, Some(41.6), 4.0, 30.0);
+        let up = draw.operate(0, &at(41.6 * 1.1), Some(41.6));
         assert!(up.ebita / (41.6 * 1.1) > 0.09);
         assert!((up.working_capital_change - 0.05 * 4.16).abs() < 1e-12);
     }

@@ -16,7 +16,7 @@ mod valuation;
 
 use capacity::{CapacityBlock, CapacityDraw};
 use capex::{CapexBlock, CapexDraw, CapexFactors, CapexState, World};
-use margins::{MarginBlock, MarginDraw};
+use margins::{MarginBlock, MarginDraw, QuarterInputs};
 use params::{ParamStreams, ParamTable};
 use rand::rngs::ChaCha8Rng;
 use revenue::{RevenueBlock, RevenueScratch, RevenueStreams};
@@ -568,7 +568,13 @@ impl Model {
                 if t == 0 && world == World::Plan {
                     // Calibrate on the plan world's start quarter: it reports the actuals.
                     capacity.calibrate(reported_start_ai, step.compute_units);
-                    margins.calibrate(reported_start_total, step.depreciation_rmb_bn);
+                    margins.calibrate(&QuarterInputs {
+                        other_revenue: reported_start_total - reported_start_ai,
+                        ai_revenue: reported_start_ai,
+                        compute_book_value: step.compute_book_value_rmb_bn,
+                        depreciation: step.depreciation_rmb_bn,
+                        capex: step.capex_rmb_bn,
+                    });
                 }
                 let demand = ws.segment_revenue[ai * quarters + ti] * capacity.demand_scale;
                 let price_factor = if self.risk.is_some() {
@@ -585,10 +591,14 @@ impl Model {
                 let prior = (t > 0).then_some(previous_revenue);
                 let op = margins.operate(
                     t,
-                    revenue,
+                    &QuarterInputs {
+                        other_revenue: other,
+                        ai_revenue: ai_quarter.realized_rmb_bn,
+                        compute_book_value: step.compute_book_value_rmb_bn,
+                        depreciation: step.depreciation_rmb_bn,
+                        capex: step.capex_rmb_bn,
+                    },
                     prior,
-                    step.depreciation_rmb_bn,
-                    step.capex_rmb_bn,
                 );
                 series.revenue.push(revenue);
                 series.ai_revenue.push(ai_quarter.realized_rmb_bn);

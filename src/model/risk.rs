@@ -66,6 +66,8 @@ pub(crate) struct RiskPath {
     pub plan_size_factor: Vec<f64>,
     /// Annual spread added to the discount rate.
     pub discount_spread: Vec<f64>,
+    /// Added to the rest of the market's unmet share of AI demand.
+    pub market_tightness: Vec<f64>,
     fired: Vec<(usize, usize, f64)>,
     counts: Vec<u32>,
 }
@@ -224,6 +226,7 @@ impl RiskBlock {
         reset(&mut path.price_factor, quarters, 1.0);
         reset(&mut path.plan_size_factor, quarters, 1.0);
         reset(&mut path.discount_spread, quarters, 0.0);
+        reset(&mut path.market_tightness, quarters, 0.0);
         for t in 1..quarters {
             let r = path.regime[t];
             for s in 0..self.segments {
@@ -245,6 +248,7 @@ impl RiskBlock {
                         Lever::Price => path.price_factor[t] *= 1.0 + size,
                         Lever::PlanSize => path.plan_size_factor[t] *= 1.0 + size,
                         Lever::DiscountRate => path.discount_spread[t] += size,
+                        Lever::MarketTightness => path.market_tightness[t] += size,
                     }
                     size *= effect.decay;
                 }

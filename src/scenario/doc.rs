@@ -24,6 +24,9 @@ pub(crate) struct ScenarioDoc {
     pub capacity: Option<CapacityDoc>,
     pub costs: Option<CostsDoc>,
     pub valuation: Option<ValuationDoc>,
+    pub investment: Option<InvestmentDoc>,
+    pub pricing: Option<PricingDoc>,
+    pub customers: Option<CustomersDoc>,
     pub risk: Option<super::risk::RiskDoc>,
 }
 
@@ -131,6 +134,7 @@ pub(crate) struct AssetDoc {
 #[serde(deny_unknown_fields)]
 pub(crate) struct LegacyDoc {
     pub capex_rmb_bn_per_quarter: Option<RawParam>,
+    pub compute_share: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -159,6 +163,8 @@ pub(crate) struct CostsDoc {
     pub fixed_cost_inflation: Option<RawParam>,
     pub tax_rate: Option<RawParam>,
     pub working_capital_share: Option<RawParam>,
+    pub ai_variable_cost_share: Option<RawParam>,
+    pub ai_opex_rate: Option<RawParam>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -167,4 +173,39 @@ pub(crate) struct ValuationDoc {
     pub discount_rate: Option<RawParam>,
     pub terminal_value: Option<bool>,
     pub terminal_growth: Option<RawParam>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct InvestmentDoc {
+    pub target_utilization: Option<RawParam>,
+    pub adjustment_quarters: Option<RawParam>,
+    pub gate_width: Option<RawParam>,
+    pub premium_half_life_quarters: Option<RawParam>,
+    pub budget_share_of_revenue: Option<RawParam>,
+    pub counterfactual_budget_share_of_revenue: Option<RawParam>,
+    pub plan_world_budget_share_after_plan: Option<RawParam>,
+    pub non_ai_capex_share_of_revenue: Option<RawParam>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PricingDoc {
+    pub markup: Option<RawParam>,
+    pub markup_half_life_quarters: Option<RawParam>,
+    pub start_premium: Option<RawParam>,
+    pub premium_slope: Option<RawParam>,
+    pub max_premium: Option<RawParam>,
+    pub premium_adjustment: Option<RawParam>,
+    pub alibaba_share: Option<RawParam>,
+    pub rest_of_market_start_unmet_share: Option<RawParam>,
+    pub rest_of_market_long_run_unmet_share: Option<RawParam>,
+    pub rest_of_market_half_life_quarters: Option<RawParam>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CustomersDoc {
+    pub loss_rate: Option<RawParam>,
+    pub return_rate: Option<RawParam>,
 }

@@ -7,6 +7,7 @@ mod doc;
 mod error;
 mod load;
 pub mod plan;
+pub mod policy;
 pub mod risk;
 mod start_capital;
 mod validate;

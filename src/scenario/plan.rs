@@ -83,6 +83,10 @@ impl Plan {
 pub struct Legacy {
     /// Steady capex per quarter before the plan, RMB bn (split by asset shares).
     pub capex_rmb_bn_per_quarter: Param,
+    /// Share of legacy capex that bought the compute class (the rest is split over the
+    /// other classes by their plan shares); absent: the compute class's plan share.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compute_share: Option<f64>,
 }
 
 /// Capex outside the plan (after it in the plan world, from its start in the counterfactual).
@@ -108,8 +112,10 @@ pub struct Capacity {
     pub start_unmet_demand_share: Param,
     /// Annual fall of the cost of one compute unit (hardware price-performance).
     pub hardware_cost_decline: Param,
-    /// Annual fall of the revenue price of one compute unit (price competition).
-    pub price_decline: Param,
+    /// Annual fall of the revenue price of one compute unit (price competition); only
+    /// without `[pricing]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price_decline: Option<Param>,
 }
 
 /// Operating costs, tax and working capital.
@@ -125,6 +131,14 @@ pub struct Costs {
     pub tax_rate: Param,
     /// Working capital as a share of the quarterly revenue change.
     pub working_capital_share: Param,
+    /// Variable cash costs of the capacity segment (power, bandwidth), share of its
+    /// revenue; absent: `variable_cost_share`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ai_variable_cost_share: Option<Param>,
+    /// Annual operating cost of compute in service (power, cooling, data-centre staff),
+    /// share of its gross book value; absent: 0.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ai_opex_rate: Option<Param>,
 }
 
 /// Discounting of the plan's incremental cash flows.
@@ -153,6 +167,17 @@ pub struct Economics {
     pub costs: Costs,
     /// Valuation.
     pub valuation: Valuation,
+    /// The investment policy of both worlds (`[investment]`); absent: the plan world
+    /// spends the plan and both worlds follow `maintenance` otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub investment: Option<super::policy::Investment>,
+    /// Prices tied to the user cost of compute and to scarcity (`[pricing]`); absent: the
+    /// price per unit falls at `capacity.price_decline`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pricing: Option<super::policy::Pricing>,
+    /// Customers lost to unmet demand and won back (`[customers]`); absent: none lost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customers: Option<super::policy::Customers>,
 }
 
 const SHARE: Range = Range::new(0.0, true, 1.0, true, "a share from 0 to 1");
@@ -213,6 +238,13 @@ const WORKING_CAPITAL: Range = Range::new(
     1.0,
     true,
     "a share of the revenue change from -1 to 1",
+);
+const OPEX_RATE: Range = Range::new(
+    0.0,
+    true,
+    1.0,
+    true,
+    "an annual share of gross book value from 0 to 1 (write 0.06 for 6%)",
 );
 const DISCOUNT: Range = Range::new(
     0.0,
@@ -508,6 +540,10 @@ pub(crate) fn validate_economics(
             Some(5.0),
             &NON_NEGATIVE_RMB,
         )?,
+        compute_share: legacy_doc
+            .and_then(|l| l.compute_share)
+            .map(|share| v.number("legacy.compute_share", share, &SHARE))
+            .transpose()?,
     };
 
     let maintenance_doc = doc.maintenance.as_ref();
@@ -580,12 +616,22 @@ pub(crate) fn validate_economics(
             Some(0.15),
             &DECLINE,
         )?,
-        price_decline: v.param(
-            "capacity.price_decline",
-            c.and_then(|c| c.price_decline.as_ref()),
-            Some(0.10),
-            &DECLINE,
-        )?,
+        price_decline: match (&doc.pricing, c.and_then(|c| c.price_decline.as_ref())) {
+            (Some(_), Some(_)) => {
+                return Err(v.error(
+                    "capacity.price_decline",
+                    "with [pricing] the price follows the user cost of compute and scarcity; remove \
+                     capacity.price_decline (or the [pricing] table)",
+                ));
+            }
+            (Some(_), None) => None,
+            (None, raw) => Some(v.param(
+                "capacity.price_decline",
+                raw,
+                Some(0.10),
+                &DECLINE,
+            )?),
+        },
     };
 
     let k = doc.costs.as_ref();
@@ -620,6 +666,14 @@ pub(crate) fn validate_economics(
             Some(0.05),
             &WORKING_CAPITAL,
         )?,
+        ai_variable_cost_share: k
+            .and_then(|k| k.ai_variable_cost_share.as_ref())
+            .map(|raw| v.param("costs.ai_variable_cost_share", Some(raw), None, &COST_SHARE))
+            .transpose()?,
+        ai_opex_rate: k
+            .and_then(|k| k.ai_opex_rate.as_ref())
+            .map(|raw| v.param("costs.ai_opex_rate", Some(raw), None, &OPEX_RATE))
+            .transpose()?,
     };
 
     let val = doc.valuation.as_ref();
@@ -663,6 +717,31 @@ pub(crate) fn validate_economics(
         }
     }
 
+    let investment = doc
+        .investment
+        .as_ref()
+        .map(|i| v.investment(i, capacity.max_utilization.bounds().0))
+        .transpose()?;
+    for (present, key) in [
+        (doc.pricing.is_some(), "pricing"),
+        (doc.customers.is_some(), "customers"),
+    ] {
+        if present && investment.is_none() {
+            return Err(v.error(
+                key,
+                format!("[{key}] needs an [investment] table: it acts through the investment policy of both worlds"),
+            ));
+        }
+    }
+    let pricing = doc.pricing.as_ref().map(|p| v.pricing(p)).transpose()?;
+    let customers = doc.customers.as_ref().map(|c| v.customers(c)).transpose()?;
+    if investment.is_some() && doc.maintenance.is_some() {
+        return Err(v.error(
+            "maintenance",
+            "with [investment] both worlds invest by the policy; remove [maintenance] (or [investment] for the old rule)",
+        ));
+    }
+
     let economics = Economics {
         plan,
         legacy,
@@ -670,6 +749,9 @@ pub(crate) fn validate_economics(
         capacity,
         costs,
         valuation,
+        investment,
+        pricing,
+        customers,
     };
     check_start_calibration(v, &economics, time, revenue)?;
     Ok(Some(economics))
@@ -697,22 +779,47 @@ fn check_start_calibration(
         ));
     }
     let at_max = economics.start_capital(time.start_quarter, legacy_max);
-    let revenue_min: f64 = revenue
+    let segment_min = |name: &str| revenue.segments[name].start_revenue_rmb_bn.bounds().0;
+    let ai = &economics.capacity.segment;
+    let ai_min = segment_min(ai);
+    let other_min: f64 = revenue
         .segments
-        .values()
-        .map(|s| s.start_revenue_rmb_bn.bounds().0)
+        .keys()
+        .filter(|name| *name != ai)
+        .map(|name| segment_min(name))
         .sum();
-    let variable_max = economics.costs.variable_cost_share.bounds().1;
-    let margin_max = economics.costs.start_ebita_margin.bounds().1;
-    let fixed_min = revenue_min * (1.0 - variable_max - margin_max) - at_max.depreciation_rmb_bn;
+    let revenue_min = ai_min + other_min;
+    let costs = &economics.costs;
+    let variable_max = costs.variable_cost_share.bounds().1;
+    let ai_variable_max = costs
+        .ai_variable_cost_share
+        .as_ref()
+        .map_or(variable_max, |p| p.bounds().1);
+    let opex_max = costs.ai_opex_rate.as_ref().map_or(0.0, |p| p.bounds().1) / 4.0
+        * at_max.compute_cost_in_service;
+    let margin_max = costs.start_ebita_margin.bounds().1;
+    let fixed_min = other_min * (1.0 - variable_max - margin_max)
+        + ai_min * (1.0 - ai_variable_max - margin_max)
+        - opex_max
+        - at_max.depreciation_rmb_bn;
     if fixed_min < 0.0 {
+        let detail = if costs.ai_variable_cost_share.is_none() && costs.ai_opex_rate.is_none() {
+            format!(
+                "revenue {revenue_min:.2} × (1 − variable share {variable_max} − margin {margin_max}) is below depreciation {:.3}",
+                at_max.depreciation_rmb_bn
+            )
+        } else {
+            format!(
+                "revenue {revenue_min:.2} less variable costs (shares {variable_max}, AI {ai_variable_max}), AI opex {opex_max:.3} \
+                 and the margin {margin_max} is below depreciation {:.3}",
+                at_max.depreciation_rmb_bn
+            )
+        };
         return Err(v.error(
             "costs",
             format!(
-                "start-quarter fixed costs would be negative ({fixed_min:.3} RMB bn) on some path: revenue {revenue_min:.2} × \
-                 (1 − variable share {variable_max} − margin {margin_max}) is below depreciation {:.3}; \
-                 lower the variable cost share or the start margin, or the capex history",
-                at_max.depreciation_rmb_bn
+                "start-quarter fixed costs would be negative ({fixed_min:.3} RMB bn) on some path: {detail}; \
+                 lower the variable cost share or the start margin, or the capex history"
             ),
         ));
     }

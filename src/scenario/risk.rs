@@ -65,12 +65,18 @@ pub enum Lever {
     PlanSize,
     /// Annual discount rate: `+ size`.
     DiscountRate,
+    /// The rest of the AI-compute market's unmet share of demand (industry tightness, which
+    /// sets the price premium; needs `[pricing]`): `+ size`.
+    MarketTightness,
 }
 
 impl Lever {
     /// Whether the effect multiplies by `1 + size` (so `size` must stay above -1).
     pub fn is_multiplicative(self) -> bool {
-        !matches!(self, Lever::RevenueGrowth | Lever::DiscountRate)
+        !matches!(
+            self,
+            Lever::RevenueGrowth | Lever::DiscountRate | Lever::MarketTightness
+        )
     }
 }
 

@@ -39,6 +39,15 @@ impl Economics {
             .unwrap_or(1);
         let first = plan_first.min(0) - span - 1;
         let quarters = (-first + 1) as usize;
+        let compute_plan_share = classes[compute].share;
+        let legacy_share = |c: usize| match self.legacy.compute_share {
+            None => classes[c].share,
+            Some(legacy) if c == compute => legacy,
+            Some(legacy) if compute_plan_share < 1.0 => {
+                classes[c].share * (1.0 - legacy) / (1.0 - compute_plan_share)
+            }
+            Some(_) => 0.0,
+        };
         let weights = plan.schedule_weights();
         let weight_sum: f64 = weights.iter().sum();
         let mut capex = vec![vec![0.0; quarters]; classes.len()];
@@ -46,8 +55,8 @@ impl Economics {
             let t = first + i as i64;
             let k = t - plan_first;
             if t < plan_first {
-                for (c, class) in classes.iter().enumerate() {
-                    capex[c][i] = legacy_capex * class.share;
+                for (c, vintage) in capex.iter_mut().enumerate() {
+                    vintage[i] = legacy_capex * legacy_share(c);
                 }
                 continue;
             }

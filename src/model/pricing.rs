@@ -1,0 +1,175 @@
+//! Pricing: the base price of a compute unit follows the user cost of a new unit, and a
+//! premium follows industry tightness (Alibaba's shortage and the rest of the market's).
+//! Equations: docs/model.md, "Pricing".
+
+use super::params::{ParamSlot, ParamStreams, ParamTable};
+use crate::scenario::policy::Pricing;
+
+/// The pricing block, precomputed.
+#[derive(Clone, Debug)]
+pub(crate) struct PricingBlock {
+    markup: ParamSlot,
+    markup_half_life: ParamSlot,
+    start_premium: ParamSlot,
+    slope: ParamSlot,
+    max_premium: ParamSlot,
+    adjustment: ParamSlot,
+    alibaba_share: ParamSlot,
+    rest_start: ParamSlot,
+    rest_long_run: ParamSlot,
+    rest_half_life: ParamSlot,
+}
+
+/// One path's pricing assumptions.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct PricingDraw {
+    /// `1 + markup`: the long-run ratio of the base price to the user cost.
+    pub long_run_ratio: f64,
+    /// `0.5^(1/half-life)`: per-quarter decay of the ratio's gap to its long run.
+    pub ratio_decay: f64,
+    pub start_premium: f64,
+    slope: f64,
+    max_premium: f64,
+    adjustment: f64,
+    /// Alibaba's market share `w_A`.
+    pub alibaba_share: f64,
+    rest_start: f64,
+    rest_long_run: f64,
+    rest_decay: f64,
+}
+
+impl PricingBlock {
+    pub(crate) fn new(pricing: &Pricing, params: &mut ParamTable) -> Self {
+        let mut slot = |k: &str, p| params.slot(&format!("pricing.{k}"), p);
+        Self {
+            markup: slot("markup", &pricing.markup),
+            markup_half_life: slot("markup_half_life_quarters", &pricing.markup_half_life_quarters),
+            start_premium: slot("start_premium", &pricing.start_premium),
+            slope: slot("premium_slope", &pricing.premium_slope),
+            max_premium: slot("max_premium", &pricing.max_premium),
+            adjustment: slot("premium_adjustment", &pricing.premium_adjustment),
+            alibaba_share: slot("alibaba_share", &pricing.alibaba_share),
+            rest_start: slot(
+                "rest_of_market_start_unmet_share",
+                &pricing.rest_of_market_start_unmet_share,
+            ),
+            rest_long_run: slot(
+                "rest_of_market_long_run_unmet_share",
+                &pricing.rest_of_market_long_run_unmet_share,
+            ),
+            rest_half_life: slot(
+                "rest_of_market_half_life_quarters",
+                &pricing.rest_of_market_half_life_quarters,
+            ),
+        }
+    }
+
+    pub(crate) fn draw(&self, params: &mut ParamStreams) -> PricingDraw {
+        PricingDraw {
+            long_run_ratio: 1.0 + params.draw(&self.markup),
+            ratio_decay: 0.5f64.powf(1.0 / params.draw(&self.markup_half_life)),
+            start_premium: params.draw(&self.start_premium),
+            slope: params.draw(&self.slope),
+            max_premium: params.draw(&self.max_premium),
+            adjustment: params.draw(&self.adjustment),
+            alibaba_share: params.draw(&self.alibaba_share),
+            rest_start: params.draw(&self.rest_start),
+            rest_long_run: params.draw(&self.rest_long_run),
+            rest_decay: 0.5f64.powf(1.0 / params.draw(&self.rest_half_life)),
+        }
+    }
+}
+
+/// Largest industry tightness the premium reads (keeps `ũ / (1 − ũ)` finite).
+const MAX_TIGHTNESS: f64 = 0.95;
+
+impl PricingDraw {
+    /// A draw with no premium and the base price at the user cost (pricing switched off).
+    pub(crate) fn none() -> Self {
+        Self {
+            long_run_ratio: 1.0,
+            ratio_decay: 0.0,
+            start_premium: 1.0,
+            slope: 0.0,
+            max_premium: 1.0,
+            adjustment: 1.0,
+            alibaba_share: 1.0,
+            rest_start: 0.0,
+            rest_long_run: 0.0,
+            rest_decay: 0.0,
+        }
+    }
+
+    /// `G(t) = (1 + m) + (G_0 − (1 + m)) · decay^t`: the base price over the user cost.
+    pub(crate) fn price_to_cost_ratio(&self, start_ratio: f64, t: f64) -> f64 {
+        self.long_run_ratio + (start_ratio - self.long_run_ratio) * self.ratio_decay.powf(t)
+    }
+
+    /// The rest of the market's unmet share in quarter `t`, with the events' shift.
+    pub(crate) fn rest_of_market_unmet(&self, t: i64, shift: f64) -> f64 {
+        let path =
+            self.rest_long_run + (self.rest_start - self.rest_long_run) * self.rest_decay.powi(t as i32);
+        (path + shift).clamp(0.0, MAX_TIGHTNESS)
+    }
+
+    /// Industry tightness `ũ = w_A u_own + (1 − w_A) u_rest` (clamped to [0, 0.95]).
+    pub(crate) fn tightness(&self, own_unmet: f64, rest_unmet: f64) -> f64 {
+        (self.alibaba_share * own_unmet + (1.0 - self.alibaba_share) * rest_unmet)
+            .clamp(0.0, MAX_TIGHTNESS)
+    }
+
+    /// Next quarter's premium: `S + θ (S* − S)` with `S* = min(S_max, 1 + a ũ / (1 − ũ))`.
+    pub(crate) fn next_premium(&self, premium: f64, tightness: f64) -> f64 {
+        let target = (1.0 + self.slope * tightness / (1.0 - tightness)).min(self.max_premium);
+        premium + self.adjustment * (target - premium)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draw() -> PricingDraw {
+        PricingDraw {
+            long_run_ratio: 1.1,
+            ratio_decay: 0.5f64.powf(1.0 / 8.0),
+            start_premium: 1.0,
+            slope: 1.2,
+            max_premium: 3.0,
+            adjustment: 0.5,
+            alibaba_share: 0.358,
+            rest_start: 0.2,
+            rest_long_run: 0.0,
+            rest_decay: 0.5f64.powf(1.0 / 6.0),
+        }
+    }
+
+    /// Calibration targets of docs/model.md: a loose market has no premium, ũ = 0.2 gives
+    /// +30% (the Apr-26 rises were +25-34%), a very tight market is capped at 3x.
+    #[test]
+    fn premium_targets_match_the_calibration() {
+        let d = draw();
+        let settle = |u: f64| (0..200).fold(1.0, |s, _| d.next_premium(s, u));
+        assert!((settle(0.0) - 1.0).abs() < 1e-12);
+        assert!((settle(0.2) - 1.3).abs() < 1e-9, "{}", settle(0.2));
+        assert!((settle(0.9) - 3.0).abs() < 1e-9);
+        // Half the gap closes each quarter.
+        assert!((d.next_premium(1.0, 0.2) - 1.15).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_price_ratio_moves_from_its_start_to_the_long_run() {
+        let d = draw();
+        assert_eq!(d.price_to_cost_ratio(0.7, 0.0), 0.7);
+        assert!((d.price_to_cost_ratio(0.7, 8.0) - 0.9).abs() < 1e-12);
+        assert!((d.price_to_cost_ratio(0.7, 400.0) - 1.1).abs() < 1e-9);
+    }
+
+    #[test]
+    fn tightness_weights_alibaba_by_its_share() {
+        let d = draw();
+        assert!((d.tightness(1.0, 0.0) - 0.358).abs() < 1e-12);
+        assert!((d.rest_of_market_unmet(6, 0.0) - 0.1).abs() < 1e-12);
+        assert_eq!(d.rest_of_market_unmet(0, 2.0), MAX_TIGHTNESS);
+    }
+}
