@@ -18,11 +18,11 @@ pub(crate) struct CapacityBlock {
 /// One path's capacity assumptions and its calibrated start price.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct CapacityDraw {
-    max_utilization: f64,
+    pub max_utilization: f64,
     /// Demand per unit of the revenue model's segment path: `1 / (1 - start unmet share)`.
     pub demand_scale: f64,
     /// `(1 - price_decline)^(1/4)`.
-    price_step: f64,
+    pub price_step: f64,
     /// Revenue per compute unit per quarter at full utilization in the start quarter, RMB bn.
     price_start: f64,
 }

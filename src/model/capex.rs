@@ -67,7 +67,7 @@ pub(crate) struct CapexDraw {
     legacy: f64,
     revenue_share: f64,
     /// `(1 - hardware_cost_decline)^(1/4)`.
-    unit_cost_step: f64,
+    pub unit_cost_step: f64,
 }
 
 /// One world's vintages and running sums along a path.

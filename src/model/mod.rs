@@ -8,20 +8,27 @@
 
 mod capacity;
 pub mod capex;
+mod demand;
+mod investment;
 mod margins;
 mod params;
+mod policy_world;
+mod pricing;
 mod revenue;
 mod risk;
 mod valuation;
 
 use capacity::{CapacityBlock, CapacityDraw};
 use capex::{CapexBlock, CapexDraw, CapexFactors, CapexState, World};
+use demand::CustomerBlock;
+use investment::InvestmentBlock;
 use margins::{MarginBlock, MarginDraw, QuarterInputs};
 use params::{ParamStreams, ParamTable};
+use pricing::PricingBlock;
 use rand::rngs::ChaCha8Rng;
 use revenue::{RevenueBlock, RevenueScratch, RevenueStreams};
 use risk::{RiskBlock, RiskPath, RiskStreams};
-use valuation::{Incremental, ValuationBlock};
+use valuation::{Incremental, ValuationBlock, ValuationDraw};
 
 use crate::Scenario;
 use crate::time::Quarter;
@@ -59,6 +66,29 @@ const ECONOMICS_METRICS: [&str; 19] = [
     "incremental_fcf_rmb_bn",
 ];
 
+/// Quarterly metrics of the investment policy (with `[investment]`), in output order,
+/// after [`ECONOMICS_METRICS`].
+const POLICY_METRICS: [&str; 15] = [
+    "revenue_ai_counterfactual_rmb_bn",
+    "ai_unmet_share",
+    "ai_unmet_share_counterfactual",
+    "ai_market_share",
+    "ai_market_share_counterfactual",
+    "ai_customer_retention",
+    "ai_customer_retention_counterfactual",
+    "ai_price_per_unit_rmb_bn",
+    "ai_price_premium",
+    "ai_price_premium_counterfactual",
+    "ai_orders_units",
+    "ai_orders_counterfactual_units",
+    "ai_investment_gate",
+    "ai_investment_gate_counterfactual",
+    "ai_opex_rmb_bn",
+];
+
+/// Per-path scalars of the investment policy's calibration (with `[investment]`).
+const POLICY_SCALARS: [&str; 2] = ["ai_price_to_user_cost_start", "ai_user_cost_start_rmb_bn"];
+
 /// Per-path scalars of the plan's return, in output order (then `plan_roic_year_<k>`).
 const RETURN_SCALARS: [&str; 9] = [
     "plan_npv_rmb_bn",
@@ -92,6 +122,17 @@ struct EconomicsModel {
     capacity: CapacityBlock,
     margins: MarginBlock,
     valuation: ValuationBlock,
+    /// The investment policy, pricing and customers (`[investment]`); `None`: the plan
+    /// world spends the plan and both worlds follow the maintenance rule otherwise.
+    policy: Option<PolicyBlocks>,
+}
+
+/// The blocks of the investment-policy economics.
+#[derive(Clone, Debug)]
+struct PolicyBlocks {
+    investment: InvestmentBlock,
+    pricing: Option<PricingBlock>,
+    customers: Option<CustomerBlock>,
 }
 
 /// The model of one scenario, ready to simulate paths.
@@ -143,6 +184,15 @@ struct WorldSeries {
     /// Capex and depreciation of valuation quarters before the start quarter.
     history_capex: Vec<f64>,
     history_depreciation: Vec<f64>,
+    // Investment policy only.
+    unmet_share: Vec<f64>,
+    market_share: Vec<f64>,
+    retention: Vec<f64>,
+    premium: Vec<f64>,
+    price: Vec<f64>,
+    orders: Vec<f64>,
+    gate: Vec<f64>,
+    opex: Vec<f64>,
 }
 
 impl WorldSeries {
@@ -161,6 +211,14 @@ impl WorldSeries {
             &mut self.working_capital_change,
             &mut self.history_capex,
             &mut self.history_depreciation,
+            &mut self.unmet_share,
+            &mut self.market_share,
+            &mut self.retention,
+            &mut self.premium,
+            &mut self.price,
+            &mut self.orders,
+            &mut self.gate,
+            &mut self.opex,
         ] {
             v.clear();
         }
@@ -177,6 +235,9 @@ pub struct PathWorkspace {
     /// The capex state at the end of the shared pre-plan history.
     capex_history: CapexState,
     worlds: [WorldSeries; 2],
+    valuation_draw: ValuationDraw,
+    /// `[P(0)/c(0), c(0)]` of the investment policy's start calibration.
+    policy_scalars: [f64; 2],
     incremental: Incremental,
     roic: Vec<f64>,
     risk_path: RiskPath,
@@ -213,6 +274,17 @@ impl Model {
                 capacity: CapacityBlock::new(&e.capacity, segment, &mut params),
                 margins: MarginBlock::new(&e.costs, &mut params),
                 valuation: ValuationBlock::new(&e.valuation, &mut params),
+                policy: e.investment.as_ref().map(|investment| PolicyBlocks {
+                    investment: InvestmentBlock::new(investment, &mut params),
+                    pricing: e
+                        .pricing
+                        .as_ref()
+                        .map(|p| PricingBlock::new(p, &mut params)),
+                    customers: e
+                        .customers
+                        .as_ref()
+                        .map(|c| CustomerBlock::new(c, &mut params)),
+                }),
             }
         });
 
@@ -254,6 +326,13 @@ impl Model {
             scalar_metrics.extend(RETURN_SCALARS.iter().map(|s| s.to_string()));
             scalar_metrics
                 .extend((1..=horizon_quarters / 4).map(|k| format!("plan_roic_year_{k}")));
+        }
+        if economics.as_ref().is_some_and(|e| e.policy.is_some()) {
+            quarterly_metrics.extend(POLICY_METRICS.iter().map(|name| QuarterlyMetric {
+                name: name.to_string(),
+                first_quarter: 0,
+            }));
+            scalar_metrics.extend(POLICY_SCALARS.iter().map(|s| s.to_string()));
         }
         if let Some(r) = &risk {
             let metric = |name: String| QuarterlyMetric {
@@ -426,7 +505,13 @@ impl Model {
             let level = &level_values[m * quarters..(m + 1) * quarters];
             let growth = &mut growth_values[m * quarters..(m + 1) * quarters];
             for t in 4..quarters {
-                growth[t] = level[t] / level[t - 4] - 1.0;
+                // A segment can shut down (AI capacity not replaced at a loss): growth from
+                // a zero level is reported as 0, not infinity.
+                growth[t] = if level[t - 4] > 0.0 {
+                    level[t] / level[t - 4] - 1.0
+                } else {
+                    0.0
+                };
             }
         }
 
@@ -444,7 +529,7 @@ impl Model {
         scalars.push(total[1..].iter().sum());
 
         if let Some(e) = &self.economics {
-            self.write_economics(e, streams, workspace);
+            self.write_economics(e, workspace);
         }
         if let Some(r) = &self.risk {
             self.write_risk(r, workspace);
@@ -455,10 +540,10 @@ impl Model {
     fn write_risk(&self, r: &RiskBlock, ws: &mut PathWorkspace) {
         let quarters = self.quarters();
         let segments = self.revenue.segment_names().len();
-        let economics_rows = if self.economics.is_some() {
-            ECONOMICS_METRICS.len()
-        } else {
-            0
+        let economics_rows = match &self.economics {
+            Some(e) if e.policy.is_some() => ECONOMICS_METRICS.len() + POLICY_METRICS.len(),
+            Some(_) => ECONOMICS_METRICS.len(),
+            None => 0,
         };
         let mut row = 2 * (segments + 1) + economics_rows;
         let path = &ws.risk_path;
@@ -501,6 +586,11 @@ impl Model {
         streams: &mut BlockStreams,
         ws: &mut PathWorkspace,
     ) {
+        ws.valuation_draw = e.valuation.draw(&mut streams.params);
+        if let Some(policy) = &e.policy {
+            self.simulate_policy_economics(e, policy, streams, ws);
+            return;
+        }
         let quarters = self.quarters();
         let segments = self.revenue.segment_names().len();
         let upsizing = streams
@@ -619,12 +709,7 @@ impl Model {
     }
 
     /// Writes the economics metrics and the plan's return scalars of one path.
-    fn write_economics(
-        &self,
-        e: &EconomicsModel,
-        streams: &mut BlockStreams,
-        ws: &mut PathWorkspace,
-    ) {
+    fn write_economics(&self, e: &EconomicsModel, ws: &mut PathWorkspace) {
         let quarters = self.quarters();
         let segments = self.revenue.segment_names().len();
         let base = 2 * (segments + 1) * quarters;
@@ -654,6 +739,31 @@ impl Model {
             ];
             for (m, v) in values.into_iter().enumerate() {
                 ws.quarterly[base + m * quarters + t] = v;
+            }
+        }
+        if e.policy.is_some() {
+            let base = base + ECONOMICS_METRICS.len() * quarters;
+            for t in 0..quarters {
+                let values = [
+                    counterfactual.ai_revenue[t],
+                    plan.unmet_share[t],
+                    counterfactual.unmet_share[t],
+                    plan.market_share[t],
+                    counterfactual.market_share[t],
+                    plan.retention[t],
+                    counterfactual.retention[t],
+                    plan.price[t],
+                    plan.premium[t],
+                    counterfactual.premium[t],
+                    plan.orders[t],
+                    counterfactual.orders[t],
+                    plan.gate[t],
+                    counterfactual.gate[t],
+                    plan.opex[t],
+                ];
+                for (m, v) in values.into_iter().enumerate() {
+                    ws.quarterly[base + m * quarters + t] = v;
+                }
             }
         }
 
@@ -697,7 +807,7 @@ impl Model {
                 0.0
             });
         }
-        let result = e.valuation.evaluate(&mut streams.params, inc, &mut ws.roic);
+        let result = e.valuation.evaluate(ws.valuation_draw, inc, &mut ws.roic);
         ws.scalars.extend([
             result.npv_rmb_bn,
             result.irr_annual,
@@ -710,6 +820,9 @@ impl Model {
             result.terminal_value_pv_rmb_bn,
         ]);
         ws.scalars.extend(ws.roic.iter().copied());
+        if e.policy.is_some() {
+            ws.scalars.extend(ws.policy_scalars);
+        }
     }
 }
 

@@ -43,7 +43,10 @@ impl PricingBlock {
         let mut slot = |k: &str, p| params.slot(&format!("pricing.{k}"), p);
         Self {
             markup: slot("markup", &pricing.markup),
-            markup_half_life: slot("markup_half_life_quarters", &pricing.markup_half_life_quarters),
+            markup_half_life: slot(
+                "markup_half_life_quarters",
+                &pricing.markup_half_life_quarters,
+            ),
             start_premium: slot("start_premium", &pricing.start_premium),
             slope: slot("premium_slope", &pricing.premium_slope),
             max_premium: slot("max_premium", &pricing.max_premium),
@@ -100,15 +103,10 @@ impl PricingDraw {
         }
     }
 
-    /// `G(t) = (1 + m) + (G_0 − (1 + m)) · decay^t`: the base price over the user cost.
-    pub(crate) fn price_to_cost_ratio(&self, start_ratio: f64, t: f64) -> f64 {
-        self.long_run_ratio + (start_ratio - self.long_run_ratio) * self.ratio_decay.powf(t)
-    }
-
     /// The rest of the market's unmet share in quarter `t`, with the events' shift.
     pub(crate) fn rest_of_market_unmet(&self, t: i64, shift: f64) -> f64 {
-        let path =
-            self.rest_long_run + (self.rest_start - self.rest_long_run) * self.rest_decay.powi(t as i32);
+        let path = self.rest_long_run
+            + (self.rest_start - self.rest_long_run) * self.rest_decay.powi(t as i32);
         (path + shift).clamp(0.0, MAX_TIGHTNESS)
     }
 
@@ -155,14 +153,6 @@ mod tests {
         assert!((settle(0.9) - 3.0).abs() < 1e-9);
         // Half the gap closes each quarter.
         assert!((d.next_premium(1.0, 0.2) - 1.15).abs() < 1e-12);
-    }
-
-    #[test]
-    fn the_price_ratio_moves_from_its_start_to_the_long_run() {
-        let d = draw();
-        assert_eq!(d.price_to_cost_ratio(0.7, 0.0), 0.7);
-        assert!((d.price_to_cost_ratio(0.7, 8.0) - 0.9).abs() < 1e-12);
-        assert!((d.price_to_cost_ratio(0.7, 400.0) - 1.1).abs() < 1e-9);
     }
 
     #[test]

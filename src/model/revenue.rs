@@ -198,8 +198,13 @@ impl RevenueBlock {
     }
 
     #[inline]
-    fn seasonal(&self, quarter_index: usize) -> f64 {
+    pub(crate) fn seasonal(&self, quarter_index: usize) -> f64 {
         self.seasonal_by_quarter_of_year[(self.start_quarter_of_year - 1 + quarter_index) % 4]
+    }
+
+    /// Segment `segment`'s drawn initial (current annual) growth on the last simulated path.
+    pub(crate) fn initial_growth(&self, scratch: &RevenueScratch, segment: usize) -> f64 {
+        scratch.draws[segment].initial_growth
     }
 
     /// Simulates one path. `revenue[s * (horizon + 1) + t]` receives segment `s`'s revenue

@@ -35,6 +35,15 @@ pub(crate) struct Incremental {
     discount_factors: Vec<f64>,
 }
 
+/// One path's discounting assumptions.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct ValuationDraw {
+    /// Annual discount rate (WACC) before regime and event spreads.
+    pub annual_rate: f64,
+    /// Annual terminal growth.
+    pub annual_growth: f64,
+}
+
 /// The return of the plan on one path. NaN marks an undefined value (no unique IRR,
 /// never paid back, no incremental capital).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -60,15 +69,25 @@ impl ValuationBlock {
         }
     }
 
+    /// This path's discount rate and terminal growth.
+    pub(crate) fn draw(&self, params: &mut ParamStreams) -> ValuationDraw {
+        ValuationDraw {
+            annual_rate: params.draw(&self.discount_rate),
+            annual_growth: params.draw(&self.terminal_growth),
+        }
+    }
+
     /// Values the incremental flows with this path's discount rate and terminal growth.
     pub(crate) fn evaluate(
         &self,
-        params: &mut ParamStreams,
+        draw: ValuationDraw,
         inc: &mut Incremental,
         roic: &mut Vec<f64>,
     ) -> PlanReturn {
-        let annual_rate = params.draw(&self.discount_rate);
-        let annual_growth = params.draw(&self.terminal_growth);
+        let ValuationDraw {
+            annual_rate,
+            annual_growth,
+        } = draw;
         let quarterly = |spread: f64| (1.0 + annual_rate + spread).powf(0.25) - 1.0;
         let growth = (1.0 + annual_growth).powf(0.25) - 1.0;
         let n = inc.fcf.len();

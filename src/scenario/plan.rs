@@ -625,12 +625,7 @@ pub(crate) fn validate_economics(
                 ));
             }
             (Some(_), None) => None,
-            (None, raw) => Some(v.param(
-                "capacity.price_decline",
-                raw,
-                Some(0.10),
-                &DECLINE,
-            )?),
+            (None, raw) => Some(v.param("capacity.price_decline", raw, Some(0.10), &DECLINE)?),
         },
     };
 

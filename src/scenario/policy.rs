@@ -21,7 +21,7 @@ pub struct Investment {
     /// Half-life, quarters, of today's price premium in the gate's expectation.
     pub premium_half_life_quarters: Param,
     /// Capex cap, share of the world's trailing four-quarter average revenue, after the
-    /// plan's window (both worlds) and for the plan world during it (above the plan's spend).
+    /// plan's window (both worlds) and for the plan world during it.
     pub budget_share_of_revenue: Param,
     /// The counterfactual's cap during the plan's window: the pre-plan budget.
     pub counterfactual_budget_share_of_revenue: Param,
@@ -76,13 +76,7 @@ const UTILIZATION: Range = Range::new(
     true,
     "a utilization share greater than 0 and at most 1",
 );
-const QUARTERS: Range = Range::new(
-    1.0,
-    true,
-    400.0,
-    true,
-    "a number of quarters from 1 to 400",
-);
+const QUARTERS: Range = Range::new(1.0, true, 400.0, true, "a number of quarters from 1 to 400");
 const HALF_LIFE: Range = Range::new(
     0.0,
     false,
@@ -140,20 +134,8 @@ const MARKET_SHARE: Range = Range::new(
     true,
     "a market share greater than 0 and at most 1 (write 0.358 for 35.8%)",
 );
-const UNMET: Range = Range::new(
-    0.0,
-    true,
-    1.0,
-    false,
-    "a share of demand from 0 to below 1",
-);
-const RATE: Range = Range::new(
-    0.0,
-    true,
-    1.0,
-    true,
-    "a share per quarter from 0 to 1",
-);
+const UNMET: Range = Range::new(0.0, true, 1.0, false, "a share of demand from 0 to below 1");
+const RATE: Range = Range::new(0.0, true, 1.0, true, "a share per quarter from 0 to 1");
 
 impl Validator<'_> {
     /// `[investment]`; `max_utilization_min` is the lowest maximum utilization.
@@ -253,7 +235,12 @@ impl Validator<'_> {
                 0.5,
                 &ADJUSTMENT,
             )?,
-            alibaba_share: p("alibaba_share", doc.alibaba_share.as_ref(), 0.358, &MARKET_SHARE)?,
+            alibaba_share: p(
+                "alibaba_share",
+                doc.alibaba_share.as_ref(),
+                0.358,
+                &MARKET_SHARE,
+            )?,
             rest_of_market_start_unmet_share: p(
                 "rest_of_market_start_unmet_share",
                 doc.rest_of_market_start_unmet_share.as_ref(),
@@ -295,7 +282,12 @@ impl Validator<'_> {
     /// `[customers]`.
     pub(crate) fn customers(&self, doc: &CustomersDoc) -> Result<Customers, ScenarioError> {
         Ok(Customers {
-            loss_rate: self.param("customers.loss_rate", doc.loss_rate.as_ref(), Some(0.25), &RATE)?,
+            loss_rate: self.param(
+                "customers.loss_rate",
+                doc.loss_rate.as_ref(),
+                Some(0.25),
+                &RATE,
+            )?,
             return_rate: self.param(
                 "customers.return_rate",
                 doc.return_rate.as_ref(),
