@@ -30,17 +30,20 @@ import numpy_base  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(os.environ.get("CLOUDCAPEX_BIN", ROOT / "target" / "release" / "cloudcapex"))
+# The twin implements the pre-policy economics (replace retirements, fixed price decline):
+# scenarios/replace_retirements.toml, not the base case's investment policy.
+SCENARIO = ROOT / "scenarios" / "replace_retirements.toml"
 CHECKED = ["revenue_total_final_year_rmb_bn", "revenue_total_cagr", "plan_npv_rmb_bn",
            "plan_moic", "plan_incremental_capex_rmb_bn", "plan_roic_year_5"]
 
 
 def run_rust(paths, seed, threads, out):
     started = time.perf_counter()
-    subprocess.run([str(BIN), "run", "--paths", str(paths), "--seed", str(seed), "--threads", str(threads),
+    subprocess.run([str(BIN), "run", str(SCENARIO), "--paths", str(paths), "--seed", str(seed), "--threads", str(threads),
                     "--quiet", "--out", str(out)], check=True)
     wall = time.perf_counter() - started
-    run = json.loads((out / "base" / "run.json").read_text())
-    summary = {row["metric"]: row for row in csv.DictReader(open(out / "base" / "summary.csv"))}
+    run = json.loads((out / SCENARIO.stem / "run.json").read_text())
+    summary = {row["metric"]: row for row in csv.DictReader(open(out / SCENARIO.stem / "summary.csv"))}
     return wall, run["elapsed_seconds"], summary
 
 
@@ -52,7 +55,7 @@ def main():
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     paths = 4000 if args.check_only else args.paths
-    with open(ROOT / "scenarios" / "base.toml", "rb") as f:
+    with open(SCENARIO, "rb") as f:
         scenario = numpy_base.tomllib.load(f)
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """cloudcapex's base model written the straightforward vectorized NumPy way: every array
 holds all paths, loops run over quarters only. Same equations as docs/model.md, same
-assumptions (read from scenarios/base.toml), NumPy's own random numbers: so its statistics
+assumptions (read from scenarios/replace_retirements.toml, the pre-policy economics), NumPy's own random numbers: so its statistics
 agree with cloudcapex's within Monte Carlo error, not bit for bit.
 
 It exists to be timed against the Rust engine (benches/compare_numpy.sh runs both) and to
 show that the comparison is like for like (compare_numpy.py checks the means agree).
 
-Run: python benches/numpy_base.py --paths 20000 [--scenario scenarios/base.toml] [--seed 1]
+Run: python benches/numpy_base.py --paths 20000 [--scenario scenarios/replace_retirements.toml] [--seed 1]
 Prints one JSON object: timings (model, statistics) and the headline statistics.
 """
 
@@ -409,7 +409,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--paths", type=int, default=20000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--scenario", default=str(Path(__file__).resolve().parents[1] / "scenarios" / "base.toml"))
+    parser.add_argument("--scenario", default=str(Path(__file__).resolve().parents[1] / "scenarios" / "replace_retirements.toml"))
     args = parser.parse_args()
     with open(args.scenario, "rb") as f:
         scenario = tomllib.load(f)

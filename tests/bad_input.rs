@@ -52,6 +52,20 @@ const CATALOGUE: &[(&str, &str, usize)] = &[
         6,
     ),
     ("negative_fixed_costs.toml", "costs", 8),
+    ("investment_target.toml", "investment.target_utilization", 5),
+    ("pricing_percent.toml", "pricing.alibaba_share", 5),
+    ("customers_rate.toml", "customers.loss_rate", 5),
+    (
+        "price_decline_with_pricing.toml",
+        "capacity.price_decline",
+        5,
+    ),
+    (
+        "tightness_without_pricing.toml",
+        "risk.events.price_war.effects.tight.lever",
+        5,
+    ),
+    ("pricing_without_investment.toml", "pricing", 4),
 ];
 
 #[test]

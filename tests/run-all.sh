@@ -15,6 +15,16 @@ venv=target/python-venv
 export CLOUDCAPEX_BIN="$PWD/target/release/cloudcapex"
 echo "== tests/python/test_consistency.py"
 "$venv/bin/python" tests/python/test_consistency.py
+echo "== tests/python/policy_reference.py (the investment policy re-implemented from docs/model.md)"
+policy_out=$(mktemp -d)
+"$CLOUDCAPEX_BIN" run tests/fixtures/policy_modes.toml --paths-out 1 --out "$policy_out/modes" --quiet
+"$venv/bin/python" tests/python/policy_reference.py "$policy_out/modes/policy_modes"
+# A variant where the gate and the budget bind.
+"$CLOUDCAPEX_BIN" run tests/fixtures/policy_modes.toml --paths-out 1 --out "$policy_out/binding" --quiet \
+  --set plan.total_rmb_bn=150 --set investment.counterfactual_budget_share_of_revenue=0.6 \
+  --set investment.budget_share_of_revenue=0.3 --set pricing.markup=0.0
+"$venv/bin/python" tests/python/policy_reference.py "$policy_out/binding/policy_modes"
+rm -rf "$policy_out"
 echo "== benches/compare_numpy.py --check-only (the NumPy twin of the base model is the same model)"
 "$venv/bin/python" benches/compare_numpy.py --check-only
 echo "== tests/python/run_notebook.py (examples/notebooks/explore.ipynb)"

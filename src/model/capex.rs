@@ -185,8 +185,15 @@ impl CapexBlock {
                 .position(|n| **n == economics.capacity.asset_class)
                 .expect("validated"),
             classes,
-            mode: economics.maintenance.mode,
-            revenue_share: match &economics.maintenance.revenue_share {
+            mode: economics
+                .maintenance
+                .as_ref()
+                .map_or(MaintenanceMode::ReplaceRetirements, |m| m.mode),
+            revenue_share: match economics
+                .maintenance
+                .as_ref()
+                .and_then(|m| m.revenue_share.as_ref())
+            {
                 Some(p) => params.slot("maintenance.revenue_share", p),
                 None => ParamSlot::Fixed(0.0),
             },
@@ -521,7 +528,7 @@ mod tests {
     #[test]
     fn closed_form_start_capital_equals_the_stepped_block() {
         // The base file without its reported spend and raise, so any plan start validates.
-        let mut no_actuals = crate::scenario::DEFAULT_SCENARIO_TOML.to_string();
+        let mut no_actuals = crate::scenario::REPLACE_RETIREMENTS_TOML.to_string();
         for table in ["[plan.actual_spend_rmb_bn]", "[plan.upsizing]"] {
             let a = no_actuals.find(table).unwrap();
             let b = a + no_actuals[a..].find("\n\n").unwrap();
@@ -594,7 +601,13 @@ mod tests {
                 sets.push("maintenance.revenue_share=0.2".into());
             }
             let overrides: Vec<Override> = sets.iter().map(|s| Override::parse(s).unwrap()).collect();
-            let scenario = Scenario::default_with(&overrides).unwrap();
+            let scenario = Scenario::from_toml_str(
+                "replace_retirements",
+                "replace_retirements.toml",
+                crate::scenario::REPLACE_RETIREMENTS_TOML,
+                &overrides,
+            )
+            .unwrap();
             let economics = scenario.assumptions().economics.as_ref().unwrap();
             let mut params = ParamTable::new(3);
             let block = CapexBlock::new(economics, scenario.assumptions().time.start_quarter, 40, 3, &mut params);

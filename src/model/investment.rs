@@ -292,7 +292,7 @@ mod tests {
                     depreciation += unit_cost * c.share / 0.7 / c.life as f64;
                 }
             }
-            let in_service = q >= 2 && q < 22;
+            let in_service = (2..22).contains(&q);
             let (revenue, book) = if in_service {
                 let price = prices.at(t + q as f64)
                     * (1.0 + (premium - 1.0) * inv.premium_fade.powi(q as i32));

@@ -20,13 +20,13 @@ pub(crate) struct MarginBlock {
 /// One path's cost assumptions and calibrated fixed cost.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct MarginDraw {
-    variable_cost_share: f64,
-    start_ebita_margin: f64,
+    pub(crate) variable_cost_share: f64,
+    pub(crate) start_ebita_margin: f64,
     /// `(1 + fixed_cost_inflation)^(1/4)`.
-    fixed_step: f64,
+    pub(crate) fixed_step: f64,
     pub tax_rate: f64,
-    working_capital_share: f64,
-    fixed_cost_start_rmb_bn: f64,
+    pub(crate) working_capital_share: f64,
+    pub(crate) fixed_cost_start_rmb_bn: f64,
     /// Variable cost share of the capacity segment's revenue.
     pub ai_variable_cost_share: f64,
     /// Quarterly operating cost of compute in service, share of its gross book value

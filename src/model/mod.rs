@@ -842,7 +842,7 @@ mod tests {
     fn zero_volatility_matches_hand_computation() {
         let mut sets = vec![
             "revenue.segments.ai.initial_growth=1.0",
-            "revenue.segments.core.initial_growth=0.18",
+            "revenue.segments.core.initial_growth=0.20",
             "risk.enabled=false",
         ];
         for seg in ["ai", "core", "international"] {
@@ -859,11 +859,11 @@ mod tests {
         let mut ws = PathWorkspace::default();
         model.simulate_path(&mut streams, &mut ws);
 
-        // Core (not capacity-constrained): start 24.9 in 2026Q1 (q1 factor 0.938),
-        // g0 = 0.18, gT = 0.04, half-life 8.
+        // Core (not capacity-constrained): start 28.429 in 2026Q1 (q1 factor 0.938),
+        // g0 = 0.20, gT = 0.04, half-life 8.
         let seasonal = [0.938, 0.958, 1.048, 1.056];
-        let (g0, gt, h) = (0.18f64, 0.04f64, 8.0f64);
-        let mut log_level = (24.9f64 / seasonal[0]).ln();
+        let (g0, gt, h) = (0.20f64, 0.04f64, 8.0f64);
+        let mut log_level = (28.429f64 / seasonal[0]).ln();
         let ai_metric = model
             .quarterly_metrics
             .iter()

@@ -30,6 +30,10 @@ use crate::time::Quarter;
 /// The default scenario (`scenarios/base.toml`), compiled into the binary.
 pub const DEFAULT_SCENARIO_TOML: &str = include_str!("../../scenarios/base.toml");
 
+/// The pre-policy economics (`scenarios/replace_retirements.toml`): after the plan both
+/// worlds only replace retirements; kept for tests of the old rule and the NumPy twin.
+pub const REPLACE_RETIREMENTS_TOML: &str = include_str!("../../scenarios/replace_retirements.toml");
+
 /// Name of the embedded default scenario.
 pub const DEFAULT_SCENARIO_NAME: &str = "base";
 

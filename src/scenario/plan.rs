@@ -159,8 +159,9 @@ pub struct Economics {
     pub plan: Plan,
     /// Pre-plan capex.
     pub legacy: Legacy,
-    /// Capex outside the plan.
-    pub maintenance: Maintenance,
+    /// Capex outside the plan (the old rule; `None` with `[investment]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maintenance: Option<Maintenance>,
     /// Compute capacity.
     pub capacity: Capacity,
     /// Costs.
@@ -531,6 +532,17 @@ pub(crate) fn validate_economics(
         return Ok(None);
     };
     let plan = v.plan(plan_doc, time)?;
+    for (present, key) in [
+        (doc.pricing.is_some(), "pricing"),
+        (doc.customers.is_some(), "customers"),
+    ] {
+        if present && doc.investment.is_none() {
+            return Err(v.error(
+                key,
+                format!("[{key}] needs an [investment] table: it acts through the investment policy of both worlds"),
+            ));
+        }
+    }
 
     let legacy_doc = doc.legacy.as_ref();
     let legacy = Legacy {
@@ -717,17 +729,6 @@ pub(crate) fn validate_economics(
         .as_ref()
         .map(|i| v.investment(i, capacity.max_utilization.bounds().0))
         .transpose()?;
-    for (present, key) in [
-        (doc.pricing.is_some(), "pricing"),
-        (doc.customers.is_some(), "customers"),
-    ] {
-        if present && investment.is_none() {
-            return Err(v.error(
-                key,
-                format!("[{key}] needs an [investment] table: it acts through the investment policy of both worlds"),
-            ));
-        }
-    }
     let pricing = doc.pricing.as_ref().map(|p| v.pricing(p)).transpose()?;
     let customers = doc.customers.as_ref().map(|c| v.customers(c)).transpose()?;
     if investment.is_some() && doc.maintenance.is_some() {
@@ -740,7 +741,7 @@ pub(crate) fn validate_economics(
     let economics = Economics {
         plan,
         legacy,
-        maintenance,
+        maintenance: investment.is_none().then_some(maintenance),
         capacity,
         costs,
         valuation,

@@ -343,6 +343,7 @@ pub(crate) fn validate_risk(
     doc: Option<&RiskDoc>,
     revenue: &RevenueAssumptions,
     has_plan: bool,
+    has_pricing: bool,
 ) -> Result<Option<Risk>, ScenarioError> {
     let Some(doc) = doc else { return Ok(None) };
     if doc.enabled == Some(false) {
@@ -376,6 +377,16 @@ pub(crate) fn validate_risk(
             return Err(v.error(
                 &format!("risk.events.{name}.effects.{effect}.lever"),
                 "this lever acts on the capex plan, capacity or valuation, which need a [plan] table",
+            ));
+        }
+        let tightness = event
+            .effects
+            .iter()
+            .find(|(_, x)| x.lever == Lever::MarketTightness);
+        if let (false, Some((effect, _))) = (has_pricing, tightness) {
+            return Err(v.error(
+                &format!("risk.events.{name}.effects.{effect}.lever"),
+                "market_tightness moves the price premium, which needs a [pricing] table",
             ));
         }
         events.insert(name.clone(), event);

@@ -64,7 +64,11 @@ impl Economics {
             // bound is taken before any revenue-linked spend).
             let mut maintenance_total = 0.0;
             for (c, class) in classes.iter().enumerate() {
-                capex[c][i] = match self.maintenance.mode {
+                capex[c][i] = match self
+                    .maintenance
+                    .as_ref()
+                    .map_or(MaintenanceMode::ReplaceRetirements, |m| m.mode)
+                {
                     MaintenanceMode::ReplaceRetirements => i
                         .checked_sub(class.useful_life_quarters as usize)
                         .map_or(0.0, |v| capex[c][v]),

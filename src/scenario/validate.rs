@@ -441,7 +441,14 @@ pub(crate) fn validate(
         seasonality,
     };
     let economics = super::plan::validate_economics(&v, &doc, &time, &revenue)?;
-    let risk = super::risk::validate_risk(&v, doc.risk.as_ref(), &revenue, economics.is_some())?;
+    let has_pricing = economics.as_ref().is_some_and(|e| e.pricing.is_some());
+    let risk = super::risk::validate_risk(
+        &v,
+        doc.risk.as_ref(),
+        &revenue,
+        economics.is_some(),
+        has_pricing,
+    )?;
 
     Ok((
         doc.description.clone().unwrap_or_default(),

@@ -1,0 +1,334 @@
+#!/usr/bin/env python3
+"""The investment-policy economics re-implemented from docs/model.md alone (written by a
+reviewer who did not read the Rust source), cell by cell with explicit loops over
+vintages, on a deterministic scenario (no shocks, no risk, every assumption fixed): both
+worlds' quarterly series, the incremental flows and the NPV must agree with the engine's
+path 0 to 1e-9 relative.
+
+Usage: python3 tests/python/policy_reference.py RUN_DIR
+RUN_DIR is one scenario's output folder of `cloudcapex run ... --paths-out 1`
+(scenario.toml, paths.csv, path_scalars.csv). tests/run-all.sh runs it on
+tests/fixtures/policy_modes.toml and a variant where the gate and the budget bind.
+Standard library only.
+"""
+import csv, math, sys, tomllib
+from collections import defaultdict
+
+HERE = sys.argv[1]
+SC = tomllib.load(open(f"{HERE}/scenario.toml", "rb"))
+
+# ---------------------------------------------------------------- variants (assumptions)
+VAR = {
+    # trailing revenue R̄(t): 'strict' = t-4..t-1, pre-start (t<0) quarters = reported R(0);
+    # 'start_reported' = quarters t<=0 also use the reported start revenue (both worlds)
+    "rbar": "strict",
+    # legacy split: 'compute_share' = compute K_L*cs, others K_L*(1-cs)*σ_c/(1-σ)
+    #               'plan_shares'   = every class K_L*σ_c (doc table literally)
+    "legacy": "compute_share",
+    # orders' n(v) for Π and retirements: all compute units bought (legacy included)
+    "g0": "initial_growth",
+}
+
+H = SC["time"]["horizon_quarters"]
+sy, sq = SC["time"]["start_quarter"].split("Q")
+sy, sq = int(sy), int(sq)
+py, pq = SC["plan"]["start_quarter"].split("Q")
+p0 = (int(py) - sy) * 4 + (int(pq) - sq)  # -4
+L = SC["plan"]["length_quarters"]
+plan_end = p0 + L - 1  # 7
+
+
+def qlabel(t):
+    n = sy * 4 + (sq - 1) + t
+    return f"{n // 4}Q{n % 4 + 1}"
+
+
+def qnum(t):
+    return (sq - 1 + t) % 4 + 1
+
+
+seas = SC["revenue"]["seasonality"]
+f = lambda t: seas[f"q{qnum(t)}"]
+
+# ---------------------------------------------------------------- revenue segments
+segs = SC["revenue"]["segments"]
+cap_seg = SC["capacity"]["segment"]
+Rmod = {}
+for s, p in segs.items():
+    l = math.log(p["start_revenue_rmb_bn"] / f(0))
+    g0, gT, h = p["initial_growth"], p["terminal_growth"], p["growth_half_life_quarters"]
+    path = [p["start_revenue_rmb_bn"]]
+    for t in range(1, H + 1):
+        mu = (math.log(1 + gT) + (math.log(1 + g0) - math.log(1 + gT)) * 2 ** (-(t - 1) / h)) / 4
+        l += mu
+        path.append(math.exp(l) * f(t))
+    Rmod[s] = path
+D = Rmod[cap_seg]
+Dt = [D[t] / f(t) for t in range(H + 1)]
+R_other = [sum(Rmod[s][t] for s in segs if s != cap_seg) for t in range(H + 1)]
+R0_rep = sum(p["start_revenue_rmb_bn"] for p in segs.values())
+A_rep0 = segs[cap_seg]["start_revenue_rmb_bn"]
+g0_ai = segs[cap_seg]["initial_growth"]
+
+# ---------------------------------------------------------------- parameters
+assets = SC["plan"]["assets"]
+cstar = SC["capacity"]["asset_class"]
+sig = {c: a["share"] for c, a in assets.items()}
+life = {c: a["useful_life_quarters"] for c, a in assets.items()}
+lag = {c: a["in_service_lag_quarters"] for c, a in assets.items()}
+s_ = sig[cstar]; l_ = life[cstar]; lam = lag[cstar]
+cap = SC["capacity"]; cost = SC["costs"]; inv = SC["investment"]; pr = SC["pricing"]
+cu = SC["customers"]; val = SC["valuation"]; leg = SC["legacy"]
+mu_max = cap["max_utilization"]; u0 = cap["start_unmet_demand_share"]
+dhw = cap["hardware_cost_decline"]; delta = (1 - dhw) ** 0.25
+kappa = lambda t: delta ** t
+v_ = cost["variable_cost_share"]; vA = cost["ai_variable_cost_share"]; eta = cost["ai_opex_rate"]
+tau = cost["tax_rate"]; m0 = cost["start_ebita_margin"]; infl = cost["fixed_cost_inflation"]
+omega = cost["working_capital_share"]
+r = val["discount_rate"]; beta = (1 + r) ** -0.25
+mu_t = inv["target_utilization"]; tau_adj = inv["adjustment_quarters"]; gw = inv["gate_width"]
+hS = inv["premium_half_life_quarters"]; phi = 0.5 ** (1 / hS)
+b_after = inv["budget_share_of_revenue"]; b_cf = inv["counterfactual_budget_share_of_revenue"]
+b_plan_after = inv.get("plan_world_budget_share_after_plan", b_after)
+k_nonai = inv["non_ai_capex_share_of_revenue"]
+markup = pr["markup"]; gam = 0.5 ** (1 / pr["markup_half_life_quarters"]); S0 = pr["start_premium"]
+a_sl = pr["premium_slope"]; Smax = pr["max_premium"]; theta = pr["premium_adjustment"]
+wA = pr["alibaba_share"]; ur0 = pr["rest_of_market_start_unmet_share"]
+uinf = pr["rest_of_market_long_run_unmet_share"]; hr = pr["rest_of_market_half_life_quarters"]
+loss = cu["loss_rate"]; ret = cu["return_rate"]
+KL = leg["capex_rmb_bn_per_quarter"]; lcs = leg["compute_share"]
+
+ann = lambda n: sum(beta ** j for j in range(n))
+J = range(lam, lam + l_)
+
+# ---------------------------------------------------------------- plan schedule
+actual = {}
+for k_, v in SC["plan"].get("actual_spend_rmb_bn", {}).items():
+    y, q = k_.split("Q"); actual[(int(y) - sy) * 4 + int(q) - sq] = v
+wts = [1.0] * L  # flat profile
+assert SC["plan"]["profile"] == "flat"
+total = SC["plan"]["total_rmb_bn"] * SC["plan"]["execution_multiplier"]
+hist = {}
+for kk in range(L):
+    t = p0 + kk
+    if t <= 0:
+        hist[t] = actual.get(t, SC["plan"]["total_rmb_bn"] * wts[kk] / sum(wts))
+remaining = max(0.0, total - sum(hist.values()))
+fut = [kk for kk in range(L) if p0 + kk > 0]
+Sk = dict(hist)
+for kk in fut:
+    Sk[p0 + kk] = remaining * wts[kk] / sum(wts[j] for j in fut)
+
+# ---------------------------------------------------------------- user cost, gate
+C = (1 - tau) * (eta / 4) * sum(beta ** j for j in J) + sum(
+    (sig[c] / s_) * (ann(l_) / ann(life[c]) - tau * beta ** lag[c] * ann(l_) / life[c]) for c in assets)
+c0 = C / ((1 - tau) * (1 - vA) * mu_t * sum((beta * delta) ** j for j in J))
+
+VMIN = -300
+
+
+def legacy_capex(c):
+    if VAR["legacy"] == "compute_share":
+        return KL * lcs if c == cstar else KL * (1 - lcs) * sig[c] / (1 - s_)
+    if VAR["legacy"] == "noncompute_sigma":
+        return KL * lcs if c == cstar else KL * sig[c]
+    return KL * sig[c]
+
+
+def prestart_capex(world, t):
+    """t in [p0, -1]: BAU budget b_cf*R(0); plan world at least the plan's reported spend."""
+    B = b_cf * R0_rep
+    N = k_nonai * R_other[0]
+    bau = {c: (N * sig[c] / (1 - s_) if c != cstar else 0.0) + (B - N) * sig[c] for c in assets}
+    if world == "plan" and Sk[t] > B:
+        return {c: Sk[t] * sig[c] for c in assets}
+    return bau
+
+
+def history(world):
+    capex = {c: defaultdict(float) for c in assets}
+    units = defaultdict(float)
+    for v in range(VMIN, p0):
+        for c in assets:
+            capex[c][v] = legacy_capex(c)
+    for v in range(p0, 0):
+        cx = prestart_capex(world, v)
+        for c in assets:
+            capex[c][v] = cx[c]
+    for v in range(VMIN, 0):
+        units[v] = capex[cstar][v] / kappa(v)
+    return capex, units
+
+
+def U_at(units, t):
+    return sum(units[v] for v in range(t - lam - l_ + 1, t - lam + 1))
+
+
+_, u_plan_hist = history("plan")
+U_plan0 = U_at(u_plan_hist, 0)
+P0 = A_rep0 / (mu_max * U_plan0)
+G0 = P0 / (S0 * c0)
+G = lambda t: (1 + markup) + (G0 - (1 + markup)) * gam ** t
+Pb = lambda t: c0 * kappa(t) * G(t)  # f_u = 1 (risk off)
+
+
+def u_rest(t):
+    return min(0.95, max(0.0, uinf + (ur0 - uinf) * 0.5 ** (t / hr)))
+
+
+def simulate(world):
+    capex, units = history(world)
+    M = [1.0]; S = [S0]
+    out = defaultdict(dict)
+    Rtot = {}
+    for t in range(0, H + 1):
+        U = U_at(units, t)
+        Q = D[t] / ((1 - u0) * S0 * Pb(t))
+        # --- orders
+        K = kappa(t)
+        Pi = sum(units[v] for v in range(t - l_ + 1, t))
+        Rr = units[t - l_]
+        if t >= 4:
+            gh = math.log(D[t] / D[t - 4]) / 4
+        else:
+            gh = (math.log(Dt[t] / Dt[0]) + (4 - t) * math.log(1 + g0_ai * float(VAR.get("g0scale", 1))) / 4) / 4
+        Qh = Dt[t] * math.exp(lam * gh) * f(t + lam) / ((1 - u0) * S0 * Pb(t + lam))
+        T = M[t] * Qh / mu_t
+        npv_u = s_ / K * ((1 - tau) * (1 - vA) * mu_t * sum(
+            beta ** j * Pb(t + j) * (1 + (S[t] - 1) * phi ** j) for j in J) - K * C)
+        w = min(1.0, max(0.0, 0.5 + npv_u / gw))
+        nstar = w * max(0.0, Rr + (T - Pi - Rr) / tau_adj)
+        # budget
+        if VAR["rbar"] == "strict":
+            Rbar = sum(Rtot.get(x, R0_rep) if x >= 0 else R0_rep for x in range(t - 4, t)) / 4
+        else:
+            Rbar = sum(Rtot[x] if x >= 1 else R0_rep for x in range(t - 4, t)) / 4
+        if VAR["rbar"] == "incl_current": Rbar = sum(Rtot.get(x, R0_rep) if x>=0 else R0_rep for x in range(t - 3, t)) / 4 + (R_other[t] + D[t]) / 4
+        if t <= plan_end:
+            b = b_cf
+        else:
+            b = b_plan_after if world == "plan" else b_after
+        N = k_nonai * R_other[t]
+        n = min(nstar, max(0.0, b * Rbar - N) * s_ / K)
+        cx = {c: (N * sig[c] / (1 - s_) if c != cstar else 0.0) + n * K * sig[c] / s_ for c in assets}
+        if world == "plan" and t in Sk and Sk[t] > sum(cx.values()):
+            cx = {c: Sk[t] * sig[c] for c in assets}
+            n = Sk[t] * s_ / K
+        for c in assets:
+            capex[c][t] = cx[c]
+        units[t] = n  # f_c = 1
+        # --- service
+        MQ = M[t] * Q
+        served = min(MQ, mu_max * U)
+        u = 1 - served / MQ
+        P = Pb(t) * S[t]
+        A = served * P
+        Rtot[t] = R_other[t] + A
+        dep = sum(capex[c][v] / life[c] for c in assets
+                  for v in range(t - lag[c] - life[c] + 1, t - lag[c] + 1))
+        gbv = sum(capex[cstar][v] for v in range(t - lam - l_ + 1, t - lam + 1))
+        o = out
+        o["U"][t] = U; o["Q"][t] = Q; o["orders"][t] = n; o["gate"][t] = w
+        o["capex"][t] = sum(cx.values()); o["served"][t] = served; o["unmet"][t] = u
+        o["price"][t] = P; o["premium"][t] = S[t]; o["retention"][t] = M[t]; o["A"][t] = A
+        o["R"][t] = Rtot[t]; o["dep"][t] = dep; o["gbv"][t] = gbv; o["demand_rmb"][t] = MQ * P
+        o["util"][t] = served / U; o["nstar"][t] = nstar; o["Rbar"][t] = Rbar
+        o["mshare"][t] = A / (A + A_rep0 * (1 - wA) / wA * D[t] / D[0])
+        # --- next quarter
+        ut = wA * u + (1 - wA) * u_rest(t)
+        Sst = min(Smax, 1 + a_sl * ut / (1 - ut))
+        S.append(S[t] + theta * (Sst - S[t]))
+        M.append(M[t] * (1 - loss * u) + ret * (1 - M[t]) * (1 - u))
+    for t in range(p0, 0):
+        out["capex"][t] = sum(capex[c][t] for c in assets)
+    return out
+
+
+plan = simulate("plan")
+cf = simulate("cf")
+F0 = R_other[0] * (1 - v_) + plan["A"][0] * (1 - vA) - eta / 4 * plan["gbv"][0] - plan["dep"][0] - m0 * plan["R"][0]
+for o in (plan, cf):
+    for t in range(H + 1):
+        F = F0 * (1 + infl) ** (t / 4)
+        e = R_other[t] * (1 - v_) + o["A"][t] * (1 - vA) - eta / 4 * o["gbv"][t] - F - o["dep"][t]
+        o["ebita"][t] = e; o["opex"][t] = eta / 4 * o["gbv"][t]
+        dwc = 0.0 if t == 0 else omega * (o["R"][t] - o["R"][t - 1])
+        o["fcf"][t] = e * (1 - tau) + o["dep"][t] - o["capex"][t] - dwc
+inc = {t: -(plan["capex"][t] - cf["capex"][t]) for t in range(p0, 0)}
+for t in range(H + 1):
+    inc[t] = plan["fcf"][t] - cf["fcf"][t]
+rq = (1 + r) ** 0.25 - 1; gq = (1 + val["terminal_growth"]) ** 0.25 - 1
+Bss = sum((plan["ebita"][t] - cf["ebita"][t]) * (1 - tau) for t in range(H - 3, H + 1)) / 4
+TV = Bss * (1 + gq) / (rq - gq) if val["terminal_value"] else 0.0
+t0 = min(p0, 0)
+flows = [inc[t] for t in range(t0, H + 1)]
+flows[-1] += TV
+npv = sum(cf_ / (1 + rq) ** j for j, cf_ in enumerate(flows))
+tv_pv = TV / (1 + rq) ** (len(flows) - 1)
+
+mine = {
+    "revenue_total_rmb_bn": plan["R"], "revenue_ai_rmb_bn": plan["A"],
+    "revenue_total_counterfactual_rmb_bn": cf["R"],
+    "revenue_ai_counterfactual_rmb_bn": cf["A"],
+    "revenue_core_rmb_bn": dict(enumerate(Rmod["core"])),
+    "revenue_international_rmb_bn": dict(enumerate(Rmod["international"])),
+    "ai_capacity_units": plan["U"], "ai_capacity_counterfactual_units": cf["U"],
+    "capex_rmb_bn": {t: plan["capex"][t] for t in range(H + 1)},
+    "capex_counterfactual_rmb_bn": {t: cf["capex"][t] for t in range(H + 1)},
+    "ai_unmet_share": plan["unmet"], "ai_unmet_share_counterfactual": cf["unmet"],
+    "ai_price_per_unit_rmb_bn": plan["price"], "ai_price_premium": plan["premium"],
+    "ai_price_premium_counterfactual": cf["premium"],
+    "ai_customer_retention": plan["retention"], "ai_customer_retention_counterfactual": cf["retention"],
+    "ai_orders_units": plan["orders"], "ai_orders_counterfactual_units": cf["orders"],
+    "ai_investment_gate": plan["gate"], "ai_investment_gate_counterfactual": cf["gate"],
+    "depreciation_rmb_bn": plan["dep"], "depreciation_counterfactual_rmb_bn": cf["dep"],
+    "ebita_rmb_bn": plan["ebita"], "ebita_counterfactual_rmb_bn": cf["ebita"],
+    "fcf_rmb_bn": plan["fcf"], "fcf_counterfactual_rmb_bn": cf["fcf"],
+    "incremental_fcf_rmb_bn": {t: inc[t] for t in range(H + 1)},
+    "ai_demand_rmb_bn": plan["demand_rmb"], "ai_utilization": plan["util"],
+    "ai_utilization_counterfactual": cf["util"],
+    "ai_unmet_demand_rmb_bn": {t: plan["demand_rmb"][t] - plan["A"][t] for t in range(H + 1)},
+    "ai_unmet_demand_counterfactual_rmb_bn": {t: cf["demand_rmb"][t] - cf["A"][t] for t in range(H + 1)},
+    "ai_market_share": plan["mshare"], "ai_market_share_counterfactual": cf["mshare"],
+    "ai_opex_rmb_bn": plan["opex"],
+    "ebita_margin": {t: plan["ebita"][t] / plan["R"][t] for t in range(H + 1)},
+    "ebita_margin_counterfactual": {t: cf["ebita"][t] / cf["R"][t] for t in range(H + 1)},
+}
+scal = {"plan_npv_rmb_bn": npv, "plan_terminal_value_pv_rmb_bn": tv_pv,
+        "ai_price_to_user_cost_start": P0 / c0, "ai_user_cost_start_rmb_bn": c0,
+        "plan_incremental_capex_rmb_bn": sum(plan["capex"][t] - cf["capex"][t] for t in range(t0, H + 1))}
+
+# ---------------------------------------------------------------- compare
+eng = defaultdict(dict)
+for row in csv.DictReader(open(f"{HERE}/paths.csv")):
+    if row["path"] == "0" and row["value"] != "":
+        eng[row["metric"]][int(row["quarter_index"])] = float(row["value"])
+engs = {row["metric"]: float(row["value"]) for row in csv.DictReader(open(f"{HERE}/path_scalars.csv"))
+        if row["path"] == "0" and row["value"] != ""}
+
+
+def rel(a, b):
+    return abs(a - b) / max(abs(b), 1e-9) if abs(a - b) > 1e-12 else 0.0
+
+
+failures = []
+for k, mv in mine.items():
+    if k not in eng:
+        failures.append(f"{k}: not in the engine's output")
+        continue
+    worst, wt = 0.0, None
+    for t in range(H + 1):
+        d = rel(mv[t], eng[k][t])
+        if d > worst:
+            worst, wt = d, t
+    print(f"{k:42s} max relative difference {worst:9.2e}" + (f" (t = {wt})" if wt is not None else ""))
+    if worst > 1e-9:
+        failures.append(f"{k}: {worst:.3e} at t = {wt}")
+for k, v in scal.items():
+    d = rel(v, engs.get(k, float("nan")))
+    print(f"{k:42s} reference {v:.10g}, engine {engs.get(k)}, relative difference {d:.2e}")
+    if not d <= 1e-9:
+        failures.append(f"{k}: {d:.3e}")
+if failures:
+    sys.exit("policy reference disagrees with the engine:\n  " + "\n  ".join(failures))
+print(f"policy reference: {len(mine)} quarterly metrics and {len(scal)} scalars agree with the engine (1e-9)")
