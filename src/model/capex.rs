@@ -91,6 +91,8 @@ pub(crate) struct CapexStep {
     pub compute_units: f64,
     /// Gross book value of the compute class in service, RMB bn.
     pub compute_book_value_rmb_bn: f64,
+    /// Gross book value of every class in service, RMB bn.
+    pub book_value_rmb_bn: f64,
 }
 
 /// Event multipliers of one quarter on the capex block (1 when no event is active).
@@ -416,6 +418,13 @@ impl CapexBlock {
             depreciation_rmb_bn: state.depreciation.iter().sum::<f64>().max(0.0),
             compute_units: state.units_in_service.max(0.0),
             compute_book_value_rmb_bn: (state.depreciation[self.compute] * compute.life as f64)
+                .max(0.0),
+            book_value_rmb_bn: self
+                .classes
+                .iter()
+                .zip(&state.depreciation)
+                .map(|(class, d)| d * class.life as f64)
+                .sum::<f64>()
                 .max(0.0),
         }
     }

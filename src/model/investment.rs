@@ -169,10 +169,12 @@ impl UnitEconomics {
         for class in classes {
             let weight = class.share / unit.share;
             // A class that outlives the unit is charged for the unit's life only, by annuity
-            // ratio; its tax shield likewise.
+            // ratio; its tax shield and its capacity costs likewise.
             let charge = unit_annuity / annuity(class.life);
-            let shield = tax * beta.powi(class.lag as i32) * unit_annuity / class.life as f64;
-            cost_factor += weight * (charge - shield);
+            let in_service = beta.powi(class.lag as i32) * unit_annuity;
+            let shield = tax * in_service / class.life as f64;
+            let upkeep = (1.0 - tax) * margins.capacity_cost_per_book_value * in_service;
+            cost_factor += weight * (charge - shield + upkeep);
         }
         Self {
             beta,
@@ -230,6 +232,7 @@ mod tests {
             tax_rate: 0.15,
             ai_variable_cost_share: 0.2,
             ai_opex_per_book_value: 0.015,
+            capacity_cost_per_book_value: 0.008,
             ..MarginDraw::default()
         }
     }
@@ -286,10 +289,11 @@ mod tests {
         let capex: f64 = CLASSES.iter().map(|c| unit_cost * c.share / 0.7).sum();
         let mut npv = -capex;
         for q in 0..40usize {
-            let mut depreciation = 0.0;
+            let (mut depreciation, mut installed) = (0.0, 0.0);
             for c in &CLASSES {
                 if q >= c.lag && q < c.lag + c.life {
                     depreciation += unit_cost * c.share / 0.7 / c.life as f64;
+                    installed += unit_cost * c.share / 0.7;
                 }
             }
             let in_service = (2..22).contains(&q);
@@ -300,7 +304,10 @@ mod tests {
             } else {
                 (0.0, 0.0)
             };
-            let ebita = revenue - m.ai_cash_costs(revenue, book) - depreciation;
+            let ebita = revenue
+                - m.ai_cash_costs(revenue, book)
+                - m.capacity_costs(installed)
+                - depreciation;
             let fcf = ebita * (1.0 - m.tax_rate) + depreciation;
             npv += beta.powi(q as i32) * fcf;
         }

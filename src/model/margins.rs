@@ -15,6 +15,7 @@ pub(crate) struct MarginBlock {
     /// `None`: the capacity segment has the variable cost share of the rest.
     ai_variable_cost_share: Option<ParamSlot>,
     ai_opex_rate: ParamSlot,
+    capacity_cost_rate: ParamSlot,
 }
 
 /// One path's cost assumptions and calibrated fixed cost.
@@ -32,6 +33,9 @@ pub(crate) struct MarginDraw {
     /// Quarterly operating cost of compute in service, share of its gross book value
     /// (`ai_opex_rate / 4`).
     pub ai_opex_per_book_value: f64,
+    /// Quarterly cash cost of the installed base, share of the gross book value of every
+    /// class in service (`capacity_cost_rate / 4`).
+    pub capacity_cost_per_book_value: f64,
 }
 
 /// One quarter's operating result and cash flow, RMB bn.
@@ -62,6 +66,10 @@ impl MarginBlock {
                 Some(p) => params.slot("costs.ai_opex_rate", p),
                 None => ParamSlot::Fixed(0.0),
             },
+            capacity_cost_rate: match &costs.capacity_cost_rate {
+                Some(p) => params.slot("costs.capacity_cost_rate", p),
+                None => ParamSlot::Fixed(0.0),
+            },
         }
     }
 
@@ -79,6 +87,7 @@ impl MarginBlock {
                 .as_ref()
                 .map_or(variable_cost_share, |slot| params.draw(slot)),
             ai_opex_per_book_value: params.draw(&self.ai_opex_rate) / 4.0,
+            capacity_cost_per_book_value: params.draw(&self.capacity_cost_rate) / 4.0,
         }
     }
 }
@@ -92,6 +101,8 @@ pub(crate) struct QuarterInputs {
     pub ai_revenue: f64,
     /// Gross book value of compute in service (drives AI opex).
     pub compute_book_value: f64,
+    /// Gross book value of every class in service (drives capacity costs).
+    pub book_value: f64,
     pub depreciation: f64,
     pub capex: f64,
 }
@@ -104,14 +115,21 @@ impl MarginDraw {
         ai_revenue * self.ai_variable_cost_share + compute_book_value * self.ai_opex_per_book_value
     }
 
+    /// Cash cost of the installed base in a quarter: fixed costs that step with capacity,
+    /// RMB bn.
+    pub(crate) fn capacity_costs(&self, book_value: f64) -> f64 {
+        book_value * self.capacity_cost_per_book_value
+    }
+
     /// Fixed cash costs of the start quarter such that the plan world reports the start
-    /// margin: `F_0 = R_other (1 - v) + R_ai - AI costs - D_0 - m_0 R_0` (validation keeps
-    /// it non-negative).
+    /// margin: `F_0 = R_other (1 - v) + R_ai - AI costs - capacity costs - D_0 - m_0 R_0`
+    /// (validation keeps it non-negative).
     pub(crate) fn calibrate(&mut self, start: &QuarterInputs) {
         let revenue = start.other_revenue + start.ai_revenue;
         self.fixed_cost_start_rmb_bn = start.other_revenue * (1.0 - self.variable_cost_share)
             + start.ai_revenue
             - self.ai_cash_costs(start.ai_revenue, start.compute_book_value)
+            - self.capacity_costs(start.book_value)
             - start.depreciation
             - self.start_ebita_margin * revenue;
     }
@@ -128,6 +146,7 @@ impl MarginDraw {
         let revenue = quarter.other_revenue + quarter.ai_revenue;
         let ebita = quarter.other_revenue * (1.0 - self.variable_cost_share) + quarter.ai_revenue
             - self.ai_cash_costs(quarter.ai_revenue, quarter.compute_book_value)
+            - self.capacity_costs(quarter.book_value)
             - fixed
             - quarter.depreciation;
         let nopat = ebita * (1.0 - self.tax_rate);
@@ -157,11 +176,13 @@ mod tests {
             fixed_cost_start_rmb_bn: 0.0,
             ai_variable_cost_share: 0.2,
             ai_opex_per_book_value: 0.015,
+            capacity_cost_per_book_value: 0.01,
         };
         let at = |revenue: f64| QuarterInputs {
             other_revenue: revenue * 0.75,
             ai_revenue: revenue * 0.25,
             compute_book_value: 40.0,
+            book_value: 70.0,
             depreciation: 4.0,
             capex: 30.0,
         };

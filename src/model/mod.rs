@@ -662,6 +662,7 @@ impl Model {
                         other_revenue: reported_start_total - reported_start_ai,
                         ai_revenue: reported_start_ai,
                         compute_book_value: step.compute_book_value_rmb_bn,
+                        book_value: step.book_value_rmb_bn,
                         depreciation: step.depreciation_rmb_bn,
                         capex: step.capex_rmb_bn,
                     });
@@ -685,6 +686,7 @@ impl Model {
                         other_revenue: other,
                         ai_revenue: ai_quarter.realized_rmb_bn,
                         compute_book_value: step.compute_book_value_rmb_bn,
+                        book_value: step.book_value_rmb_bn,
                         depreciation: step.depreciation_rmb_bn,
                         capex: step.capex_rmb_bn,
                     },

@@ -279,6 +279,7 @@ impl Model {
                     other_revenue: other[ti],
                     ai_revenue,
                     compute_book_value: step.compute_book_value_rmb_bn,
+                    book_value: step.book_value_rmb_bn,
                     depreciation: step.depreciation_rmb_bn,
                     capex: step.capex_rmb_bn,
                 };
@@ -317,9 +318,10 @@ impl Model {
                 series.price.push(price);
                 series.orders.push(units);
                 series.gate.push(gate);
-                series
-                    .opex
-                    .push(margins.ai_cash_costs(0.0, step.compute_book_value_rmb_bn));
+                series.opex.push(
+                    margins.ai_cash_costs(0.0, step.compute_book_value_rmb_bn)
+                        + margins.capacity_costs(step.book_value_rmb_bn),
+                );
 
                 // Next quarter's retention and premium.
                 retention = customers.next_retention(retention, unmet_share);

@@ -165,6 +165,7 @@ pub(crate) struct CostsDoc {
     pub working_capital_share: Option<RawParam>,
     pub ai_variable_cost_share: Option<RawParam>,
     pub ai_opex_rate: Option<RawParam>,
+    pub capacity_cost_rate: Option<RawParam>,
 }
 
 #[derive(Debug, Default, Deserialize)]

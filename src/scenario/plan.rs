@@ -139,6 +139,11 @@ pub struct Costs {
     /// share of its gross book value; absent: 0.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ai_opex_rate: Option<Param>,
+    /// Annual cash cost of the installed base (data-centre staff, upkeep, leases), share of
+    /// the gross book value of every asset class in service: fixed costs that step with
+    /// capacity; absent: 0.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity_cost_rate: Option<Param>,
 }
 
 /// Discounting of the plan's incremental cash flows.
@@ -681,6 +686,10 @@ pub(crate) fn validate_economics(
             .and_then(|k| k.ai_opex_rate.as_ref())
             .map(|raw| v.param("costs.ai_opex_rate", Some(raw), None, &OPEX_RATE))
             .transpose()?,
+        capacity_cost_rate: k
+            .and_then(|k| k.capacity_cost_rate.as_ref())
+            .map(|raw| v.param("costs.capacity_cost_rate", Some(raw), None, &OPEX_RATE))
+            .transpose()?,
     };
 
     let val = doc.valuation.as_ref();
@@ -792,21 +801,30 @@ fn check_start_calibration(
         .as_ref()
         .map_or(variable_max, |p| p.bounds().1);
     let opex_max = costs.ai_opex_rate.as_ref().map_or(0.0, |p| p.bounds().1) / 4.0
-        * at_max.compute_cost_in_service;
+        * at_max.compute_cost_in_service
+        + costs
+            .capacity_cost_rate
+            .as_ref()
+            .map_or(0.0, |p| p.bounds().1)
+            / 4.0
+            * at_max.book_value_in_service;
     let margin_max = costs.start_ebita_margin.bounds().1;
     let fixed_min = other_min * (1.0 - variable_max - margin_max)
         + ai_min * (1.0 - ai_variable_max - margin_max)
         - opex_max
         - at_max.depreciation_rmb_bn;
     if fixed_min < 0.0 {
-        let detail = if costs.ai_variable_cost_share.is_none() && costs.ai_opex_rate.is_none() {
+        let detail = if costs.ai_variable_cost_share.is_none()
+            && costs.ai_opex_rate.is_none()
+            && costs.capacity_cost_rate.is_none()
+        {
             format!(
                 "revenue {revenue_min:.2} × (1 − variable share {variable_max} − margin {margin_max}) is below depreciation {:.3}",
                 at_max.depreciation_rmb_bn
             )
         } else {
             format!(
-                "revenue {revenue_min:.2} less variable costs (shares {variable_max}, AI {ai_variable_max}), AI opex {opex_max:.3} \
+                "revenue {revenue_min:.2} less variable costs (shares {variable_max}, AI {ai_variable_max}), opex {opex_max:.3} \
                  and the margin {margin_max} is below depreciation {:.3}",
                 at_max.depreciation_rmb_bn
             )

@@ -14,6 +14,8 @@ pub struct StartCapital {
     pub depreciation_rmb_bn: f64,
     /// Gross book value of the compute class in service in the start quarter, RMB bn.
     pub compute_cost_in_service: f64,
+    /// Gross book value of every class in service in the start quarter, RMB bn.
+    pub book_value_in_service: f64,
 }
 
 impl Economics {
@@ -114,6 +116,7 @@ impl Economics {
         StartCapital {
             depreciation_rmb_bn: depreciation.max(0.0),
             compute_cost_in_service: in_service(compute),
+            book_value_in_service: (0..classes.len()).map(in_service).sum(),
         }
     }
 }
