@@ -318,10 +318,9 @@ impl Model {
                 series.price.push(price);
                 series.orders.push(units);
                 series.gate.push(gate);
-                series.opex.push(
-                    margins.ai_cash_costs(0.0, step.compute_book_value_rmb_bn)
-                        + margins.capacity_costs(step.book_value_rmb_bn),
-                );
+                series
+                    .opex
+                    .push(margins.ai_cash_costs(0.0, step.compute_book_value_rmb_bn));
 
                 // Next quarter's retention and premium.
                 retention = customers.next_retention(retention, unmet_share);

@@ -82,7 +82,8 @@ cu = SC["customers"]; val = SC["valuation"]; leg = SC["legacy"]
 mu_max = cap["max_utilization"]; u0 = cap["start_unmet_demand_share"]
 dhw = cap["hardware_cost_decline"]; delta = (1 - dhw) ** 0.25
 kappa = lambda t: delta ** t
-v_ = cost["variable_cost_share"]; vA = cost["ai_variable_cost_share"]; eta = cost["ai_opex_rate"]
+v_ = cost["variable_cost_share"]; vA = cost.get("ai_variable_cost_share", v_); eta = cost.get("ai_opex_rate", 0.0)
+psi = cost.get("capacity_cost_rate", 0.0)
 tau = cost["tax_rate"]; m0 = cost["start_ebita_margin"]; infl = cost["fixed_cost_inflation"]
 omega = cost["working_capital_share"]
 r = val["discount_rate"]; beta = (1 + r) ** -0.25
@@ -121,7 +122,8 @@ for kk in fut:
 
 # ---------------------------------------------------------------- user cost, gate
 C = (1 - tau) * (eta / 4) * sum(beta ** j for j in J) + sum(
-    (sig[c] / s_) * (ann(l_) / ann(life[c]) - tau * beta ** lag[c] * ann(l_) / life[c]) for c in assets)
+    (sig[c] / s_) * (ann(l_) / ann(life[c]) - tau * beta ** lag[c] * ann(l_) / life[c]
+                     + (1 - tau) * (psi / 4) * beta ** lag[c] * ann(l_)) for c in assets)
 c0 = C / ((1 - tau) * (1 - vA) * mu_t * sum((beta * delta) ** j for j in J))
 
 VMIN = -300
@@ -227,11 +229,12 @@ def simulate(world):
         dep = sum(capex[c][v] / life[c] for c in assets
                   for v in range(t - lag[c] - life[c] + 1, t - lag[c] + 1))
         gbv = sum(capex[cstar][v] for v in range(t - lam - l_ + 1, t - lam + 1))
+        gbv_all = sum(capex[c][v] for c in assets for v in range(t - lag[c] - life[c] + 1, t - lag[c] + 1))
         o = out
         o["U"][t] = U; o["Q"][t] = Q; o["orders"][t] = n; o["gate"][t] = w
         o["capex"][t] = sum(cx.values()); o["served"][t] = served; o["unmet"][t] = u
         o["price"][t] = P; o["premium"][t] = S[t]; o["retention"][t] = M[t]; o["A"][t] = A
-        o["R"][t] = Rtot[t]; o["dep"][t] = dep; o["gbv"][t] = gbv; o["demand_rmb"][t] = MQ * P
+        o["R"][t] = Rtot[t]; o["dep"][t] = dep; o["gbv"][t] = gbv; o["gbv_all"][t] = gbv_all; o["demand_rmb"][t] = MQ * P
         o["util"][t] = served / U; o["nstar"][t] = nstar; o["Rbar"][t] = Rbar
         o["mshare"][t] = A / (A + A_rep0 * (1 - wA) / wA * D[t] / D[0])
         # --- next quarter
@@ -246,11 +249,12 @@ def simulate(world):
 
 plan = simulate("plan")
 cf = simulate("cf")
-F0 = R_other[0] * (1 - v_) + plan["A"][0] * (1 - vA) - eta / 4 * plan["gbv"][0] - plan["dep"][0] - m0 * plan["R"][0]
+F0 = (R_other[0] * (1 - v_) + plan["A"][0] * (1 - vA) - eta / 4 * plan["gbv"][0] - psi / 4 * plan["gbv_all"][0]
+      - plan["dep"][0] - m0 * plan["R"][0])
 for o in (plan, cf):
     for t in range(H + 1):
         F = F0 * (1 + infl) ** (t / 4)
-        e = R_other[t] * (1 - v_) + o["A"][t] * (1 - vA) - eta / 4 * o["gbv"][t] - F - o["dep"][t]
+        e = R_other[t] * (1 - v_) + o["A"][t] * (1 - vA) - eta / 4 * o["gbv"][t] - psi / 4 * o["gbv_all"][t] - F - o["dep"][t]
         o["ebita"][t] = e; o["opex"][t] = eta / 4 * o["gbv"][t]
         dwc = 0.0 if t == 0 else omega * (o["R"][t] - o["R"][t - 1])
         o["fcf"][t] = e * (1 - tau) + o["dep"][t] - o["capex"][t] - dwc
