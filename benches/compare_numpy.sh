@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One command: cloudcapex against the same base model in vectorized NumPy, side by side on
+# One command: cloudcapex against the same pre-policy model (scenarios/replace_retirements.toml) in vectorized NumPy, side by side on
 # this machine, one thread each (benches/compare_numpy.py). Arguments pass through, e.g.
 #   benches/compare_numpy.sh --paths 100000
 set -euo pipefail

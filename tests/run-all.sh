@@ -25,7 +25,7 @@ policy_out=$(mktemp -d)
   --set investment.budget_share_of_revenue=0.3 --set pricing.markup=0.0
 "$venv/bin/python" tests/python/policy_reference.py "$policy_out/binding/policy_modes"
 rm -rf "$policy_out"
-echo "== benches/compare_numpy.py --check-only (the NumPy twin of the base model is the same model)"
+echo "== benches/compare_numpy.py --check-only (the NumPy twin of the pre-policy model, scenarios/replace_retirements.toml, is the same model)"
 "$venv/bin/python" benches/compare_numpy.py --check-only
 echo "== tests/python/run_notebook.py (examples/notebooks/explore.ipynb)"
 "$venv/bin/python" tests/python/run_notebook.py

@@ -118,9 +118,29 @@ pub(crate) struct PricePath {
 }
 
 impl PricePath {
-    pub(crate) fn at(&self, t: f64) -> f64 {
-        self.a * self.x1.powf(t) + self.b * self.x2.powf(t)
+    #[cfg(test)]
+    pub(crate) fn at(&self, t: i64) -> f64 {
+        self.value(self.powers(t))
     }
+
+    /// `(x₁^t, x₂^t)`; the quarter loop keeps them by multiplication instead.
+    pub(crate) fn powers(&self, t: i64) -> (f64, f64) {
+        (self.x1.powi(t as i32), self.x2.powi(t as i32))
+    }
+
+    /// The price at the quarter whose powers are `(x₁^t, x₂^t)`.
+    pub(crate) fn value(&self, (p1, p2): (f64, f64)) -> f64 {
+        self.a * p1 + self.b * p2
+    }
+}
+
+/// The discounted window sums of a price path, taken once per path: with them the gate
+/// costs a few multiplications a quarter.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct PriceSums {
+    prices: PricePath,
+    /// `Σ_j (β x₁)^j`, `Σ_j (β x₁ φ)^j`, `Σ_j (β x₂)^j`, `Σ_j (β x₂ φ)^j` over the service life.
+    sums: [f64; 4],
 }
 
 /// The economics of one new loaded compute unit on one path: the discounted sums the gate
@@ -189,29 +209,38 @@ impl UnitEconomics {
         }
     }
 
-    /// Discounted price sum of a unit bought at `t` over its service life, per unit:
-    /// `Σ_j β^j P_base(t + j) (1 + (S − 1) φ^j)` for `j = λ … λ + ℓ − 1`.
-    fn price_sum(&self, prices: &PricePath, t: f64, premium: f64) -> f64 {
+    /// The window sums of `prices` for [`npv_per_rmb`](Self::npv_per_rmb).
+    pub(crate) fn price_sums(&self, prices: PricePath) -> PriceSums {
         let (lag, life, beta, fade) = (self.lag, self.life, self.beta, self.premium_fade);
-        let term = |level: f64, x: f64| {
-            level
-                * x.powf(t)
-                * (window_sum(beta * x, lag, life)
-                    + (premium - 1.0) * window_sum(beta * x * fade, lag, life))
-        };
-        term(prices.a, prices.x1) + term(prices.b, prices.x2)
+        PriceSums {
+            prices,
+            sums: [
+                window_sum(beta * prices.x1, lag, life),
+                window_sum(beta * prices.x1 * fade, lag, life),
+                window_sum(beta * prices.x2, lag, life),
+                window_sum(beta * prices.x2 * fade, lag, life),
+            ],
+        }
     }
 
-    /// NPV per RMB of capex of a unit bought at `t` for `unit_cost` RMB bn (its compute
-    /// part), when the base price follows `prices` and today's premium is `premium`.
+    /// Discounted price sum of a unit bought at `t` over its service life, per unit:
+    /// `Σ_j β^j P_base(t + j) (1 + (S − 1) φ^j)` for `j = λ … λ + ℓ − 1`.
+    fn price_sum(sums: &PriceSums, (p1, p2): (f64, f64), premium: f64) -> f64 {
+        let (p, s) = (&sums.prices, &sums.sums);
+        p.a * p1 * (s[0] + (premium - 1.0) * s[1]) + p.b * p2 * (s[2] + (premium - 1.0) * s[3])
+    }
+
+    /// NPV per RMB of capex of a unit bought at `t` (the price path's powers at `t`:
+    /// `(x₁^t, x₂^t)`) for `unit_cost` RMB bn (its compute part), when the base price follows
+    /// `sums`' path and today's premium is `premium`.
     pub(crate) fn npv_per_rmb(
         &self,
-        prices: &PricePath,
-        t: f64,
+        sums: &PriceSums,
+        powers: (f64, f64),
         premium: f64,
         unit_cost: f64,
     ) -> f64 {
-        let value = self.contribution * self.price_sum(prices, t, premium);
+        let value = self.contribution * Self::price_sum(sums, powers, premium);
         self.compute_share * (value / unit_cost - self.cost_factor)
     }
 
@@ -284,7 +313,7 @@ mod tests {
             b: -0.05,
             x2: 0.9,
         };
-        let (t, premium, unit_cost) = (3.0, 1.3, 0.8);
+        let (t, premium, unit_cost) = (3, 1.3, 0.8);
         let beta = (1.0 + rate).powf(-0.25);
         let capex: f64 = CLASSES.iter().map(|c| unit_cost * c.share / 0.7).sum();
         let mut npv = -capex;
@@ -298,7 +327,7 @@ mod tests {
             }
             let in_service = (2..22).contains(&q);
             let (revenue, book) = if in_service {
-                let price = prices.at(t + q as f64)
+                let price = prices.at(t + q as i64)
                     * (1.0 + (premium - 1.0) * inv.premium_fade.powi(q as i32));
                 (price * inv.target_utilization, unit_cost)
             } else {
@@ -311,7 +340,12 @@ mod tests {
             let fcf = ebita * (1.0 - m.tax_rate) + depreciation;
             npv += beta.powi(q as i32) * fcf;
         }
-        let gate = unit.npv_per_rmb(&prices, t, premium, unit_cost);
+        let gate = unit.npv_per_rmb(
+            &unit.price_sums(prices),
+            prices.powers(t),
+            premium,
+            unit_cost,
+        );
         assert!(
             (gate - npv / capex).abs() < 1e-12,
             "{gate} vs {}",
@@ -332,10 +366,12 @@ mod tests {
             b: 0.0,
             x2: 1.0,
         };
-        for t in [0.0, 7.0, 30.0] {
-            let unit_cost = step.powf(t);
-            assert!(unit.npv_per_rmb(&at_cost, t, 1.0, unit_cost).abs() < 1e-12);
-            assert!(unit.npv_per_rmb(&at_cost, t, 1.2, unit_cost) > 0.0);
+        let sums = unit.price_sums(at_cost);
+        for t in [0, 7, 30] {
+            let unit_cost = step.powi(t as i32);
+            let powers = at_cost.powers(t);
+            assert!(unit.npv_per_rmb(&sums, powers, 1.0, unit_cost).abs() < 1e-12);
+            assert!(unit.npv_per_rmb(&sums, powers, 1.2, unit_cost) > 0.0);
         }
     }
 

@@ -133,6 +133,9 @@ struct PolicyBlocks {
     investment: InvestmentBlock,
     pricing: Option<PricingBlock>,
     customers: Option<CustomerBlock>,
+    /// The asset classes as the gate sees them, and the compute class's index.
+    classes: Vec<investment::ClassTerms>,
+    compute: usize,
 }
 
 /// The model of one scenario, ready to simulate paths.
@@ -238,6 +241,10 @@ pub struct PathWorkspace {
     valuation_draw: ValuationDraw,
     /// `[P(0)/c(0), c(0)]` of the investment policy's start calibration.
     policy_scalars: [f64; 2],
+    /// The policy's per-path buffers: AI demand and other revenue by quarter, capex by class.
+    policy_demand: Vec<f64>,
+    policy_other: Vec<f64>,
+    policy_capex_by_class: Vec<f64>,
     incremental: Incremental,
     roic: Vec<f64>,
     risk_path: RiskPath,
@@ -263,14 +270,20 @@ impl Model {
                 .iter()
                 .position(|s| *s == e.capacity.segment)
                 .expect("validated");
+            let capex = CapexBlock::new(
+                e,
+                assumptions.time.start_quarter,
+                horizon_quarters as u32,
+                seed,
+                &mut params,
+            );
+            let (classes, compute) = capex.classes();
+            let classes = classes
+                .into_iter()
+                .map(|(share, life, lag)| investment::ClassTerms { share, life, lag })
+                .collect();
             EconomicsModel {
-                capex: CapexBlock::new(
-                    e,
-                    assumptions.time.start_quarter,
-                    horizon_quarters as u32,
-                    seed,
-                    &mut params,
-                ),
+                capex,
                 capacity: CapacityBlock::new(&e.capacity, segment, &mut params),
                 margins: MarginBlock::new(&e.costs, &mut params),
                 valuation: ValuationBlock::new(&e.valuation, &mut params),
@@ -284,6 +297,8 @@ impl Model {
                         .customers
                         .as_ref()
                         .map(|c| CustomerBlock::new(c, &mut params)),
+                    classes,
+                    compute,
                 }),
             }
         });

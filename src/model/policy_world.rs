@@ -84,14 +84,10 @@ impl Model {
             .as_ref()
             .map_or(CustomerDraw::default(), |c| c.draw(&mut streams.params));
 
-        let (classes, compute) = e.capex.classes();
-        let terms: Vec<ClassTerms> = classes
-            .iter()
-            .map(|&(share, life, lag)| ClassTerms { share, life, lag })
-            .collect();
+        let (terms, compute) = (&policy.classes[..], policy.compute);
         let compute_share = terms[compute].share;
         let unit = UnitEconomics::new(
-            &terms,
+            terms,
             compute,
             ws.valuation_draw.annual_rate,
             &margins,
@@ -101,15 +97,17 @@ impl Model {
         let user_cost = unit.user_cost(hardware_step);
         let lag = terms[compute].lag as i64;
 
-        let demand: Vec<f64> = ws.segment_revenue[ai * quarters..(ai + 1) * quarters].to_vec();
-        let other: Vec<f64> = (0..quarters)
-            .map(|t| {
-                (0..segments)
-                    .filter(|s| *s != ai)
-                    .map(|s| ws.segment_revenue[s * quarters + t])
-                    .sum()
-            })
-            .collect();
+        let mut demand = std::mem::take(&mut ws.policy_demand);
+        demand.clear();
+        demand.extend_from_slice(&ws.segment_revenue[ai * quarters..(ai + 1) * quarters]);
+        let mut other = std::mem::take(&mut ws.policy_other);
+        other.clear();
+        other.extend((0..quarters).map(|t| {
+            (0..segments)
+                .filter(|s| *s != ai)
+                .map(|s| ws.segment_revenue[s * quarters + t])
+                .sum::<f64>()
+        }));
         let reported_start_ai = demand[0];
         let reported_start_total = reported_start_ai + other[0];
         let start_growth = self.revenue.initial_growth(&ws.revenue_scratch, ai);
@@ -132,9 +130,14 @@ impl Model {
         ws.capex_history.clone_from(&ws.capex_state);
 
         let mut prices = PricePath::default();
+        let mut price_sums = unit.price_sums(prices);
+        // (x₁^λ, x₂^λ): the price path λ quarters ahead is today's times these.
+        let mut ahead = (1.0, 1.0);
         // Demand units per RMB of demand at the base price: 1 / ((1 − u₀) S₀).
         let demand_units_per_rmb = capacity.demand_scale / pricing.start_premium;
-        let mut capex_by_class = vec![0.0; terms.len()];
+        let mut capex_by_class = std::mem::take(&mut ws.policy_capex_by_class);
+        capex_by_class.clear();
+        capex_by_class.resize(terms.len(), 0.0);
         for (w, world) in [World::Plan, World::Counterfactual].into_iter().enumerate() {
             ws.worlds[w].clear();
             if w > 0 {
@@ -149,7 +152,7 @@ impl Model {
                 let unit_cost = e.capex.unit_cost(&ws.capex_state);
                 let units = (budget - non_ai).max(0.0) * compute_share / unit_cost;
                 allocate(
-                    &terms,
+                    terms,
                     compute,
                     units,
                     unit_cost,
@@ -159,7 +162,7 @@ impl Model {
                 let units = plan_floor(
                     world,
                     e.capex.plan_spend(t, &ws.capex_draw),
-                    &terms,
+                    terms,
                     compute,
                     unit_cost,
                     units,
@@ -178,6 +181,9 @@ impl Model {
             }
 
             let mut retention = 1.0;
+            // (x₁^t, x₂^t) and the rest of the market's decay^t, kept by multiplication.
+            let mut powers = (1.0, 1.0);
+            let mut rest_decayed = 1.0;
             let mut premium = pricing.start_premium;
             let mut trailing = [reported_start_total; 4];
             let mut previous_revenue = reported_start_total;
@@ -208,11 +214,13 @@ impl Model {
                             x2: 1.0,
                         }
                     };
+                    price_sums = unit.price_sums(prices);
+                    ahead = prices.powers(lag);
                     ws.policy_scalars = [price_start / user_cost, user_cost];
                 }
                 // Export controls make compute dearer for every China cloud: the market's user
                 // cost, hence the base price, carries the unit-cost factor too.
-                let base_price = prices.at(t as f64) * f.unit_cost;
+                let base_price = prices.value(powers) * f.unit_cost;
                 let demand_units = demand[ti] * demand_units_per_rmb / base_price;
 
                 // Orders, from what is known at t.
@@ -221,11 +229,11 @@ impl Model {
                     * (lag as f64 * growth).exp()
                     * self.revenue.seasonal(ti + lag as usize);
                 let forecast_units = forecast_rmb * demand_units_per_rmb
-                    / (prices.at((t + lag) as f64) * f.unit_cost);
+                    / (prices.value((powers.0 * ahead.0, powers.1 * ahead.1)) * f.unit_cost);
                 let target = retention * forecast_units / investment.target_utilization;
                 let (pipeline, retiring) = e.capex.pipeline(t, &ws.capex_state);
                 // The gate expects today's unit-cost factor to persist on both sides.
-                let npv = unit.npv_per_rmb(&prices, t as f64, premium, unit_cost / f.unit_cost);
+                let npv = unit.npv_per_rmb(&price_sums, powers, premium, unit_cost / f.unit_cost);
                 let gate = investment.gate(npv);
                 let desired = investment.desired_orders(target, pipeline, retiring, gate);
                 let plan_spend = e.capex.plan_spend(t, &ws.capex_draw);
@@ -241,7 +249,7 @@ impl Model {
                 let loaded_unit_cost = unit_cost / compute_share;
                 let orders = desired.min((budget - non_ai).max(0.0) / loaded_unit_cost);
                 allocate(
-                    &terms,
+                    terms,
                     compute,
                     orders,
                     unit_cost,
@@ -251,7 +259,7 @@ impl Model {
                 let units = plan_floor(
                     world,
                     plan_spend.map(|spend| spend * f.plan_size),
-                    &terms,
+                    terms,
                     compute,
                     unit_cost,
                     orders,
@@ -324,13 +332,18 @@ impl Model {
 
                 // Next quarter's retention and premium.
                 retention = customers.next_retention(retention, unmet_share);
-                let rest_unmet = pricing.rest_of_market_unmet(t, f.tightness);
+                let rest_unmet = pricing.rest_of_market_unmet(rest_decayed, f.tightness);
+                rest_decayed *= pricing.rest_decay();
+                powers = (powers.0 * prices.x1, powers.1 * prices.x2);
                 premium = pricing.next_premium(premium, pricing.tightness(unmet_share, rest_unmet));
                 trailing.rotate_left(1);
                 trailing[3] = revenue;
                 previous_revenue = revenue;
             }
         }
+        ws.policy_demand = demand;
+        ws.policy_other = other;
+        ws.policy_capex_by_class = capex_by_class;
     }
 }
 

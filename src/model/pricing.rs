@@ -103,10 +103,15 @@ impl PricingDraw {
         }
     }
 
-    /// The rest of the market's unmet share in quarter `t`, with the events' shift.
-    pub(crate) fn rest_of_market_unmet(&self, t: i64, shift: f64) -> f64 {
-        let path = self.rest_long_run
-            + (self.rest_start - self.rest_long_run) * self.rest_decay.powi(t as i32);
+    /// Per-quarter decay of the rest of the market's shortage, `0.5^(1/h_r)`.
+    pub(crate) fn rest_decay(&self) -> f64 {
+        self.rest_decay
+    }
+
+    /// The rest of the market's unmet share in the quarter where its shortage has decayed
+    /// by `decayed = rest_decay^t`, with the events' shift.
+    pub(crate) fn rest_of_market_unmet(&self, decayed: f64, shift: f64) -> f64 {
+        let path = self.rest_long_run + (self.rest_start - self.rest_long_run) * decayed;
         (path + shift).clamp(0.0, MAX_TIGHTNESS)
     }
 
@@ -159,7 +164,7 @@ mod tests {
     fn tightness_weights_alibaba_by_its_share() {
         let d = draw();
         assert!((d.tightness(1.0, 0.0) - 0.358).abs() < 1e-12);
-        assert!((d.rest_of_market_unmet(6, 0.0) - 0.1).abs() < 1e-12);
-        assert_eq!(d.rest_of_market_unmet(0, 2.0), MAX_TIGHTNESS);
+        assert!((d.rest_of_market_unmet(d.rest_decay().powi(6), 0.0) - 0.1).abs() < 1e-12);
+        assert_eq!(d.rest_of_market_unmet(1.0, 2.0), MAX_TIGHTNESS);
     }
 }

@@ -178,7 +178,18 @@ impl<C: Copy + Default + std::ops::AddAssign + From<u8>> Buckets<C> {
             self.min = self.min.min(low);
             self.max = self.max.max(high);
             let indices = &mut indices[..chunk.len()];
-            if low > ZERO_THRESHOLD {
+            if low == high {
+                // One value repeated (a start quarter, a closed gate, no shortage): one
+                // bucket update for the chunk, the same counts as one by one.
+                let n = C::from(chunk.len() as u8);
+                if low > ZERO_THRESHOLD {
+                    self.positive.add(bucket_index(low), n);
+                } else if low < -ZERO_THRESHOLD {
+                    self.negative.add(bucket_index(-low), n);
+                } else {
+                    self.zero_count += chunk.len() as u64;
+                }
+            } else if low > ZERO_THRESHOLD {
                 // All positive, the common case: no branch per value.
                 for (index, &x) in indices.iter_mut().zip(chunk) {
                     *index = bucket_index(x);
@@ -584,6 +595,26 @@ mod tests {
             merged_batches.merge_block(&batched);
             prop_assert_eq!(&merged, &pushed);
             prop_assert_eq!(&merged_batches, &pushed);
+        }
+
+        /// Runs of one repeated value (the constant-chunk shortcut) count as pushed.
+        #[test]
+        fn repeated_values_batch_as_if_pushed(
+            value in prop_oneof![-1e3f64..1e3, Just(0.0), Just(1.0)],
+            other in -1e3f64..1e3, run in 1usize..200,
+        ) {
+            let mut values = vec![value; run];
+            values.push(other);
+            values.extend(std::iter::repeat_n(value, run));
+            let mut pushed = QuantileSketch::default();
+            values.iter().for_each(|&x| pushed.push(x));
+            let mut batched = BlockSketch::default();
+            for part in values.chunks(64) {
+                batched.extend_from_slice(part);
+            }
+            let mut merged = QuantileSketch::default();
+            merged.merge_block(&batched);
+            prop_assert_eq!(&merged, &pushed);
         }
     }
 
