@@ -233,8 +233,9 @@ impl<Sketch: Clone + Default> Accumulator<Sketch> {
 }
 
 impl Accumulator<QuantileSketch> {
-    /// Adds the next block's statistics (blocks are merged in block order).
-    fn merge(&mut self, other: Accumulator<BlockSketch>) {
+    /// Adds the next block's statistics (blocks are merged in block order); `other` is
+    /// left spent, to be [`reset`](Accumulator::reset) for another block.
+    fn merge(&mut self, other: &mut Accumulator<BlockSketch>) {
         for (a, b) in self.moments.iter_mut().zip(&other.moments) {
             a.merge(b);
         }
@@ -244,18 +245,34 @@ impl Accumulator<QuantileSketch> {
         for (a, b) in self.sketches.iter_mut().zip(&other.sketches) {
             a.merge_block(b);
         }
-        for (a, b) in self.scalars.iter_mut().zip(other.scalars) {
+        for (a, b) in self.scalars.iter_mut().zip(&mut other.scalars) {
             match (a, b) {
-                (ScalarAccumulator::PerPath(a), ScalarAccumulator::PerPath(b)) => a.extend(b),
-                (ScalarAccumulator::Streamed(a), ScalarAccumulator::Streamed(b)) => a.merge(&b),
+                (ScalarAccumulator::PerPath(a), ScalarAccumulator::PerPath(b)) => a.append(b),
+                (ScalarAccumulator::Streamed(a), ScalarAccumulator::Streamed(b)) => a.merge(b),
                 _ => unreachable!("a metric is kept the same way in every block"),
             }
         }
-        self.kept_paths.extend(other.kept_paths);
+        self.kept_paths.append(&mut other.kept_paths);
     }
 }
 
 impl Accumulator<BlockSketch> {
+    /// Empties a spent block's statistics for the next block, keeping their memory (the
+    /// sketches' buckets above all: growing them anew for every block and cell was a
+    /// tenth of a run).
+    fn reset(&mut self) {
+        self.moments.fill(Moments::default());
+        self.pair_moments.fill(Moments::default());
+        self.sketches.iter_mut().for_each(BlockSketch::clear);
+        for scalar in &mut self.scalars {
+            match scalar {
+                ScalarAccumulator::PerPath(values) => values.clear(),
+                ScalarAccumulator::Streamed(streamed) => **streamed = StreamedScalar::default(),
+            }
+        }
+        self.kept_paths.clear();
+    }
+
     /// Takes one path's scalar metrics (`path` is its index; `pair_first`, for the second
     /// path of an antithetic pair, is its partner's scalars).
     fn observe_path(
@@ -346,6 +363,8 @@ struct Merger {
     /// The next block to merge (= blocks merged so far).
     next: u64,
     pending: std::collections::BTreeMap<u64, Result<Accumulator<BlockSketch>, RunError>>,
+    /// Merged blocks' statistics, kept for the next blocks to reuse.
+    spare: Vec<Accumulator<BlockSketch>>,
     target_moments: Moments,
     done: Option<Stop>,
 }
@@ -362,7 +381,7 @@ impl Merger {
             let Some(partial) = self.pending.remove(&self.next) else {
                 break;
             };
-            let partial = match partial {
+            let mut partial = match partial {
                 Ok(partial) => partial,
                 Err(error) => {
                     self.done = Some(Stop::Failed(error));
@@ -372,7 +391,8 @@ impl Merger {
             if let Some((k, _)) = target {
                 self.target_moments.merge(&partial.scalars[k].moments());
             }
-            self.total.merge(partial);
+            self.total.merge(&mut partial);
+            self.spare.push(partial);
             self.next += 1;
             if let Some((_, rule)) = target
                 && self.next >= 2
@@ -395,11 +415,12 @@ fn simulate_block(
     block_index: u64,
     total_paths: u64,
     options: &RunOptions,
+    mut acc: Accumulator<BlockSketch>,
 ) -> Result<Accumulator<BlockSketch>, RunError> {
     let first_path = block_index * BLOCK_SIZE;
     let paths = BLOCK_SIZE.min(total_paths - first_path);
     let cells = model.quarterly_metrics().len() * model.quarters();
-    let mut acc = Accumulator::<BlockSketch>::new(model, options.antithetic);
+    acc.reset();
     for values in &mut acc.scalars {
         if let ScalarAccumulator::PerPath(values) = values {
             values.reserve(paths as usize);
@@ -492,6 +513,7 @@ fn schedule_blocks(
         total,
         next: 0,
         pending: std::collections::BTreeMap::new(),
+        spare: Vec::new(),
         target_moments: Moments::default(),
         done: None,
     });
@@ -506,7 +528,9 @@ fn schedule_blocks(
                     if block >= blocks {
                         break;
                     }
-                    let partial = simulate_block(model, block, total_paths, options);
+                    let spare = lock().spare.pop();
+                    let acc = spare.unwrap_or_else(|| Accumulator::new(model, options.antithetic));
+                    let partial = simulate_block(model, block, total_paths, options, acc);
                     on_block(BLOCK_SIZE.min(total_paths - block * BLOCK_SIZE));
                     lock().add(block, partial, target);
                 }

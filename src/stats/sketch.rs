@@ -87,12 +87,24 @@ impl<C> Store<C> {
 }
 
 impl Store<u64> {
+    /// Adds `other`'s counts: the range grows once to cover `other`'s first and last
+    /// non-empty buckets (as adding them one by one would), then the counts add in one pass.
     fn merge<C: Copy + Into<u64>>(&mut self, other: &Store<C>) {
-        for (i, &c) in other.counts.iter().enumerate() {
-            let c: u64 = c.into();
-            if c > 0 {
-                self.add(other.offset + i as i32, c);
-            }
+        let nonzero = |c: &C| (*c).into() > 0;
+        let (Some(first), Some(last)) = (
+            other.counts.iter().position(nonzero),
+            other.counts.iter().rposition(nonzero),
+        ) else {
+            return;
+        };
+        self.add(other.offset + first as i32, 0);
+        self.add(other.offset + last as i32, 0);
+        let start = (other.offset + first as i32 - self.offset) as usize;
+        for (mine, &c) in self.counts[start..=start + last - first]
+            .iter_mut()
+            .zip(&other.counts[first..=last])
+        {
+            *mine += c.into();
         }
     }
 }
@@ -433,6 +445,18 @@ pub struct BlockSketch {
 impl BlockSketch {
     /// The most values a block sketch takes.
     pub const CAPACITY: u64 = u16::MAX as u64;
+
+    /// Empties the sketch for the next block, keeping its buckets' memory (their counts
+    /// are zeroed; a merge skips empty buckets, so a reused sketch merges as a new one).
+    pub fn clear(&mut self) {
+        let b = &mut self.buckets;
+        b.positive.counts.fill(0);
+        b.negative.counts.fill(0);
+        b.zero_count = 0;
+        b.count = 0;
+        b.min = f64::INFINITY;
+        b.max = f64::NEG_INFINITY;
+    }
 
     /// Adds finite values, as [`push`](Self::push) one by one would (the same counts), but
     /// with one range check per sign for each 64 values: the runner's per-cell batches.
