@@ -567,11 +567,50 @@ fn outputs_have_ordinary_file_permissions() {
         .arg(dir.path())
         .assert()
         .success();
-    for file in ["quarterly.csv", "summary.csv", "run.json"] {
-        let mode = std::fs::metadata(dir.path().join("base").join(file))
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o666 & !umask, "{file}: {mode:o}");
+    // Every other command's files too: one writer for all of them.
+    for args in [
+        vec!["compare", "scenarios/base.toml", "scenarios/calm_world.toml", "--paths", "200"],
+        vec!["sweep", "scenarios/base.toml", "--grid", "costs.tax_rate=0.1,0.2", "--paths", "200"],
+        vec![
+            "breakeven",
+            "scenarios/base.toml",
+            "--vary",
+            "costs.tax_rate",
+            "--range",
+            "0:0.6",
+            "--target",
+            "plan_npv_rmb_bn.mean=-81",
+            "--paths",
+            "200",
+            "--tolerance",
+            "0.05",
+        ],
+        vec!["sensitivity", "tornado", "scenarios/base.toml", "--paths", "100"],
+        vec!["sensitivity", "sobol", "scenarios/calm_world.toml", "--samples", "8", "--bootstrap", "5"],
+    ] {
+        cloudcapex()
+            .args(&args)
+            .arg("--out")
+            .arg(dir.path())
+            .assert()
+            .success();
+    }
+    let mut checked = 0;
+    let mut folders = vec![dir.path().to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+                continue;
+            }
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o666 & !umask, "{}: {mode:o}", path.display());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 15, "{checked} files checked");
+    for file in ["comparison.csv", "breakeven_base.csv"] {
+        assert!(dir.path().join(file).exists(), "{file}");
     }
 }

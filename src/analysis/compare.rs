@@ -170,17 +170,8 @@ impl Comparison {
     ///
     /// [`OutputError`] naming the file.
     pub fn write_csv(&self, dir: &Path) -> Result<std::path::PathBuf, OutputError> {
-        let target = dir.join("comparison.csv");
-        let fail = |source| OutputError {
-            path: target.clone(),
-            source,
-        };
-        std::fs::create_dir_all(dir).map_err(fail)?;
-        let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
-        self.write_to(&mut io::BufWriter::new(temp.as_file_mut()))
-            .map_err(fail)?;
-        temp.persist(&target).map_err(|e| fail(e.error))?;
-        Ok(target)
+        // The one atomic writer of every output file (ordinary permissions, renamed into place).
+        crate::output::write_atomically(&dir.join("comparison.csv"), |out| self.write_to(out))
     }
 
     fn write_to(&self, out: &mut dyn Write) -> io::Result<()> {
