@@ -569,8 +569,21 @@ fn outputs_have_ordinary_file_permissions() {
         .success();
     // Every other command's files too: one writer for all of them.
     for args in [
-        vec!["compare", "scenarios/base.toml", "scenarios/calm_world.toml", "--paths", "200"],
-        vec!["sweep", "scenarios/base.toml", "--grid", "costs.tax_rate=0.1,0.2", "--paths", "200"],
+        vec![
+            "compare",
+            "scenarios/base.toml",
+            "scenarios/calm_world.toml",
+            "--paths",
+            "200",
+        ],
+        vec![
+            "sweep",
+            "scenarios/base.toml",
+            "--grid",
+            "costs.tax_rate=0.1,0.2",
+            "--paths",
+            "200",
+        ],
         vec![
             "breakeven",
             "scenarios/base.toml",
@@ -585,8 +598,22 @@ fn outputs_have_ordinary_file_permissions() {
             "--tolerance",
             "0.05",
         ],
-        vec!["sensitivity", "tornado", "scenarios/base.toml", "--paths", "100"],
-        vec!["sensitivity", "sobol", "scenarios/calm_world.toml", "--samples", "8", "--bootstrap", "5"],
+        vec![
+            "sensitivity",
+            "tornado",
+            "scenarios/base.toml",
+            "--paths",
+            "100",
+        ],
+        vec![
+            "sensitivity",
+            "sobol",
+            "scenarios/calm_world.toml",
+            "--samples",
+            "8",
+            "--bootstrap",
+            "5",
+        ],
     ] {
         cloudcapex()
             .args(&args)
@@ -613,4 +640,57 @@ fn outputs_have_ordinary_file_permissions() {
     for file in ["comparison.csv", "breakeven_base.csv"] {
         assert!(dir.path().join(file).exists(), "{file}");
     }
+}
+
+/// A stopping rule says on stderr whether it was met and at how many paths, --quiet or
+/// not; --require-target makes an unreached target exit 1, the outputs still written.
+#[test]
+fn target_se_outcome_is_said_and_can_fail_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let unreached = cloudcapex()
+        .args([
+            "run",
+            "--target-se",
+            "0.01",
+            "--max-paths",
+            "2048",
+            "--quiet",
+            "--out",
+        ])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&unreached.get_output().stderr).to_string();
+    assert!(stderr.contains("NOT reached at 2048 paths"), "{stderr}");
+    let required = cloudcapex()
+        .args([
+            "run",
+            "--target-se",
+            "0.01",
+            "--max-paths",
+            "2048",
+            "--require-target",
+            "--quiet",
+            "--out",
+        ])
+        .arg(dir.path())
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&required.get_output().stderr).to_string();
+    assert!(stderr.contains("--require-target"), "{stderr}");
+    assert!(dir.path().join("base").join("run.json").exists());
+    let reached = cloudcapex()
+        .args([
+            "run",
+            "--target-se",
+            "5",
+            "--require-target",
+            "--quiet",
+            "--out",
+        ])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&reached.get_output().stderr).to_string();
+    assert!(stderr.contains("reached at 2048 paths"), "{stderr}");
 }

@@ -46,6 +46,10 @@ pub struct RunArgs {
     /// With --target-se, the most paths to run.
     #[arg(long, value_name = "N", default_value_t = 10_000_000)]
     max_paths: u64,
+    /// With --target-se, exit with code 1 when a scenario does not reach the target within
+    /// --max-paths (its outputs are still written).
+    #[arg(long, requires = "target_se")]
+    require_target: bool,
     /// Antithetic pairs of revenue shocks (path 2j+1 negates path 2j's normals); standard
     /// errors come from pair averages and the achieved reduction is reported.
     #[arg(long)]
@@ -84,6 +88,7 @@ struct RunPlan {
     out: PathBuf,
     threads: Option<usize>,
     quiet: bool,
+    require_target: bool,
 }
 
 impl RunArgs {
@@ -159,6 +164,7 @@ impl RunArgs {
             out: self.out,
             threads: self.threads,
             quiet: self.quiet,
+            require_target: self.require_target,
         })
     }
 }
@@ -192,6 +198,24 @@ pub fn run(args: RunArgs) -> ExitCode {
         .for_each(indicatif::ProgressBar::finish_and_clear);
     match outcome {
         Ok(finished) => {
+            // Whether a stopping rule was met is said on stderr, --quiet or not.
+            let mut unreached = Vec::new();
+            for f in &finished {
+                if let Some(t) = &f.results.target {
+                    let verdict = if t.reached { "reached" } else { "NOT reached" };
+                    eprintln!(
+                        "{}: target standard error {} of {} {verdict} at {} paths (achieved {:.4})",
+                        f.results.scenario,
+                        t.target.se,
+                        t.target.metric,
+                        f.results.paths,
+                        t.achieved_se
+                    );
+                    if !t.reached {
+                        unreached.push(f.results.scenario.clone());
+                    }
+                }
+            }
             if !plan.quiet {
                 for f in &finished {
                     println!("{}", summary_table(&f.results));
@@ -207,6 +231,13 @@ pub fn run(args: RunArgs) -> ExitCode {
                     }
                     println!("outputs: {}\n", f.folder.display());
                 }
+            }
+            if plan.require_target && !unreached.is_empty() {
+                return failure(format!(
+                    "--require-target: the target standard error was not reached within --max-paths for {}; \
+                     raise --max-paths or the target (outputs were written)",
+                    unreached.join(", ")
+                ));
             }
             ExitCode::SUCCESS
         }
