@@ -1,10 +1,11 @@
-//! Sweep the yearly probability of an export-control tightening from 0 to 100% and show
-//! how the plan's P(NPV < 0) responds. Every point uses the same seed, so the differences
-//! come from the hazard, not from noise (common random numbers).
+//! Sweep the yearly probability of an export-control tightening from 0 to 99% and show
+//! how the plan's P(NPV < 0) responds. A yearly probability `p` (at least one tightening in
+//! a year) is the quarterly hazard `1 − (1 − p)^(1/4)`; 100% a year would be a hazard of 1,
+//! a tightening every quarter, so the sweep stops at 99%. Every point uses the same seed,
+//! so the differences come from the hazard, not from noise (common random numbers).
 //!
 //! `cargo run --release --example export_control_stress -- [--paths N] [--out DIR]`
 
-use std::io::Write;
 use std::path::PathBuf;
 
 use cloudcapex::runner::{RunOptions, simulate};
@@ -39,8 +40,9 @@ fn main() -> anyhow::Result<()> {
     let mut csv = String::from(
         "annual_probability,quarterly_hazard,prob_npv_negative,prob_npv_negative_se,npv_mean_rmb_bn,npv_se_rmb_bn\n",
     );
-    for step in 0..=10 {
-        let annual = step as f64 / 10.0;
+    for annual in [
+        0.0f64, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99,
+    ] {
         let quarterly = 1.0 - (1.0 - annual).powf(0.25);
         // The same hazard in every regime: the sweep isolates the event's frequency.
         let set = Override::parse(&format!(
@@ -63,10 +65,9 @@ fn main() -> anyhow::Result<()> {
             npv.prob_negative, npv.prob_negative_se, s.mean, s.se
         ));
     }
-    std::fs::create_dir_all(&out)?;
-    let mut temp = tempfile::NamedTempFile::new_in(&out)?;
-    temp.write_all(csv.as_bytes())?;
-    temp.persist(out.join("sweep.csv"))?;
-    println!("\nwritten: {}", out.join("sweep.csv").display());
+    let written = cloudcapex::output::write_atomically(&out.join("sweep.csv"), |w| {
+        w.write_all(csv.as_bytes())
+    })?;
+    println!("\nwritten: {}", written.display());
     Ok(())
 }
