@@ -166,3 +166,22 @@ fn inconsistent_options_are_refused_before_running() {
         assert!(!out_dir.exists(), "{args:?} created output");
     }
 }
+
+/// An unknown lever (or profile, or mode) is an unknown value, not an "unknown
+/// distribution".
+#[test]
+fn an_unknown_enumerated_value_is_named_as_such() {
+    let assert = Command::cargo_bin("cloudcapex")
+        .unwrap()
+        .args([
+            "validate",
+            "scenarios/base.toml",
+            "--set",
+            "risk.events.price_war.effects.price.lever=\"prise\"",
+        ])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(stderr.contains("unknown value `prise`"), "{stderr}");
+    assert!(!stderr.contains("distribution"), "{stderr}");
+}

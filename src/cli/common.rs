@@ -59,9 +59,16 @@ pub fn progress_bars(scenarios: &[Scenario], quiet: bool) -> Vec<indicatif::Prog
     }
     let multi = indicatif::MultiProgress::new();
     let style = indicatif::ProgressStyle::with_template(
-        "{prefix:>24} [{bar:32}] {human_pos}/{human_len} paths {per_sec} ETA {eta}",
+        "{prefix:>24} [{bar:32}] {human_pos}/{human_len} paths {rate} ETA {eta}",
     )
     .expect("a valid template")
+    // Whole paths per second (indicatif's {per_sec} prints four decimals).
+    .with_key(
+        "rate",
+        |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = write!(w, "{:.0}/s", state.per_sec());
+        },
+    )
     .progress_chars("=> ");
     scenarios
         .iter()

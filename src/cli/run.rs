@@ -36,7 +36,7 @@ pub struct RunArgs {
     /// Also write paths.csv with the quarterly values of the first N paths.
     #[arg(long, value_name = "N", default_value_t = 0)]
     paths_out: u64,
-    /// Do not print the summary table.
+    /// Do not print the summary table, nor draw the progress bar.
     #[arg(long, short)]
     quiet: bool,
     /// Add blocks of paths until the Monte Carlo standard error of a per-path metric's mean

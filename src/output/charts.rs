@@ -242,6 +242,8 @@ impl HistogramSvg {
             chart
                 .configure_mesh()
                 .disable_x_mesh()
+                .x_label_formatter(&|x| axis_label(*x))
+                .y_label_formatter(&|y| axis_label(*y))
                 .x_desc(format!(
                     "{} ({} paths, {} undefined)",
                     self.unit,
@@ -367,6 +369,7 @@ fn quarter_chart_svg(
             .map_err(chart_error)?;
         chart
             .configure_mesh()
+            .y_label_formatter(&|y| axis_label(*y))
             .x_labels(11)
             .x_label_formatter(&|t| {
                 calendar
@@ -490,6 +493,25 @@ fn padded(low: f64, high: f64) -> (f64, f64) {
     }
 }
 
+/// An axis tick: up to five significant digits, trailing zeros trimmed, and never `-0`.
+pub(crate) fn axis_label(x: f64) -> String {
+    if !x.is_finite() {
+        return String::new();
+    }
+    if x.abs() < 1e-9 {
+        return "0".into();
+    }
+    let magnitude = x.abs().log10().floor() as i32;
+    let decimals = (4 - magnitude).clamp(0, 8) as usize;
+    let text = format!("{x:.decimals$}");
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    };
+    if text == "-0" { "0".into() } else { text }
+}
+
 /// Four significant digits, for marks and tables.
 pub(crate) fn short(x: f64) -> String {
     if !x.is_finite() {
@@ -507,6 +529,16 @@ pub(crate) fn short(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn axis_labels_never_show_negative_zero() {
+        assert_eq!(axis_label(-0.0), "0");
+        assert_eq!(axis_label(-1e-17), "0");
+        assert_eq!(axis_label(2.5), "2.5");
+        assert_eq!(axis_label(-150.0), "-150");
+        assert_eq!(axis_label(0.0125), "0.0125");
+        assert_eq!(axis_label(12345.0), "12345");
+    }
 
     #[test]
     fn short_keeps_four_significant_digits() {

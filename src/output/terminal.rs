@@ -5,14 +5,19 @@ use std::fmt::Write;
 use crate::runner::Results;
 
 fn fmt_value(x: f64) -> String {
-    if !x.is_finite() {
-        "-".into()
+    let text = if !x.is_finite() {
+        return "-".into();
     } else if x.abs() >= 100.0 {
         format!("{x:.1}")
     } else if x.abs() >= 1.0 {
         format!("{x:.2}")
     } else {
         format!("{x:.4}")
+    };
+    // A value that rounds to zero is shown as 0, not -0.0000.
+    match text.strip_prefix('-') {
+        Some(rest) if rest.chars().all(|c| c == '0' || c == '.') => rest.to_string(),
+        _ => text,
     }
 }
 
@@ -71,23 +76,28 @@ pub fn summary_table(results: &Results) -> String {
         .max()
         .unwrap_or(6)
         .max(6);
-    let _ = writeln!(out, "\nPer-path metrics (exact quantiles)");
     let _ = writeln!(
         out,
-        "{:<width$} {:>10} {:>9} {:>10} {:>10} {:>10}",
-        "metric", "mean", "se", "p5", "median", "p95"
+        "\nPer-path metrics (quantiles exact, or ~ from the sketch within 0.5%; paths: where defined)"
+    );
+    let _ = writeln!(
+        out,
+        "{:<width$} {:>10} {:>9} {:>10} {:>10} {:>10} {:>1} {:>8}",
+        "metric", "mean", "se", "p5", "median", "p95", "", "paths"
     );
     for (name, stats) in &results.scalars {
         let Some(s) = &stats.summary else { continue };
         let _ = writeln!(
             out,
-            "{:<width$} {:>10} {:>9} {:>10} {:>10} {:>10}",
+            "{:<width$} {:>10} {:>9} {:>10} {:>10} {:>10} {:>1} {:>8}",
             name,
             fmt_value(s.mean),
             fmt_value(s.se),
             fmt_value(s.quantiles[1]),
             fmt_value(s.quantiles[4]),
-            fmt_value(s.quantiles[7])
+            fmt_value(s.quantiles[7]),
+            if stats.exact { "" } else { "~" },
+            s.count
         );
     }
     if let Some(npv) = results.scalar_stats("plan_npv_rmb_bn") {
@@ -109,4 +119,41 @@ pub fn summary_table(results: &Results) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_rounding_to_zero_print_without_a_sign() {
+        assert_eq!(fmt_value(-0.00001), "0.0000");
+        assert_eq!(fmt_value(-0.0), "0.0000");
+        assert_eq!(fmt_value(-0.5), "-0.5000");
+        assert_eq!(fmt_value(f64::NAN), "-");
+    }
+
+    /// The per-path table marks sketch quantiles and says on how many paths a metric is
+    /// defined (a payback exists on some paths only).
+    #[test]
+    fn the_table_says_which_quantiles_are_sketched_and_how_many_paths_count() {
+        let s = crate::Scenario::default_scenario().with_paths(600).unwrap();
+        let results = crate::runner::simulate(&s, &crate::runner::RunOptions::default()).unwrap();
+        let table = summary_table(&results);
+        let payback = table
+            .lines()
+            .find(|l| l.starts_with("plan_payback_quarters "))
+            .unwrap();
+        let count = results.scalar("plan_payback_quarters").unwrap().count;
+        assert!(
+            count < 600 && payback.trim_end().ends_with(&count.to_string()),
+            "{payback}"
+        );
+        let roots = table
+            .lines()
+            .find(|l| l.starts_with("plan_irr_root_count "))
+            .unwrap();
+        assert!(roots.contains(" ~ "), "{roots}");
+        assert!(!table.contains("-0.0000"));
+    }
 }

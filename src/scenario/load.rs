@@ -346,7 +346,8 @@ fn describe_serde_message(message: &str) -> String {
         return format!("unknown key {rest}");
     }
     if let Some(rest) = message.strip_prefix("unknown variant ") {
-        return format!("unknown distribution {rest}");
+        // Any enumerated value: a distribution, a lever, a profile, a maintenance mode.
+        return format!("unknown value {rest}");
     }
     message
         .replace("i64", "an integer")
