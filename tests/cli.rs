@@ -694,3 +694,43 @@ fn target_se_outcome_is_said_and_can_fail_the_run() {
     let stderr = String::from_utf8_lossy(&reached.get_output().stderr).to_string();
     assert!(stderr.contains("reached at 2048 paths"), "{stderr}");
 }
+
+/// A run owns its scenario folder: a second run without --report or --paths-out leaves
+/// no report, charts or paths from the first, and the folder holds exactly what run.json
+/// lists.
+#[test]
+fn a_rerun_leaves_no_stale_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["run", "--report", "--paths-out", "3", "--paths", "300"],
+        vec!["run", "--antithetic", "--paths", "300"],
+    ] {
+        cloudcapex()
+            .args(&args)
+            .args(["--quiet", "--out"])
+            .arg(dir.path())
+            .assert()
+            .success();
+    }
+    let folder = dir.path().join("base");
+    let mut present: Vec<String> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    present.sort();
+    let run: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("run.json")).unwrap()).unwrap();
+    let mut listed: Vec<String> = run["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    listed.sort();
+    assert_eq!(present, listed);
+    assert!(
+        !present
+            .iter()
+            .any(|f| f.ends_with(".svg") || f == "report.html" || f == "paths.csv")
+    );
+}

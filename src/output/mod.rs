@@ -130,8 +130,9 @@ pub struct OutputSelection {
 
 /// Writes every output of one scenario into `dir` (created if needed): all files are
 /// written to temporary names first and renamed only when all succeeded; `run.json`,
-/// which lists them, is written last. A `paths.csv` left by an earlier run is removed
-/// when this run writes none. Returns the files written, `run.json` last.
+/// which lists them, is written last. The run owns the folder: any other file in it (an
+/// earlier run's `report.html`, charts or `paths.csv`) is removed, so the folder holds
+/// exactly what `run.json` lists. Returns the files written, `run.json` last.
 ///
 /// # Errors
 ///
@@ -161,15 +162,6 @@ pub fn write_outputs(
     if selection.paths {
         exporters.push(Box::new(PathsCsv));
         exporters.push(Box::new(PathScalarsCsv));
-    } else {
-        for stale in [
-            dir.join(PathsCsv.file_name()),
-            dir.join(PathScalarsCsv.file_name()),
-        ] {
-            if stale.exists() {
-                std::fs::remove_file(&stale).map_err(at(&stale))?;
-            }
-        }
     }
     let temps = exporters
         .iter()
@@ -197,7 +189,19 @@ pub fn write_outputs(
             source: e.error,
         })?;
     written.push(target);
+    remove_stale(dir, &written)?;
     Ok(written)
+}
+
+/// Removes the files of `dir` that this run did not write (subfolders are left alone).
+fn remove_stale(dir: &Path, written: &[PathBuf]) -> Result<(), OutputError> {
+    for entry in std::fs::read_dir(dir).map_err(at(dir))? {
+        let path = entry.map_err(at(dir))?.path();
+        if path.is_file() && !written.contains(&path) {
+            std::fs::remove_file(&path).map_err(at(&path))?;
+        }
+    }
+    Ok(())
 }
 
 /// Writes one file at `target` through a temporary file in the same folder (created if
