@@ -1,7 +1,5 @@
 //! The command line end to end: help, validate, run with every output, snapshots.
 
-use std::path::Path;
-
 use assert_cmd::Command;
 use predicates::prelude::*;
 
@@ -133,7 +131,7 @@ fn run_json_lists_every_output_and_the_provenance() {
         .collect();
     assert!(leftovers.is_empty());
 
-    // The resolved scenario re-runs to identical statistics.
+    // The resolved scenario re-runs to identical statistics, under its original name.
     let rerun = dir.path().join("rerun");
     cloudcapex()
         .arg("run")
@@ -142,16 +140,9 @@ fn run_json_lists_every_output_and_the_provenance() {
         .arg(&rerun)
         .assert()
         .success();
-    let strip_name = |p: &Path| -> Vec<String> {
-        std::fs::read_to_string(p)
-            .unwrap()
-            .lines()
-            .map(|l| l.split_once(',').unwrap().1.to_string())
-            .collect()
-    };
     assert_eq!(
-        strip_name(&folder.join("summary.csv")),
-        strip_name(&rerun.join("scenario/summary.csv"))
+        std::fs::read_to_string(folder.join("summary.csv")).unwrap(),
+        std::fs::read_to_string(rerun.join("base/summary.csv")).unwrap()
     );
 }
 
@@ -733,4 +724,50 @@ fn a_rerun_leaves_no_stale_outputs() {
             .iter()
             .any(|f| f.ends_with(".svg") || f == "report.html" || f == "paths.csv")
     );
+}
+
+/// A resolved scenario.toml keeps its scenario's name, so two of them run together (and
+/// into the folders of the originals); a name that is not a safe folder name is refused.
+#[test]
+fn resolved_scenarios_keep_their_names() {
+    let dir = tempfile::tempdir().unwrap();
+    cloudcapex()
+        .args([
+            "run",
+            "scenarios/base.toml",
+            "scenarios/calm_world.toml",
+            "--paths",
+            "100",
+            "--quiet",
+            "--out",
+        ])
+        .arg(dir.path().join("first"))
+        .assert()
+        .success();
+    cloudcapex()
+        .arg("run")
+        .arg(dir.path().join("first/base/scenario.toml"))
+        .arg(dir.path().join("first/calm_world/scenario.toml"))
+        .args(["--paths", "100", "--quiet", "--out"])
+        .arg(dir.path().join("again"))
+        .assert()
+        .success();
+    for name in ["base", "calm_world"] {
+        let a = std::fs::read_to_string(dir.path().join("first").join(name).join("summary.csv"))
+            .unwrap();
+        let b = std::fs::read_to_string(dir.path().join("again").join(name).join("summary.csv"))
+            .unwrap();
+        assert_eq!(a, b, "{name}");
+    }
+    let refused = cloudcapex()
+        .args([
+            "validate",
+            "scenarios/base.toml",
+            "--set",
+            "name=\"../elsewhere\"",
+        ])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&refused.get_output().stderr).to_string();
+    assert!(stderr.contains("key `name`"), "{stderr}");
 }

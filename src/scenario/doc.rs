@@ -14,6 +14,9 @@ use super::dist::RawParam;
 #[serde(deny_unknown_fields)]
 pub(crate) struct ScenarioDoc {
     pub extends: Option<String>,
+    /// The scenario's name (and output folder); default: the file's stem.
+    #[allow(dead_code)] // read from the raw layer: it is not inherited through `extends`
+    pub name: Option<String>,
     pub description: Option<String>,
     pub simulation: Option<SimulationDoc>,
     pub time: Option<TimeDoc>,

@@ -137,6 +137,9 @@ pub(crate) struct Loaded {
     pub(crate) merged: toml::Table,
     /// Files read, root first.
     pub(crate) files: Vec<String>,
+    /// The `name` key of the last file read (not inherited through `extends`), or of a
+    /// `--set name=...`.
+    pub(crate) declared_name: Option<String>,
 }
 
 /// Deep merge of `layer` into `into`. A table with a `dist` key is one value (a
@@ -256,8 +259,21 @@ impl Loaded {
         Ok((table, origins, extends))
     }
 
-    fn merge_layer(&mut self, mut table: toml::Table, origins: BTreeMap<String, Origin>) {
+    /// Merges a layer; a file's `name` names the scenario only if it is the last file read
+    /// (`file_layer`: each file replaces it, present or not), an override's if present.
+    fn merge_layer(
+        &mut self,
+        mut table: toml::Table,
+        origins: BTreeMap<String, Origin>,
+        file_layer: bool,
+    ) {
         table.remove("extends");
+        let name = table
+            .remove("name")
+            .and_then(|v| v.as_str().map(String::from));
+        if file_layer || name.is_some() {
+            self.declared_name = name;
+        }
         merge_tables(&mut self.merged, table);
         self.origins.extend(origins);
     }
@@ -296,7 +312,7 @@ impl Loaded {
             stack.pop();
         }
         self.files.push(path.display().to_string());
-        self.merge_layer(table, origins);
+        self.merge_layer(table, origins, true);
         Ok(())
     }
 
@@ -315,7 +331,7 @@ impl Loaded {
             });
         }
         self.files.push(source_name.to_string());
-        self.merge_layer(table, origins);
+        self.merge_layer(table, origins, true);
         Ok(())
     }
 
@@ -323,7 +339,7 @@ impl Loaded {
     pub(crate) fn apply_override(&mut self, item: &Override) -> Result<(), ScenarioError> {
         let source = self.add_source(format!("--set {}", item.argument), item.as_toml());
         let (table, origins, _) = self.parse_layer(source)?;
-        self.merge_layer(table, origins);
+        self.merge_layer(table, origins, false);
         Ok(())
     }
 

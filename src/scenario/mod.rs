@@ -273,6 +273,28 @@ impl Scenario {
         for item in overrides {
             loaded.apply_override(item)?;
         }
+        let name = match loaded.declared_name.clone() {
+            None => name,
+            Some(declared) => {
+                let safe = !declared.is_empty()
+                    && declared.len() <= 100
+                    && !declared.starts_with('.')
+                    && declared
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+                if !safe {
+                    return Err(ScenarioError::Invalid {
+                        key: "name".into(),
+                        location: loaded.locate("name"),
+                        message: format!(
+                            "expected a name of up to 100 letters, digits, '-', '_' or '.' (not starting with '.'): \
+                             it names the output folder; found {declared:?}"
+                        ),
+                    });
+                }
+                declared
+            }
+        };
         let (description, simulation, assumptions) = validate::validate(&loaded)?;
         Ok(Self {
             name,
@@ -284,7 +306,8 @@ impl Scenario {
         })
     }
 
-    /// Name: the file stem (`base` for `scenarios/base.toml`).
+    /// Name: the file's `name` key, else its stem (`base` for `scenarios/base.toml`). A
+    /// resolved `scenario.toml` keeps the original name.
     pub fn name(&self) -> &str {
         &self.name
     }
@@ -342,12 +365,14 @@ impl Scenario {
     pub fn resolved_toml(&self) -> String {
         #[derive(Serialize)]
         struct Resolved<'a> {
+            name: &'a str,
             description: &'a str,
             simulation: &'a Simulation,
             #[serde(flatten)]
             assumptions: &'a Assumptions,
         }
         toml::to_string(&Resolved {
+            name: &self.name,
             description: &self.description,
             simulation: &self.simulation,
             assumptions: &self.assumptions,
