@@ -44,9 +44,10 @@ enum Command {
     /// Run a grid of overrides on one scenario (common random numbers across points):
     /// OUT/sweep_<name>/sweep.csv, and each point's outputs in OUT/sweep_<name>/point_<k>/.
     Sweep(SweepArgs),
-    /// Find the value of one input at which a statistic hits a target, e.g. the plan size at
-    /// which P(NPV < 0) = 0.2: `--vary plan.total_rmb_bn --range 200:600
-    /// --target plan_npv_rmb_bn.prob_negative=0.2`. Writes OUT/breakeven_<name>.csv.
+    /// Find the value of one input at which a statistic hits a target, with the value's
+    /// Monte Carlo standard error, e.g. the plan size at which P(NPV < 0) = 0.7:
+    /// `--vary plan.total_rmb_bn --range 200:600 --target plan_npv_rmb_bn.prob_negative=0.7`.
+    /// Writes OUT/breakeven_<name>.csv.
     Breakeven(BreakevenArgs),
     /// Sensitivity of a per-path metric to the uncertain inputs (assumptions given as
     /// distributions).

@@ -426,7 +426,7 @@ impl Tornado {
     ) -> Result<std::path::PathBuf, crate::output::OutputError> {
         let plain = crate::output::plain;
         let mut text = String::from(
-            "scenario,metric,input,distribution,rank,low_value,high_value,statistic,base,at_low,at_low_se,at_high,at_high_se,swing,seed,paths,scenario_sha256,cloudcapex_version\n",
+            "scenario,metric,input,distribution,rank,low_value,high_value,statistic,base,at_low,at_low_se,at_high,at_high_se,swing,paths,seed,scenario_sha256,cloudcapex_version\n",
         );
         for (rank, bar) in self.bars.iter().enumerate() {
             let rows = [
@@ -471,8 +471,8 @@ impl Tornado {
                     plain(high),
                     plain(high_se),
                     plain((high - low).abs()),
-                    scenario.simulation().seed,
                     scenario.simulation().paths,
+                    scenario.simulation().seed,
                     scenario.sha256(),
                     crate::output::CRATE_VERSION
                 ));

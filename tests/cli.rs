@@ -771,3 +771,99 @@ fn resolved_scenarios_keep_their_names() {
     let stderr = String::from_utf8_lossy(&refused.get_output().stderr).to_string();
     assert!(stderr.contains("key `name`"), "{stderr}");
 }
+
+/// One provenance rule for every CSV any command writes: each row ends with the seed,
+/// the scenario's SHA-256 and the crate version. The breakeven help example works on the
+/// base scenario and reports the value's own standard error.
+#[test]
+fn every_csv_row_ends_with_its_provenance() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["run", "--paths", "200", "--paths-out", "2"],
+        vec![
+            "compare",
+            "scenarios/base.toml",
+            "scenarios/calm_world.toml",
+            "--paths",
+            "200",
+        ],
+        vec![
+            "sweep",
+            "scenarios/base.toml",
+            "--grid",
+            "costs.tax_rate=0.1,0.2",
+            "--paths",
+            "200",
+        ],
+        vec![
+            "breakeven",
+            "scenarios/base.toml",
+            "--vary",
+            "plan.total_rmb_bn",
+            "--range",
+            "200:600",
+            "--target",
+            "plan_npv_rmb_bn.prob_negative=0.7",
+            "--paths",
+            "1000",
+            "--tolerance",
+            "5",
+        ],
+        vec![
+            "sensitivity",
+            "tornado",
+            "scenarios/base.toml",
+            "--paths",
+            "100",
+        ],
+        vec![
+            "sensitivity",
+            "sobol",
+            "scenarios/calm_world.toml",
+            "--samples",
+            "8",
+            "--bootstrap",
+            "5",
+        ],
+    ] {
+        cloudcapex()
+            .args(&args)
+            .arg("--out")
+            .arg(dir.path())
+            .assert()
+            .success();
+    }
+    let mut checked = 0;
+    let mut folders = vec![dir.path().to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "csv") {
+                continue;
+            }
+            let mut reader = csv::Reader::from_path(&path).unwrap();
+            let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+            let n = header.len();
+            assert_eq!(
+                header[n - 3..],
+                ["seed", "scenario_sha256", "cloudcapex_version"],
+                "{}",
+                path.display()
+            );
+            for row in reader.records() {
+                let row = row.unwrap();
+                assert!(row[n - 3].parse::<u64>().is_ok(), "{}", path.display());
+                assert_eq!(row[n - 2].len(), 64, "{}", path.display());
+                assert!(!row[n - 1].is_empty(), "{}", path.display());
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 12, "{checked} CSV files checked");
+    let breakeven = std::fs::read_to_string(dir.path().join("breakeven_base.csv")).unwrap();
+    assert!(breakeven.lines().next().unwrap().contains("value_se"));
+}

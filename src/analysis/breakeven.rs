@@ -115,6 +115,10 @@ impl Statistic {
 pub struct Breakeven {
     /// The input value found (midpoint of the final bracket).
     pub value: f64,
+    /// Its Monte Carlo standard error: the statistic's standard error over the statistic's
+    /// local slope in the input (infinite where the slope is 0). The bracket is the
+    /// solver's precision only.
+    pub value_se: f64,
     /// Final bracket of the input.
     pub bracket: (f64, f64),
     /// Solver iterations (simulations after the two at the ends).
@@ -123,6 +127,10 @@ pub struct Breakeven {
     pub statistic: f64,
     /// Its standard error at `value`.
     pub statistic_se: f64,
+    /// Seed of the run at `value`.
+    pub seed: u64,
+    /// SHA-256 of the scenario at `value` (the varied input set to it).
+    pub scenario_sha256: String,
 }
 
 impl Breakeven {
@@ -144,14 +152,17 @@ impl Breakeven {
         target: f64,
     ) -> Result<std::path::PathBuf, crate::output::OutputError> {
         let csv = format!(
-            "scenario,input,statistic,target,value,bracket_low,bracket_high,iterations,statistic_value,statistic_se,cloudcapex_version\n\
-             {name},{input},{statistic},{target},{},{},{},{},{},{},{}\n",
+            "scenario,input,statistic,target,value,value_se,bracket_low,bracket_high,iterations,statistic_value,statistic_se,seed,scenario_sha256,cloudcapex_version\n\
+             {name},{input},{statistic},{target},{},{},{},{},{},{},{},{},{},{}\n",
             self.value,
+            crate::output::plain(self.value_se),
             self.bracket.0,
             self.bracket.1,
             self.iterations,
             self.statistic,
             self.statistic_se,
+            self.seed,
+            self.scenario_sha256,
             crate::output::CRATE_VERSION
         );
         crate::output::write_atomically(&dir.join(format!("breakeven_{name}.csv")), |out| {
@@ -235,7 +246,7 @@ pub fn breakeven<F>(
 where
     F: Fn(f64) -> Result<Scenario, crate::ScenarioError>,
 {
-    let evaluate = |value: f64| -> Result<(f64, f64), BreakevenError> {
+    let run = |value: f64| -> Result<(f64, f64, Scenario), BreakevenError> {
         let scenario = make(value).map_err(|source| BreakevenError::Scenario {
             value,
             source: Box::new(source),
@@ -245,10 +256,12 @@ where
                 value,
                 message: e.to_string(),
             })?;
-        statistic
+        let (stat, se) = statistic
             .evaluate(&results)
-            .map_err(|message| BreakevenError::Run { value, message })
+            .map_err(|message| BreakevenError::Run { value, message })?;
+        Ok((stat, se, scenario))
     };
+    let evaluate = |value: f64| run(value).map(|(stat, se, _)| (stat, se));
     let (mut low, mut high) = range;
     let (at_low, _) = evaluate(low)?;
     let (at_high, _) = evaluate(high)?;
@@ -275,13 +288,25 @@ where
         iterations += 1;
     }
     let value = 0.5 * (low + high);
-    let (statistic_value, statistic_se) = evaluate(value)?;
+    let (statistic_value, statistic_se, scenario) = run(value)?;
+    // The value's own uncertainty: the statistic's standard error over its local slope,
+    // taken over 2% of the range either side (on the same draws).
+    let step = 0.02 * (range.1 - range.0);
+    let (left, right) = ((value - step).max(range.0), (value + step).min(range.1));
+    let slope = (evaluate(right)?.0 - evaluate(left)?.0) / (right - left);
     Ok(Breakeven {
         value,
+        value_se: if slope != 0.0 {
+            statistic_se / slope.abs()
+        } else {
+            f64::INFINITY
+        },
         bracket: (low.min(high), low.max(high)),
         iterations,
         statistic: statistic_value,
         statistic_se,
+        seed: scenario.simulation().seed,
+        scenario_sha256: scenario.sha256(),
     })
 }
 

@@ -187,10 +187,10 @@ impl Comparison {
             "difference_se",
             "independent_se",
             "variance_reduction_factor",
-            "seed",
             "paths",
-            "scenario_sha256",
             "baseline_sha256",
+            "seed",
+            "scenario_sha256",
             "cloudcapex_version",
         ])
         .map_err(io::Error::other)?;
@@ -213,10 +213,10 @@ impl Comparison {
                 plain(row.difference_se),
                 plain(row.independent_se),
                 plain(row.variance_reduction_factor),
-                result.seed.to_string(),
                 result.paths.to_string(),
-                result.scenario_sha256.clone(),
                 baseline.scenario_sha256.clone(),
+                result.seed.to_string(),
+                result.scenario_sha256.clone(),
                 CRATE_VERSION.to_string(),
             ])
             .map_err(io::Error::other)?;

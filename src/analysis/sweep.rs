@@ -169,8 +169,8 @@ fn write_sweep_rows(
                 "prob_negative_se",
                 "cvar5",
                 "cvar5_se",
-                "seed",
                 "paths",
+                "seed",
                 "scenario_sha256",
                 "cloudcapex_version",
             ]
@@ -208,8 +208,8 @@ fn write_sweep_rows(
                     plain(stats.prob_negative_se),
                     plain(stats.cvar5),
                     plain(stats.cvar5_se),
-                    result.seed.to_string(),
                     result.paths.to_string(),
+                    result.seed.to_string(),
                     result.scenario_sha256.clone(),
                     CRATE_VERSION.to_string(),
                 ]);

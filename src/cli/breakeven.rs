@@ -85,10 +85,18 @@ pub fn run(args: BreakevenArgs) -> ExitCode {
         Ok(b) => b,
         Err(e) => return failure(e),
     };
+    // Digits as the value's own standard error allows (two significant digits of it).
+    let digits = if found.value_se.is_finite() && found.value_se > 0.0 {
+        (1 - found.value_se.log10().floor() as i32).clamp(0, 10) as usize
+    } else {
+        6
+    };
     println!(
-        "{} = {:.6} gives {} = {:.6} ± {:.6} (target {target})\nbracket [{:.6}, {:.6}] after {} bisection steps",
+        "{} = {:.digits$} ± {:.digits$} (Monte Carlo standard error) gives {} = {:.4} ± {:.4} (target {target})\n\
+         solver bracket [{:.6}, {:.6}] after {} bisection steps",
         args.vary,
         found.value,
+        found.value_se,
         stat_text,
         found.statistic,
         found.statistic_se,
