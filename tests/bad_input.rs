@@ -185,3 +185,41 @@ fn an_unknown_enumerated_value_is_named_as_such() {
     assert!(stderr.contains("unknown value `prise`"), "{stderr}");
     assert!(!stderr.contains("distribution"), "{stderr}");
 }
+
+/// Percent for decimal: a terminal growth of 4 (400%/yr) is refused with the "write 0.04"
+/// hint; a valid but unusual 0.3 passes `validate` and `run` with a located warning.
+#[test]
+fn percent_slips_are_refused_and_unusual_values_warned() {
+    let refused = Command::cargo_bin("cloudcapex")
+        .unwrap()
+        .args([
+            "validate",
+            "scenarios/base.toml",
+            "--set",
+            "revenue.segments.core.terminal_growth=4",
+        ])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&refused.get_output().stderr).to_string();
+    assert!(stderr.contains("write 0.04"), "{stderr}");
+    let out = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["validate", "scenarios/base.toml"],
+        vec!["run", "scenarios/base.toml", "--paths", "100", "--quiet"],
+    ] {
+        let mut command = Command::cargo_bin("cloudcapex").unwrap();
+        command
+            .args(&args)
+            .args(["--set", "revenue.segments.core.terminal_growth=0.3"]);
+        if args[0] == "run" {
+            command.arg("--out").arg(out.path());
+        }
+        let warned = command.assert().success();
+        let stderr = String::from_utf8_lossy(&warned.get_output().stderr).to_string();
+        assert!(
+            stderr.contains("warning:")
+                && stderr.contains("key `revenue.segments.core.terminal_growth`"),
+            "{args:?}: {stderr}"
+        );
+    }
+}

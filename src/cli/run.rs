@@ -175,6 +175,11 @@ pub fn run(args: RunArgs) -> ExitCode {
         Ok(plan) => plan,
         Err(message) => return refuse(message),
     };
+    for s in &plan.scenarios {
+        for warning in s.warnings() {
+            eprintln!("warning: {warning}");
+        }
+    }
     let pool = match thread_pool(plan.threads) {
         Ok(pool) => pool,
         Err(code) => return code,

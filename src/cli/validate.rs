@@ -29,12 +29,17 @@ pub fn run(args: ValidateArgs) -> ExitCode {
     let mut failed = false;
     for file in &args.scenarios {
         match Scenario::load(file, &overrides) {
-            Ok(s) => println!(
-                "ok: {} (scenario `{}`, sha256 {})",
-                file.display(),
-                s.name(),
-                s.sha256()
-            ),
+            Ok(s) => {
+                println!(
+                    "ok: {} (scenario `{}`, sha256 {})",
+                    file.display(),
+                    s.name(),
+                    s.sha256()
+                );
+                for warning in s.warnings() {
+                    eprintln!("warning: {warning}");
+                }
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 failed = true;

@@ -173,6 +173,8 @@ pub struct Assumptions {
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scenario {
+    /// Valid but unusual values (see [`Scenario::warnings`]).
+    warnings: Vec<String>,
     name: String,
     description: String,
     files: Vec<String>,
@@ -296,7 +298,9 @@ impl Scenario {
             }
         };
         let (description, simulation, assumptions) = validate::validate(&loaded)?;
+        let warnings = validate::plausibility(&loaded, &assumptions);
         Ok(Self {
+            warnings,
             name,
             description,
             files: loaded.files,
@@ -310,6 +314,22 @@ impl Scenario {
     /// resolved `scenario.toml` keeps the original name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// Valid but unusual assumptions, one message each naming the file, line and key
+    /// (e.g. a terminal growth above 15%/yr): printed by `validate` and `run`, never fatal.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cloudcapex::{Override, Scenario};
+    /// assert!(Scenario::default_scenario().warnings().is_empty());
+    /// let high = Override::parse("revenue.segments.core.terminal_growth=0.3").unwrap();
+    /// let s = Scenario::default_with(&[high]).unwrap();
+    /// assert!(s.warnings()[0].contains("revenue.segments.core.terminal_growth"));
+    /// ```
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// The `description` key.

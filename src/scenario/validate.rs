@@ -104,10 +104,19 @@ pub(crate) const REVENUE: Range = Range {
 pub(crate) const GROWTH: Range = Range {
     min: -1.0,
     min_inclusive: false,
-    max: 10.0,
+    max: 5.0,
     max_inclusive: true,
-    expected: "an annual growth rate as a decimal (0.30 = 30%/yr), above -1 and at most 10 \
+    expected: "an annual growth rate as a decimal (0.30 = 30%/yr), above -1 and at most 5 \
                (a percentage such as 30 must be written 0.30)",
+};
+/// Long-run growth of a segment: a mature business cannot compound at 50%+ a year forever.
+const TERMINAL_GROWTH: Range = Range {
+    min: -0.5,
+    min_inclusive: false,
+    max: 0.5,
+    max_inclusive: true,
+    expected: "a long-run annual growth rate as a decimal, above -0.5 and at most 0.5 \
+               (write 0.04 for 4%/yr)",
 };
 const HALF_LIFE: Range = Range {
     min: 0.0,
@@ -254,7 +263,7 @@ impl Validator<'_> {
                 &key("terminal_growth"),
                 doc.terminal_growth.as_ref(),
                 None,
-                &GROWTH,
+                &TERMINAL_GROWTH,
             )?,
             growth_half_life_quarters: self.param(
                 &key("growth_half_life_quarters"),
@@ -379,6 +388,72 @@ impl Validator<'_> {
             cholesky_lower: cholesky.l(),
         })
     }
+}
+
+/// Valid but unusual values, each a warning naming its file, line and key: what a
+/// percent-for-decimal slip that stays inside a range would look like.
+pub(crate) fn plausibility(loaded: &Loaded, assumptions: &Assumptions) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let mut check = |key: String, param: &Param, low: f64, high: f64, what: &str| {
+        let (min, max) = param.bounds();
+        if max > high || min < low {
+            let place = loaded.locate(&key).map_or(String::new(), |l| {
+                format!("{}, line {}: ", l.source, l.line)
+            });
+            warnings.push(format!(
+                "{place}key `{key}`: {what} outside [{low}, {high}] (it reaches {}); valid, but check it is a decimal, not a percentage",
+                if max > high { max } else { min }
+            ));
+        }
+    };
+    for (name, s) in &assumptions.revenue.segments {
+        let key = |f: &str| format!("revenue.segments.{name}.{f}");
+        check(
+            key("initial_growth"),
+            &s.initial_growth,
+            -0.5,
+            3.0,
+            "initial annual growth",
+        );
+        check(
+            key("terminal_growth"),
+            &s.terminal_growth,
+            -0.1,
+            0.15,
+            "long-run annual growth",
+        );
+    }
+    if let Some(e) = &assumptions.economics {
+        check(
+            "valuation.discount_rate".into(),
+            &e.valuation.discount_rate,
+            0.03,
+            0.25,
+            "an annual discount rate",
+        );
+        check(
+            "valuation.terminal_growth".into(),
+            &e.valuation.terminal_growth,
+            -0.05,
+            0.06,
+            "terminal growth of the increment",
+        );
+        check(
+            "costs.tax_rate".into(),
+            &e.costs.tax_rate,
+            0.0,
+            0.4,
+            "a tax rate",
+        );
+        check(
+            "capacity.hardware_cost_decline".into(),
+            &e.capacity.hardware_cost_decline,
+            -0.1,
+            0.5,
+            "an annual fall of compute cost",
+        );
+    }
+    warnings
 }
 
 pub(crate) fn validate(
