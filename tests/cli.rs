@@ -559,74 +559,13 @@ fn outputs_have_ordinary_file_permissions() {
         .assert()
         .success();
     // Every other command's files too: one writer for all of them.
-    for args in [
-        vec![
-            "compare",
-            "scenarios/base.toml",
-            "scenarios/calm_world.toml",
-            "--paths",
-            "200",
-        ],
-        vec![
-            "sweep",
-            "scenarios/base.toml",
-            "--grid",
-            "costs.tax_rate=0.1,0.2",
-            "--paths",
-            "200",
-        ],
-        vec![
-            "breakeven",
-            "scenarios/base.toml",
-            "--vary",
-            "costs.tax_rate",
-            "--range",
-            "0:0.6",
-            "--target",
-            "plan_npv_rmb_bn.mean=-81",
-            "--paths",
-            "200",
-            "--tolerance",
-            "0.05",
-        ],
-        vec![
-            "sensitivity",
-            "tornado",
-            "scenarios/base.toml",
-            "--paths",
-            "100",
-        ],
-        vec![
-            "sensitivity",
-            "sobol",
-            "scenarios/calm_world.toml",
-            "--samples",
-            "8",
-            "--bootstrap",
-            "5",
-        ],
-    ] {
-        cloudcapex()
-            .args(&args)
-            .arg("--out")
-            .arg(dir.path())
-            .assert()
-            .success();
+    run_every_analysis_command(dir.path());
+    let files = files_under(dir.path());
+    for path in &files {
+        let mode = std::fs::metadata(path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o666 & !umask, "{}: {mode:o}", path.display());
     }
-    let mut checked = 0;
-    let mut folders = vec![dir.path().to_path_buf()];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(folder).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                folders.push(path);
-                continue;
-            }
-            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o666 & !umask, "{}: {mode:o}", path.display());
-            checked += 1;
-        }
-    }
+    let checked = files.len();
     assert!(checked >= 15, "{checked} files checked");
     for file in ["comparison.csv", "breakeven_base.csv"] {
         assert!(dir.path().join(file).exists(), "{file}");
@@ -778,8 +717,42 @@ fn resolved_scenarios_keep_their_names() {
 #[test]
 fn every_csv_row_ends_with_its_provenance() {
     let dir = tempfile::tempdir().unwrap();
+    cloudcapex()
+        .args(["run", "--paths", "200", "--paths-out", "2", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    run_every_analysis_command(dir.path());
+    let mut checked = 0;
+    for path in files_under(dir.path()) {
+        if path.extension().is_none_or(|e| e != "csv") {
+            continue;
+        }
+        let mut reader = csv::Reader::from_path(&path).unwrap();
+        let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+        let n = header.len();
+        assert_eq!(
+            header[n - 3..],
+            ["seed", "scenario_sha256", "cloudcapex_version"],
+            "{}",
+            path.display()
+        );
+        for row in reader.records() {
+            let row = row.unwrap();
+            assert!(row[n - 3].parse::<u64>().is_ok(), "{}", path.display());
+            assert_eq!(row[n - 2].len(), 64, "{}", path.display());
+            assert!(!row[n - 1].is_empty(), "{}", path.display());
+        }
+        checked += 1;
+    }
+    assert!(checked >= 12, "{checked} CSV files checked");
+    let breakeven = std::fs::read_to_string(dir.path().join("breakeven_base.csv")).unwrap();
+    assert!(breakeven.lines().next().unwrap().contains("value_se"));
+}
+
+/// Runs compare, sweep, breakeven (its help example), tornado and Sobol into `out`.
+fn run_every_analysis_command(out: &std::path::Path) {
     for args in [
-        vec!["run", "--paths", "200", "--paths-out", "2"],
         vec![
             "compare",
             "scenarios/base.toml",
@@ -829,41 +802,24 @@ fn every_csv_row_ends_with_its_provenance() {
         cloudcapex()
             .args(&args)
             .arg("--out")
-            .arg(dir.path())
+            .arg(out)
             .assert()
             .success();
     }
-    let mut checked = 0;
-    let mut folders = vec![dir.path().to_path_buf()];
+}
+
+/// Every file under `dir`, subfolders included.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let (mut files, mut folders) = (Vec::new(), vec![dir.to_path_buf()]);
     while let Some(folder) = folders.pop() {
         for entry in std::fs::read_dir(folder).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 folders.push(path);
-                continue;
+            } else {
+                files.push(path);
             }
-            if path.extension().is_none_or(|e| e != "csv") {
-                continue;
-            }
-            let mut reader = csv::Reader::from_path(&path).unwrap();
-            let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-            let n = header.len();
-            assert_eq!(
-                header[n - 3..],
-                ["seed", "scenario_sha256", "cloudcapex_version"],
-                "{}",
-                path.display()
-            );
-            for row in reader.records() {
-                let row = row.unwrap();
-                assert!(row[n - 3].parse::<u64>().is_ok(), "{}", path.display());
-                assert_eq!(row[n - 2].len(), 64, "{}", path.display());
-                assert!(!row[n - 1].is_empty(), "{}", path.display());
-            }
-            checked += 1;
         }
     }
-    assert!(checked >= 12, "{checked} CSV files checked");
-    let breakeven = std::fs::read_to_string(dir.path().join("breakeven_base.csv")).unwrap();
-    assert!(breakeven.lines().next().unwrap().contains("value_se"));
+    files
 }

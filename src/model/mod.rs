@@ -624,20 +624,7 @@ impl Model {
         let reported_start_ai = ws.segment_revenue[ai * quarters];
         let valuation_first = e.capex.valuation_first_quarter();
 
-        // Quarters before the valuation starts are pre-plan history, the same in both worlds
-        // (legacy capex, no events): stepped once, then each world starts from that state.
-        e.capex.begin(&ws.capex_draw, &mut ws.capex_state);
-        for t in e.capex.first_quarter()..valuation_first {
-            e.capex.step(
-                World::Plan,
-                t,
-                &ws.capex_draw,
-                reported_start_total,
-                CapexFactors::default(),
-                &mut ws.capex_state,
-            );
-        }
-        ws.capex_history.clone_from(&ws.capex_state);
+        step_shared_history(e, reported_start_total, ws);
         for (w, world) in [World::Plan, World::Counterfactual].into_iter().enumerate() {
             let series = &mut ws.worlds[w];
             series.clear();
@@ -841,6 +828,23 @@ impl Model {
             ws.scalars.extend(ws.policy_scalars);
         }
     }
+}
+
+/// Steps the quarters before the valuation starts, pre-plan history the same in both
+/// worlds (legacy capex, no events), once; each world then starts from `capex_history`.
+fn step_shared_history(e: &EconomicsModel, reported_start_total: f64, ws: &mut PathWorkspace) {
+    e.capex.begin(&ws.capex_draw, &mut ws.capex_state);
+    for t in e.capex.first_quarter()..e.capex.valuation_first_quarter() {
+        e.capex.step(
+            World::Plan,
+            t,
+            &ws.capex_draw,
+            reported_start_total,
+            CapexFactors::default(),
+            &mut ws.capex_state,
+        );
+    }
+    ws.capex_history.clone_from(&ws.capex_state);
 }
 
 #[cfg(test)]

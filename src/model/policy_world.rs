@@ -115,19 +115,7 @@ impl Model {
             reported_start_ai * (1.0 - pricing.alibaba_share) / pricing.alibaba_share;
         let valuation_first = e.capex.valuation_first_quarter();
 
-        // Pre-plan history, the same in both worlds: stepped once.
-        e.capex.begin(&ws.capex_draw, &mut ws.capex_state);
-        for t in e.capex.first_quarter()..valuation_first {
-            e.capex.step(
-                World::Plan,
-                t,
-                &ws.capex_draw,
-                reported_start_total,
-                super::capex::CapexFactors::default(),
-                &mut ws.capex_state,
-            );
-        }
-        ws.capex_history.clone_from(&ws.capex_state);
+        super::step_shared_history(e, reported_start_total, ws);
 
         let mut prices = PricePath::default();
         let mut price_sums = unit.price_sums(prices);
