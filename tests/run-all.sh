@@ -24,6 +24,9 @@ policy_out=$(mktemp -d)
   --set plan.total_rmb_bn=150 --set investment.counterfactual_budget_share_of_revenue=0.6 \
   --set investment.budget_share_of_revenue=0.3 --set pricing.markup=0.0
 "$venv/bin/python" tests/python/policy_reference.py "$policy_out/binding/policy_modes"
+# A deterministic event moving every lever the policy reads.
+"$CLOUDCAPEX_BIN" run tests/fixtures/policy_events.toml --paths-out 1 --out "$policy_out/events" --quiet
+"$venv/bin/python" tests/python/policy_reference.py "$policy_out/events/policy_events"
 rm -rf "$policy_out"
 echo "== benches/compare_numpy.py --check-only (the NumPy twin of the pre-policy model, scenarios/replace_retirements.toml, is the same model)"
 "$venv/bin/python" benches/compare_numpy.py --check-only

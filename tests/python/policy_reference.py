@@ -8,7 +8,9 @@ path 0 to 1e-9 relative.
 Usage: python3 tests/python/policy_reference.py RUN_DIR
 RUN_DIR is one scenario's output folder of `cloudcapex run ... --paths-out 1`
 (scenario.toml, paths.csv, path_scalars.csv). tests/run-all.sh runs it on
-tests/fixtures/policy_modes.toml and a variant where the gate and the budget bind.
+tests/fixtures/policy_modes.toml, a variant where the gate and the budget bind, and
+tests/fixtures/policy_events.toml (a deterministic event moving every lever the policy
+reads: unit cost, deliverable units, price, plan size, market tightness).
 Standard library only.
 """
 import csv, math, sys, tomllib
@@ -174,8 +176,39 @@ G = lambda t: (1 + markup) + (G0 - (1 + markup)) * gam ** t
 Pb = lambda t: c0 * kappa(t) * G(t)  # f_u = 1 (risk off)
 
 
+# ---------------------------------------------------------------- deterministic events
+# Supported: risk off, or one regime that never changes with events whose hazard there is
+# 0 or 1 and whose severity is fixed (docs/model.md, "Risk": an event fires in quarter
+# t >= 1 when a uniform falls below the hazard; effect e(t) = a σ 2^{-(t-f)/h}).
+LEVERS = ("unit_cost", "capacity_additions", "price", "plan_size", "market_tightness")
+factor = {lever: defaultdict(lambda: 1.0) for lever in LEVERS[:4]}
+shift = defaultdict(float)
+risk = SC.get("risk")
+if risk:
+    regime = next(name for name, r in risk["regimes"].items() if r["initial_probability"] == 1.0)
+    assert risk["regimes"][regime]["transition"][regime] == 1.0, "the regime must never change"
+    for event in risk.get("events", {}).values():
+        hazard = event["hazard"][regime]
+        assert hazard in (0.0, 1.0), "deterministic events only"
+        if hazard == 0.0:
+            continue
+        assert not event.get("repeatable", True), "fires once, in quarter 1"
+        sigma = event.get("severity", 1.0)
+        assert isinstance(sigma, float), "a fixed severity"
+        for effect in event["effects"].values():
+            a, h, lever = effect["size"], effect.get("half_life_quarters"), effect["lever"]
+            assert lever in LEVERS, lever
+            for t in range(1, H + 1):
+                e = a * sigma * (2 ** (-(t - 1) / h) if h else 1.0)
+                if lever == "market_tightness":
+                    shift[t] += e
+                else:
+                    factor[lever][t] *= 1 + e
+f_u, f_c, f_p, f_s = (factor[k] for k in LEVERS[:4])
+
+
 def u_rest(t):
-    return min(0.95, max(0.0, uinf + (ur0 - uinf) * 0.5 ** (t / hr)))
+    return min(0.95, max(0.0, uinf + (ur0 - uinf) * 0.5 ** (t / hr) + shift[t]))
 
 
 def simulate(world):
@@ -185,19 +218,20 @@ def simulate(world):
     Rtot = {}
     for t in range(0, H + 1):
         U = U_at(units, t)
-        Q = D[t] / ((1 - u0) * S0 * Pb(t))
-        # --- orders
-        K = kappa(t)
+        Q = D[t] / ((1 - u0) * S0 * Pb(t) * f_u[t])
+        # --- orders: a unit costs K; the unit-cost factor moves the market's price too
+        K = kappa(t) * f_u[t] / f_c[t]
         Pi = sum(units[v] for v in range(t - l_ + 1, t))
         Rr = units[t - l_]
         if t >= 4:
             gh = math.log(D[t] / D[t - 4]) / 4
         else:
             gh = (math.log(Dt[t] / Dt[0]) + (4 - t) * math.log(1 + g0_ai * float(VAR.get("g0scale", 1))) / 4) / 4
-        Qh = Dt[t] * math.exp(lam * gh) * f(t + lam) / ((1 - u0) * S0 * Pb(t + lam))
+        Qh = Dt[t] * math.exp(lam * gh) * f(t + lam) / ((1 - u0) * S0 * Pb(t + lam) * f_u[t])
         T = M[t] * Qh / mu_t
-        npv_u = s_ / K * ((1 - tau) * (1 - vA) * mu_t * sum(
-            beta ** j * Pb(t + j) * (1 + (S[t] - 1) * phi ** j) for j in J) - K * C)
+        Kg = K / f_u[t]  # the gate expects today's unit-cost factor on both sides
+        npv_u = s_ / Kg * ((1 - tau) * (1 - vA) * mu_t * sum(
+            beta ** j * Pb(t + j) * (1 + (S[t] - 1) * phi ** j) for j in J) - Kg * C)
         w = min(1.0, max(0.0, 0.5 + npv_u / gw))
         nstar = w * max(0.0, Rr + (T - Pi - Rr) / tau_adj)
         # budget
@@ -213,9 +247,9 @@ def simulate(world):
         N = k_nonai * R_other[t]
         n = min(nstar, max(0.0, b * Rbar - N) * s_ / K)
         cx = {c: (N * sig[c] / (1 - s_) if c != cstar else 0.0) + n * K * sig[c] / s_ for c in assets}
-        if world == "plan" and t in Sk and Sk[t] > sum(cx.values()):
-            cx = {c: Sk[t] * sig[c] for c in assets}
-            n = Sk[t] * s_ / K
+        if world == "plan" and t in Sk and Sk[t] * f_s[t] > sum(cx.values()):
+            cx = {c: Sk[t] * f_s[t] * sig[c] for c in assets}
+            n = Sk[t] * f_s[t] * s_ / K
         for c in assets:
             capex[c][t] = cx[c]
         units[t] = n  # f_c = 1
@@ -223,7 +257,7 @@ def simulate(world):
         MQ = M[t] * Q
         served = min(MQ, mu_max * U)
         u = 1 - served / MQ
-        P = Pb(t) * S[t]
+        P = Pb(t) * f_u[t] * S[t] * f_p[t]
         A = served * P
         Rtot[t] = R_other[t] + A
         dep = sum(capex[c][v] / life[c] for c in assets
