@@ -77,6 +77,11 @@ fn report_charts_parse_and_pages_reference_only_existing_files() {
             );
         }
         assert!(!html.contains("<script"), "{}", page.display());
+        assert!(
+            html.contains("&lt;script&gt;") || html.contains("x&lt;b&gt;&amp;q"),
+            "{}: the text should appear, escaped",
+            page.display()
+        );
         // The charts are inlined, so the page alone shows them.
         let inline = html.matches("<svg ").count();
         assert!(inline >= 2, "{}: {inline} inline charts", page.display());
@@ -119,4 +124,54 @@ fn a_revenue_only_scenario_gets_its_revenue_chart() {
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
     assert_eq!(names, ["fan_revenue_total_rmb_bn.svg"]);
+}
+
+/// Scenario text cannot inject markup: a name and a description full of `<script>`,
+/// quotes, `&` and `</svg>` come out escaped in every page, and every chart still parses.
+#[test]
+fn scenario_text_cannot_inject_markup() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("x<b>&q.toml");
+    let base = std::fs::canonicalize("scenarios/base.toml").unwrap();
+    std::fs::write(
+        &scenario,
+        format!(
+            "extends = {:?}\ndescription = \"<script>alert(1)</script> & \\\" ' </svg>\"\n",
+            base.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    cloudcapex()
+        .arg("run")
+        .arg(&scenario)
+        .args([
+            "scenarios/calm_world.toml",
+            "--paths",
+            "300",
+            "--report",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let pages = files_with_extension(&out, "html");
+    assert_eq!(pages.len(), 3, "{pages:?}");
+    for page in pages {
+        let html = std::fs::read_to_string(&page).unwrap();
+        assert!(!html.contains("<script"), "{}", page.display());
+        assert!(
+            html.contains("&lt;script&gt;") || html.contains("x&lt;b&gt;&amp;q"),
+            "{}: the text should appear, escaped",
+            page.display()
+        );
+        assert!(!html.contains("</svg> &"), "{}", page.display());
+    }
+    let charts = files_with_extension(&out, "svg");
+    assert!(charts.len() >= 8, "{charts:?}");
+    for chart in charts {
+        let text = std::fs::read_to_string(&chart).unwrap();
+        roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", chart.display()));
+    }
 }
