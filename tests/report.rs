@@ -77,11 +77,6 @@ fn report_charts_parse_and_pages_reference_only_existing_files() {
             );
         }
         assert!(!html.contains("<script"), "{}", page.display());
-        assert!(
-            html.contains("&lt;script&gt;") || html.contains("x&lt;b&gt;&amp;q"),
-            "{}: the text should appear, escaped",
-            page.display()
-        );
         // The charts are inlined, so the page alone shows them.
         let inline = html.matches("<svg ").count();
         assert!(inline >= 2, "{}: {inline} inline charts", page.display());
@@ -161,12 +156,11 @@ fn scenario_text_cannot_inject_markup() {
     for page in pages {
         let html = std::fs::read_to_string(&page).unwrap();
         assert!(!html.contains("<script"), "{}", page.display());
-        assert!(
-            html.contains("&lt;script&gt;") || html.contains("x&lt;b&gt;&amp;q"),
-            "{}: the text should appear, escaped",
-            page.display()
-        );
         assert!(!html.contains("</svg> &"), "{}", page.display());
+        if !page.starts_with(out.join("calm_world")) {
+            // The hostile text is there, escaped.
+            assert!(html.contains("x&lt;b&gt;&amp;q"), "{}", page.display());
+        }
     }
     let charts = files_with_extension(&out, "svg");
     assert!(charts.len() >= 8, "{charts:?}");
