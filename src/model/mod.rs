@@ -199,6 +199,17 @@ struct WorldSeries {
 }
 
 impl WorldSeries {
+    /// Records a quarter's capex, capacity and operating result (both economics rules).
+    fn push_operating(&mut self, step: &capex::CapexStep, op: &margins::OperatingQuarter) {
+        self.capex.push(step.capex_rmb_bn);
+        self.capacity.push(step.compute_units);
+        self.depreciation.push(step.depreciation_rmb_bn);
+        self.ebita.push(op.ebita);
+        self.fcf.push(op.fcf);
+        self.nopat.push(op.nopat);
+        self.working_capital_change.push(op.working_capital_change);
+    }
+
     fn clear(&mut self) {
         for v in [
             &mut self.revenue,
@@ -696,17 +707,9 @@ impl Model {
                 );
                 series.revenue.push(revenue);
                 series.ai_revenue.push(ai_quarter.realized_rmb_bn);
-                series.capex.push(step.capex_rmb_bn);
-                series.capacity.push(step.compute_units);
                 series.utilization.push(ai_quarter.utilization);
                 series.unmet.push(ai_quarter.unmet_demand_rmb_bn);
-                series.depreciation.push(step.depreciation_rmb_bn);
-                series.ebita.push(op.ebita);
-                series.fcf.push(op.fcf);
-                series.nopat.push(op.nopat);
-                series
-                    .working_capital_change
-                    .push(op.working_capital_change);
+                series.push_operating(&step, &op);
                 previous_revenue = revenue;
             }
         }

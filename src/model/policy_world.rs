@@ -288,8 +288,7 @@ impl Model {
                 let series = &mut ws.worlds[w];
                 series.revenue.push(revenue);
                 series.ai_revenue.push(ai_revenue);
-                series.capex.push(step.capex_rmb_bn);
-                series.capacity.push(step.compute_units);
+                series.push_operating(&step, &op);
                 series.utilization.push(if step.compute_units > 0.0 {
                     served / step.compute_units
                 } else {
@@ -298,13 +297,6 @@ impl Model {
                 series
                     .unmet
                     .push((retention * demand_units - served).max(0.0) * price);
-                series.depreciation.push(step.depreciation_rmb_bn);
-                series.ebita.push(op.ebita);
-                series.fcf.push(op.fcf);
-                series.nopat.push(op.nopat);
-                series
-                    .working_capital_change
-                    .push(op.working_capital_change);
                 series.unmet_share.push(unmet_share);
                 series
                     .market_share
