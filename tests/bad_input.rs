@@ -223,3 +223,61 @@ fn percent_slips_are_refused_and_unusual_values_warned() {
         );
     }
 }
+
+/// Resource limits are refused up front with the reason, exit code 2, nothing written:
+/// paths, threads, kept paths, Sobol samples, sweep grids.
+#[test]
+fn resource_limits_are_refused_up_front() {
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = out.path().join("out");
+    for (args, expected) in [
+        (vec!["run", "--paths", "300000000"], "200000000"),
+        (
+            vec!["run", "--threads", "100000"],
+            "at most 256 worker threads",
+        ),
+        (
+            vec!["run", "--paths", "300000", "--paths-out", "200000"],
+            "--paths-out 200000",
+        ),
+        (
+            vec!["run", "--set", "simulation.paths=10000000000"],
+            "key `simulation.paths`",
+        ),
+        (
+            vec![
+                "sensitivity",
+                "sobol",
+                "scenarios/base.toml",
+                "--samples",
+                "100000000",
+            ],
+            "--samples at most",
+        ),
+        (
+            vec![
+                "sweep",
+                "scenarios/base.toml",
+                "--grid",
+                "costs.tax_rate=0:0.5:0.00001",
+                "--force",
+            ],
+            "hard limit",
+        ),
+        (
+            vec!["compare", "scenarios/base.toml", "--threads", "999"],
+            "worker threads",
+        ),
+    ] {
+        let assert = Command::cargo_bin("cloudcapex")
+            .unwrap()
+            .args(&args)
+            .arg("--out")
+            .arg(&out_dir)
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(!out_dir.exists(), "{args:?} wrote output");
+    }
+}

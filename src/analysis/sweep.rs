@@ -13,6 +13,9 @@ use crate::runner::{Results, RunOptions, simulate};
 /// Largest grid `sweep` runs without `force`.
 pub const MAX_SWEEP_POINTS: usize = 200;
 
+/// Largest grid `sweep` runs at all (each point keeps its results until written).
+pub const MAX_FORCED_SWEEP_POINTS: usize = 10_000;
+
 /// One axis of a sweep: a key path and its values (TOML text, as `--set` takes them).
 #[derive(Clone, Debug, PartialEq)]
 pub struct GridAxis {
@@ -34,6 +37,17 @@ pub enum GridError {
     /// A range with a non-positive step, a start after its stop, or non-numbers.
     #[error("--grid {0:?}: a range needs numbers with START <= STOP and STEP > 0")]
     BadRange(String),
+    /// Too many grid points even with `force`.
+    #[error(
+        "the grid has {points} points, more than the hard limit of {limit} (each point keeps its results \
+         until written); narrow it or split it into several sweeps"
+    )]
+    FarTooLarge {
+        /// Points in the full grid.
+        points: usize,
+        /// The hard limit.
+        limit: usize,
+    },
     /// Too many grid points.
     #[error(
         "the grid has {points} points, more than the limit of {limit}; narrow it or pass --force"
@@ -112,6 +126,12 @@ impl GridAxis {
 /// [`GridError::TooLarge`] above [`MAX_SWEEP_POINTS`] unless `force`.
 pub fn grid_points(axes: &[GridAxis], force: bool) -> Result<Vec<Vec<String>>, GridError> {
     let points: usize = axes.iter().map(|a| a.values.len()).product();
+    if points > MAX_FORCED_SWEEP_POINTS {
+        return Err(GridError::FarTooLarge {
+            points,
+            limit: MAX_FORCED_SWEEP_POINTS,
+        });
+    }
     if points > MAX_SWEEP_POINTS && !force {
         return Err(GridError::TooLarge {
             points,

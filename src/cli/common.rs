@@ -13,6 +13,21 @@ pub const EXIT_INVALID_INPUT: u8 = 2;
 /// Exit code for failures while running or writing.
 pub const EXIT_FAILURE: u8 = 1;
 
+/// The most worker threads a command starts (refused above, with the reason).
+pub const MAX_THREADS: usize = 256;
+
+/// `--threads` within 1 ..= [`MAX_THREADS`].
+pub fn check_threads(threads: Option<usize>) -> Result<(), String> {
+    match threads {
+        Some(0) => Err("--threads must be at least 1".into()),
+        Some(t) if t > MAX_THREADS => Err(format!(
+            "--threads {t}: at most {MAX_THREADS} worker threads (this machine has {}); results do not depend on it",
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Refuses input: prints the message, exit code 2.
 pub fn refuse(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {message}");
@@ -107,7 +122,7 @@ impl AnalysisOptions {
         if self.threads == Some(0) || self.paths == Some(0) {
             return Err(refuse("--threads and --paths must be at least 1"));
         }
-        Ok(())
+        check_threads(self.threads).map_err(refuse)
     }
 
     /// `file` with the shared overrides, then `extra`, then the seed and path count.

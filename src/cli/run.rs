@@ -11,7 +11,10 @@ use cloudcapex::batch::run_and_write_observed;
 use cloudcapex::output::{OutputSelection, summary_table};
 use cloudcapex::runner::{RunOptions, TargetSe};
 
-use super::common::{failure, load_scenarios, progress_bars, refuse, thread_pool};
+use super::common::{check_threads, failure, load_scenarios, progress_bars, refuse, thread_pool};
+
+/// The most paths whose quarterly values a run keeps whole for `paths.csv`.
+const MAX_PATHS_OUT: u64 = 100_000;
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -94,8 +97,13 @@ struct RunPlan {
 impl RunArgs {
     /// The options checked against each other and every scenario loaded, in one place.
     fn plan(self) -> Result<RunPlan, String> {
-        if self.threads == Some(0) {
-            return Err("--threads must be at least 1".into());
+        check_threads(self.threads)?;
+        if self.paths_out > MAX_PATHS_OUT {
+            return Err(format!(
+                "--paths-out {}: at most {MAX_PATHS_OUT} paths are kept whole (each is ~18 KB in memory and \
+                 ~200 KB of paths.csv)",
+                self.paths_out
+            ));
         }
         if self.paths == Some(0) {
             return Err("--paths must be at least 1".into());

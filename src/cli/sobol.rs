@@ -7,7 +7,12 @@ use clap::Args;
 
 use cloudcapex::{Override, Scenario};
 
-use super::common::{failure, parse_overrides, refuse, thread_pool};
+use super::common::{check_threads, failure, parse_overrides, refuse, thread_pool};
+
+/// The largest Sobol base sample.
+const MAX_SAMPLES: usize = 1_000_000;
+/// The most bootstrap resamples.
+const MAX_BOOTSTRAP: usize = 100_000;
 
 #[derive(Args, Debug)]
 pub struct SobolArgs {
@@ -43,6 +48,16 @@ pub struct SobolArgs {
 pub fn run(args: SobolArgs) -> ExitCode {
     if args.threads == Some(0) || args.samples < 2 {
         return refuse("--threads must be at least 1 and --samples at least 2");
+    }
+    if let Err(message) = check_threads(args.threads) {
+        return refuse(message);
+    }
+    if args.samples > MAX_SAMPLES || args.bootstrap > MAX_BOOTSTRAP {
+        return refuse(format!(
+            "--samples at most {MAX_SAMPLES} and --bootstrap at most {MAX_BOOTSTRAP} (N (k + 3) one-path runs and \
+             their values are kept); found {} and {}",
+            args.samples, args.bootstrap
+        ));
     }
     let base_sets = match parse_overrides(&args.set) {
         Ok(o) => o,

@@ -27,6 +27,10 @@ pub use start_capital::StartCapital;
 
 use crate::time::Quarter;
 
+/// The most paths one run takes: each keeps 56 bytes (the metrics with exact quantiles),
+/// so the limit needs 11.2 GB. Refused up front, never an allocation until killed.
+pub const MAX_PATHS: u64 = 200_000_000;
+
 /// The default scenario (`scenarios/base.toml`), compiled into the binary.
 pub const DEFAULT_SCENARIO_TOML: &str = include_str!("../../scenarios/base.toml");
 
@@ -369,11 +373,14 @@ impl Scenario {
     ///
     /// [`ScenarioError::Invalid`] for zero paths.
     pub fn with_paths(mut self, paths: u64) -> Result<Self, ScenarioError> {
-        if paths == 0 {
+        if paths == 0 || paths > MAX_PATHS {
             return Err(ScenarioError::Invalid {
                 key: "simulation.paths".into(),
                 location: None,
-                message: "expected at least 1 path, found 0".into(),
+                message: format!(
+                    "expected 1 to {MAX_PATHS} paths (each path keeps 56 bytes for exact quantiles: \
+                     11.2 GB at the limit), found {paths}"
+                ),
             });
         }
         self.simulation.paths = paths;
