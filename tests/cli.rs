@@ -577,52 +577,35 @@ fn outputs_have_ordinary_file_permissions() {
 #[test]
 fn target_se_outcome_is_said_and_can_fail_the_run() {
     let dir = tempfile::tempdir().unwrap();
-    let unreached = cloudcapex()
-        .args([
-            "run",
-            "--target-se",
-            "0.01",
-            "--max-paths",
-            "2048",
-            "--quiet",
-            "--out",
-        ])
-        .arg(dir.path())
-        .assert()
-        .success();
-    let stderr = String::from_utf8_lossy(&unreached.get_output().stderr).to_string();
-    assert!(stderr.contains("NOT reached at 2048 paths"), "{stderr}");
-    let required = cloudcapex()
-        .args([
-            "run",
+    let run = |args: &[&str], code: i32| -> String {
+        let assert = cloudcapex()
+            .arg("run")
+            .args(args)
+            .args(["--quiet", "--out"])
+            .arg(dir.path())
+            .assert()
+            .code(code);
+        String::from_utf8_lossy(&assert.get_output().stderr).to_string()
+    };
+    let unreached = run(&["--target-se", "0.01", "--max-paths", "2048"], 0);
+    assert!(
+        unreached.contains("NOT reached at 2048 paths"),
+        "{unreached}"
+    );
+    let required = run(
+        &[
             "--target-se",
             "0.01",
             "--max-paths",
             "2048",
             "--require-target",
-            "--quiet",
-            "--out",
-        ])
-        .arg(dir.path())
-        .assert()
-        .code(1);
-    let stderr = String::from_utf8_lossy(&required.get_output().stderr).to_string();
-    assert!(stderr.contains("--require-target"), "{stderr}");
+        ],
+        1,
+    );
+    assert!(required.contains("--require-target"), "{required}");
     assert!(dir.path().join("base").join("run.json").exists());
-    let reached = cloudcapex()
-        .args([
-            "run",
-            "--target-se",
-            "5",
-            "--require-target",
-            "--quiet",
-            "--out",
-        ])
-        .arg(dir.path())
-        .assert()
-        .success();
-    let stderr = String::from_utf8_lossy(&reached.get_output().stderr).to_string();
-    assert!(stderr.contains("reached at 2048 paths"), "{stderr}");
+    let reached = run(&["--target-se", "5", "--require-target"], 0);
+    assert!(reached.contains("reached at 2048 paths"), "{reached}");
 }
 
 /// A run owns its scenario folder: a second run without --report or --paths-out leaves

@@ -202,14 +202,15 @@ const MULTIPLIER: Range = Range::new(
     true,
     "a multiplier from 0 to 10 (1 = on plan)",
 );
-const UTILIZATION: Range = Range::new(
+pub(super) const UTILIZATION: Range = Range::new(
     0.0,
     false,
     1.0,
     true,
     "a utilization share greater than 0 and at most 1",
 );
-const UNMET: Range = Range::new(0.0, true, 1.0, false, "a share of demand from 0 to below 1");
+pub(super) const UNMET: Range =
+    Range::new(0.0, true, 1.0, false, "a share of demand from 0 to below 1");
 const DECLINE: Range = Range::new(
     -1.0,
     false,

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::doc::{CustomersDoc, InvestmentDoc, PricingDoc};
+use super::plan::{UNMET, UTILIZATION};
 use super::validate::{Range, Validator};
 use super::{Param, ScenarioError};
 
@@ -69,13 +70,6 @@ pub struct Customers {
     pub return_rate: Param,
 }
 
-const UTILIZATION: Range = Range::new(
-    0.0,
-    false,
-    1.0,
-    true,
-    "a utilization share greater than 0 and at most 1",
-);
 const QUARTERS: Range = Range::new(1.0, true, 400.0, true, "a number of quarters from 1 to 400");
 const HALF_LIFE: Range = Range::new(
     0.0,
@@ -134,7 +128,6 @@ const MARKET_SHARE: Range = Range::new(
     true,
     "a market share greater than 0 and at most 1 (write 0.358 for 35.8%)",
 );
-const UNMET: Range = Range::new(0.0, true, 1.0, false, "a share of demand from 0 to below 1");
 const RATE: Range = Range::new(0.0, true, 1.0, true, "a share per quarter from 0 to 1");
 
 impl Validator<'_> {
