@@ -5,23 +5,47 @@
 //! `(1 + annual)^(1/4) - 1` for quarterly flows). `xnpv`/`xirr` discount by the actual
 //! number of days from the first date over 365 (Act/365), as Excel's XNPV and XIRR do.
 //!
-//! **IRR.** Roots are searched for rates in [`IRR_MIN_RATE`], [`IRR_MAX_RATE`] by
-//! bracketing and Brent's method (which never leaves its bracket), never by a bare Newton step. Flows with one sign change have at
-//! most one root (Descartes' rule of signs), bracketed on the whole range. Flows
-//! with several sign changes may have several roots: the range is scanned on a grid of
-//! [`IRR_SCAN_POINTS`] points, even in `x = ln(1 + rate)` and split at `x = 0`, evaluating
-//! the NPV and its slope. A sign change of the NPV between two grid points brackets a root;
-//! a sign change of the slope brackets an extremum, which is located by Brent's method, and if
-//! the NPV changes sign there the two roots on either side are bracketed too. Every root is
-//! refined by Brent's bracketed method and all are reported ([`Irr::Multiple`]). Only a cluster of three or
-//! more roots of the slope within one grid step (about 15% in `1 + rate`) could hide roots.
+//! **IRR: what is guaranteed.** Roots are sought for rates in the closed range
+//! [[`IRR_MIN_RATE`], [`IRR_MAX_RATE`]] (a root within 10⁻⁹ of either end, in
+//! `x = ln(1 + rate)`, is included), never by a bare Newton step:
+//! - *Every reported root is a root*: the NPV changes sign across it (Brent's bracketed
+//!   method, to a few ulps of `x`) or evaluates to exactly zero there, so its scaled residual
+//!   `|NPV(r)| / Σ|c_k|(1+r)^-k` is at the level of rounding error.
+//! - *No root is missed* unless it lies within [`IRR_RESOLUTION`] (in `x`) of another root, or
+//!   it is a root of even multiplicity (the NPV touches zero without crossing it, which
+//!   floating point cannot tell from a near miss). So [`Irr::Unique`] means one sign change
+//!   of the NPV at that resolution and [`Irr::NoRoot`] none.
+//!
+//! How: zero runs at either end are trimmed (they scale the NPV by a power of `1 + rate`
+//! and would underflow it to a false zero) and the flows are scaled by a power of two. Each
+//! side of rate 0 is written as `S(y) = Σ a_j e^{-λ_j y}`, `y ≥ 0`, with every exponential
+//! at most 1, so nothing overflows (`y = x` above 0 with `a_j = c_j`; `y = -x` below 0 with
+//! the flows reversed, which is the NPV times `(1 + rate)^n`). Flows with one sign change
+//! have one root at most (Descartes' rule of signs), bracketed on the whole side. Otherwise
+//! each side is split into cells until every cell is settled: *no root*, when the value at
+//! its centre exceeds what its slope and the bound `Σ|a_j|λ_j² e^{-λ_j y}` on the curvature
+//! (with a rounding allowance) can take to zero; *monotone*, when the slope cannot vanish in
+//! it, so a sign change between its ends is its only root; or narrower than
+//! [`IRR_RESOLUTION`], where a sign change is refined. A cell budget
+//! ([`IRR_MAX_CELLS`] per side) bounds the work: it is reached only when the NPV is within
+//! rounding of zero over a wide range (a root of high multiplicity), and past it the cells
+//! left are settled by the signs at their ends alone.
+//!
+//! **MIRR** is computed in log space, so long series at extreme rates neither overflow nor
+//! underflow. **NPV** functions return [`FinanceError::Overflow`] rather than an infinite
+//! or NaN value when the exact result is beyond `f64`.
 
 /// Lowest per-period rate searched for an IRR.
 pub const IRR_MIN_RATE: f64 = -0.9999;
 /// Highest per-period rate searched for an IRR.
 pub const IRR_MAX_RATE: f64 = 1000.0;
-/// Grid points of the scan for flows with several sign changes (on each side of rate 0).
-pub const IRR_SCAN_POINTS: usize = 64;
+/// Two roots closer than this in `x = ln(1 + rate)` (about 10⁻⁴ % in `1 + rate`) may be
+/// missed; any root farther than this from every other is found.
+pub const IRR_RESOLUTION: f64 = 1e-6;
+/// Most cells examined on each side of rate 0 by the root isolation.
+pub const IRR_MAX_CELLS: usize = 1 << 14;
+/// How far beyond each end of the range a root is still reported, in `x`.
+const CAP_MARGIN: f64 = 1e-9;
 
 /// Why a finance function refused its input.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -56,6 +80,13 @@ pub enum FinanceError {
         /// Index of the date.
         index: usize,
     },
+    /// The exact result is beyond the range of `f64` (discounting at a rate near -1 over
+    /// many periods).
+    #[error("the result at rate {rate} is beyond the range of f64")]
+    Overflow {
+        /// The rate.
+        rate: f64,
+    },
 }
 
 /// The internal rate(s) of return of a cash-flow series.
@@ -69,7 +100,7 @@ pub enum Irr {
     /// Several roots (non-conventional flows), ascending. Which one is "the" IRR is a
     /// modelling choice; none is silently picked.
     Multiple(Vec<f64>),
-    /// Every flow is zero: every rate is a root.
+    /// Every flow is zero (after netting flows on the same date): every rate is a root.
     Indeterminate,
 }
 
@@ -101,12 +132,21 @@ fn check_rate(rate: f64) -> Result<(), FinanceError> {
     }
 }
 
+fn finite_or_overflow(value: f64, rate: f64) -> Result<f64, FinanceError> {
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(FinanceError::Overflow { rate })
+    }
+}
+
 /// Net present value at a per-period `rate`; `flows[0]` is at t = 0, undiscounted.
 /// Horner's scheme: `flows[0] + v (flows[1] + v (flows[2] + ...))`, `v = 1/(1+rate)`.
 ///
 /// # Errors
 ///
-/// [`FinanceError`] for no flows, a non-finite flow, or `rate <= -1`.
+/// [`FinanceError`] for no flows, a non-finite flow, `rate <= -1`, or an NPV beyond the
+/// range of `f64` (a rate near -1 over many periods).
 ///
 /// # Examples
 ///
@@ -119,7 +159,7 @@ fn check_rate(rate: f64) -> Result<(), FinanceError> {
 pub fn npv(rate: f64, flows: &[f64]) -> Result<f64, FinanceError> {
     check_flows(flows)?;
     check_rate(rate)?;
-    Ok(npv_unchecked(rate, flows))
+    finite_or_overflow(npv_unchecked(rate, flows), rate)
 }
 
 /// [`npv`] without checks, for hot loops over validated flows.
@@ -129,11 +169,12 @@ pub(crate) fn npv_unchecked(rate: f64, flows: &[f64]) -> f64 {
     flows.iter().rev().fold(0.0, |acc, &f| acc * v + f)
 }
 
-/// Number of sign changes, zeros skipped: an upper bound on the number of IRRs.
-fn sign_changes(flows: &[f64]) -> usize {
+/// Number of sign changes, zeros skipped: an upper bound on the number of IRRs (Descartes;
+/// for dated flows in date order, its generalisation to sums of exponentials).
+fn sign_changes(flows: impl Iterator<Item = f64>) -> usize {
     let mut last = 0.0f64;
     let mut changes = 0;
-    for &f in flows.iter().filter(|f| **f != 0.0) {
+    for f in flows.filter(|f| *f != 0.0) {
         if last != 0.0 && (f > 0.0) != (last > 0.0) {
             changes += 1;
         }
@@ -142,38 +183,155 @@ fn sign_changes(flows: &[f64]) -> usize {
     changes
 }
 
-/// [`scaled_npv`] without the slope (half the work, for root refinement).
-fn scaled_npv_value(flows: &[f64], x: f64) -> f64 {
-    if x >= 0.0 {
-        let v = (-x).exp();
-        flows.iter().rev().fold(0.0, |acc, &f| acc * v + f)
-    } else {
-        let w = x.exp();
-        flows.iter().fold(0.0, |acc, &f| acc * w + f)
+/// A power of two that brings the largest `|flow|` near 1 (exact: scaling by it changes no
+/// rounding), so that neither sums nor their bounds overflow or go subnormal.
+fn power_of_two_scale(largest: f64) -> f64 {
+    // largest is finite and non-zero; its exponent is in [-1074, 1023].
+    let exponent = largest.log2().floor() as i32;
+    2f64.powi(-exponent.clamp(-1000, 1000))
+}
+
+/// One side of rate 0 as `S(y) = Σ a_j e^{-λ_j y}` for `y ≥ 0`, `0 = λ_0 < λ_1 < ...`.
+trait Side {
+    /// `S(y)`.
+    fn value(&self, y: f64) -> f64;
+    /// `S(y)`, `S'(y)` and the bounds `Σ|a_j| λ_j^m e^{-λ_j y}`, m = 0, 1, 2, which bound
+    /// `|S|`, `|S'|`, `|S''|` at every point `≥ y`.
+    fn value_slope_bounds(&self, y: f64) -> [f64; 5];
+    /// `S^{(m)}(y)` for `m < TAYLOR_ORDER` and the bounds `Σ|a_j| λ_j^m e^{-λ_j y}` for
+    /// `m ≤ TAYLOR_ORDER`.
+    fn derivatives(&self, y: f64) -> Taylor;
+    /// Number of terms (for the rounding allowance).
+    fn terms(&self) -> usize;
+}
+
+/// Order of the Taylor test used where the curvature bound alone cannot settle a cell
+/// (the NPV nearly cancels: roots close together).
+const TAYLOR_ORDER: usize = 12;
+
+/// Derivatives and absolute bounds at one point (see [`Side::derivatives`]).
+struct Taylor {
+    derivatives: [f64; TAYLOR_ORDER],
+    bounds: [f64; TAYLOR_ORDER + 1],
+}
+
+impl Taylor {
+    fn new() -> Self {
+        Taylor {
+            derivatives: [0.0; TAYLOR_ORDER],
+            bounds: [0.0; TAYLOR_ORDER + 1],
+        }
+    }
+
+    /// Adds the term `a e^{-λ y}` (`e` = `e^{-λ y}`), or, with `v` given, does one Horner
+    /// step: everything times `v` plus the term at `e = 1`.
+    fn add(&mut self, lambda: f64, a: f64, e: f64, v: f64) {
+        let (mut signed, mut size) = (a * e, a.abs() * e);
+        for m in 0..TAYLOR_ORDER {
+            self.derivatives[m] = self.derivatives[m] * v + signed;
+            self.bounds[m] = self.bounds[m] * v + size;
+            signed *= -lambda;
+            size *= lambda;
+        }
+        self.bounds[TAYLOR_ORDER] = self.bounds[TAYLOR_ORDER] * v + size;
     }
 }
 
-/// Sign-preserving NPV and its slope as functions of `x = ln(1 + rate)`: `Σ c_k e^{-kx}`
-/// for `x >= 0`, and that times `e^{nx}` (`Σ c_k e^{(n-k)x}`) for `x < 0`, so that neither
-/// overflows. Each side is a smooth function whose roots are the NPV's roots.
-fn scaled_npv(flows: &[f64], x: f64) -> (f64, f64) {
-    if x >= 0.0 {
-        let v = (-x).exp();
-        let (mut value, mut slope) = (0.0, 0.0);
-        for (k, &f) in flows.iter().enumerate().rev() {
-            value = value * v + f;
-            slope = slope * v - k as f64 * f;
+/// Periodic flows: `λ_j = j`. Above rate 0 `a_j = c_j`; below it `a_j = c_{n-j}`
+/// (`reversed`), which is the NPV times `(1 + rate)^n`.
+struct Periodic<'a> {
+    flows: &'a [f64],
+    reversed: bool,
+}
+
+impl Side for Periodic<'_> {
+    fn value(&self, y: f64) -> f64 {
+        let v = (-y).exp();
+        if self.reversed {
+            self.flows.iter().fold(0.0, |acc, &f| acc * v + f)
+        } else {
+            self.flows.iter().rev().fold(0.0, |acc, &f| acc * v + f)
         }
-        (value, slope)
-    } else {
-        let w = x.exp();
-        let n = flows.len() - 1;
-        let (mut value, mut slope) = (0.0, 0.0);
-        for (k, &f) in flows.iter().enumerate() {
-            value = value * w + f;
-            slope = slope * w + (n - k) as f64 * f;
+    }
+
+    fn value_slope_bounds(&self, y: f64) -> [f64; 5] {
+        let v = (-y).exp();
+        let n = self.flows.len() - 1;
+        let mut acc = [0.0; 5];
+        let mut step = |j: usize, f: f64| {
+            let (lambda, size) = (j as f64, f.abs());
+            acc[0] = acc[0] * v + f;
+            acc[1] = acc[1] * v - lambda * f;
+            acc[2] = acc[2] * v + size;
+            acc[3] = acc[3] * v + lambda * size;
+            acc[4] = acc[4] * v + lambda * lambda * size;
+        };
+        if self.reversed {
+            for (k, &f) in self.flows.iter().enumerate() {
+                step(n - k, f);
+            }
+        } else {
+            for (k, &f) in self.flows.iter().enumerate().rev() {
+                step(k, f);
+            }
         }
-        (value, slope)
+        acc
+    }
+
+    fn derivatives(&self, y: f64) -> Taylor {
+        let v = (-y).exp();
+        let n = self.flows.len() - 1;
+        let mut taylor = Taylor::new();
+        if self.reversed {
+            for (k, &f) in self.flows.iter().enumerate() {
+                taylor.add((n - k) as f64, f, 1.0, v);
+            }
+        } else {
+            for (k, &f) in self.flows.iter().enumerate().rev() {
+                taylor.add(k as f64, f, 1.0, v);
+            }
+        }
+        taylor
+    }
+
+    fn terms(&self) -> usize {
+        self.flows.len()
+    }
+}
+
+/// Dated flows: `(λ_j, a_j)` in increasing `λ`, `λ` in years.
+struct Dated {
+    terms: Vec<(f64, f64)>,
+}
+
+impl Side for Dated {
+    fn value(&self, y: f64) -> f64 {
+        self.terms.iter().map(|&(l, a)| a * (-l * y).exp()).sum()
+    }
+
+    fn value_slope_bounds(&self, y: f64) -> [f64; 5] {
+        let mut acc = [0.0; 5];
+        for &(l, a) in &self.terms {
+            let e = (-l * y).exp();
+            acc[0] += a * e;
+            acc[1] -= l * a * e;
+            acc[2] += a.abs() * e;
+            acc[3] += l * a.abs() * e;
+            acc[4] += l * l * a.abs() * e;
+        }
+        acc
+    }
+
+    fn derivatives(&self, y: f64) -> Taylor {
+        let mut taylor = Taylor::new();
+        for &(l, a) in &self.terms {
+            taylor.add(l, a, (-l * y).exp(), 1.0);
+        }
+        taylor
+    }
+
+    fn terms(&self) -> usize {
+        self.terms.len()
     }
 }
 
@@ -181,9 +339,8 @@ fn scaled_npv(flows: &[f64], x: f64) -> (f64, f64) {
 /// have opposite signs: inverse quadratic interpolation and secant steps, falling back to
 /// bisection whenever they would leave the bracket or converge slowly. Always stays
 /// bracketed and stops after at most 200 steps.
-fn brent(f: &dyn Fn(f64) -> f64, a: f64, b: f64, fa: f64) -> f64 {
-    let (mut a, mut b, mut fa) = (a, b, fa);
-    let mut fb = f(b);
+fn brent(f: &dyn Fn(f64) -> f64, a: f64, b: f64, fa: f64, fb: f64) -> f64 {
+    let (mut a, mut b, mut fa, mut fb) = (a, b, fa, fb);
     let (mut c, mut fc) = (a, fa);
     let mut d = b - a;
     let mut e = d;
@@ -237,122 +394,120 @@ fn brent(f: &dyn Fn(f64) -> f64, a: f64, b: f64, fa: f64) -> f64 {
     b
 }
 
-/// Roots of a smooth `f` (given with its slope) on `[x_min, x_max]`, scanning `points`
-/// grid points, or only the ends when at most one root is possible.
-/// Evaluates value and slope at many points, in order, into its output.
-type Scan<'a> = dyn Fn(&[f64], &mut Vec<(f64, f64)>) + 'a;
-
-/// A smooth function whose roots are sought: value and slope at a point, the same at many
-/// points, and the value alone.
-struct Smooth<'a> {
-    point: &'a dyn Fn(f64) -> (f64, f64),
-    scan: &'a Scan<'a>,
-    value: &'a dyn Fn(f64) -> f64,
+fn crosses(fa: f64, fb: f64) -> bool {
+    fa != 0.0 && fb != 0.0 && (fa > 0.0) != (fb > 0.0)
 }
 
-fn roots_on(
-    f: &Smooth<'_>,
-    at_most_one: bool,
-    x_min: f64,
-    x_max: f64,
-    points: usize,
-    found: &mut Vec<f64>,
-) {
-    let points = if at_most_one { 2 } else { points };
-    let xs: Vec<f64> = (0..points)
-        .map(|i| {
-            if i == 0 {
-                x_min
-            } else if i == points - 1 {
-                x_max
-            } else {
-                x_min + (x_max - x_min) * i as f64 / (points - 1) as f64
-            }
-        })
-        .collect();
-    // Every grid point at once: independent evaluations pipeline, the scan below is the
-    // same as evaluating point by point.
-    let (value, slope) = (f.value, |x: f64| (f.point)(x).1);
-    let mut on_grid = Vec::with_capacity(points);
-    (f.scan)(&xs, &mut on_grid);
-    let (mut a, (mut fa, mut da)) = (xs[0], on_grid[0]);
-    if fa == 0.0 {
-        found.push(a);
-    }
-    for (&b, &(fb, db)) in xs.iter().zip(&on_grid).skip(1) {
-        if fb == 0.0 {
-            found.push(b);
-        } else if fa != 0.0 && (fb > 0.0) != (fa > 0.0) {
-            found.push(brent(value, a, b, fa));
-        } else if !at_most_one && fa != 0.0 && (da > 0.0) != (db > 0.0) && da != 0.0 && db != 0.0 {
-            // An extremum inside: if the NPV crosses zero there, two roots hide in [a, b].
-            let extremum = brent(&slope, a, b, da);
-            let fe = value(extremum);
-            if fe == 0.0 {
-                found.push(extremum);
-            } else if (fe > 0.0) != (fa > 0.0) {
-                found.push(brent(value, a, extremum, fa));
-                found.push(brent(value, extremum, b, fe));
-            }
-        }
-        (a, fa, da) = (b, fb, db);
-    }
+enum Settled {
+    NoRoot,
+    Monotone,
+    No,
 }
 
-/// Roots of `f` on both sides of `x = 0`.
-fn roots(f: &Smooth<'_>, at_most_one: bool) -> Vec<f64> {
-    let (x_min, x_max) = (IRR_MIN_RATE.ln_1p(), IRR_MAX_RATE.ln_1p());
-    let mut found = Vec::new();
-    if at_most_one {
-        // One root at most: the two sides' functions differ by a positive factor, so a
-        // sign change anywhere shows between the ends of one side or across 0.
-        roots_on(f, true, x_min, 0.0, 2, &mut found);
-        if found.is_empty() {
-            roots_on(f, true, 0.0, x_max, 2, &mut found);
+/// The Taylor test of order [`TAYLOR_ORDER`] on the cell `mid ± half` starting at `start`:
+/// the expansion at `mid` with the remainder bounded by `B_M half^M / M!` (`B_M` at the
+/// cell's start), and the same for the slope.
+fn taylor_test(side: &dyn Side, start: f64, mid: f64, half: f64, rounding: f64) -> Settled {
+    let at_mid = side.derivatives(mid);
+    let remainder_bound = side.derivatives(start).bounds[TAYLOR_ORDER];
+    let error = |m: usize| rounding * (at_mid.bounds[m] + at_mid.bounds[m + 1]);
+    // Σ_{m=from}^{M-1} (|D_m| + e_m) h^{m-from} / (m-from)!  +  B_M h^{M-from} / (M-from)!
+    let spread = |from: usize| {
+        let (mut total, mut power) = (0.0, 1.0);
+        for m in from + 1..TAYLOR_ORDER {
+            power *= half / (m - from) as f64;
+            total += (at_mid.derivatives[m].abs() + error(m)) * power;
         }
+        power *= half / (TAYLOR_ORDER - from) as f64;
+        total + remainder_bound * power
+    };
+    if at_mid.derivatives[0].abs() - error(0) > spread(0) {
+        Settled::NoRoot
+    } else if at_mid.derivatives[1].abs() - error(1) > spread(1) {
+        Settled::Monotone
     } else {
-        roots_on(f, false, x_min, 0.0, IRR_SCAN_POINTS, &mut found);
-        roots_on(f, false, 0.0, x_max, IRR_SCAN_POINTS, &mut found);
+        Settled::No
     }
-    found
 }
 
-/// [`scaled_npv`] at every point of `xs`, eight points at a time where they are on the same
-/// side (the same operations per point, so the same results, without one long chain of
-/// dependent multiply-adds per point).
-fn scaled_npv_scan(flows: &[f64], xs: &[f64], out: &mut Vec<(f64, f64)>) {
-    const LANES: usize = 8;
-    out.clear();
-    let n = flows.len().saturating_sub(1);
-    for chunk in xs.chunks(LANES) {
-        if chunk.len() == LANES && chunk.iter().all(|&x| x >= 0.0) {
-            let v: [f64; LANES] = std::array::from_fn(|l| (-chunk[l]).exp());
-            let (mut value, mut slope) = ([0.0; LANES], [0.0; LANES]);
-            for (k, &f) in flows.iter().enumerate().rev() {
-                let weighted = k as f64 * f;
-                for l in 0..LANES {
-                    value[l] = value[l] * v[l] + f;
-                    slope[l] = slope[l] * v[l] - weighted;
-                }
-            }
-            out.extend((0..LANES).map(|l| (value[l], slope[l])));
-        } else if chunk.len() == LANES && chunk.iter().all(|&x| x < 0.0) {
-            let w: [f64; LANES] = std::array::from_fn(|l| chunk[l].exp());
-            let (mut value, mut slope) = ([0.0; LANES], [0.0; LANES]);
-            for (k, &f) in flows.iter().enumerate() {
-                let weighted = (n - k) as f64 * f;
-                for l in 0..LANES {
-                    value[l] = value[l] * w[l] + f;
-                    slope[l] = slope[l] * w[l] + weighted;
-                }
-            }
-            out.extend((0..LANES).map(|l| (value[l], slope[l])));
-        } else {
-            out.extend(chunk.iter().map(|&x| scaled_npv(flows, x)));
+/// Roots `y` of one side in `(0, y_end]` (the caller handles `y = 0`), given `S(0)`.
+/// `at_most_one`: Descartes allows one root at most, so the ends' signs settle it.
+fn side_roots(side: &dyn Side, at_zero: f64, y_end: f64, at_most_one: bool, found: &mut Vec<f64>) {
+    let value = |y: f64| side.value(y);
+    if at_most_one {
+        let at_end = side.value(y_end);
+        if at_end == 0.0 {
+            found.push(y_end);
+        } else if crosses(at_zero, at_end) {
+            found.push(brent(&value, 0.0, y_end, at_zero, at_end));
         }
+        return;
+    }
+    // Rounding allowance on computed sums: a few times n ulps of the absolute sums
+    // (Horner's error bound, with the error of e^{-y} carried through the slope).
+    let rounding = 4.0 * (side.terms() as f64 + 2.0) * f64::EPSILON;
+    let at_start = side.value_slope_bounds(0.0);
+    let at_end = side.value(y_end);
+    if at_end == 0.0 {
+        found.push(y_end);
+    }
+    // Cells as (start, S(start), bounds at start, end, S(end)): the bounds at a cell's start
+    // hold over all of it, since every e^{-λ y} falls with y.
+    let mut cells = vec![(
+        0.0,
+        at_zero,
+        [at_start[2], at_start[3], at_start[4]],
+        y_end,
+        at_end,
+    )];
+    let mut examined = 0;
+    while let Some((a, fa, [b0, b1, b2], b, fb)) = cells.pop() {
+        examined += 1;
+        let sign_change = crosses(fa, fb);
+        if examined > IRR_MAX_CELLS {
+            if sign_change {
+                found.push(brent(&value, a, b, fa, fb));
+            }
+            continue;
+        }
+        let (mid, half) = (0.5 * (a + b), 0.5 * (b - a));
+        let [s, ds, m0, m1, m2] = side.value_slope_bounds(mid);
+        let (value_error, slope_error) = (rounding * (b0 + b1), rounding * (b1 + b2));
+        if !sign_change
+            && s.abs() - value_error > (ds.abs() + slope_error) * half + 0.5 * b2 * half * half
+        {
+            continue; // no root: the Taylor bound keeps S away from zero
+        }
+        if ds.abs() - slope_error > b2 * half || 2.0 * half <= IRR_RESOLUTION {
+            // Monotone (or at the resolution): a sign change of the ends is the one root.
+            if sign_change {
+                found.push(brent(&value, a, b, fa, fb));
+            }
+            continue;
+        }
+        // Only where the NPV nearly cancels, or deep down: elsewhere the cheap test settles
+        // cells at a few more splits for much less work.
+        if half <= y_end / 64.0 && (s.abs() < 1e-3 * b0 || half <= y_end / 4096.0) {
+            match taylor_test(side, a, mid, half, rounding) {
+                Settled::NoRoot => continue,
+                Settled::Monotone => {
+                    if sign_change {
+                        found.push(brent(&value, a, b, fa, fb));
+                    }
+                    continue;
+                }
+                Settled::No => {}
+            }
+        }
+        if s == 0.0 {
+            found.push(mid);
+        }
+        cells.push((mid, s, [m0, m1, m2], b, fb));
+        cells.push((a, fa, [b0, b1, b2], mid, s));
     }
 }
 
+/// The roots as rates, ascending, roots that round to the same rate merged.
 fn classify(mut rates: Vec<f64>) -> Irr {
     rates.sort_by(f64::total_cmp);
     rates.dedup_by(|a, b| (*a - *b).abs() <= 1e-12 * (1.0 + b.abs()));
@@ -363,7 +518,29 @@ fn classify(mut rates: Vec<f64>) -> Irr {
     }
 }
 
-/// Internal rate(s) of return per period: the rates where [`npv`] is zero.
+/// Roots on both sides of rate 0, as rates: `above` and `below` are the two sides, `at_zero`
+/// the NPV at rate 0 (one value for both, so their signs agree there).
+fn roots_both_sides(above: &dyn Side, below: &dyn Side, at_zero: f64, at_most_one: bool) -> Irr {
+    let (y_above, y_below) = (
+        IRR_MAX_RATE.ln_1p() + CAP_MARGIN,
+        -IRR_MIN_RATE.ln_1p() + CAP_MARGIN,
+    );
+    let mut rates = Vec::new();
+    if at_zero == 0.0 {
+        rates.push(0.0);
+    }
+    let mut ys = Vec::new();
+    side_roots(above, at_zero, y_above, at_most_one, &mut ys);
+    rates.extend(ys.drain(..).map(f64::exp_m1));
+    if !at_most_one || rates.is_empty() {
+        side_roots(below, at_zero, y_below, at_most_one, &mut ys);
+        rates.extend(ys.into_iter().map(|y| (-y).exp_m1()));
+    }
+    classify(rates)
+}
+
+/// Internal rate(s) of return per period: the rates where [`npv`] is zero, with the
+/// guarantees stated in the [module docs](self).
 ///
 /// # Errors
 ///
@@ -383,31 +560,51 @@ fn classify(mut rates: Vec<f64>) -> Irr {
 ///     }
 ///     other => panic!("{other:?}"),
 /// }
+/// // Three roots 1% apart (0.10, 0.11, 0.12) are all found.
+/// let Irr::Multiple(roots) = irr(&[-1.0, 3.33, -3.6962, 1.36752]).unwrap() else { panic!() };
+/// assert_eq!(roots.len(), 3);
 /// ```
 pub fn irr(flows: &[f64]) -> Result<Irr, FinanceError> {
     check_flows(flows)?;
-    if flows.iter().all(|f| *f == 0.0) {
+    // Zero runs at the ends only scale the NPV by a power of (1 + rate).
+    let Some(first) = flows.iter().position(|f| *f != 0.0) else {
         return Ok(Irr::Indeterminate);
-    }
-    let changes = sign_changes(flows);
+    };
+    let last = flows.iter().rposition(|f| *f != 0.0).unwrap_or(first);
+    let trimmed = &flows[first..=last];
+    let changes = sign_changes(trimmed.iter().copied());
     if changes == 0 {
         return Ok(Irr::NoRoot);
     }
-    let f = |x: f64| scaled_npv(flows, x);
-    let scan = |xs: &[f64], out: &mut Vec<(f64, f64)>| scaled_npv_scan(flows, xs, out);
-    let value = |x: f64| scaled_npv_value(flows, x);
-    let smooth = Smooth {
-        point: &f,
-        scan: &scan,
-        value: &value,
+    let largest = trimmed.iter().fold(0.0f64, |m, f| m.max(f.abs()));
+    let scale = power_of_two_scale(largest);
+    let scaled: Vec<f64> = trimmed.iter().map(|f| f * scale).collect();
+    let at_zero: f64 = scaled.iter().sum();
+    let above = Periodic {
+        flows: &scaled,
+        reversed: false,
     };
-    let xs = roots(&smooth, changes == 1);
-    Ok(classify(xs.into_iter().map(f64::exp_m1).collect()))
+    let below = Periodic {
+        flows: &scaled,
+        reversed: true,
+    };
+    Ok(roots_both_sides(&above, &below, at_zero, changes == 1))
+}
+
+/// `ln Σ exp(terms)`, without overflow; `-inf` for no terms.
+fn log_sum_exp(terms: impl Iterator<Item = f64> + Clone) -> f64 {
+    let top = terms.clone().fold(f64::NEG_INFINITY, f64::max);
+    if top == f64::NEG_INFINITY {
+        return top;
+    }
+    top + terms.map(|t| (t - top).exp()).sum::<f64>().ln()
 }
 
 /// Modified internal rate of return: negative flows financed at `finance_rate`, positive
-/// flows reinvested at `reinvest_rate`, as Excel's MIRR. `None` when the flows lack a
-/// negative or a positive flow.
+/// flows reinvested at `reinvest_rate`, as Excel's MIRR and numpy-financial's `mirr`:
+/// `(FV(positive flows at reinvest_rate) / -PV(negative flows at finance_rate))^(1/(n-1)) - 1`.
+/// Computed in log space, so it is finite whenever the exact value is. `None` when the
+/// flows lack a negative or a positive flow.
 ///
 /// # Errors
 ///
@@ -435,23 +632,26 @@ pub fn mirr(
         return Ok(None);
     }
     let last = (n - 1) as f64;
-    let future_positive: f64 = flows
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| **f > 0.0)
-        .map(|(k, f)| f * (1.0 + reinvest_rate).powf(last - k as f64))
-        .sum();
-    let present_negative: f64 = flows
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| **f < 0.0)
-        .map(|(k, f)| f / (1.0 + finance_rate).powi(k as i32))
-        .sum();
-    if future_positive == 0.0 || present_negative == 0.0 {
+    let (log_reinvest, log_finance) = (reinvest_rate.ln_1p(), finance_rate.ln_1p());
+    let log_future_positive = log_sum_exp(
+        flows
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| **f > 0.0)
+            .map(|(k, f)| f.ln() + (last - k as f64) * log_reinvest),
+    );
+    let log_present_negative = log_sum_exp(
+        flows
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| **f < 0.0)
+            .map(|(k, f)| (-f).ln() - k as f64 * log_finance),
+    );
+    if log_future_positive == f64::NEG_INFINITY || log_present_negative == f64::NEG_INFINITY {
         return Ok(None);
     }
     Ok(Some(
-        (future_positive / -present_negative).powf(1.0 / last) - 1.0,
+        ((log_future_positive - log_present_negative) / last).exp_m1(),
     ))
 }
 
@@ -494,7 +694,8 @@ pub(crate) fn payback_unchecked(flows: impl Iterator<Item = f64>) -> Option<usiz
 ///
 /// # Errors
 ///
-/// [`FinanceError`] as [`npv`].
+/// [`FinanceError`] as [`npv`], including [`FinanceError::Overflow`] when a discounted flow
+/// is beyond the range of `f64`.
 ///
 /// # Examples
 ///
@@ -507,14 +708,22 @@ pub fn discounted_payback(rate: f64, flows: &[f64]) -> Result<Option<usize>, Fin
     check_flows(flows)?;
     check_rate(rate)?;
     let v = 1.0 / (1.0 + rate);
-    Ok(payback_unchecked(flows.iter().scan(1.0, |d, f| {
-        let discounted = f * *d;
-        *d *= v;
-        Some(discounted)
-    })))
+    let mut discount = 1.0;
+    let mut discounted = Vec::with_capacity(flows.len());
+    for &f in flows {
+        discounted.push(finite_or_overflow(f * discount, rate)?);
+        discount *= v;
+    }
+    let cumulative: f64 = discounted.iter().sum();
+    finite_or_overflow(cumulative, rate)?;
+    Ok(payback_unchecked(discounted.into_iter()))
 }
 
-fn year_fractions(flows: &[f64], dates: &[crate::time::Date]) -> Result<Vec<f64>, FinanceError> {
+/// Flows netted by date and sorted by it, as `(years from the first date, flow)`.
+fn dated_terms(
+    flows: &[f64],
+    dates: &[crate::time::Date],
+) -> Result<Vec<(f64, f64)>, FinanceError> {
     check_flows(flows)?;
     if flows.len() != dates.len() {
         return Err(FinanceError::LengthMismatch {
@@ -522,26 +731,34 @@ fn year_fractions(flows: &[f64], dates: &[crate::time::Date]) -> Result<Vec<f64>
             dates: dates.len(),
         });
     }
-    dates
-        .iter()
-        .enumerate()
-        .map(|(index, d)| {
-            let days = d.days_since(dates[0]);
-            if days < 0 {
-                Err(FinanceError::DateBeforeFirst { index })
-            } else {
-                Ok(days as f64 / 365.0)
-            }
-        })
-        .collect()
+    let mut days = Vec::with_capacity(flows.len());
+    for (index, (d, &f)) in dates.iter().zip(flows).enumerate() {
+        let since = d.days_since(dates[0]);
+        if since < 0 {
+            return Err(FinanceError::DateBeforeFirst { index });
+        }
+        days.push((since, f));
+    }
+    days.sort_by_key(|&(d, _)| d);
+    let mut netted: Vec<(i64, f64)> = Vec::with_capacity(days.len());
+    for (d, f) in days {
+        match netted.last_mut() {
+            Some((last, sum)) if *last == d => *sum += f,
+            _ => netted.push((d, f)),
+        }
+    }
+    Ok(netted
+        .into_iter()
+        .map(|(d, f)| (d as f64 / 365.0, f))
+        .collect())
 }
 
 /// NPV of dated flows, Act/365 from the first date (Excel's XNPV).
 ///
 /// # Errors
 ///
-/// [`FinanceError`] for no flows, a non-finite flow, a rate `<= -1`, a length mismatch or
-/// a date before the first.
+/// [`FinanceError`] for no flows, a non-finite flow, a rate `<= -1`, a length mismatch, a
+/// date before the first, or an NPV beyond the range of `f64`.
 ///
 /// # Examples
 ///
@@ -556,19 +773,30 @@ fn year_fractions(flows: &[f64], dates: &[crate::time::Date]) -> Result<Vec<f64>
 /// ```
 pub fn xnpv(rate: f64, flows: &[f64], dates: &[crate::time::Date]) -> Result<f64, FinanceError> {
     check_rate(rate)?;
-    let years = year_fractions(flows, dates)?;
-    Ok(flows
+    let terms = dated_terms(flows, dates)?;
+    let x = rate.ln_1p();
+    // Factor out the largest discount factor, so terms that would overflow on their own
+    // (inf - inf) are summed at scale and only the result can overflow.
+    let pivot = if x < 0.0 {
+        terms.last().map_or(0.0, |t| t.0)
+    } else {
+        0.0
+    };
+    let scaled: f64 = terms
         .iter()
-        .zip(&years)
-        .map(|(f, t)| f * (1.0 + rate).powf(-t))
-        .sum())
+        .map(|&(t, f)| f * (-x * (t - pivot)).exp())
+        .sum();
+    finite_or_overflow(scaled * (-x * pivot).exp(), rate)
 }
 
-/// IRR of dated flows, Act/365 (Excel's XIRR), with the same guarantees as [`irr`].
+/// IRR of dated flows, Act/365 (Excel's XIRR), with the same guarantees as [`irr`]. Flows
+/// on the same date are netted first; if every date nets to zero the IRR is
+/// [`Irr::Indeterminate`].
 ///
 /// # Errors
 ///
-/// [`FinanceError`] as [`xnpv`].
+/// [`FinanceError`] for no flows, a non-finite flow, a length mismatch or a date before the
+/// first.
 ///
 /// # Examples
 ///
@@ -583,37 +811,29 @@ pub fn xnpv(rate: f64, flows: &[f64], dates: &[crate::time::Date]) -> Result<f64
 /// assert!((r - 0.373362535).abs() < 1e-8);
 /// ```
 pub fn xirr(flows: &[f64], dates: &[crate::time::Date]) -> Result<Irr, FinanceError> {
-    let years = year_fractions(flows, dates)?;
-    if flows.iter().all(|f| *f == 0.0) {
+    let mut terms = dated_terms(flows, dates)?;
+    terms.retain(|&(_, f)| f != 0.0);
+    let (Some(&(first, _)), Some(&(last, _))) = (terms.first(), terms.last()) else {
         return Ok(Irr::Indeterminate);
-    }
-    // Flows ordered by date keep Descartes' bound; otherwise scan.
-    let ordered = years.windows(2).all(|w| w[0] <= w[1]);
-    let changes = sign_changes(flows);
-    if ordered && changes == 0 {
+    };
+    let changes = sign_changes(terms.iter().map(|t| t.1));
+    if changes == 0 {
         return Ok(Irr::NoRoot);
     }
-    let f = |x: f64| {
-        flows
+    let largest = terms.iter().fold(0.0f64, |m, t| m.max(t.1.abs()));
+    let scale = power_of_two_scale(largest);
+    let above = Dated {
+        terms: terms.iter().map(|&(t, f)| (t - first, f * scale)).collect(),
+    };
+    let below = Dated {
+        terms: terms
             .iter()
-            .zip(&years)
-            .fold((0.0, 0.0), |(value, slope), (c, t)| {
-                let term = c * (-x * t).exp();
-                (value + term, slope - t * term)
-            })
+            .rev()
+            .map(|&(t, f)| (last - t, f * scale))
+            .collect(),
     };
-    let value = |x: f64| f(x).0;
-    let scan = |xs: &[f64], out: &mut Vec<(f64, f64)>| {
-        out.clear();
-        out.extend(xs.iter().map(|&x| f(x)));
-    };
-    let smooth = Smooth {
-        point: &f,
-        scan: &scan,
-        value: &value,
-    };
-    let xs = roots(&smooth, ordered && changes == 1);
-    Ok(classify(xs.into_iter().map(f64::exp_m1).collect()))
+    let at_zero: f64 = above.terms.iter().map(|t| t.1).sum();
+    Ok(roots_both_sides(&above, &below, at_zero, changes == 1))
 }
 
 #[cfg(test)]
@@ -710,6 +930,159 @@ mod tests {
         assert!((m(&[100.0, 200.0, -50.0, 300.0, -200.0], 0.05, 0.06) - 0.3428).abs() < 5e-5);
     }
 
+    /// The issue's counterexamples (differential test against numpy-financial and pyxirr).
+    #[test]
+    fn zero_runs_give_no_false_roots() {
+        let mut flows = vec![-100.0, 30.0, 40.0, 50.0];
+        flows.extend(std::iter::repeat_n(0.0, 85));
+        assert!((unique(&flows) - 0.088963).abs() < 1e-6);
+        let mut leading = vec![0.0; 109];
+        leading.extend([-100.0, 30.0, 40.0, 50.0]);
+        assert!((unique(&leading) - 0.088963).abs() < 1e-6);
+        // Underflow on both sides of a long zero run inside.
+        let mut inside = vec![-100.0];
+        inside.extend(std::iter::repeat_n(0.0, 400));
+        inside.push(150.0);
+        let r = unique(&inside);
+        assert!((r - (1.5f64.ln() / 401.0).exp_m1()).abs() < 1e-12, "{r}");
+    }
+
+    #[test]
+    fn three_close_roots_are_all_found() {
+        // -(w-1.10)(w-1.11)(w-1.12) in w = 1 + r, as NPV times w^3.
+        let Irr::Multiple(roots) = irr(&[-1.0, 3.33, -3.6962, 1.36752]).unwrap() else {
+            panic!()
+        };
+        assert_eq!(roots.len(), 3, "{roots:?}");
+        for (r, want) in roots.iter().zip([0.10, 0.11, 0.12]) {
+            assert!((r - want).abs() < 1e-9, "{roots:?}");
+        }
+        // Two roots 10 * IRR_RESOLUTION apart (in ln(1 + r)) are both found.
+        let (w1, w2) = (1.05f64, 1.05f64 * (10.0 * IRR_RESOLUTION).exp());
+        let flows = [-1.0, w1 + w2, -w1 * w2];
+        let Irr::Multiple(roots) = irr(&flows).unwrap() else {
+            panic!("{:?}", irr(&flows))
+        };
+        assert_eq!(roots.len(), 2);
+    }
+
+    #[test]
+    fn root_at_the_cap_is_found() {
+        assert!((unique(&[-1.0, 1001.0]) - 1000.0).abs() < 1e-9);
+        assert!((unique(&[-1.0, 0.0001]) - IRR_MIN_RATE).abs() < 1e-12);
+        assert_eq!(irr(&[-1.0, 1002.0]).unwrap(), Irr::NoRoot);
+    }
+
+    #[test]
+    fn extreme_magnitudes_scale() {
+        let r = unique(&[-1e-300, 1.1e-300]);
+        assert!((r - 0.1).abs() < 1e-12);
+        let r = unique(&[-1e300, 6e299, 6e299]);
+        assert!((npv(r, &[-1.0, 0.6, 0.6]).unwrap()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn long_mixed_series_finds_every_root() {
+        // A 500-flow series with roots at -0.1122 and -0.0109 (and none missed).
+        let (a, b) = (1.0 - 0.1122f64, 1.0 - 0.0109f64);
+        // NPV(r) * (1+r)^499 = (w - a)(w - b) * sum_{k<498} w^k * (-1)^(k % 3 == 0) pattern.
+        let tail: Vec<f64> = (0..498)
+            .map(|k| if k % 3 == 0 { 1.0 } else { 0.3 })
+            .collect();
+        // Polynomial in w, coefficients from the highest power (flows[0]) down.
+        let mut poly = vec![0.0; tail.len() + 2];
+        for (i, t) in tail.iter().enumerate() {
+            poly[i] += t;
+            poly[i + 1] -= t * (a + b);
+            poly[i + 2] += t * a * b;
+        }
+        let Irr::Multiple(roots) = irr(&poly).unwrap() else {
+            panic!("{:?}", irr(&poly))
+        };
+        assert!(
+            roots.iter().any(|r| (r - (a - 1.0)).abs() < 1e-9),
+            "{roots:?}"
+        );
+        assert!(
+            roots.iter().any(|r| (r - (b - 1.0)).abs() < 1e-9),
+            "{roots:?}"
+        );
+    }
+
+    #[test]
+    fn xirr_long_spans_and_same_day_netting() {
+        use crate::time::Date;
+        let d = |y| Date::new(y, 1, 1).unwrap();
+        // 120 years: no overflow near -0.9999, the root is found.
+        let flows = [-100.0, 10.0, 10.0, 200.0];
+        let dates = [d(1900), d(1901), d(1960), d(2020)];
+        let r = xirr(&flows, &dates).unwrap().unique().unwrap();
+        assert!(xnpv(r, &flows, &dates).unwrap().abs() < 1e-9, "{r}");
+        // Negative roots over long spans too.
+        let flows = [-100.0, 1.0];
+        let dates = [d(1900), d(1980)];
+        let r = xirr(&flows, &dates).unwrap().unique().unwrap();
+        assert!(xnpv(r, &flows, &dates).unwrap().abs() < 1e-9, "{r}");
+        // Same-day flows that net to zero: every rate is a root.
+        assert_eq!(
+            xirr(&[-100.0, 100.0], &[d(2020), d(2020)]).unwrap(),
+            Irr::Indeterminate
+        );
+    }
+
+    #[test]
+    fn mirr_in_log_space() {
+        let mut flows = vec![-1.0];
+        flows.extend(std::iter::repeat_n(1.0, 399));
+        let m = mirr(&flows, 0.1, 10.0).unwrap().unwrap();
+        assert!((m - 9.9367).abs() < 5e-5, "{m}");
+        let mut flows = vec![-1.0; 1];
+        flows.extend((1..329).map(|k| if k % 2 == 0 { -1.0 } else { 1.0 }));
+        let m = mirr(&flows, -0.935, 1.0).unwrap().unwrap();
+        // Exact: PV of the negatives dominated by the last one, discounted at -0.935.
+        let last = flows.len() - 1;
+        let log_pv = {
+            let terms: Vec<f64> = (0..=last)
+                .filter(|k| flows[*k] < 0.0)
+                .map(|k| -(k as f64) * (-0.935f64).ln_1p())
+                .collect();
+            let top = terms.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            top + terms.iter().map(|t| (t - top).exp()).sum::<f64>().ln()
+        };
+        let log_fv = {
+            let terms: Vec<f64> = (0..=last)
+                .filter(|k| flows[*k] > 0.0)
+                .map(|k| (last - k) as f64 * 2f64.ln())
+                .collect();
+            let top = terms.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            top + terms.iter().map(|t| (t - top).exp()).sum::<f64>().ln()
+        };
+        let exact = ((log_fv - log_pv) / last as f64).exp_m1();
+        assert!(m > -1.0 && (m - exact).abs() < 1e-12, "{m} vs {exact}");
+    }
+
+    #[test]
+    fn npv_overflow_is_an_error() {
+        let flows: Vec<f64> = (0..400)
+            .map(|k| if k % 2 == 0 { 1.0 } else { -1.0 })
+            .collect();
+        assert!(matches!(
+            npv(-0.9999, &flows),
+            Err(FinanceError::Overflow { .. })
+        ));
+        use crate::time::Date;
+        let d = |y| Date::new(y, 1, 1).unwrap();
+        assert!(matches!(
+            xnpv(-0.9999, &[1.0, -1.0, 1.0], &[d(1900), d(1950), d(2000)]),
+            Err(FinanceError::Overflow { .. })
+        ));
+        // Beyond f64 (2^1200) is an error; finite whenever the exact value is.
+        let v = xnpv(-0.5, &[1.0, -1.0], &[d(1900), d(3100)]);
+        assert!(matches!(v, Err(FinanceError::Overflow { .. })), "{v:?}");
+        let v = xnpv(-0.5, &[1.0, -1.0], &[d(1900), d(1901)]).unwrap();
+        assert!((v - (1.0 - 2f64.powf(365.0 / 365.0))).abs() < 1e-12, "{v}");
+    }
+
     proptest! {
         /// NPV at the reported IRR is zero, and NPV falls as the rate rises for
         /// conventional flows.
@@ -739,8 +1112,13 @@ mod tests {
             };
             for r in rates {
                 let x = r.ln_1p();
-                let (below, above) = (scaled_npv(&flows, x - 1e-9).0, scaled_npv(&flows, x + 1e-9).0);
-                prop_assert!(below == 0.0 || above == 0.0 || (below > 0.0) != (above > 0.0), "{} is not a root", r);
+                let at = |x: f64| npv(x.exp_m1(), &flows).unwrap();
+                let scale: f64 = flows.iter().enumerate().map(|(k, f)| f.abs() * (-x * k as f64).exp()).sum();
+                let (below, above) = (at(x - 1e-9), at(x + 1e-9));
+                prop_assert!(
+                    at(x).abs() <= 1e-12 * scale || (below > 0.0) != (above > 0.0),
+                    "{} is not a root", r
+                );
             }
         }
     }

@@ -7,10 +7,10 @@ cd "$(dirname "$0")/.."
 echo "== cargo test --release"
 cargo test --release
 
-echo "== Python environment (examples/notebooks/requirements.txt)"
+echo "== Python environment (tests/python/requirements.txt: the notebook's plus numpy-financial and pyxirr)"
 venv=target/python-venv
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r examples/notebooks/requirements.txt
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 
 export CLOUDCAPEX_BIN="$PWD/target/release/cloudcapex"
 echo "== tests/python/test_consistency.py"
@@ -28,6 +28,8 @@ policy_out=$(mktemp -d)
 "$CLOUDCAPEX_BIN" run tests/fixtures/policy_events.toml --paths-out 1 --out "$policy_out/events" --quiet
 "$venv/bin/python" tests/python/policy_reference.py "$policy_out/events/policy_events"
 rm -rf "$policy_out"
+echo "== tests/python/finance_differential.py (cloudcapex::finance against numpy-financial and pyxirr)"
+"$venv/bin/python" tests/python/finance_differential.py target/release/examples/finance_batch
 echo "== benches/compare_numpy.py --check-only (the NumPy twin of the pre-policy model, scenarios/replace_retirements.toml, is the same model)"
 "$venv/bin/python" benches/compare_numpy.py --check-only
 echo "== tests/python/run_notebook.py (examples/notebooks/explore.ipynb)"
