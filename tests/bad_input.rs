@@ -66,6 +66,9 @@ const CATALOGUE: &[(&str, &str, usize)] = &[
         5,
     ),
     ("pricing_without_investment.toml", "pricing", 4),
+    ("terminal_growth.toml", "valuation.terminal_growth", 6),
+    ("terminal_ronic.toml", "valuation.terminal_growth", 6),
+    ("terminal_ronic_gordon.toml", "valuation.terminal_ronic", 6),
 ];
 
 #[test]

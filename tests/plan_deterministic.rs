@@ -58,6 +58,7 @@ working_capital_share = 0.1
 [valuation]
 discount_rate = 0.1
 terminal_value = true
+terminal_method = "gordon"
 terminal_growth = 0.0
 "#;
 

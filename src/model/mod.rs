@@ -90,16 +90,20 @@ const POLICY_METRICS: [&str; 15] = [
 const POLICY_SCALARS: [&str; 2] = ["ai_price_to_user_cost_start", "ai_user_cost_start_rmb_bn"];
 
 /// Per-path scalars of the plan's return, in output order (then `plan_roic_year_<k>`).
-const RETURN_SCALARS: [&str; 9] = [
+const RETURN_SCALARS: [&str; 13] = [
     "plan_npv_rmb_bn",
+    "plan_npv_excl_terminal_rmb_bn",
     "plan_irr",
     "plan_irr_root_count",
+    "plan_mirr",
     "plan_payback_quarters",
     "plan_discounted_payback_quarters",
     "plan_moic",
     "plan_profitability_index",
     "plan_incremental_capex_rmb_bn",
     "plan_terminal_value_pv_rmb_bn",
+    "plan_terminal_growth",
+    "plan_terminal_ronic",
 ];
 
 /// Per-path scalars kept one f64 per path for exact quantiles, paired comparisons,
@@ -817,14 +821,18 @@ impl Model {
         let result = e.valuation.evaluate(ws.valuation_draw, inc, &mut ws.roic);
         ws.scalars.extend([
             result.npv_rmb_bn,
+            result.npv_excl_terminal_rmb_bn,
             result.irr_annual,
             result.irr_roots,
+            result.mirr_annual,
             result.payback_quarters,
             result.discounted_payback_quarters,
             result.moic,
             result.profitability_index,
             result.incremental_capex_rmb_bn,
             result.terminal_value_pv_rmb_bn,
+            result.terminal_growth_annual,
+            result.terminal_ronic_annual,
         ]);
         ws.scalars.extend(ws.roic.iter().copied());
         if e.policy.is_some() {

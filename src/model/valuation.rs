@@ -4,14 +4,17 @@
 
 use super::params::{ParamSlot, ParamStreams, ParamTable};
 use crate::finance::{self, Irr};
-use crate::scenario::plan::Valuation;
+use crate::scenario::plan::{TerminalMethod, Valuation};
 
 /// The valuation block, precomputed.
 #[derive(Clone, Debug)]
 pub(crate) struct ValuationBlock {
     discount_rate: ParamSlot,
     terminal_growth: ParamSlot,
+    terminal_ronic: Option<ParamSlot>,
+    reinvestment_rate: Option<ParamSlot>,
     terminal_value: bool,
+    terminal_method: TerminalMethod,
 }
 
 /// One path's incremental series over the valuation quarters (plan start to horizon).
@@ -40,8 +43,12 @@ pub(crate) struct Incremental {
 pub(crate) struct ValuationDraw {
     /// Annual discount rate (WACC) before regime and event spreads.
     pub annual_rate: f64,
-    /// Annual terminal growth.
+    /// Annual terminal growth (stated, or the ceiling on the estimate).
     pub annual_growth: f64,
+    /// Annual stated return on new invested capital; NaN: estimated.
+    pub annual_ronic: f64,
+    /// Annual MIRR reinvestment rate.
+    pub annual_reinvestment: f64,
 }
 
 /// The return of the plan on one path. NaN marks an undefined value (no unique IRR,
@@ -49,15 +56,40 @@ pub(crate) struct ValuationDraw {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct PlanReturn {
     pub npv_rmb_bn: f64,
+    /// The NPV without the terminal value.
+    pub npv_excl_terminal_rmb_bn: f64,
     pub irr_annual: f64,
     /// Number of IRRs found: 1 when `irr_annual` is defined, 0 or several otherwise.
     pub irr_roots: f64,
+    /// Annualized MIRR (finance rate the path's WACC, reinvestment at the stated rate).
+    pub mirr_annual: f64,
     pub payback_quarters: f64,
     pub discounted_payback_quarters: f64,
     pub moic: f64,
     pub profitability_index: f64,
     pub incremental_capex_rmb_bn: f64,
     pub terminal_value_pv_rmb_bn: f64,
+    /// Annual growth of the increment the terminal value assumes (NaN: no terminal value).
+    pub terminal_growth_annual: f64,
+    /// Annual return on new invested capital the terminal value assumes (NaN: none).
+    pub terminal_ronic_annual: f64,
+}
+
+/// The terminal value at the last quarter and the growth and RONIC it assumes (annual).
+struct Terminal {
+    value: f64,
+    growth_annual: f64,
+    ronic_annual: f64,
+}
+
+const NO_TERMINAL: Terminal = Terminal {
+    value: 0.0,
+    growth_annual: f64::NAN,
+    ronic_annual: f64::NAN,
+};
+
+fn quarterly(annual: f64) -> f64 {
+    (1.0 + annual).powf(0.25) - 1.0
 }
 
 impl ValuationBlock {
@@ -65,15 +97,103 @@ impl ValuationBlock {
         Self {
             discount_rate: params.slot("valuation.discount_rate", &valuation.discount_rate),
             terminal_growth: params.slot("valuation.terminal_growth", &valuation.terminal_growth),
+            terminal_ronic: valuation
+                .terminal_ronic
+                .as_ref()
+                .map(|p| params.slot("valuation.terminal_ronic", p)),
+            reinvestment_rate: valuation
+                .reinvestment_rate
+                .as_ref()
+                .map(|p| params.slot("valuation.reinvestment_rate", p)),
             terminal_value: valuation.terminal_value,
+            terminal_method: valuation.terminal_method,
         }
     }
 
     /// This path's discount rate and terminal growth.
     pub(crate) fn draw(&self, params: &mut ParamStreams) -> ValuationDraw {
+        let annual_rate = params.draw(&self.discount_rate);
         ValuationDraw {
-            annual_rate: params.draw(&self.discount_rate),
+            annual_rate,
             annual_growth: params.draw(&self.terminal_growth),
+            annual_ronic: self
+                .terminal_ronic
+                .as_ref()
+                .map_or(f64::NAN, |slot| params.draw(slot)),
+            annual_reinvestment: self
+                .reinvestment_rate
+                .as_ref()
+                .map_or(annual_rate, |slot| params.draw(slot)),
+        }
+    }
+
+    /// The terminal value at the last quarter (docs/model.md, "Return of the plan"), from
+    /// the increment's NOPAT and invested capital over its last quarters.
+    fn terminal(
+        &self,
+        draw: &ValuationDraw,
+        inc: &Incremental,
+        invested: &[f64],
+        last_rate: f64,
+    ) -> Terminal {
+        if !self.terminal_value {
+            return NO_TERMINAL;
+        }
+        let n = inc.nopat.len();
+        // Steady-state NOPAT: the mean of the last four quarters, so that a replacement
+        // cycle falling at the horizon does not swing it.
+        let tail = &inc.nopat[inc.start_index.max(n.saturating_sub(4))..];
+        let base = tail.iter().sum::<f64>() / tail.len() as f64;
+        let capital = invested[n.saturating_sub(4)..].iter().sum::<f64>()
+            / invested[n.saturating_sub(4)..].len() as f64;
+        let gordon = |growth_annual: f64, reinvestment_share: f64, ronic_annual: f64| {
+            let growth = quarterly(growth_annual);
+            Terminal {
+                value: base * (1.0 + growth) * (1.0 - reinvestment_share) / (last_rate - growth),
+                growth_annual,
+                ronic_annual,
+            }
+        };
+        match self.terminal_method {
+            TerminalMethod::Gordon => gordon(draw.annual_growth, 0.0, f64::NAN),
+            TerminalMethod::ValueDriver if draw.annual_ronic.is_finite() => {
+                let ronic = quarterly(draw.annual_ronic);
+                gordon(
+                    draw.annual_growth,
+                    quarterly(draw.annual_growth) / ronic,
+                    draw.annual_ronic,
+                )
+            }
+            TerminalMethod::ValueDriver => {
+                // Growth over the last two years, of the increment's invested capital (mean
+                // of the last year against the year two before): smoother than its NOPAT and
+                // of one sign on nearly every path. Undefined if the capital changes sign.
+                if n < inc.start_index + 12 {
+                    return NO_TERMINAL;
+                }
+                let last_year: f64 = invested[n - 4..].iter().sum();
+                let earlier_year: f64 = invested[n - 12..n - 8].iter().sum();
+                if last_year == 0.0
+                    || earlier_year == 0.0
+                    || (last_year > 0.0) != (earlier_year > 0.0)
+                {
+                    return NO_TERMINAL;
+                }
+                let growth_annual =
+                    ((last_year / earlier_year).sqrt() - 1.0).min(draw.annual_growth);
+                let growth = quarterly(growth_annual);
+                // RONIC = the increment's own return on capital, base / capital per
+                // quarter: NOPAT (1 − g/RONIC) = NOPAT − g · capital, defined for any sign.
+                Terminal {
+                    value: (1.0 + growth) * (base - growth * capital) / (last_rate - growth),
+                    growth_annual,
+                    ronic_annual: if capital != 0.0 {
+                        (1.0 + base / capital).powi(4) - 1.0
+                    } else {
+                        f64::NAN
+                    },
+                }
+            }
         }
     }
 
@@ -84,40 +204,34 @@ impl ValuationBlock {
         inc: &mut Incremental,
         roic: &mut Vec<f64>,
     ) -> PlanReturn {
-        let ValuationDraw {
-            annual_rate,
-            annual_growth,
-        } = draw;
-        let quarterly = |spread: f64| (1.0 + annual_rate + spread).powf(0.25) - 1.0;
-        let growth = (1.0 + annual_growth).powf(0.25) - 1.0;
+        let annual_rate = draw.annual_rate;
+        let quarterly_with = |spread: f64| quarterly(annual_rate + spread);
         let n = inc.fcf.len();
         // Discount factors: each quarter discounted at the base rate plus its spread.
         inc.discount_factors.clear();
         let mut factor = 1.0;
         for j in 0..n {
             if j > 0 {
-                factor /= 1.0 + quarterly(inc.discount_spread[j]);
+                factor /= 1.0 + quarterly_with(inc.discount_spread[j]);
             }
             inc.discount_factors.push(factor);
         }
-        let last_rate = quarterly(inc.discount_spread[n - 1]);
+        let last_rate = quarterly_with(inc.discount_spread[n - 1]);
 
-        // Gordon terminal value at the last quarter on the steady-state incremental cash
-        // flow: the mean incremental NOPAT of the last four quarters, i.e. FCF with
-        // maintenance capex equal to depreciation and no working-capital change, so that a
-        // replacement cycle falling at the horizon does not swing it (validation keeps
-        // growth < rate and the last four quarters after the plan). Discounted after the
-        // horizon at the last quarter's rate.
-        let terminal = if self.terminal_value {
-            let tail = &inc.nopat[inc.start_index.max(n.saturating_sub(4))..];
-            let base = tail.iter().sum::<f64>() / tail.len() as f64;
-            base * (1.0 + growth) / (last_rate - growth)
-        } else {
-            0.0
-        };
+        // Incremental invested capital IC(t) = Σ_{s ≤ t} (ΔCapex − ΔDep + ΔWC).
+        let mut invested = Vec::with_capacity(n);
+        let mut capital = 0.0;
+        for j in 0..n {
+            capital += inc.capex[j] - inc.depreciation[j] + inc.working_capital_change[j];
+            invested.push(capital);
+        }
+
+        // Terminal value at the last quarter, discounted after the horizon at the last
+        // quarter's rate (validation keeps growth below the rate).
+        let terminal = self.terminal(&draw, inc, &invested, last_rate);
         inc.flows.clear();
         inc.flows.extend_from_slice(&inc.fcf);
-        inc.flows[n - 1] += terminal;
+        inc.flows[n - 1] += terminal.value;
 
         let present = |flows: &[f64]| {
             flows
@@ -132,6 +246,15 @@ impl ValuationBlock {
             Ok(Irr::Multiple(roots)) => (f64::NAN, roots.len() as f64),
             _ => (f64::NAN, 0.0),
         };
+        // MIRR: outlays financed at the path's WACC, inflows reinvested at the stated rate.
+        let mirr_annual = finance::mirr(
+            &inc.flows,
+            quarterly(annual_rate),
+            quarterly(draw.annual_reinvestment),
+        )
+        .ok()
+        .flatten()
+        .map_or(f64::NAN, |m| (1.0 + m).powi(4) - 1.0);
         let never = |p: Option<usize>| p.map_or(f64::NAN, |k| k as f64);
         let payback = never(finance::payback_unchecked(inc.fcf.iter().copied()));
         let discounted_payback = never(finance::payback_unchecked(
@@ -154,12 +277,6 @@ impl ValuationBlock {
 
         // ROIC by projected year k: quarters 4k-3 ..= 4k.
         roic.clear();
-        let mut invested = Vec::with_capacity(n);
-        let mut capital = 0.0;
-        for j in 0..n {
-            capital += inc.capex[j] - inc.depreciation[j] + inc.working_capital_change[j];
-            invested.push(capital);
-        }
         let mut year_start = inc.start_index + 1;
         while year_start + 4 <= n {
             let quarters = year_start..year_start + 4;
@@ -169,16 +286,21 @@ impl ValuationBlock {
             year_start += 4;
         }
 
+        let terminal_pv = terminal.value * inc.discount_factors[n - 1];
         PlanReturn {
             npv_rmb_bn: npv,
+            npv_excl_terminal_rmb_bn: npv - terminal_pv,
             irr_annual,
             irr_roots,
+            mirr_annual,
             payback_quarters: payback,
             discounted_payback_quarters: discounted_payback,
             moic: defined(operating, total_capex),
             profitability_index: defined(npv + pv_capex, pv_capex),
             incremental_capex_rmb_bn: total_capex,
-            terminal_value_pv_rmb_bn: terminal * inc.discount_factors[n - 1],
+            terminal_value_pv_rmb_bn: terminal_pv,
+            terminal_growth_annual: terminal.growth_annual,
+            terminal_ronic_annual: terminal.ronic_annual,
         }
     }
 }

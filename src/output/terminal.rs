@@ -109,13 +109,51 @@ pub fn summary_table(results: &Results) -> String {
             fmt_value(npv.cvar5),
             fmt_value(npv.cvar5_se)
         );
-        if let Some(irr) = results.scalar_stats("plan_irr") {
+        if let (Some(terminal), Some(without)) = (
+            results.scalar_stats("plan_terminal_value_pv_rmb_bn"),
+            results.scalar_stats("plan_npv_excl_terminal_rmb_bn"),
+        ) {
+            let mean =
+                |s: &crate::stats::ScalarSummary| s.summary.as_ref().map_or(f64::NAN, |x| x.mean);
             let _ = writeln!(
                 out,
-                "IRR is unique on {} paths; {} paths have none or several (see plan_irr_root_count)",
-                irr.summary.as_ref().map_or(0, |s| s.count),
-                irr.missing
+                "Terminal value: mean PV {} RMB bn of the mean NPV {}; without it the mean NPV is {} and \
+                 P(NPV < 0) = {:.3} ± {:.3}",
+                fmt_value(mean(terminal)),
+                fmt_value(mean(npv)),
+                fmt_value(mean(without)),
+                without.prob_negative,
+                without.prob_negative_se
             );
+        }
+        let paths = results.paths;
+        let defined = |name: &str| {
+            results
+                .scalar_stats(name)
+                .map(|s| s.summary.as_ref().map_or(0, |x| x.count))
+        };
+        if let Some(irr) = defined("plan_irr") {
+            let _ = writeln!(
+                out,
+                "IRR is unique on {irr} of {paths} paths; {} have none or several (see plan_irr_root_count)",
+                paths - irr
+            );
+        }
+        if let Some(mirr) = defined("plan_mirr") {
+            let _ = writeln!(out, "MIRR is defined on {mirr} of {paths} paths");
+        }
+        for (name, label) in [
+            ("plan_payback_quarters", "Payback"),
+            ("plan_discounted_payback_quarters", "Discounted payback"),
+        ] {
+            if let Some(within) = defined(name) {
+                let _ = writeln!(
+                    out,
+                    "{label} happens within the horizon on {within} of {paths} paths; on {} it does not \
+                     (censored: counted, not in the quantiles)",
+                    paths - within
+                );
+            }
         }
     }
     out

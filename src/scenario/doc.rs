@@ -103,6 +103,18 @@ pub enum MaintenanceMode {
     RevenueShare,
 }
 
+/// How the terminal value at the horizon is formed (docs/model.md, "Return of the plan").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TerminalMethod {
+    /// `NOPAT (1 − g/RONIC) / (r − g)` on the increment, with its growth and return on new
+    /// capital estimated from the model's last two years or stated.
+    #[default]
+    ValueDriver,
+    /// `NOPAT / (r − g)` on the increment with a stated growth (no reinvestment).
+    Gordon,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PlanDoc {
@@ -176,7 +188,10 @@ pub(crate) struct CostsDoc {
 pub(crate) struct ValuationDoc {
     pub discount_rate: Option<RawParam>,
     pub terminal_value: Option<bool>,
+    pub terminal_method: Option<TerminalMethod>,
     pub terminal_growth: Option<RawParam>,
+    pub terminal_ronic: Option<RawParam>,
+    pub reinvestment_rate: Option<RawParam>,
 }
 
 #[derive(Debug, Default, Deserialize)]

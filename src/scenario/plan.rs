@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::doc::{AssetDoc, ScenarioDoc};
-pub use super::doc::{MaintenanceMode, Profile};
+pub use super::doc::{MaintenanceMode, Profile, TerminalMethod};
 use super::validate::{Range, Validator};
 use super::{Param, RevenueAssumptions, ScenarioError, TimeSettings};
 use crate::time::Quarter;
@@ -151,10 +151,21 @@ pub struct Costs {
 pub struct Valuation {
     /// Annual discount rate (WACC), applied quarterly.
     pub discount_rate: Param,
-    /// Whether to add a Gordon terminal value at the horizon.
+    /// Whether to add a terminal value at the horizon.
     pub terminal_value: bool,
-    /// Annual growth of incremental cash flow after the horizon.
+    /// How the terminal value is formed.
+    pub terminal_method: TerminalMethod,
+    /// Annual growth of the increment after the horizon: stated (Gordon, or value driver
+    /// with a stated RONIC), or the ceiling on the growth the value driver estimates.
     pub terminal_growth: Param,
+    /// Annual return on new invested capital after the horizon (value driver); `None`:
+    /// estimated per path from the increment's last year.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub terminal_ronic: Option<Param>,
+    /// Annual rate at which the MIRR reinvests positive flows; `None`: the path's discount
+    /// rate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reinvestment_rate: Option<Param>,
 }
 
 /// Everything beyond the revenue block; present when the scenario has a `[plan]`.
@@ -259,6 +270,13 @@ const DISCOUNT: Range = Range::new(
     1.0,
     true,
     "an annual discount rate greater than 0 and at most 1",
+);
+const RONIC: Range = Range::new(
+    0.0,
+    false,
+    5.0,
+    true,
+    "an annual return on capital greater than 0 and at most 5 (write 0.12 for 12%)",
 );
 const TERMINAL_GROWTH: Range = Range::new(
     -1.0,
@@ -702,13 +720,30 @@ pub(crate) fn validate_economics(
             &DISCOUNT,
         )?,
         terminal_value: val.and_then(|x| x.terminal_value).unwrap_or(true),
+        terminal_method: val.and_then(|x| x.terminal_method).unwrap_or_default(),
         terminal_growth: v.param(
             "valuation.terminal_growth",
             val.and_then(|x| x.terminal_growth.as_ref()),
             Some(0.02),
             &TERMINAL_GROWTH,
         )?,
+        terminal_ronic: val
+            .and_then(|x| x.terminal_ronic.as_ref())
+            .map(|raw| v.param("valuation.terminal_ronic", Some(raw), None, &RONIC))
+            .transpose()?,
+        reinvestment_rate: val
+            .and_then(|x| x.reinvestment_rate.as_ref())
+            .map(|raw| v.param("valuation.reinvestment_rate", Some(raw), None, &DISCOUNT))
+            .transpose()?,
     };
+    if valuation.terminal_ronic.is_some() && valuation.terminal_method == TerminalMethod::Gordon {
+        return Err(v.error(
+            "valuation.terminal_ronic",
+            "a return on new invested capital only enters the value-driver terminal value; \
+             remove it or set valuation.terminal_method = \"value_driver\""
+                .to_string(),
+        ));
+    }
     if valuation.terminal_value {
         let plan_end = plan.end_quarter().plus(3);
         let last = time.start_quarter.plus(time.horizon_quarters);
@@ -722,13 +757,42 @@ pub(crate) fn validate_economics(
         }
         let (_, growth_max) = valuation.terminal_growth.bounds();
         let (rate_min, _) = valuation.discount_rate.bounds();
+        let value_driver = valuation.terminal_method == TerminalMethod::ValueDriver;
+        if value_driver {
+            // The growth is estimated over the last two years after the start quarter.
+            let needed = time.start_quarter.plus(11);
+            if last < needed {
+                return Err(v.error(
+                    "valuation.terminal_method",
+                    format!(
+                        "the value-driver terminal value estimates the increment's growth over its last two \
+                         years, so the horizon must end in {needed} or later (it ends in {last}); lengthen \
+                         time.horizon_quarters or set valuation.terminal_method = \"gordon\""
+                    ),
+                ));
+            }
+        }
+        if let Some(ronic) = &valuation.terminal_ronic {
+            let (ronic_min, _) = ronic.bounds();
+            if growth_max > ronic_min {
+                return Err(v.error(
+                    "valuation.terminal_growth",
+                    format!(
+                        "terminal growth can reach {growth_max}, above the lowest return on new invested capital \
+                         {ronic_min}: growing at g takes a reinvestment of g / RONIC of NOPAT, more than all of it; \
+                         keep valuation.terminal_growth at or below valuation.terminal_ronic"
+                    ),
+                ));
+            }
+        }
         if growth_max >= rate_min {
             return Err(v.error(
                 "valuation.terminal_growth",
                 format!(
-                    "terminal growth can reach {growth_max}, at or above the lowest discount rate {rate_min}: the Gordon terminal \
+                    "terminal growth can reach {growth_max}, at or above the lowest discount rate {rate_min}: the terminal \
                      value would be infinite or negative on such a path; keep terminal growth below the discount rate \
-                     (or set valuation.terminal_value = false)"
+                     (it is the ceiling on the estimated growth with the value driver), or set \
+                     valuation.terminal_value = false"
                 ),
             ));
         }
