@@ -87,3 +87,15 @@ fn custom_scenario() {
         &["smaller_backloaded_plan", "P(NPV < 0)"],
     );
 }
+
+/// `docs/calibration.md` is what `calibration_report` writes for the committed scenarios:
+/// it cannot drift from the model.
+#[test]
+fn calibration_page_is_fresh() {
+    let page = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/calibration.md");
+    run(
+        "calibration_report",
+        &["--check", "--page", page],
+        &["is up to date"],
+    );
+}
