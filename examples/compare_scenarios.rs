@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use cloudcapex::Scenario;
+use cloudcapex::analysis::compare;
 use cloudcapex::batch::run_and_write;
 use cloudcapex::runner::RunOptions;
 
@@ -48,6 +49,28 @@ fn main() -> anyhow::Result<()> {
         .map(|f| Ok(Scenario::load(f, &[])?.with_paths(paths)?))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let finished = run_and_write(&scenarios, &RunOptions::default(), &out)?;
+    // Paired differences against the base case (common random numbers: compare runs every
+    // scenario on the first one's seed and path count).
+    let base = files
+        .iter()
+        .position(|f| f.file_stem().is_some_and(|s| s == "base"))
+        .ok_or_else(|| anyhow::anyhow!("scenarios/base.toml is missing"))?;
+    let mut ordered = vec![scenarios[base].clone()];
+    ordered.extend(
+        scenarios
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != base)
+            .map(|(_, s)| s.clone()),
+    );
+    let paired = compare(&ordered)?;
+    let versus_base = |name: &str| {
+        paired
+            .rows
+            .iter()
+            .find(|r| r.metric == "plan_npv_rmb_bn" && r.scenario == name)
+            .map(|r| (r.difference, r.difference_se))
+    };
 
     let mut rows: Vec<Row> = finished
         .iter()
@@ -57,7 +80,16 @@ fn main() -> anyhow::Result<()> {
                 .scalar_stats("plan_npv_rmb_bn")
                 .expect("every scenario has a plan");
             let s = npv.summary.as_ref().expect("NPV is always defined");
+            let without = f
+                .results
+                .scalar("plan_npv_excl_terminal_rmb_bn")
+                .map_or(f64::NAN, |s| s.mean);
+            let (difference, difference_se) =
+                versus_base(&f.results.scenario).unwrap_or((f64::NAN, f64::NAN));
             Row {
+                without_terminal: without,
+                difference,
+                difference_se,
                 name: f.results.scenario.clone(),
                 median: s.quantiles[4],
                 p5: s.quantiles[1],
@@ -74,12 +106,27 @@ fn main() -> anyhow::Result<()> {
     let mut table = format!(
         "Plan NPV, RMB bn at 2025Q1, {paths} paths per scenario (seed of each file; \
          `cargo run --release --example compare_scenarios -- --paths {paths} --write-readme`)\n\n\
-         | scenario | median | p5 | p95 | mean ± se | P(NPV < 0) |\n|---|---:|---:|---:|---:|---:|\n"
+         | scenario | median | p5 | p95 | mean ± se | P(NPV < 0) | mean without terminal value | mean vs base, paired |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|\n"
     );
     for r in &rows {
+        let versus = if r.difference_se > 0.0 {
+            format!("{:+.1} ± {:.1}", r.difference, r.difference_se)
+        } else {
+            "".to_string()
+        };
         table.push_str(&format!(
-            "| `{}` | {:.0} | {:.0} | {:.0} | {:.0} ± {:.1} | {:.3} ± {:.3} |\n",
-            r.name, r.median, r.p5, r.p95, r.mean, r.se, r.p_negative, r.p_negative_se
+            "| `{}` | {:.0} | {:.0} | {:.0} | {:.0} ± {:.1} | {:.3} ± {:.3} | {:.0} | {} |\n",
+            r.name,
+            r.median,
+            r.p5,
+            r.p95,
+            r.mean,
+            r.se,
+            r.p_negative,
+            r.p_negative_se,
+            r.without_terminal,
+            versus
         ));
     }
     println!("{table}");
@@ -92,6 +139,9 @@ fn main() -> anyhow::Result<()> {
 
 /// One scenario's line of the table.
 struct Row {
+    without_terminal: f64,
+    difference: f64,
+    difference_se: f64,
     name: String,
     median: f64,
     p5: f64,
