@@ -284,3 +284,18 @@ fn resource_limits_are_refused_up_front() {
         assert!(!out_dir.exists(), "{args:?} wrote output");
     }
 }
+
+/// A typo gets the fix suggested, not only the list of valid keys.
+#[test]
+fn close_misspellings_get_a_suggestion() {
+    let assert = Command::cargo_bin("cloudcapex")
+        .unwrap()
+        .args(["validate", "tests/fixtures/bad/unknown_key.toml"])
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("(did you mean `initial_growth`?)"),
+        "{stderr}"
+    );
+}

@@ -127,3 +127,59 @@ impl ScenarioError {
         }
     }
 }
+
+/// Edit distance between two short names: insertions, deletions, substitutions and swaps of
+/// neighbours, one each (optimal string alignment).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// ` (did you mean `x`?)` when one candidate is close to `name` (at most a third of its
+/// letters edited, at least one), else empty: a typo gets the fix, not only the list.
+pub(crate) fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> String {
+    let limit = (name.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map_or_else(String::new, |(_, c)| format!(" (did you mean `{c}`?)"))
+}
+
+#[cfg(test)]
+mod suggestion_tests {
+    use super::*;
+
+    #[test]
+    fn close_names_are_suggested() {
+        assert_eq!(edit_distance("totl", "total"), 1);
+        assert_eq!(
+            did_you_mean("initial_grwth", ["initial_growth", "terminal_growth"]),
+            " (did you mean `initial_growth`?)"
+        );
+        assert_eq!(did_you_mean("ia", ["ai", "core"]), " (did you mean `ai`?)");
+        assert_eq!(did_you_mean("zzzz", ["ai", "core"]), "");
+    }
+}

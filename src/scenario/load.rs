@@ -358,12 +358,22 @@ impl Loaded {
 /// Rewords serde's messages where they are cryptic for a scenario author.
 fn describe_serde_message(message: &str) -> String {
     let message = message.trim();
+    // serde's "unknown field `x`, expected one of `a`, `b`": the names between backticks.
+    let suggestion = |rest: &str| {
+        let names: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+        match names.split_first() {
+            Some((given, candidates)) => {
+                super::error::did_you_mean(given, candidates.iter().copied())
+            }
+            None => String::new(),
+        }
+    };
     if let Some(rest) = message.strip_prefix("unknown field ") {
-        return format!("unknown key {rest}");
+        return format!("unknown key {rest}{}", suggestion(rest));
     }
     if let Some(rest) = message.strip_prefix("unknown variant ") {
         // Any enumerated value: a distribution, a lever, a profile, a maintenance mode.
-        return format!("unknown value {rest}");
+        return format!("unknown value {rest}{}", suggestion(rest));
     }
     message
         .replace("i64", "an integer")

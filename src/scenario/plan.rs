@@ -609,13 +609,14 @@ pub(crate) fn validate_economics(
         return Err(v.error(
             "capacity.segment",
             format!(
-                "`{segment}` is not a revenue segment; expected one of {}",
+                "`{segment}` is not a revenue segment; expected one of {}{}",
                 revenue
                     .segments
                     .keys()
                     .cloned()
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join(", "),
+                super::error::did_you_mean(&segment, revenue.segments.keys().map(|s| s.as_str()))
             ),
         ));
     }
@@ -626,8 +627,9 @@ pub(crate) fn validate_economics(
         return Err(v.error(
             "capacity.asset_class",
             format!(
-                "`{asset_class}` is not an asset class; expected one of {}",
-                plan.assets.keys().cloned().collect::<Vec<_>>().join(", ")
+                "`{asset_class}` is not an asset class; expected one of {}{}",
+                plan.assets.keys().cloned().collect::<Vec<_>>().join(", "),
+                super::error::did_you_mean(&asset_class, plan.assets.keys().map(|s| s.as_str()))
             ),
         ));
     }

@@ -183,8 +183,9 @@ impl Validator<'_> {
                 return Err(self.error(
                     &format!("{key}.{name}"),
                     format!(
-                        "unknown {what} `{name}`: expected one of {}",
-                        list.join(", ")
+                        "unknown {what} `{name}`: expected one of {}{}",
+                        list.join(", "),
+                        super::error::did_you_mean(name, list.iter().copied())
                     ),
                 ));
             }

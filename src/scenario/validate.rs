@@ -334,8 +334,9 @@ impl Validator<'_> {
                 self.error(
                     key,
                     format!(
-                        "unknown segment `{name}`: expected one of {}",
-                        names.join(", ")
+                        "unknown segment `{name}`: expected one of {}{}",
+                        names.join(", "),
+                        super::error::did_you_mean(name, names.iter().map(|s| s.as_str()))
                     ),
                 )
             })
