@@ -806,3 +806,51 @@ fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+/// An `--out` that cannot be a folder (an existing file, a symbolic link to nothing) is
+/// refused before any work, with exit 2, for every subcommand that writes.
+#[test]
+fn out_that_cannot_be_a_folder_is_refused_up_front() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a_file");
+    std::fs::write(&file, "keep me").unwrap();
+    let dangling = dir.path().join("dangling");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(dir.path().join("missing"), &dangling).unwrap();
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["run", "--paths", "64"],
+        vec![
+            "sensitivity",
+            "tornado",
+            "scenarios/base.toml",
+            "--paths",
+            "64",
+        ],
+        vec![
+            "sensitivity",
+            "sobol",
+            "scenarios/base.toml",
+            "--samples",
+            "8",
+        ],
+    ];
+    for args in &cases {
+        cloudcapex()
+            .args(args)
+            .arg("--out")
+            .arg(&file)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("is a file, not a folder"));
+        #[cfg(unix)]
+        cloudcapex()
+            .args(args)
+            .arg("--out")
+            .arg(&dangling)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("symbolic link"));
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep me");
+    assert!(!dir.path().join("missing").exists());
+}

@@ -24,6 +24,11 @@ policy_out=$(mktemp -d)
   --set plan.total_rmb_bn=150 --set investment.counterfactual_budget_share_of_revenue=0.6 \
   --set investment.budget_share_of_revenue=0.3 --set pricing.markup=0.0
 "$venv/bin/python" tests/python/policy_reference.py "$policy_out/binding/policy_modes"
+# Short horizon, the plan world back to a business-as-usual budget: negative incremental
+# capital, a path with no terminal value and missing ROIC years.
+"$CLOUDCAPEX_BIN" run tests/fixtures/policy_modes.toml --paths-out 1 --out "$policy_out/short" --quiet \
+  --set investment.plan_world_budget_share_after_plan=0.2 --set time.horizon_quarters=20
+"$venv/bin/python" tests/python/policy_reference.py "$policy_out/short/policy_modes"
 # A deterministic event moving every lever the policy reads.
 "$CLOUDCAPEX_BIN" run tests/fixtures/policy_events.toml --paths-out 1 --out "$policy_out/events" --quiet
 "$venv/bin/python" tests/python/policy_reference.py "$policy_out/events/policy_events"

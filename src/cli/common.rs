@@ -28,6 +28,25 @@ pub fn check_threads(threads: Option<usize>) -> Result<(), String> {
     }
 }
 
+/// Refuses an `--out` that cannot be a folder, before any work: an existing file, or a
+/// symbolic link to nothing (which `create_dir_all` would report as "File exists").
+pub fn check_out(out: &Path) -> Result<(), String> {
+    match std::fs::symlink_metadata(out) {
+        Ok(meta) if meta.file_type().is_symlink() && std::fs::metadata(out).is_err() => {
+            Err(format!(
+                "--out {} is a symbolic link to {}, which does not exist; create it or choose another folder",
+                out.display(),
+                std::fs::read_link(out).map_or_else(|_| "?".into(), |t| t.display().to_string())
+            ))
+        }
+        Ok(_) if std::fs::metadata(out).is_ok_and(|m| !m.is_dir()) => Err(format!(
+            "--out {} is a file, not a folder; choose a folder (it is created if missing)",
+            out.display()
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Refuses input: prints the message, exit code 2.
 pub fn refuse(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {message}");
@@ -122,6 +141,7 @@ impl AnalysisOptions {
         if self.threads == Some(0) || self.paths == Some(0) {
             return Err(refuse("--threads and --paths must be at least 1"));
         }
+        check_out(&self.out).map_err(refuse)?;
         check_threads(self.threads).map_err(refuse)
     }
 

@@ -147,6 +147,7 @@ impl RunArgs {
             }
             *s = next;
         }
+        super::common::check_out(&self.out)?;
         let mut seen = std::collections::BTreeMap::new();
         for (s, file) in scenarios.iter().zip(&self.scenarios) {
             if let Some(other) = seen.insert(s.name().to_string(), file) {

@@ -49,7 +49,7 @@ pub fn run(args: SobolArgs) -> ExitCode {
     if args.threads == Some(0) || args.samples < 2 {
         return refuse("--threads must be at least 1 and --samples at least 2");
     }
-    if let Err(message) = check_threads(args.threads) {
+    if let Err(message) = check_threads(args.threads).and(super::common::check_out(&args.out)) {
         return refuse(message);
     }
     if args.samples > MAX_SAMPLES || args.bootstrap > MAX_BOOTSTRAP {

