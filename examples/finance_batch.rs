@@ -68,8 +68,16 @@ fn main() -> anyhow::Result<()> {
             let dates = dates
                 .iter()
                 .map(|d| {
-                    let part = |i: usize| d[i].as_i64().unwrap_or(0);
-                    Date::new(part(0) as i32, part(1) as u8, part(2) as u8)
+                    let part = |i: usize| d[i].as_i64().unwrap_or(-1);
+                    let (year, month, day) = (
+                        i32::try_from(part(0)),
+                        u8::try_from(part(1)),
+                        u8::try_from(part(2)),
+                    );
+                    match (year, month, day) {
+                        (Ok(y), Ok(m), Ok(d)) => Date::new(y, m, d).map_err(|e| e.to_string()),
+                        _ => Err(format!("{d} is not [year, month, day]")),
+                    }
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| anyhow::anyhow!("line {}: dates: {e}", line_number + 1))?;

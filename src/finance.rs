@@ -16,6 +16,13 @@
 //!   floating point cannot tell from a near miss). So [`Irr::Unique`] means one sign change
 //!   of the NPV at that resolution and [`Irr::NoRoot`] none.
 //!
+//! - *Refused* ([`FinanceError::DynamicRange`]) when the first or last non-zero flow is so
+//!   much smaller than the largest (about 10^-292) that scaled together it would lose its
+//!   precision: such flows have no IRR computable in `f64`.
+//! - More roots than sign changes (Descartes' bound) can only be rounding noise around a
+//!   root of high multiplicity: roots within 0.01 of each other in `x` are then merged into
+//!   their median, which locates that root only as well as `f64` can.
+//!
 //! How: zero runs at either end are trimmed (they scale the NPV by a power of `1 + rate`
 //! and would underflow it to a false zero) and the flows are scaled by a power of two. Each
 //! side of rate 0 is written as `S(y) = Σ a_j e^{-λ_j y}`, `y ≥ 0`, with every exponential
@@ -26,14 +33,17 @@
 //! its centre exceeds what its slope and the bound `Σ|a_j|λ_j² e^{-λ_j y}` on the curvature
 //! (with a rounding allowance) can take to zero; *monotone*, when the slope cannot vanish in
 //! it, so a sign change between its ends is its only root; or narrower than
-//! [`IRR_RESOLUTION`], where a sign change is refined. A cell budget
-//! ([`IRR_MAX_CELLS`] per side) bounds the work: it is reached only when the NPV is within
-//! rounding of zero over a wide range (a root of high multiplicity), and past it the cells
-//! left are settled by the signs at their ends alone.
+//! [`IRR_RESOLUTION`], where a sign change is refined. A budget of narrow cells
+//! ([`IRR_MAX_CELLS`] per side, cells narrower than 1/4096 of the side) bounds the work: it is
+//! reached only where the NPV is within rounding of zero over a range (a root of high
+//! multiplicity); past it narrow cells are settled by the signs at their ends alone, while
+//! wider cells elsewhere on the side are still examined, so well-separated roots are found.
 //!
 //! **MIRR** is computed in log space, so long series at extreme rates neither overflow nor
-//! underflow. **NPV** functions return [`FinanceError::Overflow`] rather than an infinite
-//! or NaN value when the exact result is beyond `f64`.
+//! underflow, with the two legs' leading terms compared as a ratio so that a MIRR near 0
+//! keeps its digits. **NPV** functions return [`FinanceError::Overflow`] rather than an
+//! infinite or NaN value when the exact result is beyond `f64`; `xnpv` sums its terms in log
+//! form, so no term overflows or underflows on its own.
 
 /// Lowest per-period rate searched for an IRR.
 pub const IRR_MIN_RATE: f64 = -0.9999;
@@ -46,6 +56,8 @@ pub const IRR_RESOLUTION: f64 = 1e-6;
 pub const IRR_MAX_CELLS: usize = 1 << 14;
 /// How far beyond each end of the range a root is still reported, in `x`.
 const CAP_MARGIN: f64 = 1e-9;
+/// Gap in `x` below which roots found beyond Descartes' bound are merged (see `classify`).
+const NOISE_MERGE: f64 = 1e-2;
 
 /// Why a finance function refused its input.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -79,6 +91,18 @@ pub enum FinanceError {
     DateBeforeFirst {
         /// Index of the date.
         index: usize,
+    },
+    /// The first and last non-zero flows are so much smaller than the largest that scaled
+    /// together they would not keep full precision in `f64` (a ratio beyond about 10^292):
+    /// the roots near the ends of the range are not computable.
+    #[error(
+        "the flows span more than 10^292 in magnitude (largest {largest:e}, smallest end flow {end:e}): their IRR is not computable in f64"
+    )]
+    DynamicRange {
+        /// Largest absolute flow.
+        largest: f64,
+        /// Smaller absolute value of the first and last non-zero flows.
+        end: f64,
     },
     /// The exact result is beyond the range of `f64` (discounting at a rate near -1 over
     /// many periods).
@@ -189,6 +213,18 @@ fn power_of_two_scale(largest: f64) -> f64 {
     // largest is finite and non-zero; its exponent is in [-1074, 1023].
     let exponent = largest.log2().floor() as i32;
     2f64.powi(-exponent.clamp(-1000, 1000))
+}
+
+/// The scale for flows whose largest magnitude is `largest` and whose end flows (the terms
+/// that dominate each side at the far end of the range) are `first` and `last`: refused when
+/// an end flow would lose precision once scaled (subnormal or zero: a false root at the cap).
+fn checked_scale(largest: f64, first: f64, last: f64) -> Result<f64, FinanceError> {
+    let scale = power_of_two_scale(largest);
+    let end = first.abs().min(last.abs());
+    if end * scale < f64::MIN_POSITIVE / f64::EPSILON {
+        return Err(FinanceError::DynamicRange { largest, end });
+    }
+    Ok(scale)
 }
 
 /// One side of rate 0 as `S(y) = Σ a_j e^{-λ_j y}` for `y ≥ 0`, `0 = λ_0 < λ_1 < ...`.
@@ -462,9 +498,14 @@ fn side_roots(side: &dyn Side, at_zero: f64, y_end: f64, at_most_one: bool, foun
     )];
     let mut examined = 0;
     while let Some((a, fa, [b0, b1, b2], b, fb)) = cells.pop() {
-        examined += 1;
         let sign_change = crosses(fa, fb);
-        if examined > IRR_MAX_CELLS {
+        // Only narrow cells count against the budget, so a cluster that exhausts it cannot
+        // starve the rest of the side: wide cells are few and always examined.
+        let narrow = b - a <= y_end / 4096.0;
+        if narrow {
+            examined += 1;
+        }
+        if narrow && examined > IRR_MAX_CELLS {
             if sign_change {
                 found.push(brent(&value, a, b, fa, fb));
             }
@@ -507,10 +548,30 @@ fn side_roots(side: &dyn Side, at_zero: f64, y_end: f64, at_most_one: bool, foun
     }
 }
 
-/// The roots as rates, ascending, roots that round to the same rate merged.
-fn classify(mut rates: Vec<f64>) -> Irr {
+/// The roots as rates, ascending, roots that round to the same rate merged. More roots than
+/// sign changes (Descartes' bound) means sign flips of rounding noise around a root of high
+/// multiplicity: roots within [`NOISE_MERGE`] of each other in `ln(1 + r)` are then merged
+/// into their median.
+fn classify(mut rates: Vec<f64>, sign_changes: usize) -> Irr {
     rates.sort_by(f64::total_cmp);
     rates.dedup_by(|a, b| (*a - *b).abs() <= 1e-12 * (1.0 + b.abs()));
+    if rates.len() > sign_changes {
+        let mut merged = Vec::new();
+        let mut group: Vec<f64> = Vec::new();
+        for r in rates {
+            if let Some(&last) = group.last()
+                && (r.ln_1p() - last.ln_1p()).abs() > NOISE_MERGE
+            {
+                merged.push(group[group.len() / 2]);
+                group.clear();
+            }
+            group.push(r);
+        }
+        if !group.is_empty() {
+            merged.push(group[group.len() / 2]);
+        }
+        rates = merged;
+    }
     match rates.len() {
         0 => Irr::NoRoot,
         1 => Irr::Unique(rates[0]),
@@ -520,7 +581,8 @@ fn classify(mut rates: Vec<f64>) -> Irr {
 
 /// Roots on both sides of rate 0, as rates: `above` and `below` are the two sides, `at_zero`
 /// the NPV at rate 0 (one value for both, so their signs agree there).
-fn roots_both_sides(above: &dyn Side, below: &dyn Side, at_zero: f64, at_most_one: bool) -> Irr {
+fn roots_both_sides(above: &dyn Side, below: &dyn Side, at_zero: f64, changes: usize) -> Irr {
+    let at_most_one = changes == 1;
     let (y_above, y_below) = (
         IRR_MAX_RATE.ln_1p() + CAP_MARGIN,
         -IRR_MIN_RATE.ln_1p() + CAP_MARGIN,
@@ -536,7 +598,7 @@ fn roots_both_sides(above: &dyn Side, below: &dyn Side, at_zero: f64, at_most_on
         side_roots(below, at_zero, y_below, at_most_one, &mut ys);
         rates.extend(ys.into_iter().map(|y| (-y).exp_m1()));
     }
-    classify(rates)
+    classify(rates, changes)
 }
 
 /// Internal rate(s) of return per period: the rates where [`npv`] is zero, with the
@@ -544,7 +606,8 @@ fn roots_both_sides(above: &dyn Side, below: &dyn Side, at_zero: f64, at_most_on
 ///
 /// # Errors
 ///
-/// [`FinanceError`] for no flows or a non-finite flow. Never panics, never loops.
+/// [`FinanceError`] for no flows, a non-finite flow, or flows spanning more than about
+/// 10^292 in magnitude ([`FinanceError::DynamicRange`]). Never panics, never loops.
 ///
 /// # Examples
 ///
@@ -577,7 +640,7 @@ pub fn irr(flows: &[f64]) -> Result<Irr, FinanceError> {
         return Ok(Irr::NoRoot);
     }
     let largest = trimmed.iter().fold(0.0f64, |m, f| m.max(f.abs()));
-    let scale = power_of_two_scale(largest);
+    let scale = checked_scale(largest, trimmed[0], trimmed[trimmed.len() - 1])?;
     let scaled: Vec<f64> = trimmed.iter().map(|f| f * scale).collect();
     let at_zero: f64 = scaled.iter().sum();
     let above = Periodic {
@@ -588,16 +651,7 @@ pub fn irr(flows: &[f64]) -> Result<Irr, FinanceError> {
         flows: &scaled,
         reversed: true,
     };
-    Ok(roots_both_sides(&above, &below, at_zero, changes == 1))
-}
-
-/// `ln Σ exp(terms)`, without overflow; `-inf` for no terms.
-fn log_sum_exp(terms: impl Iterator<Item = f64> + Clone) -> f64 {
-    let top = terms.clone().fold(f64::NEG_INFINITY, f64::max);
-    if top == f64::NEG_INFINITY {
-        return top;
-    }
-    top + terms.map(|t| (t - top).exp()).sum::<f64>().ln()
+    Ok(roots_both_sides(&above, &below, at_zero, changes))
 }
 
 /// Modified internal rate of return: negative flows financed at `finance_rate`, positive
@@ -608,7 +662,8 @@ fn log_sum_exp(terms: impl Iterator<Item = f64> + Clone) -> f64 {
 ///
 /// # Errors
 ///
-/// [`FinanceError`] for no flows, a non-finite flow or a rate `<= -1`.
+/// [`FinanceError`] for no flows, a non-finite flow or a rate `<= -1`, and
+/// [`FinanceError::Overflow`] when the MIRR itself is beyond `f64`.
 ///
 /// # Examples
 ///
@@ -633,26 +688,41 @@ pub fn mirr(
     }
     let last = (n - 1) as f64;
     let (log_reinvest, log_finance) = (reinvest_rate.ln_1p(), finance_rate.ln_1p());
-    let log_future_positive = log_sum_exp(
-        flows
+    // Each leg as its largest term times a sum of ratios to it (log-sum-exp), and the
+    // difference of the two largest terms' logs taken as the log of their flows' ratio where
+    // that is representable, so a MIRR near 0 keeps its digits.
+    let leg = |positive: bool| {
+        let terms: Vec<(usize, f64)> = flows
             .iter()
             .enumerate()
-            .filter(|(_, f)| **f > 0.0)
-            .map(|(k, f)| f.ln() + (last - k as f64) * log_reinvest),
-    );
-    let log_present_negative = log_sum_exp(
-        flows
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| **f < 0.0)
-            .map(|(k, f)| (-f).ln() - k as f64 * log_finance),
-    );
-    if log_future_positive == f64::NEG_INFINITY || log_present_negative == f64::NEG_INFINITY {
+            .filter(|(_, f)| if positive { **f > 0.0 } else { **f < 0.0 })
+            .map(|(k, f)| {
+                let growth = if positive {
+                    (last - k as f64) * log_reinvest
+                } else {
+                    -(k as f64) * log_finance
+                };
+                (k, f.abs().ln() + growth)
+            })
+            .collect();
+        let (top_index, top) = terms.iter().copied().max_by(|a, b| a.1.total_cmp(&b.1))?;
+        let ratios: f64 = terms.iter().map(|&(_, l)| (l - top).exp()).sum();
+        Some((top_index, top, ratios))
+    };
+    let (Some((k_future, top_future, sum_future)), Some((k_present, top_present, sum_present))) =
+        (leg(true), leg(false))
+    else {
         return Ok(None);
-    }
-    Ok(Some(
-        ((log_future_positive - log_present_negative) / last).exp_m1(),
-    ))
+    };
+    let flow_ratio = flows[k_future].abs() / flows[k_present].abs();
+    let top_difference = if flow_ratio.is_finite() && flow_ratio > 0.0 {
+        flow_ratio.ln() + (last - k_future as f64) * log_reinvest + k_present as f64 * log_finance
+    } else {
+        top_future - top_present
+    };
+    let sums = ((sum_future - sum_present) / sum_present).ln_1p();
+    let mirr = ((top_difference + sums) / last).exp_m1();
+    finite_or_overflow(mirr, reinvest_rate).map(Some)
 }
 
 /// Payback period: the first index from which cumulative flows are `>= 0` at that index
@@ -775,18 +845,25 @@ pub fn xnpv(rate: f64, flows: &[f64], dates: &[crate::time::Date]) -> Result<f64
     check_rate(rate)?;
     let terms = dated_terms(flows, dates)?;
     let x = rate.ln_1p();
-    // Factor out the largest discount factor, so terms that would overflow on their own
-    // (inf - inf) are summed at scale and only the result can overflow.
-    let pivot = if x < 0.0 {
-        terms.last().map_or(0.0, |t| t.0)
-    } else {
-        0.0
+    // Each term in log form, `ln|f| − x t`, summed relative to the largest: no term
+    // overflows or underflows on its own, so the result is finite whenever it is
+    // representable.
+    let logs = terms
+        .iter()
+        .filter(|t| t.1 != 0.0)
+        .map(|&(t, f)| f.abs().ln() - x * t);
+    let Some(top) = logs.clone().reduce(f64::max) else {
+        return Ok(0.0);
     };
     let scaled: f64 = terms
         .iter()
-        .map(|&(t, f)| f * (-x * (t - pivot)).exp())
+        .filter(|t| t.1 != 0.0)
+        .map(|&(t, f)| f.signum() * (f.abs().ln() - x * t - top).exp())
         .sum();
-    finite_or_overflow(scaled * (-x * pivot).exp(), rate)
+    if scaled == 0.0 {
+        return Ok(0.0);
+    }
+    finite_or_overflow(scaled.signum() * (scaled.abs().ln() + top).exp(), rate)
 }
 
 /// IRR of dated flows, Act/365 (Excel's XIRR), with the same guarantees as [`irr`]. Flows
@@ -821,7 +898,7 @@ pub fn xirr(flows: &[f64], dates: &[crate::time::Date]) -> Result<Irr, FinanceEr
         return Ok(Irr::NoRoot);
     }
     let largest = terms.iter().fold(0.0f64, |m, t| m.max(t.1.abs()));
-    let scale = power_of_two_scale(largest);
+    let scale = checked_scale(largest, terms[0].1, terms[terms.len() - 1].1)?;
     let above = Dated {
         terms: terms.iter().map(|&(t, f)| (t - first, f * scale)).collect(),
     };
@@ -833,7 +910,7 @@ pub fn xirr(flows: &[f64], dates: &[crate::time::Date]) -> Result<Irr, FinanceEr
             .collect(),
     };
     let at_zero: f64 = above.terms.iter().map(|t| t.1).sum();
-    Ok(roots_both_sides(&above, &below, at_zero, changes == 1))
+    Ok(roots_both_sides(&above, &below, at_zero, changes))
 }
 
 #[cfg(test)]
@@ -1081,6 +1158,82 @@ mod tests {
         assert!(matches!(v, Err(FinanceError::Overflow { .. })), "{v:?}");
         let v = xnpv(-0.5, &[1.0, -1.0], &[d(1900), d(1901)]).unwrap();
         assert!((v - (1.0 - 2f64.powf(365.0 / 365.0))).abs() < 1e-12, "{v}");
+    }
+
+    /// An independent attack on the guarantees (its counterexamples, now fixed).
+    #[test]
+    fn attack_counterexamples() {
+        // Tiny end flows next to huge ones: refused, not a false root at the cap.
+        let mut flows = vec![1e300];
+        flows.extend(std::iter::repeat_n(0.0, 199));
+        flows.push(-1e-300);
+        assert!(matches!(
+            irr(&flows),
+            Err(FinanceError::DynamicRange { .. })
+        ));
+        // A cluster of eight roots near 0.05 does not starve two well-separated roots.
+        let flows = [
+            1.0,
+            -458.4,
+            48810.87,
+            -391956.32699999993,
+            1418407.2354375003,
+            -2955574.9186425,
+            3861044.5055529377,
+            -3233125.999375257,
+            1693587.5461645068,
+            -507221.0071059554,
+            66485.49497050783,
+        ];
+        let roots = match irr(&flows).unwrap() {
+            Irr::Multiple(r) => r,
+            Irr::Unique(r) => vec![r],
+            other => panic!("{other:?}"),
+        };
+        for want in [149.0, 299.0] {
+            assert!(
+                roots.iter().any(|r| ((r - want) / want).abs() < 1e-6),
+                "{roots:?}"
+            );
+        }
+        // (1 - v)^40: never negative; noise roots never exceed Descartes' bound.
+        let mut binomial = vec![1.0f64];
+        for _ in 0..40 {
+            let mut next = vec![0.0; binomial.len() + 1];
+            for (k, c) in binomial.iter().enumerate() {
+                next[k] += c;
+                next[k + 1] -= c;
+            }
+            binomial = next;
+        }
+        if let Irr::Multiple(r) = irr(&binomial).unwrap() {
+            assert!(r.len() <= 40, "{}", r.len());
+        }
+        // xnpv: no false overflow, no underflow of single terms.
+        use crate::time::Date;
+        let d = |y, m| Date::new(y, m, 1).unwrap();
+        assert_eq!(
+            xnpv(-0.9999, &[1.0, 0.0], &[d(2000, 1), d(2080, 1)]).unwrap(),
+            1.0
+        );
+        let v = xnpv(-0.9999, &[1e300, 1e-300], &[d(2000, 1), d(2080, 1)]).unwrap();
+        assert!((v / 1e300 - 1.0).abs() < 1e-12, "{v}");
+        let v = xnpv(1000.0, &[0.0, 1e300], &[d(2000, 1), d(2120, 1)]).unwrap();
+        let years = d(2120, 1).days_since(d(2000, 1)) as f64 / 365.0;
+        let exact = (1e300f64.ln() - years * 1001f64.ln()).exp();
+        assert!((v / exact - 1.0).abs() < 1e-9, "{v} vs {exact}");
+        // mirr: near 0 keeps its digits; beyond f64 is an error, not inf.
+        let m = mirr(&[-1e300, 1.0000000001e300], 0.0, 0.0)
+            .unwrap()
+            .unwrap();
+        assert!(
+            (m / 1.0000000001e300f64.mul_add(0.0, 1e-10) - 1.0).abs() < 1e-5,
+            "{m}"
+        );
+        assert!(matches!(
+            mirr(&[-1e-300, 1e300], 0.0, 0.0),
+            Err(FinanceError::Overflow { .. })
+        ));
     }
 
     proptest! {
