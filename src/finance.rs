@@ -13,9 +13,10 @@
 //!   `|NPV(r)| / Σ|c_k|(1+r)^-k` is at the level of rounding error.
 //! - *No root is missed* unless it lies within [`IRR_RESOLUTION`] (in `x`) of another root, or
 //!   it is a root of even multiplicity (the NPV touches zero without crossing it, which
-//!   floating point cannot tell from a near miss). So [`Irr::Unique`] means one sign change
-//!   of the NPV at that resolution and [`Irr::NoRoot`] none.
-//!
+//!   floating point cannot tell from a near miss), or it lies in a narrow region left to the
+//!   end-sign test once the cell budget below is spent (only beside a root of high
+//!   multiplicity). So [`Irr::Unique`] means one sign change of the NPV at that resolution and
+//!   [`Irr::NoRoot`] none.
 //! - *Refused* ([`FinanceError::DynamicRange`]) when the first or last non-zero flow is so
 //!   much smaller than the largest (about 10^-292) that scaled together it would lose its
 //!   precision: such flows have no IRR computable in `f64`.
@@ -52,7 +53,8 @@ pub const IRR_MAX_RATE: f64 = 1000.0;
 /// Two roots closer than this in `x = ln(1 + rate)` (about 10⁻⁴ % in `1 + rate`) may be
 /// missed; any root farther than this from every other is found.
 pub const IRR_RESOLUTION: f64 = 1e-6;
-/// Most cells examined on each side of rate 0 by the root isolation.
+/// Most narrow cells (narrower than 1/4096 of the side) examined on each side of rate 0 by
+/// the root isolation; wider cells are always examined.
 pub const IRR_MAX_CELLS: usize = 1 << 14;
 /// How far beyond each end of the range a root is still reported, in `x`.
 const CAP_MARGIN: f64 = 1e-9;
