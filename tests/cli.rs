@@ -854,3 +854,39 @@ fn out_that_cannot_be_a_folder_is_refused_up_front() {
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep me");
     assert!(!dir.path().join("missing").exists());
 }
+
+/// Two runs into the same `--out` at once cannot interleave files: the second is refused
+/// while the first holds the lock, and a run killed mid-way releases it (the system drops
+/// the advisory lock with the process), so the next run proceeds.
+#[test]
+fn concurrent_runs_into_one_folder_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let binary = assert_cmd::cargo::cargo_bin("cloudcapex");
+    let mut first = std::process::Command::new(&binary)
+        .args(["run", "--paths", "5000000", "--quiet", "--out"])
+        .arg(&out)
+        .spawn()
+        .unwrap();
+    let lock = out.join(".cloudcapex.lock");
+    for _ in 0..200 {
+        if lock.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    assert!(lock.exists(), "the first run took the lock");
+    cloudcapex()
+        .args(["run", "--paths", "64", "--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("another cloudcapex run is writing"));
+    first.kill().unwrap();
+    first.wait().unwrap();
+    cloudcapex()
+        .args(["run", "--paths", "64", "--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+}

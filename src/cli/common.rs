@@ -47,6 +47,34 @@ pub fn check_out(out: &Path) -> Result<(), String> {
     }
 }
 
+/// Takes `OUT/.cloudcapex.lock` for this process's lifetime (an advisory lock the system
+/// releases when the process ends, however it ends), so that two runs into the same `--out`
+/// cannot interleave their files: the second is refused. Creates `out` if needed; call it
+/// after every input has been validated.
+pub fn lock_out(out: &Path) -> Result<std::fs::File, String> {
+    let path = out.join(".cloudcapex.lock");
+    let file = std::fs::create_dir_all(out)
+        .and_then(|()| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+        })
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
+            "another cloudcapex run is writing to {} (it holds {}); wait for it to finish or choose another --out",
+            out.display(),
+            path.display()
+        )),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(format!("cannot lock {}: {e}", path.display()))
+        }
+    }
+}
+
 /// Refuses input: prints the message, exit code 2.
 pub fn refuse(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("error: {message}");

@@ -193,6 +193,10 @@ pub fn run(args: RunArgs) -> ExitCode {
         Ok(pool) => pool,
         Err(code) => return code,
     };
+    let _lock = match super::common::lock_out(&plan.out) {
+        Ok(lock) => lock,
+        Err(message) => return failure(message),
+    };
     let bars = progress_bars(&plan.scenarios, plan.quiet);
     let on_block = |k: usize, paths: u64| {
         if let Some(bar) = bars.get(k) {
