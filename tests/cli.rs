@@ -881,7 +881,9 @@ fn concurrent_runs_into_one_folder_are_refused() {
         .arg(&out)
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("another cloudcapex run is writing"));
+        .stderr(predicate::str::contains(
+            "another cloudcapex run is writing",
+        ));
     first.kill().unwrap();
     first.wait().unwrap();
     cloudcapex()

@@ -81,6 +81,10 @@ pub fn run(args: BreakevenArgs) -> ExitCode {
         Ok(pool) => pool,
         Err(code) => return code,
     };
+    let _lock = match super::common::lock_out(&args.common.out) {
+        Ok(lock) => lock,
+        Err(message) => return super::common::failure(message),
+    };
     let found = match pool.install(|| breakeven(make, range, &statistic, target, tolerance)) {
         Ok(b) => b,
         Err(e) => return failure(e),

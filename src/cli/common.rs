@@ -47,12 +47,31 @@ pub fn check_out(out: &Path) -> Result<(), String> {
     }
 }
 
+/// The lock on an output folder (see [`lock_out`]). Dropped, it removes the folder again if
+/// this run created it and wrote nothing else into it, so a run that fails leaves nothing.
+pub struct OutLock {
+    _file: std::fs::File,
+    path: PathBuf,
+    created: Option<PathBuf>,
+}
+
+impl Drop for OutLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+        if let Some(dir) = &self.created {
+            // Only an empty folder is removed (remove_dir refuses any other).
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}
+
 /// Takes `OUT/.cloudcapex.lock` for this process's lifetime (an advisory lock the system
 /// releases when the process ends, however it ends), so that two runs into the same `--out`
 /// cannot interleave their files: the second is refused. Creates `out` if needed; call it
 /// after every input has been validated.
-pub fn lock_out(out: &Path) -> Result<std::fs::File, String> {
+pub fn lock_out(out: &Path) -> Result<OutLock, String> {
     let path = out.join(".cloudcapex.lock");
+    let created = (!out.exists()).then(|| out.to_path_buf());
     let file = std::fs::create_dir_all(out)
         .and_then(|()| {
             std::fs::OpenOptions::new()
@@ -63,15 +82,17 @@ pub fn lock_out(out: &Path) -> Result<std::fs::File, String> {
         })
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     match file.try_lock() {
-        Ok(()) => Ok(file),
+        Ok(()) => Ok(OutLock {
+            _file: file,
+            path,
+            created,
+        }),
         Err(std::fs::TryLockError::WouldBlock) => Err(format!(
             "another cloudcapex run is writing to {} (it holds {}); wait for it to finish or choose another --out",
             out.display(),
             path.display()
         )),
-        Err(std::fs::TryLockError::Error(e)) => {
-            Err(format!("cannot lock {}: {e}", path.display()))
-        }
+        Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", path.display())),
     }
 }
 

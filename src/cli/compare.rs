@@ -47,6 +47,10 @@ pub fn run(args: CompareArgs) -> ExitCode {
         Ok(pool) => pool,
         Err(code) => return code,
     };
+    let _lock = match super::common::lock_out(&args.common.out) {
+        Ok(lock) => lock,
+        Err(message) => return super::common::failure(message),
+    };
     let comparison = match pool.install(|| cloudcapex::analysis::compare(&scenarios)) {
         Ok(c) => c,
         Err(e) => return failure(e),

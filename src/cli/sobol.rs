@@ -75,6 +75,10 @@ pub fn run(args: SobolArgs) -> ExitCode {
         Ok(pool) => pool,
         Err(code) => return code,
     };
+    let _lock = match super::common::lock_out(&args.out) {
+        Ok(lock) => lock,
+        Err(message) => return super::common::failure(message),
+    };
     let result = pool.install(|| {
         cloudcapex::sensitivity::model_sobol(
             &scenario,

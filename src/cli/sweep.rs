@@ -56,6 +56,10 @@ pub fn run(args: SweepArgs) -> ExitCode {
         Ok(pool) => pool,
         Err(code) => return code,
     };
+    let _lock = match super::common::lock_out(&args.common.out) {
+        Ok(lock) => lock,
+        Err(message) => return super::common::failure(message),
+    };
     let threads = pool.current_num_threads();
     let started = std::time::Instant::now();
     let runs = match pool.install(|| cloudcapex::analysis::sweep(make, &points)) {

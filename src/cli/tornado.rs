@@ -40,6 +40,10 @@ pub fn run(args: TornadoArgs) -> ExitCode {
         Ok(pool) => pool,
         Err(code) => return code,
     };
+    let _lock = match super::common::lock_out(&args.common.out) {
+        Ok(lock) => lock,
+        Err(message) => return super::common::failure(message),
+    };
     let tornado =
         match pool.install(|| cloudcapex::sensitivity::tornado(&scenario, make, &args.metric)) {
             Ok(t) => t,
