@@ -299,3 +299,29 @@ fn close_misspellings_get_a_suggestion() {
         "{stderr}"
     );
 }
+
+/// Every unknown key and wrong type of a file is reported in one pass, in the file's order,
+/// each with its line.
+#[test]
+fn several_mistakes_are_reported_together() {
+    let assert = Command::cargo_bin("cloudcapex")
+        .unwrap()
+        .args(["validate", "tests/fixtures/bad/several.toml"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(stderr.contains("3 problems in one file"), "{stderr}");
+    let positions: Vec<usize> = [
+        "line 5, column 1: key `revenue.segments.ai.initial_grwth`",
+        "line 8, column 19: key `plan.length_quarters`",
+        "line 11, column 19: key `valuation.terminal_method`",
+    ]
+    .iter()
+    .map(|needle| {
+        stderr
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle}\n{stderr}"))
+    })
+    .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{stderr}");
+}

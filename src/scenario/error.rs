@@ -100,13 +100,24 @@ pub enum ScenarioError {
         /// What was expected.
         message: String,
     },
+    /// Several keys of one file are unknown or of the wrong type (each reported, up to
+    /// [`MAX_REPORTED_ERRORS`], so that one pass fixes them all).
+    #[error("{} problems in one file:\n\n{}", errors.len(), errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n\n"))]
+    Several {
+        /// The errors, in the order the file's keys were read.
+        errors: Vec<ScenarioError>,
+    },
 }
+
+/// Most errors of one file reported together.
+pub const MAX_REPORTED_ERRORS: usize = 20;
 
 impl ScenarioError {
     /// The dotted key path the error is about, when there is one.
     pub fn key(&self) -> Option<&str> {
         match self {
             ScenarioError::Invalid { key, .. } => Some(key),
+            ScenarioError::Several { errors } => errors.first().and_then(|e| e.key()),
             ScenarioError::ExtendsCycle { .. } => Some("extends"),
             ScenarioError::Read {
                 included_from: Some(_),
@@ -124,6 +135,7 @@ impl ScenarioError {
             | ScenarioError::ExtendsCycle { location, .. } => Some(location),
             ScenarioError::Invalid { location, .. } => location.as_ref(),
             ScenarioError::BadOverride { .. } => None,
+            ScenarioError::Several { errors } => errors.first().and_then(|e| e.location()),
         }
     }
 }

@@ -231,9 +231,9 @@ impl Loaded {
         let mut origins = BTreeMap::new();
         collect_origins(parsed.get_ref(), "", source, &mut origins);
 
-        let doc: ScenarioDoc = toml::from_str(&src.text).map_err(|e| {
+        // The deepest key whose key or value contains a serde error, and the error.
+        let invalid = |e: &toml::de::Error| {
             let span = e.span().unwrap_or(0..0);
-            // The deepest key whose key or value contains the error.
             let key = origins
                 .iter()
                 .filter(|(_, o)| {
@@ -247,7 +247,55 @@ impl Loaded {
                 location: Some(src.location(span)),
                 message: describe_serde_message(e.message()),
             }
-        })?;
+        };
+        let doc: ScenarioDoc = match toml::from_str(&src.text) {
+            Ok(doc) => doc,
+            Err(first) => {
+                // Report every bad key of the file, not only the first: blank the bad key's
+                // lines (offsets kept, so locations stay right) and parse again, until the
+                // file parses, the same key fails again or the cap is reached.
+                let mut errors = vec![invalid(&first)];
+                let mut text = src.text.clone().into_bytes();
+                while errors.len() < super::error::MAX_REPORTED_ERRORS {
+                    let Some(ScenarioError::Invalid { key, .. }) = errors.last() else {
+                        break;
+                    };
+                    let Some(origin) = origins.get(key.as_str()) else {
+                        break;
+                    };
+                    let start = text[..origin.key_span.start]
+                        .iter()
+                        .rposition(|b| *b == b'\n')
+                        .map_or(0, |i| i + 1);
+                    for b in &mut text[start..origin.value_span.end.min(src.text.len())] {
+                        if *b != b'\n' {
+                            *b = b' ';
+                        }
+                    }
+                    let Ok(blanked) = std::str::from_utf8(&text) else {
+                        break;
+                    };
+                    match toml::from_str::<ScenarioDoc>(blanked) {
+                        Ok(_) => break,
+                        Err(_) if DeTable::parse(blanked).is_err() => break,
+                        Err(e) => {
+                            let next = invalid(&e);
+                            if next.key() == errors.last().and_then(|l| l.key()) {
+                                break;
+                            }
+                            errors.push(next);
+                        }
+                    }
+                }
+                // In the file's order.
+                errors.sort_by_key(|e| e.location().map(|l| (l.line, l.column)));
+                return Err(if errors.len() == 1 {
+                    errors.remove(0)
+                } else {
+                    ScenarioError::Several { errors }
+                });
+            }
+        };
         let table: toml::Table = toml::from_str(&src.text).map_err(syntax)?;
         let extends = doc.extends.map(|target| {
             let origin = &origins["extends"];
