@@ -67,6 +67,12 @@ enum SensitivityCommand {
 }
 
 fn main() -> ExitCode {
+    // Interrupted (SIGINT, SIGTERM): remove the temporary outputs being written and exit
+    // 130; files already renamed into place are whole, earlier outputs are untouched.
+    let _ = ctrlc::set_handler(|| {
+        cloudcapex::output::remove_in_flight();
+        std::process::exit(130);
+    });
     match Cli::parse().command {
         // No subcommand: `run` with its defaults, exactly as `cloudcapex run` parses them.
         None => match Cli::parse_from(["cloudcapex", "run"]).command {

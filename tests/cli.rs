@@ -892,3 +892,81 @@ fn concurrent_runs_into_one_folder_are_refused() {
         .assert()
         .success();
 }
+
+/// Interrupted while it writes (SIGINT, then SIGTERM), a run exits 130 and leaves no
+/// temporary file, and the previous run's outputs are byte for byte as they were.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_run_leaves_the_previous_outputs_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    cloudcapex()
+        .args([
+            "run",
+            "--paths",
+            "500",
+            "--paths-out",
+            "3",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let folder = out.join("base");
+    let snapshot = |folder: &std::path::Path| {
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(folder)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .map(|p| {
+                (
+                    p.file_name().unwrap().to_string_lossy().to_string(),
+                    std::fs::read(&p).unwrap(),
+                )
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let before = snapshot(&folder);
+    let binary = assert_cmd::cargo::cargo_bin("cloudcapex");
+    for signal in ["-INT", "-TERM"] {
+        // Keeping 2,000 whole paths makes the write long enough to interrupt mid-way.
+        let mut child = std::process::Command::new(&binary)
+            .args([
+                "run",
+                "--paths",
+                "2000",
+                "--paths-out",
+                "2000",
+                "--quiet",
+                "--out",
+            ])
+            .arg(&out)
+            .spawn()
+            .unwrap();
+        let writing = || {
+            std::fs::read_dir(&folder)
+                .unwrap()
+                .any(|e| e.unwrap().file_name().to_string_lossy().ends_with(".tmp"))
+        };
+        for _ in 0..2_000 {
+            if writing() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        assert!(writing(), "the run reached its writing phase");
+        std::process::Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(130), "{signal}");
+        assert_eq!(
+            snapshot(&folder),
+            before,
+            "{signal}: outputs changed or temp files left"
+        );
+    }
+}

@@ -4,6 +4,7 @@
 
 mod charts;
 mod csv_files;
+mod in_flight;
 mod report;
 mod run_json;
 mod terminal;
@@ -16,6 +17,7 @@ pub use charts::{
     comparison_ranges_svg,
 };
 pub use csv_files::{ConvergenceCsv, PathScalarsCsv, PathsCsv, QuarterlyCsv, SummaryCsv};
+pub use in_flight::remove_in_flight;
 pub use report::{ReportHtml, write_comparison_report};
 pub use run_json::RunJson;
 pub use terminal::summary_table;
@@ -91,7 +93,7 @@ fn at(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
 /// A temporary file in `dir` that becomes an output when renamed: created with the
 /// permissions of a normal new file (0666 less the umask on Unix), not tempfile's
 /// owner-only default, so notebooks run by other users can read the outputs.
-fn output_temp(dir: &Path, prefix: &str) -> io::Result<tempfile::NamedTempFile> {
+fn output_temp(dir: &Path, prefix: &str) -> io::Result<in_flight::TrackedTemp> {
     let mut builder = tempfile::Builder::new();
     builder.prefix(prefix).suffix(".tmp");
     #[cfg(unix)]
@@ -99,7 +101,7 @@ fn output_temp(dir: &Path, prefix: &str) -> io::Result<tempfile::NamedTempFile> 
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
-    builder.tempfile_in(dir)
+    builder.tempfile_in(dir).map(in_flight::TrackedTemp::new)
 }
 
 /// Writes `exporter`'s file into `dir` through a temporary file.
@@ -107,7 +109,7 @@ fn write_temp(
     dir: &Path,
     exporter: &dyn Exporter,
     run: &RunRecord<'_>,
-) -> Result<tempfile::NamedTempFile, OutputError> {
+) -> Result<in_flight::TrackedTemp, OutputError> {
     let target = dir.join(exporter.file_name());
     let mut file = output_temp(dir, &format!(".{}.", exporter.file_name())).map_err(at(&target))?;
     {
@@ -170,9 +172,9 @@ pub fn write_outputs(
     let mut written = Vec::new();
     for (exporter, temp) in exporters.iter().zip(temps) {
         let target = dir.join(exporter.file_name());
-        temp.persist(&target).map_err(|e| OutputError {
+        temp.persist(&target).map_err(|source| OutputError {
             path: target.clone(),
-            source: e.error,
+            source,
         })?;
         written.push(target);
     }
@@ -184,9 +186,9 @@ pub fn write_outputs(
     let target = dir.join(json.file_name());
     write_temp(dir, &json, run)?
         .persist(&target)
-        .map_err(|e| OutputError {
+        .map_err(|source| OutputError {
             path: target.clone(),
-            source: e.error,
+            source,
         })?;
     written.push(target);
     remove_stale(dir, &written)?;
@@ -229,7 +231,7 @@ pub fn write_atomically(
         write(&mut writer).map_err(fail)?;
         writer.flush().map_err(fail)?;
     }
-    temp.persist(target).map_err(|e| fail(e.error))?;
+    temp.persist(target).map_err(fail)?;
     Ok(target.to_path_buf())
 }
 
