@@ -71,6 +71,16 @@ const CATALOGUE: &[(&str, &str, usize)] = &[
     ("terminal_ronic_gordon.toml", "valuation.terminal_ronic", 6),
 ];
 
+/// `cloudcapex validate tests/fixtures/bad/FIXTURE`: refused with exit code 2; its stderr.
+fn refused_by_validate(fixture: &str) -> String {
+    let assert = Command::cargo_bin("cloudcapex")
+        .unwrap()
+        .args(["validate", &format!("tests/fixtures/bad/{fixture}")])
+        .assert()
+        .code(2);
+    String::from_utf8_lossy(&assert.get_output().stderr).to_string()
+}
+
 #[test]
 fn each_broken_file_is_refused_with_key_and_line_and_writes_nothing() {
     for (fixture, key, line) in CATALOGUE {
@@ -107,12 +117,7 @@ fn each_broken_file_is_refused_with_key_and_line_and_writes_nothing() {
 
 #[test]
 fn syntax_errors_name_the_line_and_column() {
-    let assert = Command::cargo_bin("cloudcapex")
-        .unwrap()
-        .args(["validate", "tests/fixtures/bad/syntax.toml"])
-        .assert()
-        .code(2);
-    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    let stderr = refused_by_validate("syntax.toml");
     assert!(
         stderr.contains("syntax.toml, line 4, column 21: invalid TOML"),
         "{stderr}"
@@ -288,12 +293,7 @@ fn resource_limits_are_refused_up_front() {
 /// A typo gets the fix suggested, not only the list of valid keys.
 #[test]
 fn close_misspellings_get_a_suggestion() {
-    let assert = Command::cargo_bin("cloudcapex")
-        .unwrap()
-        .args(["validate", "tests/fixtures/bad/unknown_key.toml"])
-        .assert()
-        .failure();
-    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    let stderr = refused_by_validate("unknown_key.toml");
     assert!(
         stderr.contains("(did you mean `initial_growth`?)"),
         "{stderr}"
@@ -304,12 +304,7 @@ fn close_misspellings_get_a_suggestion() {
 /// each with its line.
 #[test]
 fn several_mistakes_are_reported_together() {
-    let assert = Command::cargo_bin("cloudcapex")
-        .unwrap()
-        .args(["validate", "tests/fixtures/bad/several.toml"])
-        .assert()
-        .code(2);
-    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    let stderr = refused_by_validate("several.toml");
     assert!(stderr.contains("3 problems in one file"), "{stderr}");
     let positions: Vec<usize> = [
         "line 5, column 1: key `revenue.segments.ai.initial_grwth`",
