@@ -305,7 +305,7 @@ fn close_misspellings_get_a_suggestion() {
 #[test]
 fn several_mistakes_are_reported_together() {
     let stderr = refused_by_validate("several.toml");
-    assert!(stderr.contains("3 problems in one file"), "{stderr}");
+    assert!(stderr.contains("3 problems:"), "{stderr}");
     let positions: Vec<usize> = [
         "line 5, column 1: key `revenue.segments.ai.initial_grwth`",
         "line 8, column 19: key `plan.length_quarters`",
@@ -319,4 +319,74 @@ fn several_mistakes_are_reported_together() {
     })
     .collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{stderr}");
+}
+
+/// Values out of their ranges are all reported in one pass, wherever they were written (a
+/// file or `--set`), and the checks that combine keys wait for them rather than judge the
+/// stand-ins; once the ranges are fixed, the combined check speaks.
+#[test]
+fn every_value_out_of_range_is_reported_together() {
+    let fixture = "tests/fixtures/bad/several_ranges.toml";
+    let refused = |extra: &[&str]| {
+        let assert = Command::cargo_bin("cloudcapex")
+            .unwrap()
+            .args(["validate", fixture])
+            .args(extra)
+            .assert()
+            .code(2);
+        String::from_utf8_lossy(&assert.get_output().stderr).to_string()
+    };
+    let stderr = refused(&["--set", "plan.total_rmb_bn=-5"]);
+    assert!(stderr.contains("4 problems:"), "{stderr}");
+    for needle in [
+        "line 6, column 1: key `revenue.segments.ai.initial_growth`",
+        "--set plan.total_rmb_bn=-5, line 1, column 6: key `plan.total_rmb_bn`",
+        "line 9, column 1: key `plan.upsizing.probability`",
+        "line 16, column 1: key `costs.tax_rate`",
+        "checks that combine several keys",
+    ] {
+        assert!(stderr.contains(needle), "{needle}\n{stderr}");
+    }
+    let fixed = refused(&[
+        "--set",
+        "revenue.segments.ai.initial_growth=0.45",
+        "--set",
+        "plan.upsizing.probability=0.5",
+        "--set",
+        "costs.tax_rate=0.2",
+    ]);
+    assert!(!fixed.contains("problems:"), "{fixed}");
+    assert!(
+        fixed.contains("key `valuation.terminal_growth`") && fixed.contains("discount"),
+        "{fixed}"
+    );
+}
+
+/// A file with more mistakes than the cap reports the first [`MAX_REPORTED_ERRORS`] and stops.
+#[test]
+fn reported_errors_are_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("[revenue.segments]\n");
+    for i in 0..30 {
+        text.push_str(&format!(
+            "[revenue.segments.s{i}]\nstart_revenue_rmb_bn = -1\ninitial_growth = 0.3\n\
+             terminal_growth = 0.05\ngrowth_half_life_quarters = 8\n"
+        ));
+    }
+    let path = dir.path().join("many.toml");
+    std::fs::write(&path, text).unwrap();
+    let assert = Command::cargo_bin("cloudcapex")
+        .unwrap()
+        .arg("validate")
+        .arg(&path)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(
+        stderr.contains(&format!(
+            "{} problems:",
+            cloudcapex::scenario::MAX_REPORTED_ERRORS
+        )),
+        "{stderr}"
+    );
 }

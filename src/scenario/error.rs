@@ -100,12 +100,17 @@ pub enum ScenarioError {
         /// What was expected.
         message: String,
     },
-    /// Several keys of one file are unknown or of the wrong type (each reported, up to
-    /// [`MAX_REPORTED_ERRORS`], so that one pass fixes them all).
-    #[error("{} problems in one file:\n\n{}", errors.len(), errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n\n"))]
+    /// Several problems found in one pass (each reported, up to [`MAX_REPORTED_ERRORS`], so
+    /// that one edit fixes them all): unknown keys and wrong types of one file, or values out
+    /// of their ranges anywhere in the scenario.
+    #[error("{} problems:\n\n{}{}", errors.len(), errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n\n"),
+        if *checks_skipped { "\n\n(checks that combine several keys, such as growth against the discount rate, run once these are fixed)" } else { "" })]
     Several {
-        /// The errors, in the order the file's keys were read.
+        /// The errors, in the order the keys were read.
         errors: Vec<ScenarioError>,
+        /// Whether checks that depend on the refused values were left out (they would judge
+        /// stand-in values, not the file's).
+        checks_skipped: bool,
     },
 }
 
@@ -117,7 +122,7 @@ impl ScenarioError {
     pub fn key(&self) -> Option<&str> {
         match self {
             ScenarioError::Invalid { key, .. } => Some(key),
-            ScenarioError::Several { errors } => errors.first().and_then(|e| e.key()),
+            ScenarioError::Several { errors, .. } => errors.first().and_then(|e| e.key()),
             ScenarioError::ExtendsCycle { .. } => Some("extends"),
             ScenarioError::Read {
                 included_from: Some(_),
@@ -135,7 +140,7 @@ impl ScenarioError {
             | ScenarioError::ExtendsCycle { location, .. } => Some(location),
             ScenarioError::Invalid { location, .. } => location.as_ref(),
             ScenarioError::BadOverride { .. } => None,
-            ScenarioError::Several { errors } => errors.first().and_then(|e| e.location()),
+            ScenarioError::Several { errors, .. } => errors.first().and_then(|e| e.location()),
         }
     }
 }

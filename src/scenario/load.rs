@@ -292,7 +292,10 @@ impl Loaded {
                 return Err(if errors.len() == 1 {
                     errors.remove(0)
                 } else {
-                    ScenarioError::Several { errors }
+                    ScenarioError::Several {
+                        errors,
+                        checks_skipped: false,
+                    }
                 });
             }
         };

@@ -1,12 +1,14 @@
 //! Merged document → validated assumptions. Every check names the key path; the loader
 //! turns it into the file, line and column where the key was last written.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use nalgebra::DMatrix;
 
 use super::dist::RawParam;
 use super::doc::{SeasonalityDoc, SegmentDoc};
+use super::error::MAX_REPORTED_ERRORS;
 use super::load::Loaded;
 use super::{
     Assumptions, Correlation, Param, RevenueAssumptions, ScenarioError, Seasonality,
@@ -70,6 +72,17 @@ impl Range {
             x < self.max
         };
         above && below
+    }
+
+    /// A value inside the range, standing in for a refused one so that validation goes on
+    /// to find the file's other out-of-range values in the same pass.
+    fn stand_in(&self) -> f64 {
+        match (self.min.is_finite(), self.max.is_finite()) {
+            (true, true) => 0.5 * (self.min + self.max),
+            (true, false) => self.min + 1.0,
+            (false, true) => self.max - 1.0,
+            (false, false) => 0.0,
+        }
     }
 
     fn interval(&self) -> String {
@@ -149,9 +162,26 @@ const SEASONAL: Range = Range {
 
 pub(crate) struct Validator<'a> {
     loaded: &'a Loaded,
+    /// Values refused so far in this pass; each was replaced by a stand-in inside its range.
+    refused: RefCell<Vec<ScenarioError>>,
 }
 
 impl Validator<'_> {
+    /// Records a refused value and hands back `stand_in`, so that one pass reports every
+    /// value out of its range (up to [`MAX_REPORTED_ERRORS`]) rather than only the first.
+    fn refuse<T>(&self, error: ScenarioError, stand_in: T) -> Result<T, ScenarioError> {
+        let mut refused = self.refused.borrow_mut();
+        if refused.len() + 1 >= MAX_REPORTED_ERRORS {
+            refused.push(error);
+            return Err(ScenarioError::Several {
+                errors: std::mem::take(&mut *refused),
+                checks_skipped: true,
+            });
+        }
+        refused.push(error);
+        Ok(stand_in)
+    }
+
     pub(crate) fn error(&self, key: &str, message: impl Into<String>) -> ScenarioError {
         ScenarioError::Invalid {
             key: key.to_string(),
@@ -171,14 +201,15 @@ impl Validator<'_> {
         range: &Range,
     ) -> Result<f64, ScenarioError> {
         if value.is_nan() || !range.contains(value) {
-            return Err(self.error(
+            let error = self.error(
                 key,
                 format!(
                     "expected {} (valid range {}), found {value}",
                     range.expected,
                     range.interval()
                 ),
-            ));
+            );
+            return self.refuse(error, range.stand_in());
         }
         Ok(value)
     }
@@ -193,13 +224,17 @@ impl Validator<'_> {
         match raw {
             None => match default {
                 Some(value) => Ok(Param::Fixed(value)),
-                None => Err(self.missing(key, range)),
+                None => self.refuse(self.missing(key, range), Param::Fixed(range.stand_in())),
             },
             Some(RawParam::Fixed(value)) => self.number(key, *value, range).map(Param::Fixed),
             Some(RawParam::Random(raw)) => {
-                let dist = raw
-                    .validate()
-                    .map_err(|e| self.error(key, format!("invalid distribution: {e}")))?;
+                let dist = match raw.validate() {
+                    Ok(dist) => dist,
+                    Err(e) => {
+                        let error = self.error(key, format!("invalid distribution: {e}"));
+                        return self.refuse(error, Param::Fixed(range.stand_in()));
+                    }
+                };
                 let (lo, hi) = dist.support();
                 // Infinite ends of a support are never drawn, so an unbounded range admits them.
                 let lower_ok = lo > range.min
@@ -210,7 +245,7 @@ impl Validator<'_> {
                 let upper_ok = hi < range.max
                     || (hi == range.max && (range.max_inclusive || hi.is_infinite()));
                 if !(lower_ok && upper_ok) {
-                    return Err(self.error(
+                    let error = self.error(
                         key,
                         format!(
                             "a {} distribution takes values in [{lo}, {hi}], outside the valid range {}: \
@@ -219,7 +254,8 @@ impl Validator<'_> {
                             range.interval(),
                             range.expected
                         ),
-                    ));
+                    );
+                    return self.refuse(error, Param::Fixed(range.stand_in()));
                 }
                 Ok(Param::Random(dist))
             }
@@ -235,10 +271,11 @@ impl Validator<'_> {
         expected: &str,
     ) -> Result<i64, ScenarioError> {
         if !(min..=max).contains(&value) {
-            return Err(self.error(
+            let error = self.error(
                 key,
                 format!("expected {expected} from {min} to {max}, found {value}"),
-            ));
+            );
+            return self.refuse(error, value.clamp(min, max));
         }
         Ok(value)
     }
@@ -460,8 +497,32 @@ pub(crate) fn plausibility(loaded: &Loaded, assumptions: &Assumptions) -> Vec<St
 pub(crate) fn validate(
     loaded: &Loaded,
 ) -> Result<(String, Simulation, Assumptions), ScenarioError> {
+    let v = Validator {
+        loaded,
+        refused: RefCell::new(Vec::new()),
+    };
+    let result = validate_with(&v);
+    let mut refused = v.refused.take();
+    match (result, refused.len()) {
+        (result, 0) => result,
+        // A later error may judge a stand-in rather than the file's value: report only the
+        // refused values, and say that the checks combining keys did not run.
+        (Err(ScenarioError::Several { errors, .. }), _) => Err(ScenarioError::Several {
+            errors,
+            checks_skipped: true,
+        }),
+        // One refused value is reported alone, as when validation stopped at it.
+        (_, 1) => Err(refused.remove(0)),
+        (result, _) => Err(ScenarioError::Several {
+            errors: refused,
+            checks_skipped: result.is_err(),
+        }),
+    }
+}
+
+fn validate_with(v: &Validator<'_>) -> Result<(String, Simulation, Assumptions), ScenarioError> {
+    let loaded = v.loaded;
     let mut doc = loaded.document()?;
-    let v = Validator { loaded };
 
     let simulation_doc = doc.simulation.take().unwrap_or_default();
     let seed = match simulation_doc.seed {
@@ -522,10 +583,10 @@ pub(crate) fn validate(
         correlation,
         seasonality,
     };
-    let economics = super::plan::validate_economics(&v, &doc, &time, &revenue)?;
+    let economics = super::plan::validate_economics(v, &doc, &time, &revenue)?;
     let has_pricing = economics.as_ref().is_some_and(|e| e.pricing.is_some());
     let risk = super::risk::validate_risk(
-        &v,
+        v,
         doc.risk.as_ref(),
         &revenue,
         economics.is_some(),
