@@ -73,6 +73,14 @@ fn main() -> ExitCode {
         cloudcapex::output::remove_in_flight();
         std::process::exit(130);
     });
+    // A file-size limit (`ulimit -f`) would kill the process mid-write with SIGXFSZ, leaving
+    // a temporary file; ignored, the write fails with EFBIG and the writer cleans up, as for
+    // a full disk.
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_IGN before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     match Cli::parse().command {
         // No subcommand: `run` with its defaults, exactly as `cloudcapex run` parses them.
         None => match Cli::parse_from(["cloudcapex", "run"]).command {

@@ -914,20 +914,7 @@ fn an_interrupted_run_leaves_the_previous_outputs_whole() {
         .assert()
         .success();
     let folder = out.join("base");
-    let snapshot = |folder: &std::path::Path| {
-        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(folder)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .map(|p| {
-                (
-                    p.file_name().unwrap().to_string_lossy().to_string(),
-                    std::fs::read(&p).unwrap(),
-                )
-            })
-            .collect();
-        files.sort();
-        files
-    };
+    let snapshot = folder_bytes;
     let before = snapshot(&folder);
     let binary = assert_cmd::cargo::cargo_bin("cloudcapex");
     for signal in ["-INT", "-TERM"] {
@@ -969,4 +956,108 @@ fn an_interrupted_run_leaves_the_previous_outputs_whole() {
             "{signal}: outputs changed or temp files left"
         );
     }
+}
+
+/// Every file of an output folder, by name, with its bytes (sorted).
+#[cfg(unix)]
+fn folder_bytes(folder: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(folder)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().to_string(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// A run that cannot write (a full disk, a file-size limit) fails with exit 1 naming the
+/// file and the system's reason, leaves no temporary file, and leaves the previous run's
+/// outputs byte for byte whole. A first run that fails leaves no empty folder.
+#[cfg(unix)]
+fn full_disk_case(out: &std::path::Path, limited: impl Fn(&[&str]) -> std::process::Output) {
+    let first = limited(&["run", "--paths", "2000", "--paths-out", "2000", "--quiet"]);
+    assert_eq!(first.status.code(), Some(1), "{first:?}");
+    assert!(
+        !out.join("base").exists(),
+        "a failed first run left a folder"
+    );
+    cloudcapex()
+        .args(["run", "--paths", "500", "--quiet", "--out"])
+        .arg(out)
+        .assert()
+        .success();
+    let before = folder_bytes(&out.join("base"));
+    let again = limited(&[
+        "run",
+        "--paths",
+        "2000",
+        "--paths-out",
+        "2000",
+        "--report",
+        "--quiet",
+    ]);
+    assert_eq!(again.status.code(), Some(1), "{again:?}");
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(stderr.contains("cannot write"), "{stderr}");
+    assert_eq!(
+        folder_bytes(&out.join("base")),
+        before,
+        "earlier outputs changed"
+    );
+}
+
+/// Under a file-size limit (`ulimit -f`, which would otherwise kill the process with
+/// SIGXFSZ mid-write), and on a small tmpfs where this machine lets the test mount one.
+#[cfg(unix)]
+#[test]
+fn a_full_disk_fails_cleanly_keeping_earlier_outputs() {
+    let binary = assert_cmd::cargo::cargo_bin("cloudcapex");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    // 64 blocks of 512 bytes: the summary files fit, the kept paths do not.
+    full_disk_case(&out, |args| {
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -f 64 && exec \"$@\"")
+            .arg("sh")
+            .arg(&binary)
+            .args(args)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap()
+    });
+
+    let mount_point = dir.path().join("small");
+    std::fs::create_dir(&mount_point).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+        .arg(&mount_point)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !mounted {
+        eprintln!("skipped the tmpfs half: this machine does not let the test mount a tmpfs");
+        return;
+    }
+    struct Unmount<'a>(&'a std::path::Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(self.0).status();
+        }
+    }
+    let _unmount = Unmount(&mount_point);
+    let out = mount_point.join("out");
+    full_disk_case(&out, |args| {
+        std::process::Command::new(&binary)
+            .args(args)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap()
+    });
 }

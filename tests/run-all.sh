@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: the Rust tests, then the notebook users' path (a pinned Python
-# environment, the pandas consistency check and the notebook executed headless).
+# environment, the pandas consistency check and the notebook executed headless), then a
+# bounded fuzzing run (tests/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,3 +40,5 @@ echo "== benches/compare_numpy.py --check-only (the NumPy twin of the pre-policy
 "$venv/bin/python" benches/compare_numpy.py --check-only
 echo "== tests/python/run_notebook.py (examples/notebooks/explore.ipynb)"
 "$venv/bin/python" tests/python/run_notebook.py
+echo "== tests/fuzz.sh (each fuzz target for \${FUZZ_SECONDS:-60}s; docs/reliability.md)"
+tests/fuzz.sh

@@ -145,7 +145,23 @@ pub fn write_outputs(
     selection: &OutputSelection,
     run_json: &RunJson,
 ) -> Result<Vec<PathBuf>, OutputError> {
+    let created = !dir.exists();
     std::fs::create_dir_all(dir).map_err(at(dir))?;
+    let written = write_into(dir, run, selection, run_json);
+    if written.is_err() && created {
+        // A failed first run (a full disk, say) leaves no empty folder behind; remove_dir
+        // refuses a folder that is not empty.
+        let _ = std::fs::remove_dir(dir);
+    }
+    written
+}
+
+fn write_into(
+    dir: &Path,
+    run: &RunRecord<'_>,
+    selection: &OutputSelection,
+    run_json: &RunJson,
+) -> Result<Vec<PathBuf>, OutputError> {
     let mut exporters: Vec<Box<dyn Exporter>> = vec![
         Box::new(QuarterlyCsv),
         Box::new(SummaryCsv),
