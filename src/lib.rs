@@ -30,6 +30,7 @@
 pub mod analysis;
 pub mod batch;
 pub mod finance;
+pub mod history;
 pub mod model;
 pub mod output;
 pub mod rng;

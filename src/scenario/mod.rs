@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 
 pub use builder::{ScenarioBuilder, SegmentSpec};
 pub use dist::{Distribution, DistributionError, Param};
+pub(crate) use error::did_you_mean;
 pub use error::{Location, MAX_REPORTED_ERRORS, ScenarioError};
 pub use load::Override;
 pub use start_capital::StartCapital;
