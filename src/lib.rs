@@ -29,6 +29,7 @@
 
 pub mod analysis;
 pub mod batch;
+pub mod calibration;
 pub mod finance;
 pub mod history;
 pub mod model;

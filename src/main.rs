@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use cli::breakeven::BreakevenArgs;
+use cli::calibrate::CalibrateArgs;
 use cli::compare::CompareArgs;
 use cli::run::RunArgs;
 use cli::sobol::SobolArgs;
@@ -49,6 +50,9 @@ enum Command {
     /// `--vary plan.total_rmb_bn --range 200:600 --target plan_npv_rmb_bn.prob_negative=0.7`.
     /// Writes OUT/breakeven_<name>.csv.
     Breakeven(BreakevenArgs),
+    /// Fit the revenue assumptions (seasonality, growth, shock size and persistence, start
+    /// revenue) to the reported history, with standard errors, as a TOML fragment.
+    Calibrate(CalibrateArgs),
     /// Sensitivity of a per-path metric to the uncertain inputs (assumptions given as
     /// distributions).
     #[command(subcommand)]
@@ -92,6 +96,7 @@ fn main() -> ExitCode {
         Some(Command::Compare(args)) => cli::compare::run(args),
         Some(Command::Sweep(args)) => cli::sweep::run(args),
         Some(Command::Breakeven(args)) => cli::breakeven::run(args),
+        Some(Command::Calibrate(args)) => cli::calibrate::run(args),
         Some(Command::Sensitivity(SensitivityCommand::Tornado(args))) => cli::tornado::run(args),
         Some(Command::Sensitivity(SensitivityCommand::Sobol(args))) => cli::sobol::run(args),
     }

@@ -3,6 +3,7 @@
 //! no model arithmetic or file writing lives here.
 
 pub mod breakeven;
+pub mod calibrate;
 pub mod common;
 pub mod compare;
 pub mod run;
