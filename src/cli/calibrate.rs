@@ -61,14 +61,14 @@ pub fn run(args: CalibrateArgs) -> ExitCode {
             print!("{fragment}");
             ExitCode::SUCCESS
         }
-        Some(path) => match cloudcapex::output::write_atomically(path, |w| {
-            w.write_all(fragment.as_bytes())
-        }) {
-            Ok(path) => {
-                eprintln!("wrote {}", path.display());
-                ExitCode::SUCCESS
+        Some(path) => {
+            match cloudcapex::output::write_atomically(path, |w| w.write_all(fragment.as_bytes())) {
+                Ok(path) => {
+                    eprintln!("wrote {}", path.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => failure(e),
             }
-            Err(e) => failure(e),
-        },
+        }
     }
 }
