@@ -343,7 +343,7 @@ fn every_value_out_of_range_is_reported_together() {
         "--set plan.total_rmb_bn=-5, line 1, column 6: key `plan.total_rmb_bn`",
         "line 9, column 1: key `plan.upsizing.probability`",
         "line 16, column 1: key `costs.tax_rate`",
-        "checks that combine several keys",
+        "validation stopped at a check that combines several keys",
     ] {
         assert!(stderr.contains(needle), "{needle}\n{stderr}");
     }
@@ -388,5 +388,55 @@ fn reported_errors_are_capped() {
             cloudcapex::scenario::MAX_REPORTED_ERRORS
         )),
         "{stderr}"
+    );
+    assert!(
+        stderr.contains("more follow once these are fixed"),
+        "{stderr}"
+    );
+    // The first in the file are kept: segments s0.. are written first, in file order.
+    assert!(
+        stderr.contains("key `revenue.segments.s0.start_revenue_rmb_bn`"),
+        "{stderr}"
+    );
+}
+
+/// A misspelt table header is one problem, not one per key under it; a lone refused value
+/// that stopped a combined check says so.
+#[test]
+fn a_misspelt_table_is_one_problem_and_a_stop_is_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::canonicalize("scenarios/base.toml").unwrap();
+    let write = |name: &str, body: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(
+            &path,
+            format!("extends = {:?}\n{body}", base.display().to_string()),
+        )
+        .unwrap();
+        path
+    };
+    let validate = |path: &std::path::Path| {
+        let assert = Command::cargo_bin("cloudcapex")
+            .unwrap()
+            .arg("validate")
+            .arg(path)
+            .assert()
+            .code(2);
+        String::from_utf8_lossy(&assert.get_output().stderr).to_string()
+    };
+    let header = validate(&write(
+        "header.toml",
+        "[costz]\ntax_rate = 0.1\nvariable_cost_share = 0.2\n[valuation]\ndiscount_rat = 0.1\n",
+    ));
+    assert!(header.contains("2 problems:"), "{header}");
+    assert!(
+        header.contains("key `costz`") && header.contains("key `valuation.discount_rat`"),
+        "{header}"
+    );
+    let stop = validate(&write("stop.toml", "[revenue.seasonality]\nq1 = 5\n"));
+    assert!(stop.contains("key `revenue.seasonality.q1`"), "{stop}");
+    assert!(
+        stop.contains("validation stopped at a check that combines several keys"),
+        "{stop}"
     );
 }

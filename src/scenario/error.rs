@@ -103,15 +103,45 @@ pub enum ScenarioError {
     /// Several problems found in one pass (each reported, up to [`MAX_REPORTED_ERRORS`], so
     /// that one edit fixes them all): unknown keys and wrong types of one file, or values out
     /// of their ranges anywhere in the scenario.
-    #[error("{} problems:\n\n{}{}", errors.len(), errors.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n\n"),
-        if *checks_skipped { "\n\n(checks that combine several keys, such as growth against the discount rate, run once these are fixed)" } else { "" })]
+    #[error("{}", several(errors, *checks_skipped, *truncated))]
     Several {
         /// The errors, in the order the keys were read.
         errors: Vec<ScenarioError>,
-        /// Whether checks that depend on the refused values were left out (they would judge
-        /// stand-in values, not the file's).
+        /// Whether validation stopped at a check that combines several keys, which would
+        /// judge the stand-ins of the refused values, so that it and the values after it
+        /// are checked once these are fixed.
         checks_skipped: bool,
+        /// Whether more problems were found than are reported.
+        truncated: bool,
     },
+}
+
+fn several(errors: &[ScenarioError], checks_skipped: bool, truncated: bool) -> String {
+    let mut text = match errors {
+        [one] => one.to_string(),
+        _ => format!(
+            "{} problems:\n\n{}",
+            errors.len(),
+            errors
+                .iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("\n\n")
+        ),
+    };
+    if truncated {
+        text.push_str(&format!(
+            "\n\n(the first {MAX_REPORTED_ERRORS} are shown; more follow once these are fixed)"
+        ));
+    }
+    if checks_skipped {
+        text.push_str(
+            "\n\n(validation stopped at a check that combines several keys, such as growth against \
+             the discount rate or shares summing to 1, which would judge stand-ins for the values \
+             above; it and the keys after it are checked once these are fixed)",
+        );
+    }
+    text
 }
 
 /// Most errors of one file reported together.

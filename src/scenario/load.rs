@@ -256,7 +256,8 @@ impl Loaded {
                 // file parses, the same key fails again or the cap is reached.
                 let mut errors = vec![invalid(&first)];
                 let mut text = src.text.clone().into_bytes();
-                while errors.len() < super::error::MAX_REPORTED_ERRORS {
+                // Gathered beyond the cap, then sorted, so the first in the file are kept.
+                while errors.len() < 10 * super::error::MAX_REPORTED_ERRORS {
                     let Some(ScenarioError::Invalid { key, .. }) = errors.last() else {
                         break;
                     };
@@ -267,7 +268,15 @@ impl Loaded {
                         .iter()
                         .rposition(|b| *b == b'\n')
                         .map_or(0, |i| i + 1);
-                    for b in &mut text[start..origin.value_span.end.min(src.text.len())] {
+                    let mut end = origin.value_span.end.min(src.text.len());
+                    if src.text[start..].trim_start().starts_with('[') {
+                        // A misspelt table header: its keys go with it, or they would
+                        // be reported as unknown top-level keys.
+                        end = src.text[origin.key_span.end.min(src.text.len())..]
+                            .find("\n[")
+                            .map_or(src.text.len(), |i| origin.key_span.end + i + 1);
+                    }
+                    for b in &mut text[start..end] {
                         if *b != b'\n' {
                             *b = b' ';
                         }
@@ -289,12 +298,15 @@ impl Loaded {
                 }
                 // In the file's order.
                 errors.sort_by_key(|e| e.location().map(|l| (l.line, l.column)));
+                let truncated = errors.len() > super::error::MAX_REPORTED_ERRORS;
+                errors.truncate(super::error::MAX_REPORTED_ERRORS);
                 return Err(if errors.len() == 1 {
                     errors.remove(0)
                 } else {
                     ScenarioError::Several {
                         errors,
                         checks_skipped: false,
+                        truncated,
                     }
                 });
             }

@@ -113,6 +113,14 @@ const PREMIUM: Range = Range::new(
     true,
     "a price multiplier greater than 0 and at most 20 (1 = no premium)",
 );
+/// The premium's ceiling: scarcity cannot push the price below its no-premium level.
+const MAX_PREMIUM: Range = Range::new(
+    1.0,
+    true,
+    20.0,
+    true,
+    "a price multiplier from 1 (no premium) to 20",
+);
 const SLOPE: Range = Range::new(0.0, true, 20.0, true, "a slope from 0 to 20");
 const ADJUSTMENT: Range = Range::new(
     0.0,
@@ -221,7 +229,7 @@ impl Validator<'_> {
             )?,
             start_premium: p("start_premium", doc.start_premium.as_ref(), 1.0, &PREMIUM)?,
             premium_slope: p("premium_slope", doc.premium_slope.as_ref(), 1.2, &SLOPE)?,
-            max_premium: p("max_premium", doc.max_premium.as_ref(), 3.0, &PREMIUM)?,
+            max_premium: p("max_premium", doc.max_premium.as_ref(), 3.0, &MAX_PREMIUM)?,
             premium_adjustment: p(
                 "premium_adjustment",
                 doc.premium_adjustment.as_ref(),

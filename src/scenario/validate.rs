@@ -171,11 +171,12 @@ impl Validator<'_> {
     /// value out of its range (up to [`MAX_REPORTED_ERRORS`]) rather than only the first.
     fn refuse<T>(&self, error: ScenarioError, stand_in: T) -> Result<T, ScenarioError> {
         let mut refused = self.refused.borrow_mut();
-        if refused.len() + 1 >= MAX_REPORTED_ERRORS {
-            refused.push(error);
+        if refused.len() >= MAX_REPORTED_ERRORS {
+            // One more than the cap: the pass stops, and the report says more follow.
             return Err(ScenarioError::Several {
-                errors: std::mem::take(&mut *refused),
-                checks_skipped: true,
+                errors: Vec::new(),
+                checks_skipped: false,
+                truncated: true,
             });
         }
         refused.push(error);
@@ -502,22 +503,32 @@ pub(crate) fn validate(
         refused: RefCell::new(Vec::new()),
     };
     let result = validate_with(&v);
-    let mut refused = v.refused.take();
-    match (result, refused.len()) {
-        (result, 0) => result,
-        // A later error may judge a stand-in rather than the file's value: report only the
-        // refused values, and say that the checks combining keys did not run.
-        (Err(ScenarioError::Several { errors, .. }), _) => Err(ScenarioError::Several {
-            errors,
-            checks_skipped: true,
-        }),
-        // One refused value is reported alone, as when validation stopped at it.
-        (_, 1) => Err(refused.remove(0)),
-        (result, _) => Err(ScenarioError::Several {
-            errors: refused,
-            checks_skipped: result.is_err(),
-        }),
+    let refused = v.refused.take();
+    if refused.is_empty() {
+        return result;
     }
+    // A later error may judge a stand-in rather than the file's value: report only the
+    // refused values, and say when such a check stopped the pass.
+    let (checks_skipped, truncated) = match &result {
+        Ok(_) => (false, false),
+        // The cap was reached: the pass stopped there.
+        Err(ScenarioError::Several {
+            errors,
+            truncated: true,
+            ..
+        }) if errors.is_empty() => (false, true),
+        Err(_) => (true, false),
+    };
+    let mut refused = refused;
+    Err(if refused.len() == 1 && !checks_skipped {
+        refused.remove(0)
+    } else {
+        ScenarioError::Several {
+            errors: refused,
+            checks_skipped,
+            truncated,
+        }
+    })
 }
 
 fn validate_with(v: &Validator<'_>) -> Result<(String, Simulation, Assumptions), ScenarioError> {
