@@ -28,6 +28,52 @@ pub fn scenario_toml(bytes: &[u8]) {
     );
 }
 
+/// History files from arbitrary bytes: parsing never panics; a refusal names a line; an
+/// accepted history has consecutive quarters with positive revenue where given, and a
+/// calibration on it either fits (finite estimates, factors averaging 1) or is refused.
+pub fn history_csv(bytes: &[u8]) {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return;
+    };
+    let history = match cloudcapex::history::History::parse("fuzz.csv", text) {
+        Ok(h) => h,
+        Err(e) => {
+            assert!(e.line().is_some(), "a refusal without a line: {e}");
+            return;
+        }
+    };
+    for pair in history.quarters.windows(2) {
+        assert_eq!(pair[1].quarter, pair[0].quarter.plus(1), "not consecutive");
+    }
+    assert!(
+        history
+            .quarters
+            .iter()
+            .all(|q| q.revenue_rmb_bn.is_none_or(|r| r > 0.0))
+    );
+    let (first, last) = history.span();
+    if let Ok(fit) = cloudcapex::calibration::calibrate(&history, first, last) {
+        let mean: f64 = fit.seasonal_factors.iter().map(|f| f.value).sum::<f64>() / 4.0;
+        assert!((mean - 1.0).abs() < 1e-9, "factors average {mean}: {fit:?}");
+        for e in [
+            fit.persistence,
+            fit.innovation_sd,
+            fit.residual_sd,
+            fit.mean_quarterly_log_growth,
+        ] {
+            assert!(
+                e.value.is_finite() && e.se.is_finite() && e.se >= 0.0,
+                "{fit:?}"
+            );
+        }
+        let fragment = fit.to_toml("fuzz.csv", Some("total"));
+        assert!(
+            fragment.parse::<toml::Table>().is_ok(),
+            "not TOML:\n{fragment}"
+        );
+    }
+}
+
 /// `--set` arguments from arbitrary text: parsing and applying one to the default scenario
 /// never panic, a refusal names the argument, the key or a place, and an accepted override
 /// resolves to TOML that validates again to the same scenario.

@@ -214,13 +214,18 @@ pub fn calibrate(
     // AR(1) on the residuals, without intercept (they have mean zero).
     let lagged: f64 = (1..n).map(|t| residuals[t - 1] * residuals[t - 1]).sum();
     let cross: f64 = (1..n).map(|t| residuals[t] * residuals[t - 1]).sum();
-    let rho = cross / lagged;
+    // Residuals all zero (a noiseless history): no persistence to measure.
+    let rho = if lagged > 0.0 { cross / lagged } else { 0.0 };
     let innovations: Vec<f64> = (1..n)
         .map(|t| residuals[t] - rho * residuals[t - 1])
         .collect();
     let m = innovations.len() as f64;
     let innovation_sd = (innovations.iter().map(|e| e * e).sum::<f64>() / (m - 1.0)).sqrt();
-    let rho_se = innovation_sd / lagged.sqrt();
+    let rho_se = if lagged > 0.0 {
+        innovation_sd / lagged.sqrt()
+    } else {
+        0.0
+    };
 
     // μ's OLS SE, widened by the long-run variance of AR(1) residuals, (1 + ρ)/(1 − ρ).
     let long_run = if rho.abs() < 1.0 {

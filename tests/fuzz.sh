@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=${FUZZ_SECONDS:-60}
-targets=(scenario_toml set_override finance)
+targets=(scenario_toml set_override history_csv finance)
 cargo_fuzz_version=0.13.2
 
 tools="$PWD/target/tools"

@@ -40,3 +40,8 @@ fn saved_set_arguments_pass() {
 fn saved_cash_flows_pass() {
     replay("finance", checks::finance);
 }
+
+#[test]
+fn saved_history_files_pass() {
+    replay("history_csv", checks::history_csv);
+}
