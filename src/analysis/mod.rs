@@ -3,6 +3,7 @@
 //! and path count see the same random draws factor by factor, so differences between them
 //! are estimated path by path.
 
+pub mod backtest;
 mod breakeven;
 mod compare;
 mod sweep;
