@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use cli::backtest::BacktestArgs;
 use cli::breakeven::BreakevenArgs;
 use cli::calibrate::CalibrateArgs;
 use cli::compare::CompareArgs;
@@ -53,6 +54,10 @@ enum Command {
     /// Fit the revenue assumptions (seasonality, growth, shock size and persistence, start
     /// revenue) to the reported history, with standard errors, as a TOML fragment.
     Calibrate(CalibrateArgs),
+    /// Run the scenario's revenue model as of an earlier quarter (--from; --rolling: every
+    /// quarter since) and score the reported quarters: PIT, 50%/90% band coverage, CRPS.
+    /// Writes OUT/backtest_<name>/backtest.csv and coverage.csv (--report: fan charts).
+    Backtest(BacktestArgs),
     /// Sensitivity of a per-path metric to the uncertain inputs (assumptions given as
     /// distributions).
     #[command(subcommand)]
@@ -97,6 +102,7 @@ fn main() -> ExitCode {
         Some(Command::Sweep(args)) => cli::sweep::run(args),
         Some(Command::Breakeven(args)) => cli::breakeven::run(args),
         Some(Command::Calibrate(args)) => cli::calibrate::run(args),
+        Some(Command::Backtest(args)) => cli::backtest::run(args),
         Some(Command::Sensitivity(SensitivityCommand::Tornado(args))) => cli::tornado::run(args),
         Some(Command::Sensitivity(SensitivityCommand::Sobol(args))) => cli::sobol::run(args),
     }

@@ -88,6 +88,23 @@ impl Quarter {
         }
     }
 
+    /// The quarter `n` quarters later (`n < 0`: earlier).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cloudcapex::Quarter;
+    /// let q: Quarter = "2026Q1".parse().unwrap();
+    /// assert_eq!(q.offset(-5).to_string(), "2024Q4");
+    /// ```
+    pub fn offset(self, n: i64) -> Self {
+        let zero_based = self.year as i64 * 4 + (self.quarter_of_year as i64 - 1) + n;
+        Self {
+            year: zero_based.div_euclid(4) as i32,
+            quarter_of_year: (zero_based.rem_euclid(4) + 1) as u8,
+        }
+    }
+
     /// Label such as `2026Q1`.
     pub fn label(self) -> String {
         self.to_string()

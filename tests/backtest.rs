@@ -101,3 +101,109 @@ fn the_base_scenario_backtested_from_2023q2() {
     let one_ahead: Vec<_> = rolling.iter().filter(|r| r.quarters_ahead == 1).collect();
     eprintln!("one quarter ahead: {:?}", coverage(one_ahead).unwrap());
 }
+
+fn cloudcapex() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("cloudcapex").unwrap()
+}
+
+/// The command end to end: tidy CSVs with provenance, byte-identical on 1 and 2 threads,
+/// one chart per origin with --report (valid SVG), stale charts removed.
+#[test]
+fn backtest_writes_scored_rows_and_coverage() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |out: &std::path::Path, threads: &str, extra: &[&str]| {
+        cloudcapex()
+            .args([
+                "backtest",
+                "scenarios/base.toml",
+                "--from",
+                "2025Q1",
+                "--paths",
+                "300",
+            ])
+            .args(["--threads", threads, "--quiet", "--out"])
+            .arg(out)
+            .args(extra)
+            .assert()
+            .success();
+        out.join("backtest_base")
+    };
+    let one = run(&dir.path().join("one"), "1", &["--rolling", "--report"]);
+    let two = run(&dir.path().join("two"), "2", &["--rolling", "--report"]);
+    for file in [
+        "backtest.csv",
+        "coverage.csv",
+        "fan_2025Q1.svg",
+        "fan_2025Q4.svg",
+    ] {
+        assert_eq!(
+            std::fs::read(one.join(file)).unwrap(),
+            std::fs::read(two.join(file)).unwrap(),
+            "{file} differs between thread counts"
+        );
+    }
+    let rows = std::fs::read_to_string(one.join("backtest.csv")).unwrap();
+    let lines: Vec<&str> = rows.lines().collect();
+    // Origins 2025Q1..2025Q4, each scored on the quarters after it to 2026Q1: 4+3+2+1.
+    assert_eq!(lines.len(), 1 + 10, "{rows}");
+    assert!(
+        lines[0]
+            .starts_with("scenario,origin,quarter,quarter_end,quarters_ahead,realized_rmb_bn,pit")
+    );
+    assert!(
+        lines[1].starts_with("base,2025Q1,2025Q2,2025-06-30,1,33.398,"),
+        "{}",
+        lines[1]
+    );
+    let svg = std::fs::read_to_string(one.join("fan_2025Q1.svg")).unwrap();
+    roxmltree::Document::parse(&svg).unwrap();
+    // A single origin afterwards: the rolling run's other charts are gone.
+    let again = run(&dir.path().join("one"), "1", &["--report"]);
+    let charts: Vec<_> = std::fs::read_dir(&again)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".svg"))
+        .collect();
+    assert_eq!(charts, vec!["fan_2025Q1.svg".to_string()]);
+}
+
+/// Origins outside the history, too many paths and a refit without enough history are
+/// refused before any work, and nothing is written.
+#[test]
+fn backtest_refuses_bad_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    for (args, expected) in [
+        (
+            vec!["--from", "2026Q1"],
+            "the origin must be a reported quarter before",
+        ),
+        (
+            vec!["--from", "2019Q1"],
+            "the origin must be a reported quarter before",
+        ),
+        (
+            vec!["--from", "2025Q1", "--to", "2027Q1"],
+            "the origin must be a reported quarter before",
+        ),
+        (
+            vec!["--from", "2025Q1", "--paths", "1000000"],
+            "at most 200000",
+        ),
+        (
+            vec!["--from", "2024Q1", "--recalibrate"],
+            "at least 8 are needed",
+        ),
+    ] {
+        let assert = cloudcapex()
+            .args(["backtest", "scenarios/base.toml"])
+            .args(&args)
+            .arg("--out")
+            .arg(&out)
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(!out.join("backtest_base").exists(), "{args:?} wrote output");
+    }
+}

@@ -781,6 +781,16 @@ fn run_every_analysis_command(out: &std::path::Path) {
             "--bootstrap",
             "5",
         ],
+        vec![
+            "backtest",
+            "scenarios/base.toml",
+            "--from",
+            "2025Q1",
+            "--rolling",
+            "--paths",
+            "200",
+            "--report",
+        ],
     ] {
         cloudcapex()
             .args(&args)

@@ -331,6 +331,189 @@ pub fn coverage<'a>(rows: impl IntoIterator<Item = &'a ScoredQuarter>) -> Option
     })
 }
 
+/// What produced a backtest, for its files' provenance columns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BacktestRun<'a> {
+    /// The scenario as given (its name, seed and hash go on every row).
+    pub scenario: &'a Scenario,
+    /// Paths per origin.
+    pub paths: u64,
+    /// Whether each origin was refitted.
+    pub recalibrate: bool,
+    /// The scored rows.
+    pub rows: &'a [ScoredQuarter],
+}
+
+impl BacktestRun<'_> {
+    fn provenance(&self) -> String {
+        format!(
+            "{},{},{}",
+            self.scenario.simulation().seed,
+            self.scenario.sha256(),
+            crate::output::CRATE_VERSION
+        )
+    }
+
+    /// `backtest.csv`: one row per origin and scored quarter (columns in docs/outputs.md).
+    ///
+    /// # Errors
+    ///
+    /// I/O errors of `out`.
+    pub fn write_rows(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        use crate::output::plain;
+        writeln!(
+            out,
+            "scenario,origin,quarter,quarter_end,quarters_ahead,realized_rmb_bn,pit,in_50,in_90,crps_rmb_bn,\
+             p5_rmb_bn,p10_rmb_bn,p25_rmb_bn,p50_rmb_bn,p75_rmb_bn,p90_rmb_bn,p95_rmb_bn,paths,recalibrated,\
+             seed,scenario_sha256,cloudcapex_version"
+        )?;
+        let tail = self.provenance();
+        for r in self.rows {
+            let q: Vec<String> = r.quantiles_rmb_bn.iter().map(|v| plain(*v)).collect();
+            writeln!(
+                out,
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                self.scenario.name(),
+                r.origin,
+                r.quarter,
+                r.quarter.end_date(),
+                r.quarters_ahead,
+                plain(r.realized_rmb_bn),
+                plain(r.pit),
+                r.in_50,
+                r.in_90,
+                plain(r.crps_rmb_bn),
+                q.join(","),
+                self.paths,
+                self.recalibrate,
+                tail,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// `coverage.csv`: coverage over all rows (`scope = all`) and by quarters ahead
+    /// (`scope = quarters_ahead`), with binomial SEs.
+    ///
+    /// # Errors
+    ///
+    /// I/O errors of `out`.
+    pub fn write_coverage(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        use crate::output::plain;
+        writeln!(
+            out,
+            "scenario,scope,quarters_ahead,count,in_50,in_50_se,in_90,in_90_se,mean_pit,mean_crps_rmb_bn,\
+             seed,scenario_sha256,cloudcapex_version"
+        )?;
+        let tail = self.provenance();
+        let max_ahead = self
+            .rows
+            .iter()
+            .map(|r| r.quarters_ahead)
+            .max()
+            .unwrap_or(0);
+        let groups = std::iter::once(("all", None))
+            .chain((1..=max_ahead).map(|h| ("quarters_ahead", Some(h))));
+        for (scope, ahead) in groups {
+            let Some(c) = coverage(
+                self.rows
+                    .iter()
+                    .filter(|r| ahead.is_none_or(|h| r.quarters_ahead == h)),
+            ) else {
+                continue;
+            };
+            writeln!(
+                out,
+                "{},{scope},{},{},{},{},{},{},{},{},{tail}",
+                self.scenario.name(),
+                ahead.map(|h| h.to_string()).unwrap_or_default(),
+                c.count,
+                plain(c.in_50),
+                plain(c.in_50_se),
+                plain(c.in_90),
+                plain(c.in_90_se),
+                plain(c.mean_pit),
+                plain(c.mean_crps_rmb_bn),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The fan of the forecast made at `origin`, with the reported revenue drawn on it,
+    /// the quarters before the origin included.
+    ///
+    /// # Errors
+    ///
+    /// If no row has this origin, or drawing fails.
+    pub fn fan_svg(&self, origin: Quarter, history: &History) -> std::io::Result<String> {
+        let bands: Vec<(i32, [f64; 7])> = self
+            .rows
+            .iter()
+            .filter(|r| r.origin == origin)
+            .map(|r| (r.quarters_ahead as i32, r.quantiles_rmb_bn))
+            .collect();
+        let reported: Vec<(i32, f64)> = history
+            .quarters
+            .iter()
+            .filter_map(|q| Some((q.quarter.quarters_since(origin) as i32, q.revenue_rmb_bn?)))
+            .collect();
+        crate::output::fan_with_reported_svg(
+            format!(
+                "{}: revenue forecast as of {origin} against reported",
+                self.scenario.name()
+            ),
+            origin,
+            &bands,
+            &reported,
+            "RMB bn per quarter",
+        )
+    }
+
+    /// Writes `backtest.csv`, `coverage.csv` and, with `report`, one
+    /// `fan_<origin>.svg` per origin into `dir`, each through a temporary file renamed
+    /// into place. Returns the files written.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::output::OutputError`] naming the file.
+    pub fn write(
+        &self,
+        dir: &std::path::Path,
+        history: &History,
+        report: bool,
+    ) -> Result<Vec<std::path::PathBuf>, crate::output::OutputError> {
+        let mut written = vec![
+            crate::output::write_atomically(&dir.join("backtest.csv"), |out| self.write_rows(out))?,
+            crate::output::write_atomically(&dir.join("coverage.csv"), |out| {
+                self.write_coverage(out)
+            })?,
+        ];
+        if report {
+            let mut origins: Vec<Quarter> = self.rows.iter().map(|r| r.origin).collect();
+            origins.dedup();
+            for origin in origins {
+                let path = dir.join(format!("fan_{origin}.svg"));
+                written.push(crate::output::write_atomically(&path, |out| {
+                    out.write_all(self.fan_svg(origin, history)?.as_bytes())
+                })?);
+            }
+        }
+        // The folder holds this backtest's files only: charts of an earlier one go.
+        let at = |path: &std::path::Path| {
+            let path = path.to_path_buf();
+            move |source| crate::output::OutputError { path, source }
+        };
+        for entry in std::fs::read_dir(dir).map_err(at(dir))? {
+            let path = entry.map_err(at(dir))?.path();
+            let chart = path.extension().is_some_and(|e| e == "svg");
+            if chart && path.is_file() && !written.contains(&path) {
+                std::fs::remove_file(&path).map_err(at(&path))?;
+            }
+        }
+        Ok(written)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 //! ([`common`]). Each subcommand parses and checks its options, then calls the library;
 //! no model arithmetic or file writing lives here.
 
+pub mod backtest;
 pub mod breakeven;
 pub mod calibrate;
 pub mod common;

@@ -102,9 +102,9 @@ impl FanChartSvg {
         let last = results.quarters as i32 - 1;
         quarter_chart_svg(
             caption,
-            last,
+            (0, last),
             (low, high),
-            &results.calendar,
+            results.calendar[0],
             self.unit,
             |chart| {
                 for (lower, upper, opacity, label) in
@@ -321,9 +321,9 @@ pub fn comparison_medians_svg(runs: &[&Results], metric: &str, unit: &str) -> io
     let caption = format!("Median {metric} by scenario");
     quarter_chart_svg(
         caption,
-        last.max(1),
+        (0, last.max(1)),
         (low, high),
-        &runs[0].calendar,
+        runs[0].calendar[0],
         unit,
         |chart| {
             for (k, (name, line)) in lines.into_iter().enumerate() {
@@ -341,7 +341,7 @@ pub fn comparison_medians_svg(runs: &[&Results], metric: &str, unit: &str) -> io
     )
 }
 
-/// A chart over quarter indices `0..=last`.
+/// A chart over quarter indices `first..=last` (0 = the start quarter).
 type QuarterChart<'a, 'b> =
     ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordi32, RangedCoordf64>>;
 
@@ -349,9 +349,9 @@ type QuarterChart<'a, 'b> =
 /// over `[low, high]`), what `draw` adds, and a legend of the labelled series.
 fn quarter_chart_svg(
     caption: String,
-    last: i32,
+    (first, last): (i32, i32),
     (low, high): (f64, f64),
-    calendar: &[crate::time::Quarter],
+    zero: crate::time::Quarter,
     unit: &str,
     draw: impl FnOnce(&mut QuarterChart<'_, '_>) -> io::Result<()>,
 ) -> io::Result<String> {
@@ -365,18 +365,13 @@ fn quarter_chart_svg(
             .margin_right(32)
             .x_label_area_size(40)
             .y_label_area_size(64)
-            .build_cartesian_2d(0..last, low..high)
+            .build_cartesian_2d(first..last, low..high)
             .map_err(chart_error)?;
         chart
             .configure_mesh()
             .y_label_formatter(&|y| axis_label(*y))
             .x_labels(11)
-            .x_label_formatter(&|t| {
-                calendar
-                    .get(*t as usize)
-                    .map(|q| q.label())
-                    .unwrap_or_default()
-            })
+            .x_label_formatter(&|t| zero.offset(i64::from(*t)).label())
             .x_desc("quarter")
             .y_desc(unit)
             .draw()
@@ -555,4 +550,74 @@ mod tests {
         let (a, b) = padded(3.0, 3.0);
         assert!(a < 3.0 && b > 3.0);
     }
+}
+
+/// A fan chart of forecast bands with the reported values drawn on it: `bands` are
+/// `(quarters after the origin, [p5, p10, p25, p50, p75, p90, p95])`, `reported` are
+/// `(quarters after the origin, value)`, negative before it. Used by `backtest --report`.
+///
+/// # Errors
+///
+/// If there are no bands, or plotters fails.
+pub fn fan_with_reported_svg(
+    caption: String,
+    origin: crate::time::Quarter,
+    bands: &[(i32, [f64; 7])],
+    reported: &[(i32, f64)],
+    unit: &str,
+) -> io::Result<String> {
+    if bands.is_empty() {
+        return Err(io::Error::other("no forecast bands to draw"));
+    }
+    let values = bands
+        .iter()
+        .flat_map(|(_, q)| [q[0], q[6]])
+        .chain(reported.iter().map(|r| r.1));
+    let (low, high) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |a, y| {
+        (a.0.min(y), a.1.max(y))
+    });
+    let (low, high) = padded(low, high);
+    let first = reported.iter().map(|r| r.0).min().unwrap_or(0).min(0);
+    let last = bands.iter().map(|b| b.0).max().unwrap_or(1).max(1);
+    quarter_chart_svg(caption, (first, last), (low, high), origin, unit, |chart| {
+        for (lower, upper, opacity, label) in [(0, 6, 0.18, "p5-p95"), (2, 4, 0.38, "p25-p75")] {
+            let mut outline: Vec<(i32, f64)> = bands.iter().map(|(t, q)| (*t, q[upper])).collect();
+            outline.extend(bands.iter().rev().map(|(t, q)| (*t, q[lower])));
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    outline,
+                    BAND_COLOR.mix(opacity).filled(),
+                )))
+                .map_err(chart_error)?
+                .label(label)
+                .legend(move |(x, y)| {
+                    Rectangle::new(
+                        [(x, y - 5), (x + 18, y + 5)],
+                        BAND_COLOR.mix(opacity).filled(),
+                    )
+                });
+        }
+        chart
+            .draw_series(LineSeries::new(
+                bands.iter().map(|(t, q)| (*t, q[3])),
+                BAND_COLOR.stroke_width(2),
+            ))
+            .map_err(chart_error)?
+            .label("median")
+            .legend(|(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], BAND_COLOR.stroke_width(2))
+            });
+        chart
+            .draw_series(LineSeries::new(
+                reported.iter().copied(),
+                BLACK.stroke_width(1),
+            ))
+            .map_err(chart_error)?
+            .label("reported")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK.stroke_width(1)));
+        chart
+            .draw_series(reported.iter().map(|p| Circle::new(*p, 3, BLACK.filled())))
+            .map_err(chart_error)?;
+        Ok(())
+    })
 }

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 pub use charts::{
     FAN_CHARTS, FanChartSvg, HISTOGRAMS, HistogramSvg, comparison_medians_svg,
-    comparison_ranges_svg,
+    comparison_ranges_svg, fan_with_reported_svg,
 };
 pub use csv_files::{ConvergenceCsv, PathScalarsCsv, PathsCsv, QuarterlyCsv, SummaryCsv};
 pub use in_flight::remove_in_flight;

@@ -1,0 +1,157 @@
+//! `cloudcapex backtest`: the scenario's revenue model run as of earlier quarters and
+//! scored against the quarters reported since.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use cloudcapex::Quarter;
+use cloudcapex::analysis::backtest::{BacktestRun, backtest, coverage};
+use cloudcapex::history::History;
+
+use super::common::{AnalysisOptions, failure, refuse};
+
+/// Most paths per origin: every path of every scored quarter is kept for exact scores.
+const MAX_BACKTEST_PATHS: u64 = 200_000;
+/// Paths per origin when `--paths` is not given.
+const DEFAULT_BACKTEST_PATHS: u64 = 4_000;
+
+#[derive(Args, Debug)]
+pub struct BacktestArgs {
+    /// The scenario file.
+    scenario: PathBuf,
+    /// Forecast origin: the last quarter known (with --rolling, the first origin).
+    #[arg(long, value_name = "QUARTER")]
+    from: Quarter,
+    /// Last quarter scored; default the history's last reported quarter.
+    #[arg(long, value_name = "QUARTER")]
+    to: Option<Quarter>,
+    /// Every origin from --from to the quarter before --to, each scored on the quarters
+    /// after it.
+    #[arg(long)]
+    rolling: bool,
+    /// Refit seasonality, growth and shocks on the history up to each origin (the
+    /// earliest possible origin is 2025Q2: nine quarters on the current segment basis).
+    #[arg(long)]
+    recalibrate: bool,
+    /// History file (format in data/README.md); default data/alibaba_cloud_quarterly.csv,
+    /// else the copy embedded in the binary.
+    #[arg(long, value_name = "FILE")]
+    data: Option<PathBuf>,
+    /// Also draw each origin's fan with the reported revenue on it (fan_<origin>.svg).
+    #[arg(long)]
+    report: bool,
+    #[command(flatten)]
+    common: AnalysisOptions,
+    /// Do not print the table.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Runs `cloudcapex backtest`.
+pub fn run(args: BacktestArgs) -> ExitCode {
+    if let Err(code) = args.common.check() {
+        return code;
+    }
+    let paths = args.common.paths.unwrap_or(DEFAULT_BACKTEST_PATHS);
+    if paths > MAX_BACKTEST_PATHS {
+        return refuse(format!(
+            "--paths {paths}: a backtest keeps every path of every scored quarter; at most {MAX_BACKTEST_PATHS}"
+        ));
+    }
+    let history = match History::load_or_default(args.data.as_deref()) {
+        Ok(h) => h,
+        Err(e) => return refuse(e),
+    };
+    let scenario = match args.common.load(&args.scenario, &[]) {
+        Ok(s) => s,
+        Err(e) => return refuse(e),
+    };
+    let (first, last) = history.span();
+    let to = args.to.unwrap_or(last);
+    if to > last || args.from < first || args.from >= to {
+        return refuse(format!(
+            "--from {} --to {to}: the origin must be a reported quarter before the last one scored, \
+             within the history {} ({first} to {last})",
+            args.from, history.source
+        ));
+    }
+    let origins: Vec<Quarter> = if args.rolling {
+        (0..to.quarters_since(args.from))
+            .map(|k| args.from.offset(k))
+            .collect()
+    } else {
+        vec![args.from]
+    };
+    let pool = match args.common.thread_pool() {
+        Ok(pool) => pool,
+        Err(code) => return code,
+    };
+    let _lock = match super::common::lock_out(&args.common.out) {
+        Ok(lock) => lock,
+        Err(message) => return failure(message),
+    };
+    let rows = match pool
+        .install(|| backtest(&scenario, &history, &origins, to, paths, args.recalibrate))
+    {
+        Ok(rows) => rows,
+        Err(e) => return refuse(e),
+    };
+    let run = BacktestRun {
+        scenario: &scenario,
+        paths,
+        recalibrate: args.recalibrate,
+        rows: &rows,
+    };
+    let dir = args
+        .common
+        .out
+        .join(format!("backtest_{}", scenario.name()));
+    let written = match run.write(&dir, &history, args.report) {
+        Ok(w) => w,
+        Err(e) => return failure(e),
+    };
+    if !args.quiet {
+        println!(
+            "Backtest of `{}` on {}: {} origin{}, {paths} paths each{}",
+            scenario.name(),
+            history,
+            origins.len(),
+            if origins.len() == 1 { "" } else { "s" },
+            if args.recalibrate { ", refitted" } else { "" }
+        );
+        println!(
+            "{:<16} {:>6} {:>14} {:>14} {:>9} {:>12}",
+            "scope", "count", "in 50% (SE)", "in 90% (SE)", "mean PIT", "mean CRPS"
+        );
+        let max_ahead = rows.iter().map(|r| r.quarters_ahead).max().unwrap_or(0);
+        let groups = std::iter::once(("all".to_string(), None))
+            .chain((1..=max_ahead).map(|h| (format!("{h} ahead"), Some(h))));
+        for (label, ahead) in groups {
+            if let Some(c) = coverage(
+                rows.iter()
+                    .filter(|r| ahead.is_none_or(|h| r.quarters_ahead == h)),
+            ) {
+                println!(
+                    "{label:<16} {:>6} {:>7.2} ({:.2}) {:>7.2} ({:.2}) {:>9.3} {:>12.2}",
+                    c.count,
+                    c.in_50,
+                    c.in_50_se,
+                    c.in_90,
+                    c.in_90_se,
+                    c.mean_pit,
+                    c.mean_crps_rmb_bn
+                );
+            }
+        }
+        println!(
+            "Nominal: 0.50 and 0.90 inside the bands, mean PIT 0.5. Rows of overlapping origins \
+             are correlated: the SEs are lower bounds. CRPS in RMB bn."
+        );
+        for path in &written {
+            println!("written: {}", path.display());
+        }
+    }
+    ExitCode::SUCCESS
+}
