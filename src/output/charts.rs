@@ -521,37 +521,6 @@ pub(crate) fn short(x: f64) -> String {
     format!("{x:.decimals$}")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn axis_labels_never_show_negative_zero() {
-        assert_eq!(axis_label(-0.0), "0");
-        assert_eq!(axis_label(-1e-17), "0");
-        assert_eq!(axis_label(2.5), "2.5");
-        assert_eq!(axis_label(-150.0), "-150");
-        assert_eq!(axis_label(0.0125), "0.0125");
-        assert_eq!(axis_label(12345.0), "12345");
-    }
-
-    #[test]
-    fn short_keeps_four_significant_digits() {
-        assert_eq!(short(-157.2345), "-157.2");
-        assert_eq!(short(0.046123), "0.04612");
-        assert_eq!(short(12345.6), "12346");
-        assert_eq!(short(0.0), "0.000");
-        assert_eq!(short(f64::NAN), "");
-    }
-
-    #[test]
-    fn padding_widens_and_handles_constants() {
-        assert_eq!(padded(0.0, 10.0), (-0.5, 10.5));
-        let (a, b) = padded(3.0, 3.0);
-        assert!(a < 3.0 && b > 3.0);
-    }
-}
-
 /// A fan chart of forecast bands with the reported values drawn on it: `bands` are
 /// `(quarters after the origin, [p5, p10, p25, p50, p75, p90, p95])`, `reported` are
 /// `(quarters after the origin, value)`, negative before it. Used by `backtest --report`.
@@ -620,4 +589,35 @@ pub fn fan_with_reported_svg(
             .map_err(chart_error)?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axis_labels_never_show_negative_zero() {
+        assert_eq!(axis_label(-0.0), "0");
+        assert_eq!(axis_label(-1e-17), "0");
+        assert_eq!(axis_label(2.5), "2.5");
+        assert_eq!(axis_label(-150.0), "-150");
+        assert_eq!(axis_label(0.0125), "0.0125");
+        assert_eq!(axis_label(12345.0), "12345");
+    }
+
+    #[test]
+    fn short_keeps_four_significant_digits() {
+        assert_eq!(short(-157.2345), "-157.2");
+        assert_eq!(short(0.046123), "0.04612");
+        assert_eq!(short(12345.6), "12346");
+        assert_eq!(short(0.0), "0.000");
+        assert_eq!(short(f64::NAN), "");
+    }
+
+    #[test]
+    fn padding_widens_and_handles_constants() {
+        assert_eq!(padded(0.0, 10.0), (-0.5, 10.5));
+        let (a, b) = padded(3.0, 3.0);
+        assert!(a < 3.0 && b > 3.0);
+    }
 }
