@@ -8,7 +8,9 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+use cloudcapex::analysis::backtest::{Coverage, backtest, coverage};
 use cloudcapex::analysis::compare;
+use cloudcapex::history::History;
 use cloudcapex::runner::{Results, RunOptions, simulate};
 use cloudcapex::sensitivity::tornado;
 use cloudcapex::{Override, Scenario};
@@ -300,7 +302,135 @@ fn page() -> anyhow::Result<String> {
             r.anchor, r.source, r.model, r.verdict, r.why
         )?;
     }
+    backtest_section(&mut out, &base)?;
     Ok(out)
+}
+
+/// Paths per origin in the backtest section.
+const BACKTEST_PATHS: u64 = 2_000;
+
+/// The backtest's coverage table and what it says about the base scenario's bands.
+fn backtest_section(out: &mut String, base: &Scenario) -> anyhow::Result<()> {
+    let history = History::load(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/alibaba_cloud_quarterly.csv"),
+    )?;
+    let last = history.span().1;
+    let origins = |from: &str| -> anyhow::Result<Vec<cloudcapex::Quarter>> {
+        let from: cloudcapex::Quarter = from.parse()?;
+        Ok((0..last.quarters_since(from))
+            .map(|k| from.offset(k))
+            .collect())
+    };
+    let single = backtest(
+        base,
+        &history,
+        &origins("2023Q2")?[..1],
+        last,
+        BACKTEST_PATHS,
+        false,
+    )?;
+    let rolling = backtest(
+        base,
+        &history,
+        &origins("2023Q2")?,
+        last,
+        BACKTEST_PATHS,
+        false,
+    )?;
+    let refit = backtest(
+        base,
+        &history,
+        &origins("2025Q2")?,
+        last,
+        BACKTEST_PATHS,
+        true,
+    )?;
+    let row = |label: &str, c: Option<Coverage>| -> String {
+        match c {
+            Some(c) => format!(
+                "| {label} | {} | {:.2} ± {:.2} | {:.2} ± {:.2} | {:.2} | {:.2} |",
+                c.count, c.in_50, c.in_50_se, c.in_90, c.in_90_se, c.mean_pit, c.mean_crps_rmb_bn
+            ),
+            None => format!("| {label} | 0 | | | | |"),
+        }
+    };
+    let one_ahead = |rows: &[cloudcapex::analysis::backtest::ScoredQuarter]| {
+        coverage(rows.iter().filter(|r| r.quarters_ahead == 1))
+    };
+    let rolling_one = one_ahead(&rolling).expect("rows");
+    let single_all = coverage(&single).expect("rows");
+    writeln!(out, "\n## Backtest: are the bands honest?\n")?;
+    writeln!(
+        out,
+        "`cloudcapex backtest` runs the base scenario's revenue model (its segments, shocks, seasonality, regimes and \
+         revenue events; the plan's tables do not apply before 2025) as of an earlier quarter, from that quarter's \
+         reported revenue, and scores every reported quarter since against the simulated distribution \
+         ({BACKTEST_PATHS} paths an origin; docs/model.md, \"Backtest\"). Nominal: 0.50 inside the 50% band, 0.90 \
+         inside the 90% band, mean PIT 0.5. Shares ± binomial SEs (a lower bound for overlapping origins).\n"
+    )?;
+    writeln!(
+        out,
+        "| forecasts scored | quarters | inside 50% band | inside 90% band | mean PIT | mean CRPS (RMB bn) |"
+    )?;
+    writeln!(out, "|---|---|---|---|---|---|")?;
+    writeln!(
+        out,
+        "{}",
+        row(
+            "from 2023Q2, every quarter to the last reported",
+            Some(single_all.clone())
+        )
+    )?;
+    writeln!(
+        out,
+        "{}",
+        row(
+            "every origin 2023Q2 onwards, all horizons",
+            coverage(&rolling)
+        )
+    )?;
+    writeln!(
+        out,
+        "{}",
+        row(
+            "every origin 2023Q2 onwards, one quarter ahead",
+            Some(rolling_one.clone())
+        )
+    )?;
+    writeln!(
+        out,
+        "{}",
+        row(
+            "refitted as of each origin 2025Q2 onwards (`--recalibrate`), all horizons",
+            coverage(&refit)
+        )
+    )?;
+    writeln!(
+        out,
+        "{}",
+        row("refitted, one quarter ahead", one_ahead(&refit))
+    )?;
+    writeln!(
+        out,
+        "\nWhat it says. From 2023Q2 the fan starts above the realized path (mean PIT {:.2}): the scenario's growth \
+         assumptions are those of 2026 (AI at about 110% a year), and the growth they assume had not arrived in 2023, \
+         so this row tests the growth assumption more than the bands. The bands are better judged one quarter ahead, \
+         from every origin: {:.0}% of the realized quarters fall inside the 90% band (± {:.0} points), against 90% \
+         nominal. The base's quarterly shocks (a combined sd of about 0.02 in log growth) are narrower than the \
+         quarter-to-quarter noise of reported revenue (residual sd 0.038 in `cloudcapex calibrate`, which includes \
+         the segment and reporting noise of derived and single-source quarters): near-term bands drawn by this \
+         scenario are too narrow, and a user should read its 90% band as closer to a {:.0}–{:.0}% band. Refitted as \
+         of each origin, the fans sit below the realized path instead (mean PIT {:.2}): the fit takes the last \
+         year's growth, and growth kept accelerating after every origin. With eleven quarters of history, and fewer for the refitted origins, every figure here has a \
+         standard error of 0.1–0.2: enough to see that the bands are too narrow near term, not to tune them.\n",
+        single_all.mean_pit,
+        100.0 * rolling_one.in_90,
+        100.0 * rolling_one.in_90_se,
+        100.0 * rolling_one.in_90,
+        100.0 * coverage(&rolling).expect("rows").in_90,
+        coverage(&refit).expect("rows").mean_pit,
+    )?;
+    Ok(())
 }
 
 fn fmt_input(x: f64) -> String {
