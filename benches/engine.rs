@@ -152,6 +152,7 @@ fn csv_writing(c: &mut Criterion) {
     let record = RunRecord {
         scenario: &scenario,
         results: &results,
+        history: None,
     };
     c.bench_function("csv/quarterly_and_summary", |b| {
         b.iter(|| {

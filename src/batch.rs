@@ -65,6 +65,7 @@ pub fn run_and_write(
     let selection = OutputSelection {
         paths: options.paths_out > 0,
         report: false,
+        history: None,
     };
     run_and_write_observed(scenarios, options, &selection, out_dir, &|_, _| {})
 }
@@ -125,6 +126,7 @@ pub fn run_and_write_observed(
             let record = RunRecord {
                 scenario: &ran,
                 results: &results,
+                history: selection.history.as_deref(),
             };
             let files = write_outputs(&folder, &record, selection, &RunJson::new(threads, elapsed))
                 .map_err(|source| BatchError::Output {

@@ -169,3 +169,31 @@ fn scenario_text_cannot_inject_markup() {
         roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", chart.display()));
     }
 }
+
+/// The revenue and margin fan charts draw the reported quarters before the start quarter
+/// (from 2023Q2, the current segment basis): 12 revenue quarters to 2026Q1 and the 10 with
+/// a reported margin; the axis is labelled from 2023.
+#[test]
+fn fan_charts_draw_the_reported_history() {
+    let dir = tempfile::tempdir().unwrap();
+    cloudcapex()
+        .args(["run", "--paths", "200", "--report", "--quiet", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let circles = |file: &str| {
+        let svg = std::fs::read_to_string(dir.path().join("base").join(file)).unwrap();
+        roxmltree::Document::parse(&svg).unwrap();
+        (svg.matches("<circle").count(), svg)
+    };
+    let (revenue, svg) = circles("fan_revenue_total_rmb_bn.svg");
+    assert_eq!(revenue, 12);
+    assert!(
+        svg.contains("2023Q") && svg.contains("reported"),
+        "axis or legend missing"
+    );
+    assert_eq!(circles("fan_ebita_margin.svg").0, 10);
+    assert_eq!(circles("fan_ai_utilization.svg").0, 0);
+    let html = std::fs::read_to_string(dir.path().join("base/report.html")).unwrap();
+    assert_eq!(html.matches("<circle").count(), 22);
+}

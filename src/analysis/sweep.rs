@@ -298,7 +298,11 @@ pub fn write_sweep(
     run_json: &crate::output::RunJson,
 ) -> Result<std::path::PathBuf, OutputError> {
     for (k, (scenario, results)) in runs.iter().enumerate() {
-        let record = crate::output::RunRecord { scenario, results };
+        let record = crate::output::RunRecord {
+            scenario,
+            results,
+            history: None,
+        };
         crate::output::write_outputs(
             &folder.join(format!("point_{k:04}")),
             &record,

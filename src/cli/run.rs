@@ -61,6 +61,10 @@ pub struct RunArgs {
     /// scenario, and with several scenarios a comparison page OUT/report.html.
     #[arg(long)]
     report: bool,
+    /// With --report, the reported history drawn on the revenue and margin fan charts;
+    /// default data/alibaba_cloud_quarterly.csv, else the copy embedded in the binary.
+    #[arg(long, value_name = "FILE", requires = "report")]
+    history: Option<PathBuf>,
 }
 
 /// Parses `X` or `METRIC=X` into a stopping rule.
@@ -148,6 +152,13 @@ impl RunArgs {
             *s = next;
         }
         super::common::check_out(&self.out)?;
+        let history = if self.report {
+            let history = cloudcapex::history::History::load_or_default(self.history.as_deref())
+                .map_err(|e| e.to_string())?;
+            Some(std::sync::Arc::new(history))
+        } else {
+            None
+        };
         let mut seen = std::collections::BTreeMap::new();
         for (s, file) in scenarios.iter().zip(&self.scenarios) {
             if let Some(other) = seen.insert(s.name().to_string(), file) {
@@ -169,6 +180,7 @@ impl RunArgs {
             outputs: OutputSelection {
                 paths: self.paths_out > 0,
                 report: self.report,
+                history,
             },
             out: self.out,
             threads: self.threads,

@@ -80,6 +80,50 @@ impl FanChartSvg {
     ///
     /// If the run does not report the metric, or plotters fails.
     pub fn svg(&self, results: &Results) -> io::Result<String> {
+        self.svg_with_history(results, None)
+    }
+
+    /// The reported values of this chart's metric in `history`, by quarter index relative
+    /// to the run's start quarter (negative before it), from the first quarter on the
+    /// current segment basis ([`crate::calibration::SEGMENT_BASIS_START`]) to the chart's
+    /// last quarter. Revenue and the adjusted EBITA margin are reported; other metrics
+    /// have none.
+    pub fn reported(
+        &self,
+        results: &Results,
+        history: &crate::history::History,
+    ) -> Vec<(i32, f64)> {
+        let value = |q: &crate::history::ReportedQuarter| match self.metric {
+            "revenue_total_rmb_bn" => q.revenue_rmb_bn,
+            "ebita_margin" => q.adj_ebita_margin_pct.map(|m| m / 100.0),
+            _ => None,
+        };
+        let first = crate::calibration::default_first(history);
+        let start = results.calendar[0];
+        let last = results.quarters as i64 - 1;
+        history
+            .quarters
+            .iter()
+            .filter(|q| q.quarter >= first)
+            .filter_map(|q| {
+                let t = q.quarter.quarters_since(start);
+                (t <= last).then_some((t as i32, value(q)?))
+            })
+            .collect()
+    }
+
+    /// [`FanChartSvg::svg`] with the reported history of the metric drawn on it (black
+    /// line and dots), the quarters before the start quarter included.
+    ///
+    /// # Errors
+    ///
+    /// As [`FanChartSvg::svg`].
+    pub fn svg_with_history(
+        &self,
+        results: &Results,
+        history: Option<&crate::history::History>,
+    ) -> io::Result<String> {
+        let reported = history.map_or_else(Vec::new, |h| self.reported(results, h));
         let bands: Vec<(i32, [f64; 9])> = (0..results.quarters)
             .filter_map(|t| {
                 let s = results.quarterly_summary(self.metric, t)?;
@@ -97,12 +141,16 @@ impl FanChartSvg {
             .fold((f64::INFINITY, f64::NEG_INFINITY), |a, b| {
                 (a.0.min(b.1[P5]), a.1.max(b.1[P95]))
             });
+        let (low, high) = reported
+            .iter()
+            .fold((low, high), |a, p| (a.0.min(p.1), a.1.max(p.1)));
         let (low, high) = padded(low, high);
         let caption = format!("{}: {}", results.scenario, self.title);
         let last = results.quarters as i32 - 1;
+        let first = reported.iter().map(|p| p.0).min().unwrap_or(0).min(0);
         quarter_chart_svg(
             caption,
-            (0, last),
+            (first, last),
             (low, high),
             results.calendar[0],
             self.unit,
@@ -137,10 +185,29 @@ impl FanChartSvg {
                     .legend(|(x, y)| {
                         PathElement::new(vec![(x, y), (x + 18, y)], BAND_COLOR.stroke_width(2))
                     });
+                if !reported.is_empty() {
+                    draw_reported(chart, &reported)?;
+                }
                 Ok(())
             },
         )
     }
+}
+
+/// Reported values as a black line with dots, labelled in the legend.
+fn draw_reported(chart: &mut QuarterChart<'_, '_>, reported: &[(i32, f64)]) -> io::Result<()> {
+    chart
+        .draw_series(LineSeries::new(
+            reported.iter().copied(),
+            BLACK.stroke_width(1),
+        ))
+        .map_err(chart_error)?
+        .label("reported")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK.stroke_width(1)));
+    chart
+        .draw_series(reported.iter().map(|p| Circle::new(*p, 3, BLACK.filled())))
+        .map_err(chart_error)?;
+    Ok(())
 }
 
 impl Exporter for FanChartSvg {
@@ -149,7 +216,7 @@ impl Exporter for FanChartSvg {
     }
 
     fn write(&self, run: &RunRecord<'_>, out: &mut dyn Write) -> io::Result<()> {
-        out.write_all(self.svg(run.results)?.as_bytes())
+        out.write_all(self.svg_with_history(run.results, run.history)?.as_bytes())
     }
 }
 
@@ -576,18 +643,7 @@ pub fn fan_with_reported_svg(
             .legend(|(x, y)| {
                 PathElement::new(vec![(x, y), (x + 18, y)], BAND_COLOR.stroke_width(2))
             });
-        chart
-            .draw_series(LineSeries::new(
-                reported.iter().copied(),
-                BLACK.stroke_width(1),
-            ))
-            .map_err(chart_error)?
-            .label("reported")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK.stroke_width(1)));
-        chart
-            .draw_series(reported.iter().map(|p| Circle::new(*p, 3, BLACK.filled())))
-            .map_err(chart_error)?;
-        Ok(())
+        draw_reported(chart, reported)
     })
 }
 

@@ -35,6 +35,8 @@ pub struct RunRecord<'a> {
     pub scenario: &'a Scenario,
     /// Its results.
     pub results: &'a Results,
+    /// Reported history, drawn on the fan charts of the metrics it reports.
+    pub history: Option<&'a crate::history::History>,
 }
 
 /// Writes one output file.
@@ -122,12 +124,14 @@ fn write_temp(
 }
 
 /// Which optional outputs to write besides the CSVs, `scenario.toml` and `run.json`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutputSelection {
     /// `paths.csv` and `path_scalars.csv` (of the paths the run kept).
     pub paths: bool,
     /// `report.html` and its SVG charts.
     pub report: bool,
+    /// Reported history drawn on the report's revenue and margin fan charts.
+    pub history: Option<std::sync::Arc<crate::history::History>>,
 }
 
 /// Writes every output of one scenario into `dir` (created if needed): all files are

@@ -82,14 +82,20 @@ impl ReportHtml {
         summary_table(&mut out, results);
         out.push_str("<h2>Charts</h2>\n");
         for chart in FAN_CHARTS.iter().filter(|c| c.applies_to(results)) {
-            figure(&mut out, &chart.svg(results)?, chart.file, chart.title);
+            figure(
+                &mut out,
+                &chart.svg_with_history(results, run.history)?,
+                chart.file,
+                chart.title,
+            );
         }
         for chart in HISTOGRAMS.iter().filter(|c| c.applies_to(results)) {
             figure(&mut out, &chart.svg(results)?, chart.file, chart.title);
         }
         out.push_str(
             "<p><small>Bands: p5–p95 (light) and p25–p75 (dark) of the paths in each quarter, \
-             from the quantile sketch (within 0.5% relative error); the line is the median. \
+             from the quantile sketch (within 0.5% relative error); the line is the median; black \
+             dots are reported quarters (Cloud Intelligence Group, from 2023Q2). \
              Histogram marks are exact quantiles.</small></p>\n",
         );
         let _ = write!(
