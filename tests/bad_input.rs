@@ -347,6 +347,19 @@ fn every_value_out_of_range_is_reported_together() {
     ] {
         assert!(stderr.contains(needle), "{needle}\n{stderr}");
     }
+    // Correlation entries and quarters are reported with the other values too.
+    let more = refused(&[
+        "--set",
+        "revenue.correlation.ai.core=1.5",
+        "--set",
+        "time.start_quarter=2026Q7",
+    ]);
+    assert!(more.contains("5 problems:"), "{more}");
+    assert!(
+        more.contains("key `revenue.correlation.ai.core`: expected a correlation")
+            && more.contains("key `time.start_quarter`"),
+        "{more}"
+    );
     let fixed = refused(&[
         "--set",
         "revenue.segments.ai.initial_growth=0.45",

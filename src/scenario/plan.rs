@@ -316,9 +316,14 @@ impl Validator<'_> {
         text: Option<&str>,
         default: &str,
     ) -> Result<Quarter, ScenarioError> {
-        text.unwrap_or(default)
-            .parse()
-            .map_err(|e| self.error(key, format!("{e}")))
+        match text.unwrap_or(default).parse() {
+            Ok(q) => Ok(q),
+            // The default stands in, where there is one, so the pass goes on.
+            Err(e) => match default.parse() {
+                Ok(stand_in) => self.refuse(self.error(key, format!("{e}")), stand_in),
+                Err(_) => Err(self.error(key, format!("{e}"))),
+            },
+        }
     }
 
     fn asset(&self, name: &str, doc: &AssetDoc) -> Result<AssetClass, ScenarioError> {

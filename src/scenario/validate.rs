@@ -169,7 +169,7 @@ pub(crate) struct Validator<'a> {
 impl Validator<'_> {
     /// Records a refused value and hands back `stand_in`, so that one pass reports every
     /// value out of its range (up to [`MAX_REPORTED_ERRORS`]) rather than only the first.
-    fn refuse<T>(&self, error: ScenarioError, stand_in: T) -> Result<T, ScenarioError> {
+    pub(crate) fn refuse<T>(&self, error: ScenarioError, stand_in: T) -> Result<T, ScenarioError> {
         let mut refused = self.refused.borrow_mut();
         if refused.len() >= MAX_REPORTED_ERRORS {
             // One more than the cap: the pass stops, and the report says more follow.
@@ -379,16 +379,32 @@ impl Validator<'_> {
                 )
             })
         };
+        // A refused entry (unknown segment, out of range) is reported with the others and
+        // left out of the matrix.
         for (a, row) in doc.into_iter().flatten() {
-            let i = index_of(&format!("revenue.correlation.{a}"), a)?;
+            let i = match index_of(&format!("revenue.correlation.{a}"), a) {
+                Ok(i) => i,
+                Err(e) => {
+                    self.refuse(e, ())?;
+                    continue;
+                }
+            };
             for (b, &rho) in row {
                 let key = format!("revenue.correlation.{a}.{b}");
-                let j = index_of(&key, b)?;
+                let j = match index_of(&key, b) {
+                    Ok(j) => j,
+                    Err(e) => {
+                        self.refuse(e, ())?;
+                        continue;
+                    }
+                };
                 if rho.is_nan() || !(-1.0..=1.0).contains(&rho) {
-                    return Err(self.error(
+                    let error = self.error(
                         &key,
                         format!("expected a correlation from -1 to 1, found {rho}"),
-                    ));
+                    );
+                    self.refuse(error, ())?;
+                    continue;
                 }
                 if i == j && rho != 1.0 {
                     return Err(self.error(
@@ -552,12 +568,18 @@ fn validate_with(v: &Validator<'_>) -> Result<(String, Simulation, Assumptions),
     };
 
     let time_doc = doc.time.take().unwrap_or_default();
-    let start_quarter: Quarter = time_doc
+    let start_quarter: Quarter = match time_doc
         .start_quarter
         .as_deref()
         .unwrap_or(defaults::START_QUARTER)
         .parse()
-        .map_err(|e| v.error("time.start_quarter", format!("{e}")))?;
+    {
+        Ok(q) => q,
+        Err(e) => v.refuse(
+            v.error("time.start_quarter", format!("{e}")),
+            defaults::START_QUARTER.parse().expect("a valid quarter"),
+        )?,
+    };
     let horizon_quarters = match time_doc.horizon_quarters {
         Some(h) => v.integer(
             "time.horizon_quarters",
