@@ -453,3 +453,29 @@ fn a_misspelt_table_is_one_problem_and_a_stop_is_said() {
         "{stop}"
     );
 }
+
+/// Unknown keys given by several `--set` arguments, and by a file and a `--set`, are
+/// reported together.
+#[test]
+fn mistakes_in_files_and_overrides_are_reported_together() {
+    let assert = Command::cargo_bin("cloudcapex")
+        .unwrap()
+        .args([
+            "validate",
+            "tests/fixtures/bad/unknown_key.toml",
+            "--set",
+            "valuation.discount_rat=0.1",
+            "--set",
+            "costs.foo=1",
+        ])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(stderr.contains("3 problems:"), "{stderr}");
+    assert!(
+        stderr.contains("--set valuation.discount_rat=0.1, line 1")
+            && stderr.contains("--set costs.foo=1, line 1")
+            && stderr.contains("unknown_key.toml, line"),
+        "{stderr}"
+    );
+}

@@ -144,6 +144,39 @@ fn several(errors: &[ScenarioError], checks_skipped: bool, truncated: bool) -> S
     text
 }
 
+/// One error from several found in one pass: alone if single, else [`ScenarioError::Several`]
+/// with every error flattened, in order, up to [`MAX_REPORTED_ERRORS`].
+pub(crate) fn combine(errors: Vec<ScenarioError>) -> ScenarioError {
+    let mut flat = Vec::new();
+    let (mut skipped, mut truncated) = (false, false);
+    for e in errors {
+        match e {
+            ScenarioError::Several {
+                errors,
+                checks_skipped,
+                truncated: t,
+            } => {
+                flat.extend(errors);
+                skipped |= checks_skipped;
+                truncated |= t;
+            }
+            other => flat.push(other),
+        }
+    }
+    if flat.len() > MAX_REPORTED_ERRORS {
+        flat.truncate(MAX_REPORTED_ERRORS);
+        truncated = true;
+    }
+    if flat.len() == 1 && !skipped && !truncated {
+        return flat.remove(0);
+    }
+    ScenarioError::Several {
+        errors: flat,
+        checks_skipped: skipped,
+        truncated,
+    }
+}
+
 /// Most errors of one file reported together.
 pub const MAX_REPORTED_ERRORS: usize = 20;
 

@@ -207,7 +207,22 @@ impl Scenario {
     pub fn load(path: impl AsRef<Path>, overrides: &[Override]) -> Result<Self, ScenarioError> {
         let path = path.as_ref();
         let mut loaded = load::Loaded::default();
-        loaded.load_file(path, &mut Vec::<PathBuf>::new(), None)?;
+        if let Err(e) = loaded.load_file(path, &mut Vec::<PathBuf>::new(), None) {
+            // The overrides' own unknown keys and wrong types are reported with the file's.
+            let mut scratch = load::Loaded::default();
+            let mut errors = vec![e];
+            if matches!(
+                errors[0],
+                ScenarioError::Invalid { .. } | ScenarioError::Several { .. }
+            ) {
+                errors.extend(
+                    overrides
+                        .iter()
+                        .filter_map(|o| scratch.apply_override(o).err()),
+                );
+            }
+            return Err(error::combine(errors));
+        }
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -277,8 +292,12 @@ impl Scenario {
         mut loaded: load::Loaded,
         overrides: &[Override],
     ) -> Result<Self, ScenarioError> {
-        for item in overrides {
-            loaded.apply_override(item)?;
+        let errors: Vec<ScenarioError> = overrides
+            .iter()
+            .filter_map(|item| loaded.apply_override(item).err())
+            .collect();
+        if !errors.is_empty() {
+            return Err(error::combine(errors));
         }
         let name = match loaded.declared_name.clone() {
             None => name,
