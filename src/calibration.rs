@@ -87,7 +87,7 @@ pub enum CalibrationError {
     },
     /// Too few quarters to estimate four coefficients and the residuals' AR(1).
     #[error(
-        "the fit from {first} to {last} has {growth_rates} quarterly growth rates; at least {MIN_GROWTH_RATES} are needed (nine quarters)"
+        "the fit from {first} to {last} has {growth_rates} quarterly growth rates; at least {MIN_GROWTH_RATES} are needed (nine quarters: the earliest last quarter is {})", first.offset(MIN_GROWTH_RATES as i64)
     )]
     TooShort {
         /// The window.
@@ -149,10 +149,17 @@ pub fn calibrate(
     last: Quarter,
 ) -> Result<Calibration, CalibrationError> {
     let (start, end) = history.span();
-    if first < start || last > end || first >= last {
+    if first < start || last > end {
         return Err(CalibrationError::Window(format!(
-            "the fit window {first} to {last} must lie within the history {start} to {end}, first before last"
+            "the fit window {first} to {last} must lie within the history {start} to {end}"
         )));
+    }
+    if first >= last {
+        return Err(CalibrationError::TooShort {
+            first,
+            last,
+            growth_rates: 0,
+        });
     }
     let quarters = (last.quarters_since(first) + 1) as usize;
     let mut levels = Vec::with_capacity(quarters);
@@ -290,7 +297,7 @@ impl Calibration {
              # Model (docs/model.md, \"Calibration from history\"):\n\
              #   ln R_t - ln R_(t-1) = mu + seasonal difference + u_t,  u_t = rho u_(t-1) + e_t\n\
              # Standard errors (SE) are the fit's; with so few quarters, treat them as wide.\n\
-             # mean quarterly log growth mu = {} (SE {}): {:.1}%/yr over the window.\n\
+             # deseasonalized mean quarterly log growth mu = {} (SE {}): {:.1}%/yr over the window.\n\
              # residual sd of quarterly log growth = {} (SE {}).\n\n",
             env!("CARGO_PKG_VERSION"),
             self.first,
@@ -337,7 +344,7 @@ impl Calibration {
             format!("[revenue.segments.{name}]"),
             format!(
                 "start_revenue_rmb_bn = {}    # reported {} (data, no SE)",
-                crate::output::plain(self.start_revenue_rmb_bn),
+                toml_float(self.start_revenue_rmb_bn),
                 self.last
             ),
             format!(
@@ -368,6 +375,17 @@ impl Calibration {
             out.push('\n');
         }
         out
+    }
+}
+
+/// A number as a TOML float: always with a decimal point (`41600000000000000000` would be
+/// read as an integer, and overflow).
+fn toml_float(x: f64) -> String {
+    let text = crate::output::plain(x);
+    if text.contains(['.', 'e', 'E', 'n', 'i']) {
+        text
+    } else {
+        format!("{text}.0")
     }
 }
 

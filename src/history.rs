@@ -222,7 +222,7 @@ impl History {
                     Some((i + 1, name)),
                     format!(
                         "unknown column{}; known columns: {} (units in the names: _rmb_bn, _pct)",
-                        crate::scenario::did_you_mean(name, known.iter().copied()),
+                        suggest_column(name, &known),
                         known.join(", ")
                     ),
                 ));
@@ -357,6 +357,16 @@ impl History {
         self.get(quarter).and_then(|r| r.revenue_rmb_bn)
     }
 
+    /// The last quarter with a reported revenue (rows after it may hold `NA` for quarters
+    /// not yet reported).
+    pub fn last_reported(&self) -> Option<Quarter> {
+        self.quarters
+            .iter()
+            .rev()
+            .find(|q| q.revenue_rmb_bn.is_some())
+            .map(|q| q.quarter)
+    }
+
     /// The first and last quarters.
     pub fn span(&self) -> (Quarter, Quarter) {
         (
@@ -364,6 +374,18 @@ impl History {
             self.quarters[self.quarters.len() - 1].quarter,
         )
     }
+}
+
+/// ` (did you mean `x`?)` for a close or a truncated column name.
+fn suggest_column(name: &str, known: &[&str]) -> String {
+    let close = crate::scenario::did_you_mean(name, known.iter().copied());
+    if !close.is_empty() || name.len() < 4 {
+        return close;
+    }
+    known
+        .iter()
+        .find(|k| k.starts_with(name))
+        .map_or_else(String::new, |k| format!(" (did you mean `{k}`?)"))
 }
 
 /// The calendar quarter whose last day is `date` (`2026-03-31` → 2026Q1).

@@ -207,3 +207,66 @@ fn backtest_refuses_bad_windows() {
         assert!(!out.join("backtest_base").exists(), "{args:?} wrote output");
     }
 }
+
+/// Rows for quarters not yet reported (NA) are skipped as origins and as scored quarters;
+/// a window with nothing to score is refused; a one-quarter fan opens from the origin.
+#[test]
+fn backtest_skips_unreported_quarters_and_refuses_an_empty_score() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = std::fs::read_to_string("data/alibaba_cloud_quarterly.csv").unwrap();
+    let data = dir.path().join("h.csv");
+    std::fs::write(
+        &data,
+        format!(
+            "{shipped}2026-06-30,FY27Q1,NA,NA,NA,NA,NA,,\n2026-09-30,FY27Q2,NA,NA,NA,NA,NA,,\n"
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    cloudcapex()
+        .args([
+            "backtest",
+            "scenarios/base.toml",
+            "--from",
+            "2025Q3",
+            "--rolling",
+            "--report",
+        ])
+        .args(["--paths", "200", "--quiet", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let rows = std::fs::read_to_string(out.join("backtest_base/backtest.csv")).unwrap();
+    assert_eq!(rows.lines().count(), 1 + 2 + 1, "{rows}");
+    let svg = std::fs::read_to_string(out.join("backtest_base/fan_2025Q4.svg")).unwrap();
+    let polygon = svg.split("<polygon").nth(1).unwrap();
+    let points = polygon
+        .split("points=\"")
+        .nth(1)
+        .and_then(|p| p.split('"').next())
+        .unwrap();
+    assert!(
+        points.split_whitespace().count() >= 4,
+        "a one-quarter fan has no area: {points}"
+    );
+
+    let assert = cloudcapex()
+        .args([
+            "backtest",
+            "scenarios/base.toml",
+            "--from",
+            "2026Q1",
+            "--to",
+            "2026Q2",
+        ])
+        .args(["--paths", "200", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(dir.path().join("empty"))
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(stderr.contains("no reported revenue to score"), "{stderr}");
+}

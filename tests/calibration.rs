@@ -173,3 +173,96 @@ fn a_broken_history_is_refused_with_its_line() {
         assert!(!out.exists());
     }
 }
+
+/// `--out` must be a regular file in an existing folder: a symbolic link (or FIFO, or
+/// device) would be replaced by the rename, a missing folder created unasked.
+#[cfg(unix)]
+#[test]
+fn calibrate_out_must_be_a_regular_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("target.toml");
+    std::fs::write(&target, "orig").unwrap();
+    let link = dir.path().join("link.toml");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    for (out, expected) in [
+        (link.clone(), "is not a regular file"),
+        (dir.path().join("missing/f.toml"), "does not exist"),
+        (dir.path().to_path_buf(), "is not a regular file"),
+    ] {
+        let assert = Command::cargo_bin("cloudcapex")
+            .unwrap()
+            .args(["calibrate", "--out"])
+            .arg(&out)
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+        assert!(stderr.contains(expected), "{}: {stderr}", out.display());
+    }
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "orig");
+    assert!(!dir.path().join("missing").exists());
+}
+
+/// A history with quarters not yet reported (NA rows at the end, as data/README.md
+/// suggests) fits up to the last reported quarter; a history far outside the model's
+/// ranges gets no runnable fragment, and huge revenues are written as TOML floats.
+#[test]
+fn calibrate_handles_unreported_and_extreme_histories() {
+    let dir = tempfile::tempdir().unwrap();
+    let shipped = std::fs::read_to_string("data/alibaba_cloud_quarterly.csv").unwrap();
+    let appended = dir.path().join("appended.csv");
+    std::fs::write(
+        &appended,
+        format!("{shipped}2026-06-30,FY27Q1,NA,NA,NA,NA,NA,not yet reported,\n"),
+    )
+    .unwrap();
+    let fit = Command::cargo_bin("cloudcapex")
+        .unwrap()
+        .arg("calibrate")
+        .arg(&appended)
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&fit.get_output().stdout).to_string();
+    assert!(text.contains("start_quarter = \"2026Q1\""), "{text}");
+
+    let history = |name: &str, value: &dyn Fn(usize) -> f64| {
+        let path = dir.path().join(name);
+        let mut csv = String::from("quarter_end,cloud_revenue_rmb_bn\n");
+        let ends = ["03-31", "06-30", "09-30", "12-31"];
+        for i in 0..12 {
+            csv.push_str(&format!("{}-{},{}\n", 2023 + i / 4, ends[i % 4], value(i)));
+        }
+        std::fs::write(&path, csv).unwrap();
+        path
+    };
+    let rocket = history("rocket.csv", &|i| 10.0 * 1.8f64.powi(i as i32));
+    let refused = Command::cargo_bin("cloudcapex")
+        .unwrap()
+        .arg("calibrate")
+        .arg(&rocket)
+        .args(["--segment", "total"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&refused.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("gives values a scenario refuses"),
+        "{stderr}"
+    );
+    let huge = history("huge.csv", &|i| {
+        4.16e19 * (1.0 + 0.01 * i as f64 + 0.003 * (i % 3) as f64)
+    });
+    let fragment = Command::cargo_bin("cloudcapex")
+        .unwrap()
+        .arg("calibrate")
+        .arg(&huge)
+        .args(["--segment", "total"])
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&fragment.get_output().stdout).to_string();
+    assert!(text.parse::<toml::Table>().is_ok(), "{text}");
+}

@@ -446,11 +446,16 @@ impl BacktestRun<'_> {
     ///
     /// If no row has this origin, or drawing fails.
     pub fn fan_svg(&self, origin: Quarter, history: &History) -> std::io::Result<String> {
-        let bands: Vec<(i32, [f64; 7])> = self
-            .rows
-            .iter()
-            .filter(|r| r.origin == origin)
-            .map(|r| (r.quarters_ahead as i32, r.quantiles_rmb_bn))
+        // The fan opens from the origin's reported value, known when the forecast was made.
+        let start = history.revenue(origin).map(|r| (0, [r; 7]));
+        let bands: Vec<(i32, [f64; 7])> = start
+            .into_iter()
+            .chain(
+                self.rows
+                    .iter()
+                    .filter(|r| r.origin == origin)
+                    .map(|r| (r.quarters_ahead as i32, r.quantiles_rmb_bn)),
+            )
             .collect();
         let reported: Vec<(i32, f64)> = history
             .quarters

@@ -24,7 +24,7 @@ pub struct BacktestArgs {
     /// Forecast origin: the last quarter known (with --rolling, the first origin).
     #[arg(long, value_name = "QUARTER")]
     from: Quarter,
-    /// Last quarter scored; default the history's last reported quarter.
+    /// Last quarter scored; default the last quarter with a reported revenue.
     #[arg(long, value_name = "QUARTER")]
     to: Option<Quarter>,
     /// Every origin from --from to the quarter before --to, each scored on the quarters
@@ -69,7 +69,13 @@ pub fn run(args: BacktestArgs) -> ExitCode {
         Err(e) => return refuse(e),
     };
     let (first, last) = history.span();
-    let to = args.to.unwrap_or(last);
+    let Some(last_reported) = history.last_reported() else {
+        return refuse(format!(
+            "{}: no quarter has a reported revenue",
+            history.source
+        ));
+    };
+    let to = args.to.unwrap_or(last_reported);
     if to > last || args.from < first || args.from >= to {
         return refuse(format!(
             "--from {} --to {to}: the origin must be a reported quarter before the last one scored, \
@@ -77,9 +83,11 @@ pub fn run(args: BacktestArgs) -> ExitCode {
             args.from, history.source
         ));
     }
+    // Rolling origins without a reported revenue (an NA row) are skipped.
     let origins: Vec<Quarter> = if args.rolling {
         (0..to.quarters_since(args.from))
             .map(|k| args.from.offset(k))
+            .filter(|q| history.revenue(*q).is_some())
             .collect()
     } else {
         vec![args.from]
@@ -95,6 +103,12 @@ pub fn run(args: BacktestArgs) -> ExitCode {
     let rows = match pool
         .install(|| backtest(&scenario, &history, &origins, to, paths, args.recalibrate))
     {
+        Ok(rows) if rows.is_empty() => {
+            return refuse(format!(
+                "no reported revenue to score between {} and {to} in {}",
+                args.from, history.source
+            ));
+        }
         Ok(rows) => rows,
         Err(e) => return refuse(e),
     };

@@ -196,14 +196,24 @@ impl FanChartSvg {
 
 /// Reported values as a black line with dots, labelled in the legend.
 fn draw_reported(chart: &mut QuarterChart<'_, '_>, reported: &[(i32, f64)]) -> io::Result<()> {
-    chart
-        .draw_series(LineSeries::new(
-            reported.iter().copied(),
-            BLACK.stroke_width(1),
-        ))
-        .map_err(chart_error)?
-        .label("reported")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK.stroke_width(1)));
+    // One line per run of consecutive quarters: a quarter without a figure breaks it.
+    let mut runs: Vec<Vec<(i32, f64)>> = Vec::new();
+    for &point in reported {
+        match runs.last_mut() {
+            Some(run) if run.last().is_some_and(|p| p.0 + 1 == point.0) => run.push(point),
+            _ => runs.push(vec![point]),
+        }
+    }
+    for (k, run) in runs.into_iter().enumerate() {
+        let series = chart
+            .draw_series(LineSeries::new(run, BLACK.stroke_width(1)))
+            .map_err(chart_error)?;
+        if k == 0 {
+            series.label("reported").legend(|(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], BLACK.stroke_width(1))
+            });
+        }
+    }
     chart
         .draw_series(reported.iter().map(|p| Circle::new(*p, 3, BLACK.filled())))
         .map_err(chart_error)?;
