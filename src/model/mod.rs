@@ -322,6 +322,9 @@ impl Model {
             .risk
             .as_ref()
             .map(|r| RiskBlock::new(r, revenue.segment_names(), seed, &mut params));
+        if let Some(correlation) = &assumptions.assumption_correlation {
+            params.correlate(correlation);
+        }
 
         let segments = revenue.segment_names();
         let level = |s: &str| QuarterlyMetric {
@@ -430,6 +433,38 @@ impl Model {
         self.params.keys().map(str::to_string).collect()
     }
 
+    /// Each path's draw of every uncertain assumption (columns in
+    /// [`Model::uncertain_assumptions`] order), for paths `0..paths`: the values the run
+    /// uses, correlations (`[correlation]`) included, since each assumption has its own
+    /// stream and is drawn once per path.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cloudcapex::{Scenario, model::Model};
+    /// let model = Model::new(&Scenario::default_scenario());
+    /// let draws = model.parameter_draws(10);
+    /// assert_eq!(draws.len(), 10);
+    /// assert_eq!(draws[0].len(), model.uncertain_assumptions().len());
+    /// ```
+    pub fn parameter_draws(&self, paths: u64) -> Vec<Vec<f64>> {
+        let block_size = crate::runner::BLOCK_SIZE;
+        let n = self.params.keys().count();
+        let mut rows = Vec::with_capacity(paths as usize);
+        for block in 0..paths.div_ceil(block_size) {
+            let mut streams = self.params.streams(block);
+            for _ in 0..block_size.min(paths - block * block_size) {
+                streams.begin_path();
+                rows.push(
+                    (0..n)
+                        .map(|i| streams.draw(&params::ParamSlot::Random(i)))
+                        .collect(),
+                );
+            }
+        }
+        rows
+    }
+
     /// The assumptions drawn per path with their distributions, in draw order.
     pub fn uncertain_distributions(&self) -> Vec<(String, crate::Distribution)> {
         self.params
@@ -487,6 +522,7 @@ impl Model {
 
     /// Simulates the next path of a block into `workspace`.
     pub fn simulate_path(&self, streams: &mut BlockStreams, workspace: &mut PathWorkspace) {
+        streams.params.begin_path();
         let quarters = self.quarters();
         let segments = self.revenue.segment_names().len();
         workspace.segment_revenue.resize(segments * quarters, 0.0);

@@ -31,6 +31,8 @@ pub(crate) struct ScenarioDoc {
     pub pricing: Option<PricingDoc>,
     pub customers: Option<CustomersDoc>,
     pub risk: Option<super::risk::RiskDoc>,
+    /// Rank correlations between uncertain assumptions, by key path.
+    pub correlation: Option<BTreeMap<String, BTreeMap<String, f64>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -2,6 +2,7 @@
 //! the parameters the model runs on. Nothing runs until a scenario has been validated.
 
 mod builder;
+mod copula;
 pub mod dist;
 mod doc;
 mod error;
@@ -20,6 +21,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 pub use builder::{ScenarioBuilder, SegmentSpec};
+pub use copula::nearest_correlation;
 pub use dist::{Distribution, DistributionError, Param};
 pub(crate) use error::did_you_mean;
 pub use error::{Location, MAX_REPORTED_ERRORS, ScenarioError};
@@ -164,6 +166,51 @@ pub struct Assumptions {
     /// Geopolitical regimes and events (when the scenario has an enabled `[risk]`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub risk: Option<risk::Risk>,
+    /// Rank correlations between uncertain assumptions (`[correlation]`), when given.
+    #[serde(rename = "correlation", skip_serializing_if = "Option::is_none")]
+    pub assumption_correlation: Option<AssumptionCorrelation>,
+}
+
+/// Rank (Spearman) correlations between uncertain assumptions, applied by a Gaussian
+/// copula: validated so that the copula's normal correlation matrix
+/// `2 sin(π ρ_s / 6)` is positive-definite.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AssumptionCorrelation {
+    keys: Vec<String>,
+    rank: DMatrix<f64>,
+    cholesky_lower: DMatrix<f64>,
+}
+
+impl AssumptionCorrelation {
+    /// Key paths of the correlated assumptions, in matrix order.
+    pub fn keys(&self) -> &[String] {
+        &self.keys
+    }
+
+    /// The rank correlations as given (1 on the diagonal, 0 where none was given).
+    pub fn rank(&self) -> &DMatrix<f64> {
+        &self.rank
+    }
+
+    /// Lower Cholesky factor of the copula's normal correlation matrix.
+    pub fn cholesky_lower(&self) -> &DMatrix<f64> {
+        &self.cholesky_lower
+    }
+}
+
+impl Serialize for AssumptionCorrelation {
+    /// As in the file: `correlation."a"."b" = rho` for every given pair `a < b`.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut pairs: BTreeMap<&str, BTreeMap<&str, f64>> = BTreeMap::new();
+        for (i, a) in self.keys.iter().enumerate() {
+            for (j, b) in self.keys.iter().enumerate().skip(i + 1) {
+                if self.rank[(i, j)] != 0.0 {
+                    pairs.entry(a).or_default().insert(b, self.rank[(i, j)]);
+                }
+            }
+        }
+        pairs.serialize(serializer)
+    }
 }
 
 /// A validated scenario: every value checked, ready to run.

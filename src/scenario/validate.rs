@@ -448,6 +448,7 @@ impl Validator<'_> {
 /// Valid but unusual values, each a warning naming its file, line and key: what a
 /// percent-for-decimal slip that stays inside a range would look like.
 pub(crate) fn plausibility(loaded: &Loaded, assumptions: &Assumptions) -> Vec<String> {
+    let mut correlation_warnings = super::copula::fixed_pair_warnings(loaded);
     let mut warnings = Vec::new();
     let mut check = |key: String, param: &Param, low: f64, high: f64, what: &str| {
         let (min, max) = param.bounds();
@@ -508,6 +509,7 @@ pub(crate) fn plausibility(loaded: &Loaded, assumptions: &Assumptions) -> Vec<St
             "an annual fall of compute cost",
         );
     }
+    warnings.append(&mut correlation_warnings);
     warnings
 }
 
@@ -626,6 +628,8 @@ fn validate_with(v: &Validator<'_>) -> Result<(String, Simulation, Assumptions),
         has_pricing,
     )?;
 
+    let assumption_correlation = v.assumption_correlation(loaded, doc.correlation.as_ref())?;
+
     Ok((
         doc.description.clone().unwrap_or_default(),
         Simulation { seed, paths },
@@ -634,6 +638,7 @@ fn validate_with(v: &Validator<'_>) -> Result<(String, Simulation, Assumptions),
             revenue,
             economics,
             risk,
+            assumption_correlation,
         },
     ))
 }

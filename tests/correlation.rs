@@ -1,0 +1,205 @@
+//! `[correlation]`: rank correlations between uncertain assumptions by a Gaussian copula.
+//! The achieved Spearman correlation is the target within sampling error, each marginal
+//! is unchanged (Kolmogorov–Smirnov), common random numbers hold across scenarios that
+//! share the table, and an impossible matrix is refused with the nearest valid one.
+
+use assert_cmd::Command;
+use cloudcapex::Scenario;
+use cloudcapex::model::Model;
+
+const PATHS: u64 = 20_000;
+
+fn scenario(extra: &str) -> Scenario {
+    let text = format!(
+        "[simulation]\nseed = 7\npaths = {PATHS}\n\
+         [revenue.segments.a]\nstart_revenue_rmb_bn = 10\n\
+         initial_growth = {{ dist = \"uniform\", min = 0.1, max = 0.3 }}\n\
+         terminal_growth = {{ dist = \"triangular\", min = 0.02, mode = 0.04, max = 0.06 }}\n\
+         growth_half_life_quarters = {{ dist = \"pert\", min = 4, mode = 8, max = 16 }}\n\
+         {extra}"
+    );
+    Scenario::from_toml_str("c", "c.toml", &text, &[]).unwrap()
+}
+
+fn column(model: &Model, draws: &[Vec<f64>], key: &str) -> Vec<f64> {
+    let k = model
+        .uncertain_assumptions()
+        .iter()
+        .position(|a| a == key)
+        .unwrap();
+    draws.iter().map(|row| row[k]).collect()
+}
+
+fn ranks(values: &[f64]) -> Vec<f64> {
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
+    let mut rank = vec![0.0; values.len()];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i] = r as f64;
+    }
+    rank
+}
+
+fn spearman(a: &[f64], b: &[f64]) -> f64 {
+    let (ra, rb) = (ranks(a), ranks(b));
+    let n = a.len() as f64;
+    let mean = (n - 1.0) / 2.0;
+    let cov: f64 = ra
+        .iter()
+        .zip(&rb)
+        .map(|(x, y)| (x - mean) * (y - mean))
+        .sum();
+    let var: f64 = ra.iter().map(|x| (x - mean).powi(2)).sum();
+    cov / var
+}
+
+/// Largest gap between the sample's empirical CDF and `cdf`.
+fn kolmogorov_smirnov(sample: &[f64], cdf: impl Fn(f64) -> f64) -> f64 {
+    let mut sorted = sample.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len() as f64;
+    sorted
+        .iter()
+        .enumerate()
+        .map(|(i, x)| {
+            let f = cdf(*x);
+            (f - i as f64 / n).abs().max(((i + 1) as f64 / n - f).abs())
+        })
+        .fold(0.0, f64::max)
+}
+
+#[test]
+fn achieved_rank_correlations_match_and_marginals_hold() {
+    let correlated = scenario(
+        "[correlation.\"revenue.segments.a.initial_growth\"]\n\
+         \"revenue.segments.a.terminal_growth\" = 0.7\n\
+         \"revenue.segments.a.growth_half_life_quarters\" = -0.4\n",
+    );
+    let model = Model::new(&correlated);
+    let draws = model.parameter_draws(PATHS);
+    let g0 = column(&model, &draws, "revenue.segments.a.initial_growth");
+    let gt = column(&model, &draws, "revenue.segments.a.terminal_growth");
+    let half = column(
+        &model,
+        &draws,
+        "revenue.segments.a.growth_half_life_quarters",
+    );
+    // Sampling SE of a Spearman correlation ≈ (1 − ρ²)/√n (a normal approximation).
+    for (a, b, target) in [(&g0, &gt, 0.7), (&g0, &half, -0.4), (&gt, &half, 0.0)] {
+        let se = (1.0 - target * target) / (PATHS as f64).sqrt();
+        let achieved = spearman(a, b);
+        assert!(
+            (achieved - target).abs() < 4.0 * se + 0.01 * (target != 0.0) as u8 as f64,
+            "achieved {achieved}, target {target}"
+        );
+    }
+    // Kolmogorov–Smirnov against each marginal: at the 0.1% level, D < 1.95/√n.
+    let bound = 1.95 / (PATHS as f64).sqrt();
+    let uniform = |x: f64| ((x - 0.1) / 0.2).clamp(0.0, 1.0);
+    let triangular = |x: f64| {
+        let (a, c, b) = (0.02, 0.04, 0.06);
+        if x <= c {
+            ((x - a).max(0.0)).powi(2) / ((b - a) * (c - a))
+        } else {
+            1.0 - ((b - x).max(0.0)).powi(2) / ((b - a) * (b - c))
+        }
+    };
+    assert!(kolmogorov_smirnov(&g0, uniform) < bound);
+    assert!(kolmogorov_smirnov(&gt, triangular) < bound);
+    // Without the table the draws are independent (and the hash differs).
+    let independent = scenario("");
+    let free = Model::new(&independent).parameter_draws(PATHS);
+    let m = Model::new(&independent);
+    let rho = spearman(
+        &column(&m, &free, "revenue.segments.a.initial_growth"),
+        &column(&m, &free, "revenue.segments.a.terminal_growth"),
+    );
+    assert!(rho.abs() < 4.0 / (PATHS as f64).sqrt(), "{rho}");
+    assert_ne!(independent.sha256(), correlated.sha256());
+}
+
+/// Two scenarios that share the table and differ elsewhere draw the same correlated values
+/// path by path (common random numbers).
+#[test]
+fn scenarios_sharing_the_table_share_the_draws() {
+    let table = "[correlation.\"revenue.segments.a.initial_growth\"]\n\
+                 \"revenue.segments.a.terminal_growth\" = 0.5\n";
+    let one = scenario(table);
+    let other = scenario(&format!(
+        "{table}[revenue.segments.b]\nstart_revenue_rmb_bn = 5\ninitial_growth = 0.2\n\
+         terminal_growth = 0.03\ngrowth_half_life_quarters = {{ dist = \"uniform\", min = 4, max = 12 }}\n"
+    ));
+    let (m1, m2) = (Model::new(&one), Model::new(&other));
+    let (d1, d2) = (m1.parameter_draws(2048), m2.parameter_draws(2048));
+    for key in [
+        "revenue.segments.a.initial_growth",
+        "revenue.segments.a.terminal_growth",
+    ] {
+        assert_eq!(column(&m1, &d1, key), column(&m2, &d2, key), "{key}");
+    }
+}
+
+/// A table that cannot hold is refused with the nearest valid rank correlations; a key
+/// that is not a written assumption is refused by name; a fixed one is warned about.
+#[test]
+fn impossible_or_unknown_correlations_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::canonicalize("scenarios/base.toml").unwrap();
+    let write = |name: &str, body: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(
+            &path,
+            format!("extends = {:?}\n{body}", base.display().to_string()),
+        )
+        .unwrap();
+        path
+    };
+    let validate = |path: &std::path::Path| {
+        Command::cargo_bin("cloudcapex")
+            .unwrap()
+            .arg("validate")
+            .arg(path)
+            .output()
+            .unwrap()
+    };
+    let impossible = validate(&write(
+        "impossible.toml",
+        "[correlation.\"capacity.hardware_cost_decline\"]\n\
+         \"valuation.discount_rate\" = 0.9\n\"capacity.start_unmet_demand_share\" = 0.9\n\
+         [correlation.\"valuation.discount_rate\"]\n\"capacity.start_unmet_demand_share\" = -0.9\n",
+    ));
+    assert_eq!(impossible.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&impossible.stderr);
+    assert!(
+        stderr.contains("cannot hold together")
+            && stderr.contains("nearest valid rank correlations"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("(given 0.9)") && stderr.contains("(given -0.9)"),
+        "{stderr}"
+    );
+
+    let unknown = validate(&write(
+        "unknown.toml",
+        "[correlation.\"capacity.hardware_cost_decline\"]\n\"valuation.discount_rat\" = 0.3\n",
+    ));
+    assert_eq!(unknown.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(
+        stderr.contains("line 3")
+            && stderr.contains("`valuation.discount_rat` is not an assumption"),
+        "{stderr}"
+    );
+
+    let fixed = validate(&write(
+        "fixed.toml",
+        "[correlation.\"capacity.hardware_cost_decline\"]\n\"costs.tax_rate\" = 0.3\n",
+    ));
+    assert_eq!(fixed.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&fixed.stderr);
+    assert!(
+        stderr.contains("`costs.tax_rate` is a fixed number, so this correlation has no effect"),
+        "{stderr}"
+    );
+}
