@@ -11,6 +11,7 @@ use cli::backtest::BacktestArgs;
 use cli::breakeven::BreakevenArgs;
 use cli::calibrate::CalibrateArgs;
 use cli::compare::CompareArgs;
+use cli::regression::RegressionArgs;
 use cli::run::RunArgs;
 use cli::sobol::SobolArgs;
 use cli::sweep::SweepArgs;
@@ -73,6 +74,10 @@ enum SensitivityCommand {
     /// uncertain input and the model's intrinsic randomness (one group), with bootstrap
     /// intervals. Writes OUT/sobol_<name>/sobol.csv.
     Sobol(SobolArgs),
+    /// Standardized regression coefficients (with SEs), rank correlations (with 95%
+    /// intervals) and contributions to variance of a per-path metric on every uncertain
+    /// input, from one run. Writes OUT/regression_<name>/regression.csv.
+    Regression(RegressionArgs),
 }
 
 fn main() -> ExitCode {
@@ -105,6 +110,9 @@ fn main() -> ExitCode {
         Some(Command::Backtest(args)) => cli::backtest::run(args),
         Some(Command::Sensitivity(SensitivityCommand::Tornado(args))) => cli::tornado::run(args),
         Some(Command::Sensitivity(SensitivityCommand::Sobol(args))) => cli::sobol::run(args),
+        Some(Command::Sensitivity(SensitivityCommand::Regression(args))) => {
+            cli::regression::run(args)
+        }
     }
 }
 

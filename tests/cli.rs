@@ -782,6 +782,13 @@ fn run_every_analysis_command(out: &std::path::Path) {
             "5",
         ],
         vec![
+            "sensitivity",
+            "regression",
+            "scenarios/base.toml",
+            "--paths",
+            "200",
+        ],
+        vec![
             "backtest",
             "scenarios/base.toml",
             "--from",

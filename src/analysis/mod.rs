@@ -6,6 +6,7 @@
 pub mod backtest;
 mod breakeven;
 mod compare;
+pub mod regression;
 mod sweep;
 
 pub use breakeven::{Breakeven, BreakevenError, Statistic, StatisticKind, breakeven};
