@@ -483,6 +483,32 @@ impl Tornado {
         })
     }
 
+    /// The tornado chart (SVG) of the mean: one bar per input, largest swing on top.
+    ///
+    /// # Errors
+    ///
+    /// If drawing fails.
+    pub fn svg(&self) -> std::io::Result<String> {
+        let bars: Vec<crate::output::SwingBar> = self
+            .bars
+            .iter()
+            .map(|b| crate::output::SwingBar {
+                label: b.input.clone(),
+                at_low: b.at_low.mean,
+                at_high: b.at_high.mean,
+            })
+            .collect();
+        crate::output::tornado_svg(
+            format!(
+                "Tornado: mean {} with each input at its p10 / p90",
+                self.metric
+            ),
+            &format!("mean {}", self.metric),
+            self.base.mean,
+            &bars,
+        )
+    }
+
     /// A readable table, largest swing first.
     pub fn table(&self) -> String {
         let mut out = format!(

@@ -45,8 +45,8 @@ fn report_charts_parse_and_pages_reference_only_existing_files() {
         .success();
 
     let svgs = files_with_extension(dir.path(), "svg");
-    // Per scenario 4 fan charts and 2 histograms; 2 comparison charts.
-    assert_eq!(svgs.len(), 2 * 6 + 2, "{svgs:?}");
+    // Per scenario 4 fan charts, 2 histograms and 3 driver scatters; 2 comparison charts.
+    assert_eq!(svgs.len(), 2 * 9 + 2, "{svgs:?}");
     for svg in &svgs {
         let text = std::fs::read_to_string(svg).unwrap();
         let document = roxmltree::Document::parse(&text)
@@ -195,5 +195,70 @@ fn fan_charts_draw_the_reported_history() {
     assert_eq!(circles("fan_ebita_margin.svg").0, 10);
     assert_eq!(circles("fan_ai_utilization.svg").0, 0);
     let html = std::fs::read_to_string(dir.path().join("base/report.html")).unwrap();
-    assert_eq!(html.matches("<circle").count(), 22);
+    // The 22 reported quarters, and a dot per path in each of the three driver scatters.
+    assert_eq!(html.matches("<circle").count(), 22 + 3 * 200);
+}
+
+/// The driver scatters plot the NPV of the first paths against the inputs most
+/// rank-correlated with it, strongest first, each titled with its input.
+#[test]
+fn driver_scatters_show_the_strongest_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    cloudcapex()
+        .args(["run", "--paths", "3000", "--report", "--quiet", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let first =
+        std::fs::read_to_string(dir.path().join("base/scatter_plan_npv_driver_1.svg")).unwrap();
+    roxmltree::Document::parse(&first).unwrap();
+    assert!(
+        first.contains("revenue.segments.ai.initial_growth"),
+        "the strongest driver"
+    );
+    assert_eq!(first.matches("<circle").count(), 2000);
+    let html = std::fs::read_to_string(dir.path().join("base/report.html")).unwrap();
+    assert!(
+        html.contains("NPV against plan.execution_multiplier"),
+        "the second driver"
+    );
+}
+
+/// `sensitivity tornado --report` draws the tornado chart beside tornado.csv, one pair of
+/// bars per input, largest swing first; without --report an earlier chart is removed.
+#[test]
+fn tornado_report_draws_the_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        cloudcapex()
+            .args([
+                "sensitivity",
+                "tornado",
+                "scenarios/base.toml",
+                "--paths",
+                "200",
+                "--quiet",
+                "--out",
+            ])
+            .arg(dir.path())
+            .args(extra)
+            .assert()
+            .success();
+    };
+    run(&["--report"]);
+    let chart = dir.path().join("tornado_base/tornado.svg");
+    let svg = std::fs::read_to_string(&chart).unwrap();
+    roxmltree::Document::parse(&svg).unwrap();
+    let csv = std::fs::read_to_string(dir.path().join("tornado_base/tornado.csv")).unwrap();
+    let top = csv
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(2)
+        .unwrap()
+        .to_string();
+    assert!(svg.contains(&top), "{top} labelled");
+    run(&[]);
+    assert!(!chart.exists());
 }

@@ -21,6 +21,9 @@ pub struct TornadoArgs {
     /// Do not print the table.
     #[arg(long, short)]
     quiet: bool,
+    /// Also draw the tornado chart of the mean (tornado.svg beside tornado.csv).
+    #[arg(long)]
+    report: bool,
 }
 
 /// Runs `cloudcapex sensitivity tornado`.
@@ -49,10 +52,19 @@ pub fn run(args: TornadoArgs) -> ExitCode {
             Ok(t) => t,
             Err(e) => return failure(e),
         };
-    match tornado.write_csv(
-        &args.common.out.join(format!("tornado_{}", scenario.name())),
-        &scenario,
-    ) {
+    let dir = args.common.out.join(format!("tornado_{}", scenario.name()));
+    if args.report {
+        let chart = dir.join("tornado.svg");
+        if let Err(e) = cloudcapex::output::write_atomically(&chart, |out| {
+            out.write_all(tornado.svg()?.as_bytes())
+        }) {
+            return failure(e);
+        }
+    } else {
+        // The folder holds this run's files only.
+        let _ = std::fs::remove_file(dir.join("tornado.svg"));
+    }
+    match tornado.write_csv(&dir, &scenario) {
         Ok(path) => {
             if !args.quiet {
                 println!("{}\nwritten: {}", tornado.table(), path.display());

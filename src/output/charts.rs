@@ -657,6 +657,174 @@ pub fn fan_with_reported_svg(
     })
 }
 
+/// One bar of a tornado chart: the statistic with the input at its low and high value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SwingBar {
+    /// Bar label (the input's key path).
+    pub label: String,
+    /// The statistic with the input at its low value (p10).
+    pub at_low: f64,
+    /// The statistic with the input at its high value (p90).
+    pub at_high: f64,
+}
+
+/// A tornado chart: one horizontal bar per input, from `base` to the statistic at the
+/// input's p10 (light) and p90 (dark), largest swing on top (bars in the order given).
+///
+/// # Errors
+///
+/// If there are no bars, or plotters fails.
+pub fn tornado_svg(
+    caption: String,
+    unit: &str,
+    base: f64,
+    bars: &[SwingBar],
+) -> io::Result<String> {
+    if bars.is_empty() {
+        return Err(io::Error::other("no bars to draw"));
+    }
+    let (low, high) = bars.iter().fold((base, base), |a, b| {
+        (
+            a.0.min(b.at_low).min(b.at_high),
+            a.1.max(b.at_low).max(b.at_high),
+        )
+    });
+    let (low, high) = padded(low, high);
+    let rows = bars.len() as i32;
+    let height = (90 + 34 * rows).max(240) as u32;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (SIZE.0 + 200, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(chart_error)?;
+        let labels: Vec<String> = bars.iter().map(|b| b.label.clone()).collect();
+        let mut chart = ChartBuilder::on(&root)
+            .caption(caption, ("sans-serif", 20))
+            .margin(12)
+            .margin_right(32)
+            .x_label_area_size(40)
+            .y_label_area_size(320)
+            .build_cartesian_2d(low..high, 0..rows)
+            .map_err(chart_error)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .x_label_formatter(&|x| axis_label(*x))
+            .y_labels(bars.len() + 1)
+            .y_label_formatter(&|y| {
+                let k = rows - 1 - *y;
+                usize::try_from(k)
+                    .ok()
+                    .and_then(|k| labels.get(k))
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .x_desc(unit)
+            .draw()
+            .map_err(chart_error)?;
+        for (k, bar) in bars.iter().enumerate() {
+            let y = rows - 1 - k as i32;
+            for (value, opacity, label) in [
+                (bar.at_low, 0.35, "input at p10"),
+                (bar.at_high, 0.85, "input at p90"),
+            ] {
+                let series = chart
+                    .draw_series(std::iter::once(Rectangle::new(
+                        [(base.min(value), y), (base.max(value), y + 1)],
+                        BAND_COLOR.mix(opacity).filled(),
+                    )))
+                    .map_err(chart_error)?;
+                if k == 0 {
+                    series.label(label).legend(move |(x, y)| {
+                        Rectangle::new(
+                            [(x, y - 5), (x + 18, y + 5)],
+                            BAND_COLOR.mix(opacity).filled(),
+                        )
+                    });
+                }
+            }
+        }
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(base, 0), (base, rows)],
+                BLACK.stroke_width(1),
+            )))
+            .map_err(chart_error)?
+            .label("every input at its median")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK.stroke_width(1)));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(chart_error)?;
+        root.present().map_err(chart_error)?;
+    }
+    Ok(svg)
+}
+
+/// A scatter plot of `points` (x, y), e.g. a path's NPV against one input's draw.
+///
+/// # Errors
+///
+/// If there are no points, or plotters fails.
+pub fn scatter_svg(
+    caption: String,
+    x_unit: &str,
+    y_unit: &str,
+    points: &[(f64, f64)],
+) -> io::Result<String> {
+    let finite: Vec<(f64, f64)> = points
+        .iter()
+        .copied()
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .collect();
+    if finite.is_empty() {
+        return Err(io::Error::other("no points to draw"));
+    }
+    let (x0, x1) = finite
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |a, p| {
+            (a.0.min(p.0), a.1.max(p.0))
+        });
+    let (y0, y1) = finite
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |a, p| {
+            (a.0.min(p.1), a.1.max(p.1))
+        });
+    let ((x0, x1), (y0, y1)) = (padded(x0, x1), padded(y0, y1));
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(chart_error)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(caption, ("sans-serif", 18))
+            .margin(12)
+            .margin_right(32)
+            .x_label_area_size(40)
+            .y_label_area_size(64)
+            .build_cartesian_2d(x0..x1, y0..y1)
+            .map_err(chart_error)?;
+        chart
+            .configure_mesh()
+            .x_label_formatter(&|x| axis_label(*x))
+            .y_label_formatter(&|y| axis_label(*y))
+            .x_desc(x_unit)
+            .y_desc(y_unit)
+            .draw()
+            .map_err(chart_error)?;
+        chart
+            .draw_series(
+                finite
+                    .iter()
+                    .map(|p| Circle::new(*p, 2, BAND_COLOR.mix(0.35).filled())),
+            )
+            .map_err(chart_error)?;
+        root.present().map_err(chart_error)?;
+    }
+    Ok(svg)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,19 +7,21 @@ mod csv_files;
 mod in_flight;
 mod report;
 mod run_json;
+mod scatter;
 mod terminal;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 pub use charts::{
-    FAN_CHARTS, FanChartSvg, HISTOGRAMS, HistogramSvg, comparison_medians_svg,
-    comparison_ranges_svg, fan_with_reported_svg,
+    FAN_CHARTS, FanChartSvg, HISTOGRAMS, HistogramSvg, SwingBar, comparison_medians_svg,
+    comparison_ranges_svg, fan_with_reported_svg, scatter_svg, tornado_svg,
 };
 pub use csv_files::{ConvergenceCsv, PathScalarsCsv, PathsCsv, QuarterlyCsv, SummaryCsv};
 pub use in_flight::remove_in_flight;
 pub use report::{ReportHtml, write_comparison_report};
 pub use run_json::RunJson;
+pub use scatter::{DRIVER_SCATTERS, DriverScatterSvg};
 pub use terminal::summary_table;
 
 use crate::Scenario;
@@ -177,6 +179,9 @@ fn write_into(
             exporters.push(Box::new(*chart));
         }
         for chart in HISTOGRAMS.iter().filter(|c| c.applies_to(run.results)) {
+            exporters.push(Box::new(*chart));
+        }
+        for chart in DRIVER_SCATTERS.iter().filter(|c| c.applies_to(run)) {
             exporters.push(Box::new(*chart));
         }
         exporters.push(Box::new(ReportHtml));

@@ -92,6 +92,10 @@ impl ReportHtml {
         for chart in HISTOGRAMS.iter().filter(|c| c.applies_to(results)) {
             figure(&mut out, &chart.svg(results)?, chart.file, chart.title);
         }
+        for chart in super::DRIVER_SCATTERS.iter().filter(|c| c.applies_to(run)) {
+            let (title, svg) = chart.svg(run)?;
+            figure(&mut out, &svg, chart.file, &title);
+        }
         out.push_str(
             "<p><small>Bands: p5–p95 (light) and p25–p75 (dark) of the paths in each quarter, \
              from the quantile sketch (within 0.5% relative error); the line is the median; black \
