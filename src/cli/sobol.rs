@@ -42,6 +42,16 @@ pub struct SobolArgs {
     /// Do not print the table.
     #[arg(long, short)]
     quiet: bool,
+    /// First-order estimator: saltelli (Saltelli et al. 2010, the default: exactly 0 for an
+    /// input without effect) or jansen (Jansen 1999). Total indices are Jansen's.
+    #[arg(long, value_enum, default_value = "saltelli")]
+    first_order: FirstOrder,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum FirstOrder {
+    Saltelli,
+    Jansen,
 }
 
 /// Runs `cloudcapex sensitivity sobol`.
@@ -86,6 +96,10 @@ pub fn run(args: SobolArgs) -> ExitCode {
             &args.metric,
             args.samples,
             args.bootstrap,
+            match args.first_order {
+                FirstOrder::Saltelli => cloudcapex::sensitivity::FirstOrderEstimator::Saltelli2010,
+                FirstOrder::Jansen => cloudcapex::sensitivity::FirstOrderEstimator::Jansen1999,
+            },
         )
     });
     let sobol = match result {
