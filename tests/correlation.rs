@@ -23,7 +23,7 @@ fn scenario(extra: &str) -> Scenario {
 
 fn column(model: &Model, draws: &[Vec<f64>], key: &str) -> Vec<f64> {
     let k = model
-        .uncertain_assumptions()
+        .per_path_assumptions()
         .iter()
         .position(|a| a == key)
         .unwrap();
@@ -189,6 +189,17 @@ fn impossible_or_unknown_correlations_are_refused() {
     assert!(
         stderr.contains("line 3")
             && stderr.contains("`valuation.discount_rat` is not an assumption"),
+        "{stderr}"
+    );
+
+    let severity = validate(&write(
+        "severity.toml",
+        "[correlation.\"capacity.hardware_cost_decline\"]\n\"risk.events.price_war.severity\" = 0.3\n",
+    ));
+    assert_eq!(severity.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&severity.stderr);
+    assert!(
+        stderr.contains("is drawn at each firing of its event"),
         "{stderr}"
     );
 

@@ -9,8 +9,9 @@
 //!   SE `1.06 / √(n − 3)`);
 //! - the contribution to variance, Pratt's measure `SRC_i · r_i` (`r_i` the Pearson
 //!   correlation of `x_i` with `y`), which sums over inputs to the regression's `R²`;
-//!   the rest, `1 − R²`, is the model's own randomness (growth shocks, regimes, events)
-//!   and non-linearity.
+//!   the rest, `1 − R²`, is the model's own randomness (growth shocks, regimes, events
+//!   and their severities, which are drawn at each firing rather than once per path) and
+//!   non-linearity.
 
 use nalgebra::{DMatrix, DVector};
 
@@ -179,7 +180,13 @@ pub fn regression(scenario: &Scenario, metric: &str) -> Result<Regression, Regre
         return Err(RegressionError::Metric(metric.to_string()));
     }
     let model = Model::new(scenario);
-    let inputs = model.uncertain_distributions();
+    // Event severities are drawn at each firing, not once per path: not inputs here.
+    let per_path = model.per_path_assumptions();
+    let inputs: Vec<(String, crate::Distribution)> = model
+        .uncertain_distributions()
+        .into_iter()
+        .filter(|(k, _)| per_path.contains(k))
+        .collect();
     if inputs.is_empty() {
         return Err(RegressionError::NoUncertainInputs);
     }

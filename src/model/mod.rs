@@ -433,8 +433,14 @@ impl Model {
         self.params.keys().map(str::to_string).collect()
     }
 
-    /// Each path's draw of every uncertain assumption (columns in
-    /// [`Model::uncertain_assumptions`] order), for paths `0..paths`: the values the run
+    /// Key paths of the uncertain assumptions drawn once per path (every uncertain
+    /// assumption but event severities, which are drawn at each firing).
+    pub fn per_path_assumptions(&self) -> Vec<String> {
+        self.params.per_path().map(|(_, k)| k.to_string()).collect()
+    }
+
+    /// Each path's draw of every uncertain assumption drawn once per path (columns in
+    /// [`Model::per_path_assumptions`] order), for paths `0..paths`: the values the run
     /// uses, correlations (`[correlation]`) included, since each assumption has its own
     /// stream and is drawn once per path.
     ///
@@ -445,19 +451,20 @@ impl Model {
     /// let model = Model::new(&Scenario::default_scenario());
     /// let draws = model.parameter_draws(10);
     /// assert_eq!(draws.len(), 10);
-    /// assert_eq!(draws[0].len(), model.uncertain_assumptions().len());
+    /// assert_eq!(draws[0].len(), model.per_path_assumptions().len());
     /// ```
     pub fn parameter_draws(&self, paths: u64) -> Vec<Vec<f64>> {
         let block_size = crate::runner::BLOCK_SIZE;
-        let n = self.params.keys().count();
+        let columns: Vec<usize> = self.params.per_path().map(|(i, _)| i).collect();
         let mut rows = Vec::with_capacity(paths as usize);
         for block in 0..paths.div_ceil(block_size) {
             let mut streams = self.params.streams(block);
             for _ in 0..block_size.min(paths - block * block_size) {
                 streams.begin_path();
                 rows.push(
-                    (0..n)
-                        .map(|i| streams.draw(&params::ParamSlot::Random(i)))
+                    columns
+                        .iter()
+                        .map(|&i| streams.draw(&params::ParamSlot::Random(i)))
                         .collect(),
                 );
             }

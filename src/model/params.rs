@@ -19,6 +19,8 @@ pub(crate) enum ParamSlot {
 pub(crate) struct ParamTable {
     seed: u64,
     entries: Vec<(String, Distribution, FactorStreams)>,
+    /// Entries drawn at each firing of an event (severities) rather than once per path.
+    per_firing: Vec<bool>,
     copula: Option<Copula>,
 }
 
@@ -41,8 +43,29 @@ impl ParamTable {
         Self {
             seed,
             entries: Vec::new(),
+            per_firing: Vec::new(),
             copula: None,
         }
+    }
+
+    /// A slot drawn at each firing of an event (zero or more times a path), such as an
+    /// event's severity: not a per-path input, so neither correlated nor reported by
+    /// [`ParamTable::per_path`].
+    pub(crate) fn slot_per_firing(&mut self, key: &str, param: &Param) -> ParamSlot {
+        let slot = self.slot(key, param);
+        if let ParamSlot::Random(i) = slot {
+            self.per_firing[i] = true;
+        }
+        slot
+    }
+
+    /// Indices and key paths of the assumptions drawn once per path.
+    pub(crate) fn per_path(&self) -> impl Iterator<Item = (usize, &str)> {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !self.per_firing[*i])
+            .map(|(i, (k, _, _))| (i, k.as_str()))
     }
 
     /// Correlates the assumptions of `correlation`; call after every block took its slots.
@@ -53,7 +76,11 @@ impl ParamTable {
             .iter()
             .enumerate()
             .map(|(row, key)| {
-                let found = self.entries.iter().position(|(k, _, _)| k == key);
+                let found = self
+                    .entries
+                    .iter()
+                    .enumerate()
+                    .position(|(i, (k, _, _))| k == key && !self.per_firing[i]);
                 if found.is_none() {
                     unread.push((
                         row,
@@ -76,6 +103,7 @@ impl ParamTable {
             Param::Random(dist) => {
                 let streams = FactorStreams::new(self.seed, &format!("parameter.{key}"));
                 self.entries.push((key.to_string(), dist.clone(), streams));
+                self.per_firing.push(false);
                 ParamSlot::Random(self.entries.len() - 1)
             }
         }

@@ -135,7 +135,8 @@ impl RiskBlock {
                         .map(|r| e.hazard.get(r).copied().unwrap_or(0.0))
                         .collect(),
                     repeatable: e.repeatable,
-                    severity: params.slot(&format!("risk.events.{name}.severity"), &e.severity),
+                    severity: params
+                        .slot_per_firing(&format!("risk.events.{name}.severity"), &e.severity),
                     effects: e
                         .effects
                         .values()

@@ -74,7 +74,7 @@ fn ranked_drivers(run: &RunRecord<'_>) -> Vec<Driver> {
         return Vec::new();
     };
     let model = Model::new(run.scenario);
-    let keys = model.uncertain_assumptions();
+    let keys = model.per_path_assumptions();
     let paths = npv.len().min(MAX_POINTS);
     let draws = model.parameter_draws(paths as u64);
     let defined: Vec<usize> = (0..paths).filter(|&p| npv[p].is_finite()).collect();
@@ -109,7 +109,7 @@ impl DriverScatterSvg {
             .iter()
             .position(|(m, _)| m == METRIC)
             .is_some_and(|k| run.results.scalar_values[k].is_some());
-        has_npv && Model::new(run.scenario).uncertain_assumptions().len() >= self.rank
+        has_npv && Model::new(run.scenario).per_path_assumptions().len() >= self.rank
     }
 
     /// The chart's title and SVG.

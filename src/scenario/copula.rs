@@ -120,6 +120,18 @@ impl Validator<'_> {
                 let key = format!("correlation.{a}.{b}");
                 let mut usable = true;
                 for name in [a, b] {
+                    if name.starts_with("risk.events.") && name.ends_with(".severity") {
+                        let error = self.error(
+                            &key,
+                            format!(
+                                "`{name}` is drawn at each firing of its event, not once per path, so it \
+                                 cannot be correlated with per-path assumptions"
+                            ),
+                        );
+                        self.refuse(error, ())?;
+                        usable = false;
+                        continue;
+                    }
                     match written_as(loaded, name) {
                         Some(true) => {}
                         Some(false) => usable = false,
