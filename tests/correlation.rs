@@ -214,3 +214,46 @@ fn impossible_or_unknown_correlations_are_refused() {
         "{stderr}"
     );
 }
+
+/// `Model::parameter_draws` gives the values the run used: a path's start-quarter revenue
+/// is its draw of the start revenue, correlated or not, block boundaries included.
+#[test]
+fn parameter_draws_are_the_values_the_run_used() {
+    use cloudcapex::runner::{RunOptions, simulate};
+    for table in [
+        "",
+        "[correlation.\"revenue.segments.a.start_revenue_rmb_bn\"]\n\"revenue.segments.a.initial_growth\" = 0.6\n",
+    ] {
+        let text = format!(
+            "[simulation]\nseed = 5\npaths = 2100\n\
+             [revenue.segments.a]\nstart_revenue_rmb_bn = {{ dist = \"uniform\", min = 8, max = 12 }}\n\
+             initial_growth = {{ dist = \"uniform\", min = 0.1, max = 0.3 }}\n\
+             terminal_growth = 0.04\ngrowth_half_life_quarters = 8\n{table}"
+        );
+        let scenario = Scenario::from_toml_str("p", "p.toml", &text, &[]).unwrap();
+        let model = Model::new(&scenario);
+        let draws = model.parameter_draws(2100);
+        let start = column(&model, &draws, "revenue.segments.a.start_revenue_rmb_bn");
+        let results = simulate(
+            &scenario,
+            &RunOptions {
+                paths_out: 2100,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let m = results
+            .quarterly_metrics
+            .iter()
+            .position(|n| n == "revenue_total_rmb_bn")
+            .unwrap();
+        for (p, record) in results.kept_paths.iter().enumerate() {
+            let revenue = record.values[m * results.quarters];
+            assert!(
+                (revenue - start[p]).abs() < 1e-9 * start[p],
+                "path {p}: {revenue} vs {}",
+                start[p]
+            );
+        }
+    }
+}
