@@ -65,6 +65,7 @@ pub fn run_and_write(
     let selection = OutputSelection {
         paths: options.paths_out > 0,
         report: false,
+        drivers: false,
         history: None,
     };
     run_and_write_observed(scenarios, options, &selection, out_dir, &|_, _| {})

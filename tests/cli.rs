@@ -112,6 +112,7 @@ fn run_json_lists_every_output_and_the_provenance() {
             "scenario.toml",
             "paths.csv",
             "path_scalars.csv",
+            "drivers.csv",
             "run.json"
         ]
     );
@@ -1077,4 +1078,34 @@ fn a_full_disk_fails_cleanly_keeping_earlier_outputs() {
             .output()
             .unwrap()
     });
+}
+
+/// `--drivers` writes one wide row per path (every path), and is refused beyond its limit.
+#[test]
+fn drivers_csv_has_a_row_per_path() {
+    let dir = tempfile::tempdir().unwrap();
+    cloudcapex()
+        .args(["run", "--paths", "1200", "--drivers", "--quiet", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(dir.path().join("base/drivers.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(
+        &header[..3],
+        ["scenario", "path", "revenue.segments.ai.initial_growth"]
+    );
+    assert!(header.contains(&"risk.regime_share.calm") && header.contains(&"plan_npv_rmb_bn"));
+    assert_eq!(
+        header[header.len() - 3..],
+        ["seed", "scenario_sha256", "cloudcapex_version"]
+    );
+    assert_eq!(lines.count(), 1200);
+    cloudcapex()
+        .args(["run", "--paths", "2000000", "--drivers", "--out"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--drivers writes a row per path"));
 }

@@ -257,3 +257,63 @@ fn parameter_draws_are_the_values_the_run_used() {
         }
     }
 }
+
+/// `drivers.csv` replays the run: on kept paths of the base scenario, each event's firing
+/// count and first quarter agree with the run's own per-path `event_<e>_firings` series.
+#[test]
+fn drivers_replay_the_runs_event_firings() {
+    use cloudcapex::runner::{RunOptions, simulate};
+    let scenario = Scenario::default_scenario().with_paths(1500).unwrap();
+    let results = simulate(
+        &scenario,
+        &RunOptions {
+            paths_out: 1500,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let (names, rows) = Model::new(&scenario).path_drivers(1500);
+    let quarters = results.quarters;
+    let mut fired = 0;
+    for event in ["price_war", "export_controls_tighten", "decoupling"] {
+        let m = results
+            .quarterly_metrics
+            .iter()
+            .position(|n| *n == format!("event_{event}_firings"))
+            .unwrap();
+        let count = names
+            .iter()
+            .position(|n| *n == format!("risk.events.{event}.firings"))
+            .unwrap();
+        let first = names
+            .iter()
+            .position(|n| *n == format!("risk.events.{event}.first_quarter_index"))
+            .unwrap();
+        for (p, record) in results.kept_paths.iter().enumerate() {
+            let series = &record.values[m * quarters..(m + 1) * quarters];
+            assert_eq!(rows[p][count], series[quarters - 1], "{event} path {p}");
+            let run_first = series
+                .iter()
+                .position(|&c| c > 0.0)
+                .map_or(f64::NAN, |t| t as f64);
+            assert!(
+                rows[p][first] == run_first || (rows[p][first].is_nan() && run_first.is_nan()),
+                "{event} path {p}: {} vs {run_first}",
+                rows[p][first]
+            );
+            fired += usize::from(run_first.is_finite());
+        }
+    }
+    assert!(
+        fired > 100,
+        "the events fire on enough paths to test: {fired}"
+    );
+    // Regime shares of a path sum to 1.
+    let shares: Vec<usize> = (0..names.len())
+        .filter(|&i| names[i].starts_with("risk.regime_share."))
+        .collect();
+    for row in &rows {
+        let total: f64 = shares.iter().map(|&i| row[i]).sum();
+        assert!((total - 1.0).abs() < 1e-12);
+    }
+}

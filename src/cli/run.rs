@@ -15,6 +15,8 @@ use super::common::{check_threads, failure, load_scenarios, progress_bars, refus
 
 /// The most paths whose quarterly values a run keeps whole for `paths.csv`.
 const MAX_PATHS_OUT: u64 = 100_000;
+/// The most paths `--drivers` writes a row for (each row ~30 values, in memory while written).
+const MAX_DRIVER_PATHS: u64 = 1_000_000;
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -61,6 +63,10 @@ pub struct RunArgs {
     /// scenario, and with several scenarios a comparison page OUT/report.html.
     #[arg(long)]
     report: bool,
+    /// Also write drivers.csv for every path: each path's drawn assumptions, regime shares,
+    /// event firings and per-path outputs, one wide row (at most 1,000,000 paths).
+    #[arg(long)]
+    drivers: bool,
     /// With --report, the reported history drawn on the revenue and margin fan charts;
     /// default data/alibaba_cloud_quarterly.csv, else the copy embedded in the binary.
     #[arg(long, value_name = "FILE", requires = "report")]
@@ -141,6 +147,14 @@ impl RunArgs {
                     next.simulation().paths
                 ));
             }
+            if self.drivers && next.simulation().paths > MAX_DRIVER_PATHS {
+                return Err(format!(
+                    "--drivers writes a row per path: at most {MAX_DRIVER_PATHS} paths (scenario `{}` has {}); \
+                     use --paths-out N for the first N",
+                    next.name(),
+                    next.simulation().paths
+                ));
+            }
             if self.paths_out > next.simulation().paths {
                 return Err(format!(
                     "--paths-out {} exceeds the {} paths of scenario `{}`",
@@ -180,6 +194,7 @@ impl RunArgs {
             outputs: OutputSelection {
                 paths: self.paths_out > 0,
                 report: self.report,
+                drivers: self.drivers,
                 history,
             },
             out: self.out,

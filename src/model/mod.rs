@@ -433,6 +433,69 @@ impl Model {
         self.params.keys().map(str::to_string).collect()
     }
 
+    /// The per-path drivers of paths `0..paths`: every assumption drawn once per path
+    /// (column named by its key path), each regime's share of the projected quarters
+    /// (`risk.regime_share.<regime>`), and each event's firing count and first projected
+    /// quarter index (`risk.events.<event>.firings`, `.first_quarter_index`, empty when it
+    /// never fired): the run's own values, replayed from the same streams.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cloudcapex::{Scenario, model::Model};
+    /// let model = Model::new(&Scenario::default_scenario());
+    /// let (names, rows) = model.path_drivers(5);
+    /// assert_eq!(rows.len(), 5);
+    /// assert!(names.iter().any(|n| n == "risk.regime_share.calm"));
+    /// ```
+    pub fn path_drivers(&self, paths: u64) -> (Vec<String>, Vec<Vec<f64>>) {
+        let mut names = self.per_path_assumptions();
+        let mut rows = self.parameter_draws(paths);
+        let Some(risk) = &self.risk else {
+            return (names, rows);
+        };
+        names.extend(
+            risk.regime_names
+                .iter()
+                .map(|r| format!("risk.regime_share.{r}")),
+        );
+        for e in &risk.event_names {
+            names.push(format!("risk.events.{e}.firings"));
+            names.push(format!("risk.events.{e}.first_quarter_index"));
+        }
+        let quarters = self.quarters();
+        let block_size = crate::runner::BLOCK_SIZE;
+        let mut path = RiskPath::default();
+        let mut p = 0usize;
+        for block in 0..paths.div_ceil(block_size) {
+            // As in `simulate_path`: the copula's draws, then the risk path (which draws
+            // the severities of the events that fire).
+            let mut params = self.params.streams(block);
+            let mut streams = risk.streams(block);
+            for _ in 0..block_size.min(paths - block * block_size) {
+                params.begin_path();
+                risk.simulate(&mut params, &mut streams, quarters, &mut path);
+                let projected = (quarters - 1).max(1) as f64;
+                for r in 0..risk.regime_names.len() {
+                    let share = path.regime[1..].iter().filter(|&&x| x == r).count() as f64;
+                    rows[p].push(share / projected);
+                }
+                for e in 0..risk.event_names.len() {
+                    let firings = &path.firings[e * quarters..(e + 1) * quarters];
+                    rows[p].push(f64::from(firings[quarters - 1]));
+                    rows[p].push(
+                        firings
+                            .iter()
+                            .position(|&c| c > 0)
+                            .map_or(f64::NAN, |t| t as f64),
+                    );
+                }
+                p += 1;
+            }
+        }
+        (names, rows)
+    }
+
     /// Key paths of the uncertain assumptions drawn once per path (every uncertain
     /// assumption but event severities, which are drawn at each firing).
     pub fn per_path_assumptions(&self) -> Vec<String> {

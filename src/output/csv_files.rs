@@ -265,3 +265,52 @@ impl Exporter for ConvergenceCsv {
         w.flush()
     }
 }
+
+/// `drivers.csv`: one wide row per path, what drove it: every assumption drawn once per
+/// path (by key path), each regime's share of the projected quarters, each event's firing
+/// count and first quarter, and the per-path outputs kept exactly
+/// ([`crate::model::PER_PATH_SCALARS`]). `all` writes every path (`--drivers`), else the
+/// paths the run kept (`--paths-out N`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DriversCsv {
+    /// Every path rather than the kept ones.
+    pub all: bool,
+}
+
+impl Exporter for DriversCsv {
+    fn file_name(&self) -> &'static str {
+        "drivers.csv"
+    }
+
+    fn write(&self, run: &RunRecord<'_>, out: &mut dyn Write) -> io::Result<()> {
+        let results = run.results;
+        let paths = if self.all {
+            results.paths
+        } else {
+            results.kept_paths.len() as u64
+        };
+        let model = crate::model::Model::new(run.scenario);
+        let (names, rows) = model.path_drivers(paths);
+        let outputs: Vec<(&str, &Vec<f64>)> = results
+            .scalars
+            .iter()
+            .zip(&results.scalar_values)
+            .filter_map(|((name, _), values)| Some((name.as_str(), values.as_ref()?)))
+            .collect();
+        let mut w = csv::Writer::from_writer(out);
+        let mut header: Vec<&str> = vec!["scenario", "path"];
+        header.extend(names.iter().map(String::as_str));
+        header.extend(outputs.iter().map(|(n, _)| *n));
+        header.extend(PROVENANCE);
+        w.write_record(&header).map_err(csv_error)?;
+        let tail = provenance(run);
+        for (p, row) in rows.iter().enumerate() {
+            let mut record = vec![results.scenario.clone(), p.to_string()];
+            record.extend(row.iter().map(|v| plain(*v)));
+            record.extend(outputs.iter().map(|(_, values)| plain(values[p])));
+            record.extend(tail.iter().cloned());
+            w.write_record(&record).map_err(csv_error)?;
+        }
+        w.flush()
+    }
+}

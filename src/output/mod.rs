@@ -17,7 +17,9 @@ pub use charts::{
     FAN_CHARTS, FanChartSvg, HISTOGRAMS, HistogramSvg, SwingBar, comparison_medians_svg,
     comparison_ranges_svg, fan_with_reported_svg, scatter_svg, tornado_svg,
 };
-pub use csv_files::{ConvergenceCsv, PathScalarsCsv, PathsCsv, QuarterlyCsv, SummaryCsv};
+pub use csv_files::{
+    ConvergenceCsv, DriversCsv, PathScalarsCsv, PathsCsv, QuarterlyCsv, SummaryCsv,
+};
 pub use in_flight::remove_in_flight;
 pub use report::{ReportHtml, write_comparison_report};
 pub use run_json::RunJson;
@@ -132,6 +134,9 @@ pub struct OutputSelection {
     pub paths: bool,
     /// `report.html` and its SVG charts.
     pub report: bool,
+    /// `drivers.csv` for every path (`--drivers`); with `paths` alone it covers the kept
+    /// paths.
+    pub drivers: bool,
     /// Reported history drawn on the report's revenue and margin fan charts.
     pub history: Option<std::sync::Arc<crate::history::History>>,
 }
@@ -189,6 +194,11 @@ fn write_into(
     if selection.paths {
         exporters.push(Box::new(PathsCsv));
         exporters.push(Box::new(PathScalarsCsv));
+    }
+    if selection.paths || selection.drivers {
+        exporters.push(Box::new(DriversCsv {
+            all: selection.drivers,
+        }));
     }
     let temps = exporters
         .iter()
