@@ -33,6 +33,7 @@ pub mod calibration;
 pub mod finance;
 pub mod history;
 pub mod model;
+pub mod morris;
 pub mod output;
 pub mod rng;
 pub mod runner;

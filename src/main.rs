@@ -11,6 +11,7 @@ use cli::backtest::BacktestArgs;
 use cli::breakeven::BreakevenArgs;
 use cli::calibrate::CalibrateArgs;
 use cli::compare::CompareArgs;
+use cli::morris::MorrisArgs;
 use cli::regression::RegressionArgs;
 use cli::run::RunArgs;
 use cli::sobol::SobolArgs;
@@ -78,6 +79,9 @@ enum SensitivityCommand {
     /// intervals) and contributions to variance of a per-path metric on every uncertain
     /// input, from one run. Writes OUT/regression_<name>/regression.csv.
     Regression(RegressionArgs),
+    /// Morris elementary-effects screening of every uncertain input (mu*, mu, sigma), for
+    /// many inputs at r (k + 1) evaluations. Writes OUT/morris_<name>/morris.csv.
+    Morris(MorrisArgs),
 }
 
 fn main() -> ExitCode {
@@ -113,6 +117,7 @@ fn main() -> ExitCode {
         Some(Command::Sensitivity(SensitivityCommand::Regression(args))) => {
             cli::regression::run(args)
         }
+        Some(Command::Sensitivity(SensitivityCommand::Morris(args))) => cli::morris::run(args),
     }
 }
 

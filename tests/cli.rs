@@ -784,6 +784,15 @@ fn run_every_analysis_command(out: &std::path::Path) {
         ],
         vec![
             "sensitivity",
+            "morris",
+            "scenarios/base.toml",
+            "--trajectories",
+            "3",
+            "--paths-per-point",
+            "4",
+        ],
+        vec![
+            "sensitivity",
             "regression",
             "scenarios/base.toml",
             "--paths",
