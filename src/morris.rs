@@ -96,10 +96,10 @@ where
         .map(|(t, (start, order))| {
             let mut grid = start.clone();
             let point = |g: &[usize]| g.iter().map(|&j| level(j)).collect::<Vec<f64>>();
-            let mut x = point(&grid);
-            let mut fx = f(t, &x);
+            let first = point(&grid);
+            let mut fx = f(t, &first);
             if !fx.is_finite() {
-                return Err(MorrisError::NotFinite(x));
+                return Err(MorrisError::NotFinite(first));
             }
             let mut ee = vec![0.0; inputs];
             for &i in order {
@@ -115,10 +115,8 @@ where
                     return Err(MorrisError::NotFinite(next));
                 }
                 ee[i] = (fn_ - fx) / if up { delta } else { -delta };
-                x = next;
                 fx = fn_;
             }
-            let _ = x;
             Ok(ee)
         })
         .collect::<Result<_, _>>()?;
