@@ -176,8 +176,23 @@ fn impossible_or_unknown_correlations_are_refused() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("(given 0.9)") && stderr.contains("(given -0.9)"),
+        stderr.contains("# given 0.9") && stderr.contains("# given -0.9"),
         "{stderr}"
+    );
+    // The suggestion, pasted as printed, is accepted.
+    let block = stderr.split("in place of the table:\n").nth(1).unwrap();
+    let pasted: String = block
+        .lines()
+        .take_while(|l| !l.starts_with("Nothing"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(pasted.matches(" = ").count(), 3, "{stderr}");
+    let accepted = validate(&write("pasted.toml", &pasted));
+    assert_eq!(
+        accepted.status.code(),
+        Some(0),
+        "{pasted}\n{}",
+        String::from_utf8_lossy(&accepted.stderr)
     );
 
     let unknown = validate(&write(

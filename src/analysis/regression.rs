@@ -6,7 +6,7 @@
 //! - the standardized regression coefficient `SRC_i` (least squares of standardized `y` on
 //!   every standardized input at once), with its standard error;
 //! - the rank (Spearman) correlation of `x_i` with `y`, with a 95% interval (Fisher's z,
-//!   SE `1.06 / √(n − 3)`);
+//!   SE `√(1.06 / (n − 3))`, Fieller, Hartley & Pearson 1957);
 //! - the contribution to variance, Pratt's measure `SRC_i · r_i` (`r_i` the Pearson
 //!   correlation of `x_i` with `y`), which sums over inputs to the regression's `R²`;
 //!   the rest, `1 − R²`, is the model's own randomness (growth shocks, regimes, events
@@ -220,7 +220,8 @@ pub fn regression(scenario: &Scenario, metric: &str) -> Result<Regression, Regre
     let (src, src_se, r_squared) = standardized_regression(&columns, &y);
     let y_ranks = ranks(&y);
     let n = y.len() as f64;
-    let fisher_se = 1.06 / (n - 3.0).sqrt();
+    // Fieller, Hartley & Pearson (1957): var(atanh ρ_s) ≈ 1.06 / (n − 3).
+    let fisher_se = (1.06 / (n - 3.0)).sqrt();
     let mut rows: Vec<RegressionRow> = inputs
         .iter()
         .enumerate()

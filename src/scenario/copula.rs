@@ -58,6 +58,25 @@ pub fn nearest_correlation(matrix: &DMatrix<f64>, floor: f64) -> DMatrix<f64> {
     y
 }
 
+/// The nearest valid rank correlations, rounded to three decimals toward zero and shrunk
+/// until the rounded values themselves pass (a suggestion that is refused when pasted back
+/// would loop).
+fn pasteable_suggestion(normal: &DMatrix<f64>) -> DMatrix<f64> {
+    let nearest = nearest_correlation(normal, 1e-3).map(rank_from_normal);
+    let round = |m: &DMatrix<f64>| m.map(|x| (x * 1000.0).trunc() / 1000.0);
+    let mut shrink = 1.0;
+    loop {
+        let mut candidate = round(&nearest.map(|x| x * shrink));
+        for i in 0..candidate.nrows() {
+            candidate[(i, i)] = 1.0;
+        }
+        if candidate.map(normal_from_rank).cholesky().is_some() || shrink < 0.01 {
+            return candidate;
+        }
+        shrink *= 0.99;
+    }
+}
+
 /// Whether the merged document writes `key` as a distribution (`Some(true)`), a number
 /// (`Some(false)`), or not at all (`None`).
 fn written_as(loaded: &Loaded, key: &str) -> Option<bool> {
@@ -200,13 +219,13 @@ impl Validator<'_> {
         }
         let normal = rank.map(normal_from_rank);
         let Some(cholesky) = normal.clone().cholesky() else {
-            let nearest = nearest_correlation(&normal, 1e-6).map(rank_from_normal);
+            let nearest = pasteable_suggestion(&normal);
             let mut suggestion = String::new();
             for i in 0..n {
                 for j in i + 1..n {
                     if given[(i, j)] || nearest[(i, j)].abs() > 5e-4 {
                         suggestion.push_str(&format!(
-                            "\n  [correlation.\"{}\"] \"{}\" = {:.3}    (given {})",
+                            "\n\"{}\".\"{}\" = {:.3}    # given {}",
                             keys[i],
                             keys[j],
                             nearest[(i, j)],
@@ -225,8 +244,8 @@ impl Validator<'_> {
                 format!(
                     "these rank correlations cannot hold together: the Gaussian copula's matrix \
                      2 sin(pi rho / 6) is not positive-definite (smallest eigenvalue {smallest:.4}). \
-                     The nearest valid rank correlations (Higham's nearest correlation matrix) are:{suggestion}\n\
-                     Nothing is repaired silently: edit the file."
+                     The nearest valid rank correlations (Higham's nearest correlation matrix), to paste in \
+                     place of the table:\n[correlation]{suggestion}\nNothing is repaired silently: edit the file."
                 ),
             ));
         };
