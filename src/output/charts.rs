@@ -155,36 +155,11 @@ impl FanChartSvg {
             results.calendar[0],
             self.unit,
             |chart| {
-                for (lower, upper, opacity, label) in
-                    [(P5, P95, 0.18, "p5-p95"), (P25, P75, 0.38, "p25-p75")]
-                {
-                    let mut outline: Vec<(i32, f64)> =
-                        bands.iter().map(|(t, q)| (*t, q[upper])).collect();
-                    outline.extend(bands.iter().rev().map(|(t, q)| (*t, q[lower])));
-                    chart
-                        .draw_series(std::iter::once(Polygon::new(
-                            outline,
-                            BAND_COLOR.mix(opacity).filled(),
-                        )))
-                        .map_err(chart_error)?
-                        .label(label)
-                        .legend(move |(x, y)| {
-                            Rectangle::new(
-                                [(x, y - 5), (x + 18, y + 5)],
-                                BAND_COLOR.mix(opacity).filled(),
-                            )
-                        });
-                }
-                chart
-                    .draw_series(LineSeries::new(
-                        bands.iter().map(|(t, q)| (*t, q[P50])),
-                        BAND_COLOR.stroke_width(2),
-                    ))
-                    .map_err(chart_error)?
-                    .label("median")
-                    .legend(|(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 18, y)], BAND_COLOR.stroke_width(2))
-                    });
+                let fan: Vec<(i32, [f64; 5])> = bands
+                    .iter()
+                    .map(|(t, q)| (*t, [q[P5], q[P25], q[P50], q[P75], q[P95]]))
+                    .collect();
+                draw_fan(chart, &fan)?;
                 if !reported.is_empty() {
                     draw_reported(chart, &reported)?;
                 }
@@ -192,6 +167,37 @@ impl FanChartSvg {
             },
         )
     }
+}
+
+/// The p5–p95 and p25–p75 bands and the median line of a fan chart; `fan` holds
+/// `(quarter, [p5, p25, p50, p75, p95])`.
+fn draw_fan(chart: &mut QuarterChart<'_, '_>, fan: &[(i32, [f64; 5])]) -> io::Result<()> {
+    for (lower, upper, opacity, label) in [(0, 4, 0.18, "p5-p95"), (1, 3, 0.38, "p25-p75")] {
+        let mut outline: Vec<(i32, f64)> = fan.iter().map(|(t, q)| (*t, q[upper])).collect();
+        outline.extend(fan.iter().rev().map(|(t, q)| (*t, q[lower])));
+        chart
+            .draw_series(std::iter::once(Polygon::new(
+                outline,
+                BAND_COLOR.mix(opacity).filled(),
+            )))
+            .map_err(chart_error)?
+            .label(label)
+            .legend(move |(x, y)| {
+                Rectangle::new(
+                    [(x, y - 5), (x + 18, y + 5)],
+                    BAND_COLOR.mix(opacity).filled(),
+                )
+            });
+    }
+    chart
+        .draw_series(LineSeries::new(
+            fan.iter().map(|(t, q)| (*t, q[2])),
+            BAND_COLOR.stroke_width(2),
+        ))
+        .map_err(chart_error)?
+        .label("median")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BAND_COLOR.stroke_width(2)));
+    Ok(())
 }
 
 /// Reported values as a black line with dots, labelled in the legend.
@@ -626,33 +632,11 @@ pub fn fan_with_reported_svg(
     let first = reported.iter().map(|r| r.0).min().unwrap_or(0).min(0);
     let last = bands.iter().map(|b| b.0).max().unwrap_or(1).max(1);
     quarter_chart_svg(caption, (first, last), (low, high), origin, unit, |chart| {
-        for (lower, upper, opacity, label) in [(0, 6, 0.18, "p5-p95"), (2, 4, 0.38, "p25-p75")] {
-            let mut outline: Vec<(i32, f64)> = bands.iter().map(|(t, q)| (*t, q[upper])).collect();
-            outline.extend(bands.iter().rev().map(|(t, q)| (*t, q[lower])));
-            chart
-                .draw_series(std::iter::once(Polygon::new(
-                    outline,
-                    BAND_COLOR.mix(opacity).filled(),
-                )))
-                .map_err(chart_error)?
-                .label(label)
-                .legend(move |(x, y)| {
-                    Rectangle::new(
-                        [(x, y - 5), (x + 18, y + 5)],
-                        BAND_COLOR.mix(opacity).filled(),
-                    )
-                });
-        }
-        chart
-            .draw_series(LineSeries::new(
-                bands.iter().map(|(t, q)| (*t, q[3])),
-                BAND_COLOR.stroke_width(2),
-            ))
-            .map_err(chart_error)?
-            .label("median")
-            .legend(|(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], BAND_COLOR.stroke_width(2))
-            });
+        let fan: Vec<(i32, [f64; 5])> = bands
+            .iter()
+            .map(|(t, q)| (*t, [q[0], q[2], q[3], q[4], q[6]]))
+            .collect();
+        draw_fan(chart, &fan)?;
         draw_reported(chart, reported)
     })
 }
