@@ -38,7 +38,8 @@ pub struct RunArgs {
     /// the value is TOML, so a distribution table works too).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
-    /// Also write paths.csv with the quarterly values of the first N paths.
+    /// Also write paths.csv (quarterly values), path_scalars.csv and drivers.csv (drawn
+    /// inputs, regimes, events, outputs) of the first N paths.
     #[arg(long, value_name = "N", default_value_t = 0)]
     paths_out: u64,
     /// Do not print the summary table, nor draw the progress bar.
