@@ -1,10 +1,11 @@
 //! Backtests: a model scored on history it generated itself covers near its nominal rates;
 //! the base scenario's figures on the reported history are printed for the docs.
 
+mod common;
+
 use cloudcapex::Scenario;
 use cloudcapex::analysis::backtest::{backtest, coverage};
 use cloudcapex::history::History;
-use cloudcapex::runner::{RunOptions, simulate};
 
 fn one_segment(seed: u64, paths: u64, start: &str, horizon: u32) -> Scenario {
     let toml = format!(
@@ -24,28 +25,7 @@ fn a_model_scored_on_its_own_history_covers_near_nominal() {
     let (mut in_50, mut in_90, mut count) = (0.0, 0.0, 0usize);
     for seed in 1..=40 {
         let generator = one_segment(1000 + seed, 1, "2020Q1", 12);
-        let results = simulate(
-            &generator,
-            &RunOptions {
-                paths_out: 1,
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        let m = results
-            .quarterly_metrics
-            .iter()
-            .position(|n| n == "revenue_total_rmb_bn")
-            .unwrap();
-        let mut csv = String::from("quarter_end,cloud_revenue_rmb_bn\n");
-        for t in 0..results.quarters {
-            csv.push_str(&format!(
-                "{},{}\n",
-                results.calendar[t].end_date(),
-                results.kept_paths[0].values[m * results.quarters + t]
-            ));
-        }
-        let history = History::parse("synthetic.csv", &csv).unwrap();
+        let history = common::history_from_first_path(&generator);
         let model = one_segment(seed, 1, "2020Q1", 12);
         let origins: Vec<_> = (0..4).map(|k| history.span().0.plus(2 * k)).collect();
         let rows = backtest(&model, &history, &origins, history.span().1, 500, false).unwrap();
