@@ -52,7 +52,8 @@ pub enum SobolError {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FirstOrderEstimator {
-    /// Saltelli et al. (2010): `S_i = Σ f(B) (f(A_B^i) − f(A)) / n / V`. The default: an
+    /// Saltelli et al. (2010): `S_i = Σ (f(B) − f̄) (f(A_B^i) − f(A)) / n / V`, centred on
+    /// the mean `f̄` of `f(A)` and `f(B)` (as SALib does). The default: an
     /// input without effect gives `f(A_B^i) = f(A)` on every row, hence exactly 0, and its
     /// variance is lowest for small indices (Saltelli et al. 2010, table 2).
     #[default]
@@ -80,8 +81,14 @@ fn estimate(
     let first = fab
         .iter()
         .map(|fi| match estimator {
+            // Centred on the mean: the raw product is not shift-invariant in a finite
+            // sample, and a metric with a large mean would make it noisy.
             FirstOrderEstimator::Saltelli2010 => {
-                rows.iter().map(|&r| fb[r] * (fi[r] - fa[r])).sum::<f64>() / n / variance
+                rows.iter()
+                    .map(|&r| (fb[r] - mean) * (fi[r] - fa[r]))
+                    .sum::<f64>()
+                    / n
+                    / variance
             }
             FirstOrderEstimator::Jansen1999 => {
                 (variance - rows.iter().map(|&r| (fb[r] - fi[r]).powi(2)).sum::<f64>() / (2.0 * n))
@@ -109,7 +116,7 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 /// `B`): `samples (k + 2)` evaluations. Estimators (Saltelli et al. 2010; Jansen 1999):
 ///
 /// ```text
-/// S_i  = Σ f(B) (f(A_B^i) − f(A)) / n / V
+/// S_i  = Σ (f(B) − f̄) (f(A_B^i) − f(A)) / n / V
 /// S_Ti = Σ (f(A) − f(A_B^i))² / 2n / V
 /// ```
 ///
@@ -698,25 +705,7 @@ where
         return Err(TornadoError::NoUncertainInputs);
     }
     let k = inputs.len();
-    let evaluate = |u: &[f64]| -> f64 {
-        let overrides: Vec<crate::Override> = inputs
-            .iter()
-            .zip(u)
-            .map(|((key, d), &p)| {
-                crate::Override::parse(&format!("{key}={}", d.quantile(p)))
-                    .expect("a key path and a number")
-            })
-            .collect();
-        // The intrinsic coordinate picks the seed: distinct points, distinct streams.
-        let seed = (u[k] * 9_007_199_254_740_992.0) as u64;
-        let Ok(s) = make(&overrides).and_then(|s| s.with_seed(seed).with_paths(1)) else {
-            return f64::NAN;
-        };
-        match crate::runner::simulate(&s, &crate::runner::RunOptions::default()) {
-            Ok(r) => r.scalar(metric).map_or(f64::NAN, |s| s.mean),
-            Err(_) => f64::NAN,
-        }
-    };
+    let evaluate = |u: &[f64]| point_value(&inputs, &make, metric, u);
     let indices = sobol_indices_with(
         evaluate,
         k + 1,
@@ -738,6 +727,117 @@ where
         inputs: names,
         indices,
     })
+}
+
+/// One path's `metric` at point `u` of the unit hypercube: the inputs at their quantiles
+/// `u[..k]`, the path's random streams seeded from the intrinsic coordinate `u[k]`
+/// (distinct points, distinct streams). NaN where the metric is undefined.
+fn point_value<F>(
+    inputs: &[(String, crate::Distribution)],
+    make: &F,
+    metric: &str,
+    u: &[f64],
+) -> f64
+where
+    F: Fn(&[crate::Override]) -> Result<crate::Scenario, crate::ScenarioError> + Sync,
+{
+    let k = inputs.len();
+    let overrides: Vec<crate::Override> = inputs
+        .iter()
+        .zip(u)
+        .map(|((key, d), &p)| {
+            crate::Override::parse(&format!("{key}={}", d.quantile(p)))
+                .expect("a key path and a number")
+        })
+        .collect();
+    let seed = (u[k] * 9_007_199_254_740_992.0) as u64;
+    let Ok(s) = make(&overrides).and_then(|s| s.with_seed(seed).with_paths(1)) else {
+        return f64::NAN;
+    };
+    match crate::runner::simulate(&s, &crate::runner::RunOptions::default()) {
+        Ok(r) => r.scalar(metric).map_or(f64::NAN, |s| s.mean),
+        Err(_) => f64::NAN,
+    }
+}
+
+/// The names of a model's Sobol inputs: every uncertain assumption's key path, then
+/// [`INTRINSIC_GROUP`] (the columns of an exported or imported sample matrix).
+pub fn sobol_input_names(scenario: &crate::Scenario) -> Vec<String> {
+    let mut names: Vec<String> = crate::model::Model::new(scenario)
+        .uncertain_distributions()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    names.push(INTRINSIC_GROUP.to_string());
+    names
+}
+
+/// The engine's Saltelli design for `inputs` inputs and `samples` base rows, in SALib's
+/// `saltelli.sample(..., calc_second_order=False)` order: for each row `j`, `A_j`, then
+/// `A_B^i` for every input `i`, then `B_j` (`samples (k + 2)` points), so that SALib's
+/// `sobol.analyze` reads the engine's evaluations of them.
+///
+/// # Errors
+///
+/// [`SobolError`] for no inputs, fewer than 2 samples or too many inputs.
+pub fn saltelli_points(inputs: usize, samples: usize) -> Result<Vec<Vec<f64>>, SobolError> {
+    if inputs == 0 || samples < 2 {
+        return Err(SobolError::BadSetup);
+    }
+    let params = JoeKuoD6::minimal();
+    if 2 * inputs > params.max_dims {
+        return Err(SobolError::TooManyInputs(inputs, params.max_dims / 2));
+    }
+    let mut points = Vec::with_capacity(samples * (inputs + 2));
+    for row in Sobol::<f64>::new(2 * inputs, &params).skip(1).take(samples) {
+        let (a, b) = row.split_at(inputs);
+        points.push(a.to_vec());
+        for i in 0..inputs {
+            let mut ab = a.to_vec();
+            ab[i] = b[i];
+            points.push(ab);
+        }
+        points.push(b.to_vec());
+    }
+    Ok(points)
+}
+
+/// One path's `metric` at each point (rows of quantile levels, the last column the
+/// intrinsic-randomness coordinate), as in [`model_sobol`]; NaN where undefined.
+///
+/// # Errors
+///
+/// [`TornadoError::NoUncertainInputs`] without uncertain inputs;
+/// [`TornadoError::Run`] if a point has the wrong number of columns or a value outside
+/// [0, 1).
+pub fn evaluate_points<F>(
+    scenario: &crate::Scenario,
+    make: F,
+    metric: &str,
+    points: &[Vec<f64>],
+) -> Result<Vec<f64>, TornadoError>
+where
+    F: Fn(&[crate::Override]) -> Result<crate::Scenario, crate::ScenarioError> + Sync,
+{
+    use rayon::prelude::*;
+    let inputs = crate::model::Model::new(scenario).uncertain_distributions();
+    if inputs.is_empty() {
+        return Err(TornadoError::NoUncertainInputs);
+    }
+    for (r, p) in points.iter().enumerate() {
+        if p.len() != inputs.len() + 1 || p.iter().any(|x| !(0.0..1.0).contains(x)) {
+            return Err(TornadoError::Run(format!(
+                "sample row {}: expected {} quantile levels in [0, 1) (the inputs, then {INTRINSIC_GROUP}), found {:?}",
+                r + 1,
+                inputs.len() + 1,
+                p
+            )));
+        }
+    }
+    Ok(points
+        .par_iter()
+        .map(|u| point_value(&inputs, &make, metric, u))
+        .collect())
 }
 
 impl ModelSobol {

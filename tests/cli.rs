@@ -1118,3 +1118,45 @@ fn drivers_csv_has_a_row_per_path() {
         .code(2)
         .stderr(predicate::str::contains("--drivers writes a row per path"));
 }
+
+/// `sensitivity sobol --export-samples` writes a SALib problem and the design, running
+/// nothing; `--import-samples` refuses a matrix of the wrong width, naming the line.
+#[test]
+fn sobol_samples_export_and_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let design = dir.path().join("design");
+    cloudcapex()
+        .args([
+            "sensitivity",
+            "sobol",
+            "scenarios/base.toml",
+            "--samples",
+            "8",
+            "--export-samples",
+        ])
+        .arg(&design)
+        .assert()
+        .success();
+    let problem: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(design.join("problem.json")).unwrap())
+            .unwrap();
+    let k = problem["num_vars"].as_u64().unwrap() as usize;
+    assert_eq!(problem["names"][k - 1], "intrinsic_randomness");
+    let samples = std::fs::read_to_string(design.join("samples.csv")).unwrap();
+    assert_eq!(samples.lines().count(), 1 + 8 * (k + 2));
+    let bad = dir.path().join("bad.txt");
+    std::fs::write(&bad, "0.5 0.5\n").unwrap();
+    cloudcapex()
+        .args([
+            "sensitivity",
+            "sobol",
+            "scenarios/base.toml",
+            "--import-samples",
+        ])
+        .arg(&bad)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("line 1: expected"));
+}

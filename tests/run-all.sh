@@ -36,6 +36,8 @@ policy_out=$(mktemp -d)
 rm -rf "$policy_out"
 echo "== tests/python/finance_differential.py (cloudcapex::finance against numpy-financial and pyxirr)"
 "$venv/bin/python" tests/python/finance_differential.py target/release/examples/finance_batch
+echo "== tests/python/salib_roundtrip.py (sensitivity sobol --export-samples / --import-samples with SALib)"
+"$venv/bin/python" tests/python/salib_roundtrip.py
 echo "== benches/compare_numpy.py --check-only (the NumPy twin of the pre-policy model, scenarios/replace_retirements.toml, is the same model)"
 "$venv/bin/python" benches/compare_numpy.py --check-only
 echo "== tests/python/run_notebook.py (examples/notebooks/explore.ipynb)"

@@ -46,6 +46,16 @@ pub struct SobolArgs {
     /// input without effect) or jansen (Jansen 1999). Total indices are Jansen's.
     #[arg(long, value_enum, default_value = "saltelli")]
     first_order: FirstOrder,
+    /// Write the engine's sample matrix (--samples base rows, SALib's Saltelli order) and a
+    /// SALib problem definition (problem.json) into DIR, and stop: for SALib notebooks.
+    #[arg(long, value_name = "DIR", conflicts_with = "import_samples")]
+    export_samples: Option<PathBuf>,
+    /// Evaluate the model at every row of a sample matrix (e.g. from SALib's
+    /// saltelli.sample on the exported problem.json; quantile levels in [0, 1), one column
+    /// per input then intrinsic_randomness) and write OUT/sobol_<name>/evaluations.csv,
+    /// the Y for SALib's sobol.analyze.
+    #[arg(long, value_name = "FILE")]
+    import_samples: Option<PathBuf>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -81,6 +91,17 @@ pub fn run(args: SobolArgs) -> ExitCode {
         Ok(s) => args.seed.map_or(s.clone(), |seed| s.with_seed(seed)),
         Err(e) => return refuse(e.to_string()),
     };
+    let names = cloudcapex::sensitivity::sobol_input_names(&scenario);
+    if let Some(dir) = &args.export_samples {
+        return export_samples(dir, &names, args.samples);
+    }
+    let imported = match &args.import_samples {
+        Some(file) => match read_samples(file, &names) {
+            Ok(rows) => Some(rows),
+            Err(message) => return refuse(message),
+        },
+        None => None,
+    };
     let pool = match thread_pool(args.threads) {
         Ok(pool) => pool,
         Err(code) => return code,
@@ -89,6 +110,44 @@ pub fn run(args: SobolArgs) -> ExitCode {
         Ok(lock) => lock,
         Err(message) => return super::common::failure(message),
     };
+    if let Some(rows) = imported {
+        let values = match pool.install(|| {
+            cloudcapex::sensitivity::evaluate_points(&scenario, make, &args.metric, &rows)
+        }) {
+            Ok(v) => v,
+            Err(e) => return failure(e),
+        };
+        let path = args
+            .out
+            .join(format!("sobol_{}", scenario.name()))
+            .join("evaluations.csv");
+        let mut text = format!(
+            "row,{},seed,scenario_sha256,cloudcapex_version\n",
+            args.metric
+        );
+        for (r, v) in values.iter().enumerate() {
+            text.push_str(&format!(
+                "{r},{},{},{},{}\n",
+                cloudcapex::output::plain(*v),
+                scenario.simulation().seed,
+                scenario.sha256(),
+                cloudcapex::output::CRATE_VERSION
+            ));
+        }
+        return match cloudcapex::output::write_atomically(&path, |w| w.write_all(text.as_bytes())) {
+            Ok(path) => {
+                if !args.quiet {
+                    println!(
+                        "{} rows evaluated; written: {}",
+                        values.len(),
+                        path.display()
+                    );
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => failure(e),
+        };
+    }
     let result = pool.install(|| {
         cloudcapex::sensitivity::model_sobol(
             &scenario,
@@ -118,4 +177,105 @@ pub fn run(args: SobolArgs) -> ExitCode {
         }
         Err(e) => failure(e),
     }
+}
+
+/// `problem.json` (SALib's problem: names, unit bounds, uniform dists; each input is a
+/// quantile level) and `samples.csv` (a header of names, then the engine's points).
+fn export_samples(dir: &std::path::Path, names: &[String], samples: usize) -> ExitCode {
+    let points = match cloudcapex::sensitivity::saltelli_points(names.len(), samples) {
+        Ok(p) => p,
+        Err(e) => return refuse(e),
+    };
+    let problem = serde_json::json!({
+        "num_vars": names.len(),
+        "names": names,
+        "bounds": vec![[0.0, 1.0]; names.len()],
+        "dists": vec!["unif"; names.len()],
+        "note": "each input is the quantile level of the cloudcapex assumption of that key path; the last, intrinsic_randomness, seeds the path's own random streams",
+    });
+    let mut csv = names.join(",");
+    csv.push('\n');
+    for p in &points {
+        let row: Vec<String> = p.iter().map(|x| cloudcapex::output::plain(*x)).collect();
+        csv.push_str(&row.join(","));
+        csv.push('\n');
+    }
+    let json = serde_json::to_string_pretty(&problem).expect("a JSON value") + "\n";
+    let written = cloudcapex::output::write_atomically(&dir.join("problem.json"), |w| {
+        w.write_all(json.as_bytes())
+    })
+    .and_then(|_| {
+        cloudcapex::output::write_atomically(&dir.join("samples.csv"), |w| {
+            w.write_all(csv.as_bytes())
+        })
+    });
+    match written {
+        Ok(path) => {
+            println!(
+                "{} points of {} inputs; written: {} and problem.json",
+                points.len(),
+                names.len(),
+                path.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => failure(e),
+    }
+}
+
+/// A sample matrix: comma- or whitespace-separated numbers, one row per point, with an
+/// optional header that must name the inputs in order.
+fn read_samples(file: &std::path::Path, names: &[String]) -> Result<Vec<Vec<f64>>, String> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("--import-samples {}: {e}", file.display()))?;
+    let mut rows = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let cells: Vec<&str> = line
+            .split([',', ' ', '\t'])
+            .filter(|c| !c.is_empty())
+            .collect();
+        let parsed: Result<Vec<f64>, _> = cells.iter().map(|c| c.parse::<f64>()).collect();
+        match parsed {
+            Ok(values) => {
+                if values.len() != names.len() {
+                    return Err(format!(
+                        "--import-samples {}, line {}: expected {} columns ({}), found {}",
+                        file.display(),
+                        n + 1,
+                        names.len(),
+                        names.join(", "),
+                        values.len()
+                    ));
+                }
+                rows.push(values);
+            }
+            Err(_) if rows.is_empty() && n == 0 => {
+                if cells != names.iter().map(String::as_str).collect::<Vec<_>>() {
+                    return Err(format!(
+                        "--import-samples {}, line 1: the header must name the inputs in order: {}",
+                        file.display(),
+                        names.join(",")
+                    ));
+                }
+            }
+            Err(_) => {
+                return Err(format!(
+                    "--import-samples {}, line {}: expected numbers, found {line:?}",
+                    file.display(),
+                    n + 1
+                ));
+            }
+        }
+    }
+    if rows.is_empty() {
+        return Err(format!(
+            "--import-samples {}: no sample rows",
+            file.display()
+        ));
+    }
+    Ok(rows)
 }
