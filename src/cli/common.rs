@@ -212,3 +212,21 @@ impl AnalysisOptions {
         thread_pool(self.threads)
     }
 }
+
+/// The end of an analysis subcommand: on success prints its table (unless `quiet`) and the
+/// file written, exit 0; on failure the error, exit 1.
+pub fn report_written(
+    written: Result<PathBuf, cloudcapex::output::OutputError>,
+    table: impl FnOnce() -> String,
+    quiet: bool,
+) -> ExitCode {
+    match written {
+        Ok(path) => {
+            if !quiet {
+                println!("{}\nwritten: {}", table(), path.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => failure(e),
+    }
+}

@@ -104,16 +104,12 @@ pub fn run(args: MorrisArgs) -> ExitCode {
         Ok(m) => m,
         Err(e) => return failure(e),
     };
-    match morris.write_csv(
-        &args.out.join(format!("morris_{}", scenario.name())),
-        &scenario,
-    ) {
-        Ok(path) => {
-            if !args.quiet {
-                println!("{}\nwritten: {}", morris.table(), path.display());
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => failure(e),
-    }
+    super::common::report_written(
+        morris.write_csv(
+            &args.out.join(format!("morris_{}", scenario.name())),
+            &scenario,
+        ),
+        || morris.table(),
+        args.quiet,
+    )
 }

@@ -56,13 +56,9 @@ pub fn run(args: RegressionArgs) -> ExitCode {
         .common
         .out
         .join(format!("regression_{}", scenario.name()));
-    match regression.write_csv(&dir, &scenario) {
-        Ok(path) => {
-            if !args.quiet {
-                println!("{}\nwritten: {}", regression.table(), path.display());
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => failure(e),
-    }
+    super::common::report_written(
+        regression.write_csv(&dir, &scenario),
+        || regression.table(),
+        args.quiet,
+    )
 }

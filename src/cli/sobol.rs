@@ -165,18 +165,14 @@ pub fn run(args: SobolArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return failure(e),
     };
-    match sobol.write_csv(
-        &args.out.join(format!("sobol_{}", scenario.name())),
-        &scenario,
-    ) {
-        Ok(path) => {
-            if !args.quiet {
-                println!("{}\nwritten: {}", sobol.table(), path.display());
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => failure(e),
-    }
+    super::common::report_written(
+        sobol.write_csv(
+            &args.out.join(format!("sobol_{}", scenario.name())),
+            &scenario,
+        ),
+        || sobol.table(),
+        args.quiet,
+    )
 }
 
 /// `problem.json` (SALib's problem: names, unit bounds, uniform dists; each input is a

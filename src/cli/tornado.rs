@@ -64,13 +64,9 @@ pub fn run(args: TornadoArgs) -> ExitCode {
         // The folder holds this run's files only.
         let _ = std::fs::remove_file(dir.join("tornado.svg"));
     }
-    match tornado.write_csv(&dir, &scenario) {
-        Ok(path) => {
-            if !args.quiet {
-                println!("{}\nwritten: {}", tornado.table(), path.display());
-            }
-            ExitCode::SUCCESS
-        }
-        Err(e) => failure(e),
-    }
+    super::common::report_written(
+        tornado.write_csv(&dir, &scenario),
+        || tornado.table(),
+        args.quiet,
+    )
 }
