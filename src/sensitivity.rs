@@ -27,10 +27,29 @@ pub struct SobolIndices {
     pub first_order: Vec<Estimate>,
     /// Total indices `S_Ti`, one per input.
     pub total: Vec<Estimate>,
+    /// Second-order indices `S_ij` of every pair `i < j`, in order (0, 1), (0, 2), …,
+    /// (1, 2), …; empty unless [`SobolOptions::second_order`] asked for them.
+    pub second_order: Vec<PairIndex>,
     /// Variance of the output.
     pub variance: f64,
-    /// Model evaluations used, `n (k + 2)`.
+    /// Model evaluations used: `n (k + 2)`, or `n (2k + 2)` with second-order indices.
     pub evaluations: usize,
+    /// Base samples `n`.
+    pub samples: usize,
+    /// Confidence level of the intervals.
+    pub confidence: f64,
+}
+
+/// The second-order index of one pair of inputs: the share of the output's variance due
+/// to their interaction alone.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PairIndex {
+    /// The first input of the pair.
+    pub first: usize,
+    /// The second input (`second > first`).
+    pub second: usize,
+    /// `S_ij` with its bootstrap interval.
+    pub index: Estimate,
 }
 
 /// Why the indices could not be estimated.
@@ -63,14 +82,106 @@ pub enum FirstOrderEstimator {
     Jansen1999,
 }
 
-/// The estimators on rows `rows` of the evaluations; total indices by Jansen (1999).
-fn estimate(
-    fa: &[f64],
-    fb: &[f64],
-    fab: &[Vec<f64>],
-    rows: &[usize],
-    estimator: FirstOrderEstimator,
-) -> (Vec<f64>, Vec<f64>, f64) {
+/// How [`sobol_analysis`] estimates: bootstrap resamples, confidence level, the
+/// bootstrap's seed, the first-order estimator and whether to estimate second-order
+/// indices. Setters that take a value with a range refuse one outside it.
+///
+/// # Examples
+///
+/// ```
+/// use cloudcapex::sensitivity::SobolOptions;
+/// let options = SobolOptions::default().bootstrap(500).confidence(0.99).unwrap().second_order(true);
+/// assert!(SobolOptions::default().confidence(1.5).is_err());
+/// # let _ = options;
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SobolOptions {
+    bootstrap: usize,
+    confidence: f64,
+    seed: u64,
+    first_order: FirstOrderEstimator,
+    second_order: bool,
+}
+
+impl Default for SobolOptions {
+    /// 200 bootstrap resamples, 95% intervals, seed 0, Saltelli (2010) first order, no
+    /// second-order indices.
+    fn default() -> Self {
+        SobolOptions {
+            bootstrap: 200,
+            confidence: 0.95,
+            seed: 0,
+            first_order: FirstOrderEstimator::default(),
+            second_order: false,
+        }
+    }
+}
+
+impl SobolOptions {
+    /// Bootstrap resamples for the intervals (0: intervals collapse to the estimate).
+    #[must_use]
+    pub fn bootstrap(mut self, resamples: usize) -> Self {
+        self.bootstrap = resamples;
+        self
+    }
+
+    /// Confidence level of the intervals.
+    ///
+    /// # Errors
+    ///
+    /// [`SobolError::BadSetup`] outside (0, 1).
+    pub fn confidence(mut self, level: f64) -> Result<Self, SobolError> {
+        if !(level > 0.0 && level < 1.0) {
+            return Err(SobolError::BadSetup);
+        }
+        self.confidence = level;
+        Ok(self)
+    }
+
+    /// Seed of the bootstrap's ChaCha8 stream.
+    #[must_use]
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The first-order estimator.
+    #[must_use]
+    pub fn first_order(mut self, estimator: FirstOrderEstimator) -> Self {
+        self.first_order = estimator;
+        self
+    }
+
+    /// Whether to estimate second-order indices (`n k` more evaluations: the matrices
+    /// `B_A^i`).
+    #[must_use]
+    pub fn second_order(mut self, on: bool) -> Self {
+        self.second_order = on;
+        self
+    }
+}
+
+/// The model's values on one design: `f(A)`, `f(B)`, `f(A_B^i)` per input and, for
+/// second-order indices, `f(B_A^i)` per input (empty otherwise).
+struct Evaluations {
+    fa: Vec<f64>,
+    fb: Vec<f64>,
+    fab: Vec<Vec<f64>>,
+    fba: Vec<Vec<f64>>,
+}
+
+/// Point estimates on rows `rows`.
+struct Indices {
+    first: Vec<f64>,
+    total: Vec<f64>,
+    second: Vec<f64>,
+    variance: f64,
+}
+
+/// The estimators on rows `rows` of the evaluations; total indices by Jansen (1999),
+/// second-order by Saltelli (2002).
+fn estimate(e: &Evaluations, rows: &[usize], estimator: FirstOrderEstimator) -> Indices {
+    let (fa, fb) = (&e.fa, &e.fb);
     let n = rows.len() as f64;
     let mean = rows.iter().map(|&r| fa[r] + fb[r]).sum::<f64>() / (2.0 * n);
     let variance = rows
@@ -78,29 +189,55 @@ fn estimate(
         .map(|&r| (fa[r] - mean).powi(2) + (fb[r] - mean).powi(2))
         .sum::<f64>()
         / (2.0 * n - 1.0);
-    let first = fab
+    // Saltelli (2010) first order, centred on the mean: the raw product is not
+    // shift-invariant in a finite sample, and a metric with a large mean would make it noisy.
+    let saltelli = |fi: &[f64]| {
+        rows.iter()
+            .map(|&r| (fb[r] - mean) * (fi[r] - fa[r]))
+            .sum::<f64>()
+            / n
+            / variance
+    };
+    let first: Vec<f64> = e
+        .fab
         .iter()
         .map(|fi| match estimator {
-            // Centred on the mean: the raw product is not shift-invariant in a finite
-            // sample, and a metric with a large mean would make it noisy.
-            FirstOrderEstimator::Saltelli2010 => {
-                rows.iter()
-                    .map(|&r| (fb[r] - mean) * (fi[r] - fa[r]))
-                    .sum::<f64>()
-                    / n
-                    / variance
-            }
+            FirstOrderEstimator::Saltelli2010 => saltelli(fi),
             FirstOrderEstimator::Jansen1999 => {
                 (variance - rows.iter().map(|&r| (fb[r] - fi[r]).powi(2)).sum::<f64>() / (2.0 * n))
                     / variance
             }
         })
         .collect();
-    let total = fab
+    let total = e
+        .fab
         .iter()
         .map(|fi| rows.iter().map(|&r| (fa[r] - fi[r]).powi(2)).sum::<f64>() / (2.0 * n) / variance)
         .collect();
-    (first, total, variance)
+    // Saltelli (2002): B_A^i and A_B^j share exactly x_i and x_j, so the centred mean of
+    // their product, less that of A and B, is the closed variance V_i + V_j + V_ij; the
+    // first-order parts are removed with the same (Saltelli 2010) estimator SALib uses.
+    let k = e.fba.len();
+    let mut second = Vec::with_capacity(k * k.saturating_sub(1) / 2);
+    for i in 0..k {
+        for j in i + 1..k {
+            let closed = rows
+                .iter()
+                .map(|&r| {
+                    (e.fba[i][r] - mean) * (e.fab[j][r] - mean) - (fa[r] - mean) * (fb[r] - mean)
+                })
+                .sum::<f64>()
+                / n
+                / variance;
+            second.push(closed - saltelli(&e.fab[i]) - saltelli(&e.fab[j]));
+        }
+    }
+    Indices {
+        first,
+        total,
+        second,
+        variance,
+    }
 }
 
 fn percentile(sorted: &[f64], q: f64) -> f64 {
@@ -120,7 +257,7 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 /// S_Ti = Σ (f(A) − f(A_B^i))² / 2n / V
 /// ```
 ///
-/// ([`sobol_indices_with`] offers Jansen's first-order estimator.)
+/// ([`sobol_analysis`] offers Jansen's first-order estimator and second-order indices.)
 ///
 /// Confidence intervals: percentile bootstrap over rows, `bootstrap` resamples drawn from a
 /// ChaCha8 stream seeded with `seed`, at `confidence` (e.g. 0.95).
@@ -186,8 +323,50 @@ pub fn sobol_indices_with<F>(
 where
     F: Fn(&[f64]) -> f64 + Sync,
 {
+    let options = SobolOptions::default()
+        .bootstrap(bootstrap)
+        .confidence(confidence)?
+        .seed(seed)
+        .first_order(estimator);
+    sobol_analysis(f, inputs, samples, &options)
+}
+
+/// Sobol indices of `f` as [`sobol_indices`] with every choice in `options`; with
+/// [`SobolOptions::second_order`], also the second-order index of every pair (Saltelli
+/// 2002), from the matrices `B_A^i` (`B` with column `i` from `A`): `samples (2k + 2)`
+/// evaluations.
+///
+/// ```text
+/// S_ij = Σ [(f(B_A^i) − f̄)(f(A_B^j) − f̄) − (f(A) − f̄)(f(B) − f̄)] / n / V − S_i − S_j
+/// ```
+///
+/// # Errors
+///
+/// As [`sobol_indices`].
+///
+/// # Examples
+///
+/// ```
+/// use cloudcapex::sensitivity::{SobolOptions, sobol_analysis};
+/// // y = x0 x1 + x2 on [0, 1)³: the only interaction is between x0 and x1,
+/// // S_01 = (1/144) / (1/144 + 2/48 + 1/12) ≈ 0.053.
+/// let options = SobolOptions::default().bootstrap(0).second_order(true);
+/// let s = sobol_analysis(|u| u[0] * u[1] + u[2], 3, 8192, &options).unwrap();
+/// let pair = |a, b| s.second_order.iter().find(|p| (p.first, p.second) == (a, b)).unwrap();
+/// assert!((pair(0, 1).index.value - 0.0526).abs() < 0.01);
+/// assert!(pair(0, 2).index.value.abs() < 0.01);
+/// ```
+pub fn sobol_analysis<F>(
+    f: F,
+    inputs: usize,
+    samples: usize,
+    options: &SobolOptions,
+) -> Result<SobolIndices, SobolError>
+where
+    F: Fn(&[f64]) -> f64 + Sync,
+{
     use rayon::prelude::*;
-    if inputs == 0 || samples < 2 || !(confidence > 0.0 && confidence < 1.0) {
+    if inputs == 0 || samples < 2 {
         return Err(SobolError::BadSetup);
     }
     let params = JoeKuoD6::minimal();
@@ -200,40 +379,52 @@ where
         .collect();
     let a = |r: usize| &points[r][..inputs];
     let b = |r: usize| &points[r][inputs..];
-    let fa: Vec<f64> = (0..samples).into_par_iter().map(|r| f(a(r))).collect();
-    let fb: Vec<f64> = (0..samples).into_par_iter().map(|r| f(b(r))).collect();
-    let fab: Vec<Vec<f64>> = (0..inputs)
-        .map(|i| {
-            (0..samples)
-                .into_par_iter()
-                .map(|r| {
-                    let mut x = a(r).to_vec();
-                    x[i] = b(r)[i];
-                    f(&x)
-                })
-                .collect()
-        })
-        .collect();
+    // A with column i from B (`a_base`), or B with column i from A.
+    let crossed = |a_base: bool, i: usize| {
+        (0..samples)
+            .into_par_iter()
+            .map(|r| {
+                let (base, other) = if a_base { (a(r), b(r)) } else { (b(r), a(r)) };
+                let mut x = base.to_vec();
+                x[i] = other[i];
+                f(&x)
+            })
+            .collect::<Vec<f64>>()
+    };
+    let evaluations = Evaluations {
+        fa: (0..samples).into_par_iter().map(|r| f(a(r))).collect(),
+        fb: (0..samples).into_par_iter().map(|r| f(b(r))).collect(),
+        fab: (0..inputs).map(|i| crossed(true, i)).collect(),
+        fba: if options.second_order {
+            (0..inputs).map(|i| crossed(false, i)).collect()
+        } else {
+            Vec::new()
+        },
+    };
 
     let all: Vec<usize> = (0..samples).collect();
-    let (first, total, variance) = estimate(&fa, &fb, &fab, &all, estimator);
-    if !(variance > 0.0 && variance.is_finite()) {
-        return Err(SobolError::NoVariance(variance));
+    let point = estimate(&evaluations, &all, options.first_order);
+    if !(point.variance > 0.0 && point.variance.is_finite()) {
+        return Err(SobolError::NoVariance(point.variance));
     }
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut boot_first = vec![Vec::with_capacity(bootstrap); inputs];
-    let mut boot_total = vec![Vec::with_capacity(bootstrap); inputs];
+    let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
+    let mut boot_first = vec![Vec::with_capacity(options.bootstrap); inputs];
+    let mut boot_total = vec![Vec::with_capacity(options.bootstrap); inputs];
+    let mut boot_second = vec![Vec::with_capacity(options.bootstrap); point.second.len()];
     let mut rows = vec![0usize; samples];
-    for _ in 0..bootstrap {
+    for _ in 0..options.bootstrap {
         rows.iter_mut()
             .for_each(|r| *r = rng.random_range(0..samples));
-        let (f1, ft, _) = estimate(&fa, &fb, &fab, &rows, estimator);
+        let draw = estimate(&evaluations, &rows, options.first_order);
         for i in 0..inputs {
-            boot_first[i].push(f1[i]);
-            boot_total[i].push(ft[i]);
+            boot_first[i].push(draw.first[i]);
+            boot_total[i].push(draw.total[i]);
+        }
+        for (pair, value) in boot_second.iter_mut().zip(draw.second) {
+            pair.push(value);
         }
     }
-    let tail = (1.0 - confidence) / 2.0;
+    let tail = (1.0 - options.confidence) / 2.0;
     let interval = |point: f64, mut draws: Vec<f64>| {
         if draws.is_empty() {
             return Estimate {
@@ -249,19 +440,32 @@ where
             high: percentile(&draws, 1.0 - tail),
         }
     };
+    let pairs = (0..inputs).flat_map(|i| (i + 1..inputs).map(move |j| (i, j)));
     Ok(SobolIndices {
-        first_order: first
+        first_order: point
+            .first
             .iter()
             .zip(boot_first)
             .map(|(p, d)| interval(*p, d))
             .collect(),
-        total: total
+        total: point
+            .total
             .iter()
             .zip(boot_total)
             .map(|(p, d)| interval(*p, d))
             .collect(),
-        variance,
-        evaluations: samples * (inputs + 2),
+        second_order: pairs
+            .zip(point.second.iter().zip(boot_second))
+            .map(|((first, second), (p, d))| PairIndex {
+                first,
+                second,
+                index: interval(*p, d),
+            })
+            .collect(),
+        variance: point.variance,
+        evaluations: samples * (inputs + 2 + if options.second_order { inputs } else { 0 }),
+        samples,
+        confidence: options.confidence,
     })
 }
 
@@ -346,6 +550,68 @@ mod tests {
                 );
                 assert!(t.low <= total && total <= t.high, "ST{i}: {t:?} vs {total}");
             }
+        }
+    }
+
+    /// Second-order indices of the Ishigami function (only x1 × x3 interacts:
+    /// `S_13 = V_13 / V`) and of the G function (`V_ij = V_i V_j`) lie in their bootstrap
+    /// intervals, with the first-order and total indices unchanged by asking for them.
+    #[test]
+    fn second_order_indices_match_the_analytic_values() {
+        let (a, b) = (7.0f64, 0.1f64);
+        let ishigami = |u: &[f64]| {
+            let x: Vec<f64> = u.iter().map(|u| -PI + 2.0 * PI * u).collect();
+            x[0].sin() + a * x[1].sin().powi(2) + b * x[2].powi(4) * x[0].sin()
+        };
+        let variance = a * a / 8.0 + b * PI.powi(4) / 5.0 + b * b * PI.powi(8) / 18.0 + 0.5;
+        let s13 = 8.0 * b * b * PI.powi(8) / 225.0 / variance;
+        let options = SobolOptions::default()
+            .bootstrap(300)
+            .confidence(0.99)
+            .unwrap()
+            .seed(7);
+        let with = sobol_analysis(ishigami, 3, 1 << 14, &options.second_order(true)).unwrap();
+        let without = sobol_analysis(ishigami, 3, 1 << 14, &options).unwrap();
+        assert_eq!(with.first_order, without.first_order);
+        assert_eq!(with.total, without.total);
+        assert!(without.second_order.is_empty());
+        assert_eq!(with.evaluations, (1 << 14) * 8);
+        let pairs: Vec<(usize, usize)> = with
+            .second_order
+            .iter()
+            .map(|p| (p.first, p.second))
+            .collect();
+        assert_eq!(pairs, [(0, 1), (0, 2), (1, 2)]);
+        for (pair, analytic) in with.second_order.iter().zip([0.0, s13, 0.0]) {
+            let e = pair.index;
+            assert!(
+                e.low <= analytic && analytic <= e.high && e.high - e.low < 0.1,
+                "S{}{}: {e:?} vs analytic {analytic}",
+                pair.first + 1,
+                pair.second + 1
+            );
+        }
+
+        let a = [0.0, 1.0, 4.5, 9.0];
+        let g = |u: &[f64]| {
+            u.iter()
+                .zip(&a)
+                .map(|(x, a)| ((4.0 * x - 2.0).abs() + a) / (1.0 + a))
+                .product::<f64>()
+        };
+        let partial: Vec<f64> = a.iter().map(|a| 1.0 / 3.0 / (1.0 + a).powi(2)).collect();
+        let variance = partial.iter().map(|v| 1.0 + v).product::<f64>() - 1.0;
+        let s = sobol_analysis(g, 4, 1 << 14, &options.seed(11).second_order(true)).unwrap();
+        assert_eq!(s.second_order.len(), 6);
+        for pair in &s.second_order {
+            let analytic = partial[pair.first] * partial[pair.second] / variance;
+            let e = pair.index;
+            assert!(
+                e.low <= analytic && analytic <= e.high,
+                "G S{}{}: {e:?} vs analytic {analytic}",
+                pair.first,
+                pair.second
+            );
         }
     }
 
@@ -677,13 +943,15 @@ pub struct ModelSobol {
     pub indices: SobolIndices,
 }
 
-/// First-order and total Sobol indices of one path's `metric` with respect to every
-/// uncertain input of `scenario` and one group for the model's intrinsic randomness.
+/// First-order and total (and, if `options` ask, second-order) Sobol indices of one
+/// path's `metric` with respect to every uncertain input of `scenario` and one group for
+/// the model's intrinsic randomness.
 ///
 /// An evaluation fixes each uncertain input at its quantile `u_i` (through `make`, which
 /// rebuilds the scenario with those values as overrides) and simulates one path whose
 /// random streams come from a seed derived from the last coordinate, so that coordinate
-/// carries all the intrinsic randomness. `samples (k + 3)` one-path runs.
+/// carries all the intrinsic randomness. `samples (k + 3)` one-path runs for `k`
+/// uncertain inputs (`samples (2k + 4)` with second-order indices).
 ///
 /// # Errors
 ///
@@ -694,8 +962,7 @@ pub fn model_sobol<F>(
     make: F,
     metric: &str,
     samples: usize,
-    bootstrap: usize,
-    estimator: FirstOrderEstimator,
+    options: &SobolOptions,
 ) -> Result<ModelSobol, TornadoError>
 where
     F: Fn(&[crate::Override]) -> Result<crate::Scenario, crate::ScenarioError> + Sync,
@@ -706,16 +973,7 @@ where
     }
     let k = inputs.len();
     let evaluate = |u: &[f64]| point_value(&inputs, &make, metric, u);
-    let indices = sobol_indices_with(
-        evaluate,
-        k + 1,
-        samples,
-        bootstrap,
-        0.95,
-        scenario.simulation().seed,
-        estimator,
-    )
-    .map_err(|e| {
+    let indices = sobol_analysis(evaluate, k + 1, samples, options).map_err(|e| {
         TornadoError::Run(format!(
             "{e} (is `{metric}` defined on every path? IRR and payback are not)"
         ))
@@ -773,14 +1031,27 @@ pub fn sobol_input_names(scenario: &crate::Scenario) -> Vec<String> {
 }
 
 /// The engine's Saltelli design for `inputs` inputs and `samples` base rows, in SALib's
-/// `saltelli.sample(..., calc_second_order=False)` order: for each row `j`, `A_j`, then
-/// `A_B^i` for every input `i`, then `B_j` (`samples (k + 2)` points), so that SALib's
-/// `sobol.analyze` reads the engine's evaluations of them.
+/// `sobol.sample(..., calc_second_order=second_order)` order: for each row `j`, `A_j`,
+/// then `A_B^i` for every input `i`, then (with `second_order`) `B_A^i` for every input,
+/// then `B_j`: `samples (k + 2)` points, or `samples (2k + 2)`. SALib's `sobol.analyze`
+/// reads the engine's evaluations of them.
 ///
 /// # Errors
 ///
 /// [`SobolError`] for no inputs, fewer than 2 samples or too many inputs.
-pub fn saltelli_points(inputs: usize, samples: usize) -> Result<Vec<Vec<f64>>, SobolError> {
+///
+/// # Examples
+///
+/// ```
+/// use cloudcapex::sensitivity::saltelli_points;
+/// assert_eq!(saltelli_points(3, 4, false).unwrap().len(), 4 * 5);
+/// assert_eq!(saltelli_points(3, 4, true).unwrap().len(), 4 * 8);
+/// ```
+pub fn saltelli_points(
+    inputs: usize,
+    samples: usize,
+    second_order: bool,
+) -> Result<Vec<Vec<f64>>, SobolError> {
     if inputs == 0 || samples < 2 {
         return Err(SobolError::BadSetup);
     }
@@ -788,14 +1059,19 @@ pub fn saltelli_points(inputs: usize, samples: usize) -> Result<Vec<Vec<f64>>, S
     if 2 * inputs > params.max_dims {
         return Err(SobolError::TooManyInputs(inputs, params.max_dims / 2));
     }
-    let mut points = Vec::with_capacity(samples * (inputs + 2));
+    let crossings = if second_order { 2 * inputs } else { inputs };
+    let mut points = Vec::with_capacity(samples * (crossings + 2));
     for row in Sobol::<f64>::new(2 * inputs, &params).skip(1).take(samples) {
         let (a, b) = row.split_at(inputs);
         points.push(a.to_vec());
-        for i in 0..inputs {
-            let mut ab = a.to_vec();
-            ab[i] = b[i];
-            points.push(ab);
+        let crossed = |base: &[f64], other: &[f64], i: usize| {
+            let mut x = base.to_vec();
+            x[i] = other[i];
+            x
+        };
+        points.extend((0..inputs).map(|i| crossed(a, b, i)));
+        if second_order {
+            points.extend((0..inputs).map(|i| crossed(b, a, i)));
         }
         points.push(b.to_vec());
     }
@@ -841,7 +1117,9 @@ where
 }
 
 impl ModelSobol {
-    /// Writes `sobol.csv` (one row per input) to `dir` through a temporary file.
+    /// Writes `sobol.csv` (one row per input) and, when second-order indices were
+    /// estimated, `sobol_second_order.csv` (one row per pair) to `dir`, each through a
+    /// temporary file; returns the path of `sobol.csv`.
     ///
     /// # Errors
     ///
@@ -852,26 +1130,46 @@ impl ModelSobol {
         scenario: &crate::Scenario,
     ) -> Result<std::path::PathBuf, crate::output::OutputError> {
         let plain = crate::output::plain;
+        let indices = &self.indices;
+        let provenance = format!(
+            "{},{},{},{},{},{}",
+            indices.samples,
+            indices.evaluations,
+            plain(indices.confidence),
+            scenario.simulation().seed,
+            scenario.sha256(),
+            crate::output::CRATE_VERSION
+        );
+        let estimate =
+            |e: Estimate| format!("{},{},{}", plain(e.value), plain(e.low), plain(e.high));
+        if !indices.second_order.is_empty() {
+            let mut text = String::from(
+                "scenario,metric,input_1,input_2,second_order,second_order_low,second_order_high,samples,evaluations,confidence,seed,scenario_sha256,cloudcapex_version\n",
+            );
+            for pair in &indices.second_order {
+                text.push_str(&format!(
+                    "{},{},{},{},{},{provenance}\n",
+                    scenario.name(),
+                    self.metric,
+                    self.inputs[pair.first],
+                    self.inputs[pair.second],
+                    estimate(pair.index)
+                ));
+            }
+            crate::output::write_atomically(&dir.join("sobol_second_order.csv"), |out| {
+                out.write_all(text.as_bytes())
+            })?;
+        }
         let mut text = String::from(
             "scenario,metric,input,first_order,first_order_low,first_order_high,total,total_low,total_high,samples,evaluations,confidence,seed,scenario_sha256,cloudcapex_version\n",
         );
-        let samples = self.indices.evaluations / (self.inputs.len() + 2);
         for (i, input) in self.inputs.iter().enumerate() {
-            let (f, t) = (self.indices.first_order[i], self.indices.total[i]);
             text.push_str(&format!(
-                "{},{},{input},{},{},{},{},{},{},{samples},{},0.95,{},{},{}\n",
+                "{},{},{input},{},{},{provenance}\n",
                 scenario.name(),
                 self.metric,
-                plain(f.value),
-                plain(f.low),
-                plain(f.high),
-                plain(t.value),
-                plain(t.low),
-                plain(t.high),
-                self.indices.evaluations,
-                scenario.simulation().seed,
-                scenario.sha256(),
-                crate::output::CRATE_VERSION
+                estimate(indices.first_order[i]),
+                estimate(indices.total[i]),
             ));
         }
         crate::output::write_atomically(&dir.join("sobol.csv"), |out| {
@@ -879,24 +1177,45 @@ impl ModelSobol {
         })
     }
 
-    /// A readable table, largest total index first.
+    /// A readable table, largest total index first; with second-order indices, the
+    /// largest pairs (at most 10) after it.
     pub fn table(&self) -> String {
+        let indices = &self.indices;
         let mut order: Vec<usize> = (0..self.inputs.len()).collect();
-        order.sort_by(|a, b| {
-            self.indices.total[*b]
-                .value
-                .total_cmp(&self.indices.total[*a].value)
-        });
+        order.sort_by(|a, b| indices.total[*b].value.total_cmp(&indices.total[*a].value));
         let mut out = format!(
-            "Sobol indices of one path's `{}` ({} evaluations; 95% bootstrap intervals)\n\n{:<52} {:>22} {:>22}\n",
-            self.metric, self.indices.evaluations, "input", "first order", "total"
+            "Sobol indices of one path's `{}` ({} evaluations; {}% bootstrap intervals)\n\n{:<52} {:>22} {:>22}\n",
+            self.metric,
+            indices.evaluations,
+            crate::output::plain(indices.confidence * 100.0),
+            "input",
+            "first order",
+            "total"
         );
         for i in order {
-            let (f, t) = (self.indices.first_order[i], self.indices.total[i]);
+            let (f, t) = (indices.first_order[i], indices.total[i]);
             out.push_str(&format!(
                 "{:<52} {:>6.3} [{:>6.3}, {:>6.3}] {:>6.3} [{:>6.3}, {:>6.3}]\n",
                 self.inputs[i], f.value, f.low, f.high, t.value, t.low, t.high
             ));
+        }
+        if !indices.second_order.is_empty() {
+            let mut pairs: Vec<&PairIndex> = indices.second_order.iter().collect();
+            pairs.sort_by(|a, b| b.index.value.total_cmp(&a.index.value));
+            out.push_str(&format!(
+                "\nLargest second-order indices ({} pairs in sobol_second_order.csv)\n\n",
+                pairs.len()
+            ));
+            for pair in pairs.into_iter().take(10) {
+                let e = pair.index;
+                out.push_str(&format!(
+                    "{:<75} {:>6.3} [{:>6.3}, {:>6.3}]\n",
+                    format!("{} × {}", self.inputs[pair.first], self.inputs[pair.second]),
+                    e.value,
+                    e.low,
+                    e.high
+                ));
+            }
         }
         out
     }

@@ -497,6 +497,90 @@ fn sobol_indices_of_the_model() {
     assert!(start_total > 0.8, "{start_total}");
 }
 
+/// `sensitivity sobol --second-order` writes one row per pair of inputs, in order, each
+/// inside its interval and small (start revenue times growth interacts little over two
+/// years); the first-order and total indices are unchanged by asking for them.
+#[test]
+fn sobol_second_order_indices_of_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |out: &std::path::Path, second: bool| {
+        let mut cmd = cloudcapex();
+        cmd.args([
+            "sensitivity",
+            "sobol",
+            "tests/fixtures/breakeven.toml",
+            "--metric",
+            "revenue_total_final_year_rmb_bn",
+        ])
+        .args([
+            "--set",
+            "revenue.segments.cloud.start_revenue_rmb_bn={ dist = \"uniform\", min = 5, max = 15 }",
+        ])
+        .args([
+            "--set",
+            "revenue.segments.cloud.initial_growth={ dist = \"uniform\", min = 0.1, max = 0.4 }",
+        ])
+        .args(["--set", "revenue.segments.cloud.iid_shock_sd=0.05"])
+        .args(["--samples", "256", "--bootstrap", "50", "--out"])
+        .arg(out);
+        if second {
+            cmd.arg("--second-order");
+        }
+        cmd.assert().success()
+    };
+    let with = dir.path().join("with");
+    let printed = run(&with, true).get_output().stdout.clone();
+    assert!(
+        String::from_utf8(printed)
+            .unwrap()
+            .contains("Largest second-order indices (3 pairs")
+    );
+    run(&dir.path().join("without"), false);
+    let text =
+        std::fs::read_to_string(with.join("sobol_breakeven/sobol_second_order.csv")).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "scenario,metric,input_1,input_2,second_order,second_order_low,second_order_high,samples,evaluations,confidence,seed,scenario_sha256,cloudcapex_version"
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let pairs: Vec<(&str, &str)> = rows.iter().map(|r| (r[2], r[3])).collect();
+    assert_eq!(
+        pairs,
+        [
+            (
+                "revenue.segments.cloud.start_revenue_rmb_bn",
+                "revenue.segments.cloud.initial_growth"
+            ),
+            (
+                "revenue.segments.cloud.start_revenue_rmb_bn",
+                "intrinsic_randomness"
+            ),
+            (
+                "revenue.segments.cloud.initial_growth",
+                "intrinsic_randomness"
+            ),
+        ]
+    );
+    for r in &rows {
+        let (value, low, high): (f64, f64, f64) = (
+            r[4].parse().unwrap(),
+            r[5].parse().unwrap(),
+            r[6].parse().unwrap(),
+        );
+        assert!(low <= value && value <= high && value.abs() < 0.1, "{r:?}");
+        assert_eq!(r[8], (256 * (2 * 3 + 2)).to_string());
+    }
+    let first = |d: &std::path::Path| {
+        std::fs::read_to_string(d.join("sobol_breakeven/sobol.csv"))
+            .unwrap()
+            .lines()
+            .map(|l| l.split(',').take(9).collect::<Vec<_>>().join(","))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(first(&with), first(&dir.path().join("without")));
+}
+
 /// Progress bars appear only on a terminal: piped stderr stays empty on success.
 #[test]
 fn no_progress_output_when_stderr_is_not_a_terminal() {
@@ -1144,6 +1228,21 @@ fn sobol_samples_export_and_import() {
     assert_eq!(problem["names"][k - 1], "intrinsic_randomness");
     let samples = std::fs::read_to_string(design.join("samples.csv")).unwrap();
     assert_eq!(samples.lines().count(), 1 + 8 * (k + 2));
+    assert_eq!(problem["calc_second_order"], false);
+    cloudcapex()
+        .args([
+            "sensitivity",
+            "sobol",
+            "scenarios/base.toml",
+            "--samples",
+            "8",
+        ])
+        .args(["--second-order", "--export-samples"])
+        .arg(dir.path().join("design2"))
+        .assert()
+        .success();
+    let samples = std::fs::read_to_string(dir.path().join("design2/samples.csv")).unwrap();
+    assert_eq!(samples.lines().count(), 1 + 8 * (2 * k + 2));
     let bad = dir.path().join("bad.txt");
     std::fs::write(&bad, "0.5 0.5\n").unwrap();
     cloudcapex()

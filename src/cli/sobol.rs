@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use cloudcapex::sensitivity::{FirstOrderEstimator, SobolOptions};
 use cloudcapex::{Override, Scenario};
 
 use super::common::{check_threads, failure, parse_overrides, refuse, thread_pool};
@@ -46,6 +47,11 @@ pub struct SobolArgs {
     /// input without effect) or jansen (Jansen 1999). Total indices are Jansen's.
     #[arg(long, value_enum, default_value = "saltelli")]
     first_order: FirstOrder,
+    /// Also estimate the second-order index of every pair of inputs (Saltelli 2002; N k
+    /// more one-path runs) into sobol_second_order.csv; with --export-samples, export
+    /// SALib's calc_second_order=True design.
+    #[arg(long)]
+    second_order: bool,
     /// Write the engine's sample matrix (--samples base rows, SALib's Saltelli order) and a
     /// SALib problem definition (problem.json) into DIR, and stop: for SALib notebooks.
     #[arg(long, value_name = "DIR", conflicts_with = "import_samples")]
@@ -93,7 +99,7 @@ pub fn run(args: SobolArgs) -> ExitCode {
     };
     let names = cloudcapex::sensitivity::sobol_input_names(&scenario);
     if let Some(dir) = &args.export_samples {
-        return export_samples(dir, &names, args.samples);
+        return export_samples(dir, &names, args.samples, args.second_order);
     }
     let imported = match &args.import_samples {
         Some(file) => match read_samples(file, &names) {
@@ -154,11 +160,14 @@ pub fn run(args: SobolArgs) -> ExitCode {
             make,
             &args.metric,
             args.samples,
-            args.bootstrap,
-            match args.first_order {
-                FirstOrder::Saltelli => cloudcapex::sensitivity::FirstOrderEstimator::Saltelli2010,
-                FirstOrder::Jansen => cloudcapex::sensitivity::FirstOrderEstimator::Jansen1999,
-            },
+            &SobolOptions::default()
+                .bootstrap(args.bootstrap)
+                .seed(scenario.simulation().seed)
+                .first_order(match args.first_order {
+                    FirstOrder::Saltelli => FirstOrderEstimator::Saltelli2010,
+                    FirstOrder::Jansen => FirstOrderEstimator::Jansen1999,
+                })
+                .second_order(args.second_order),
         )
     });
     let sobol = match result {
@@ -177,8 +186,14 @@ pub fn run(args: SobolArgs) -> ExitCode {
 
 /// `problem.json` (SALib's problem: names, unit bounds, uniform dists; each input is a
 /// quantile level) and `samples.csv` (a header of names, then the engine's points).
-fn export_samples(dir: &std::path::Path, names: &[String], samples: usize) -> ExitCode {
-    let points = match cloudcapex::sensitivity::saltelli_points(names.len(), samples) {
+fn export_samples(
+    dir: &std::path::Path,
+    names: &[String],
+    samples: usize,
+    second_order: bool,
+) -> ExitCode {
+    let points = match cloudcapex::sensitivity::saltelli_points(names.len(), samples, second_order)
+    {
         Ok(p) => p,
         Err(e) => return refuse(e),
     };
@@ -187,7 +202,8 @@ fn export_samples(dir: &std::path::Path, names: &[String], samples: usize) -> Ex
         "names": names,
         "bounds": vec![[0.0, 1.0]; names.len()],
         "dists": vec!["unif"; names.len()],
-        "note": "each input is the quantile level of the cloudcapex assumption of that key path; the last, intrinsic_randomness, seeds the path's own random streams",
+        "calc_second_order": second_order,
+        "note": "analyse with SALib's sobol.analyze(problem, Y, calc_second_order=problem['calc_second_order']); each input is the quantile level of the cloudcapex assumption of that key path; the last, intrinsic_randomness, seeds the path's own random streams",
     });
     let mut csv = names.join(",");
     csv.push('\n');
