@@ -67,6 +67,7 @@ pub fn run_and_write(
         report: false,
         drivers: false,
         history: None,
+        formats: crate::output::TableFormats::Csv,
     };
     run_and_write_observed(scenarios, options, &selection, out_dir, &|_, _| {})
 }

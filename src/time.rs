@@ -110,6 +110,33 @@ impl Quarter {
         self.to_string()
     }
 
+    /// Last calendar day of the quarter as days since 1970-01-01 (Arrow's and Parquet's
+    /// `date32`), by the proleptic Gregorian calendar.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cloudcapex::time::Quarter;
+    /// assert_eq!(Quarter::new(1970, 1).unwrap().end_days_since_epoch(), 89);
+    /// assert_eq!(Quarter::new(2026, 1).unwrap().end_days_since_epoch(), 20_543);
+    /// ```
+    pub fn end_days_since_epoch(self) -> i32 {
+        let (month, day) = match self.quarter_of_year {
+            1 => (3, 31),
+            2 => (6, 30),
+            3 => (9, 30),
+            _ => (12, 31),
+        };
+        // Howard Hinnant's days_from_civil: years from March, so the leap day is last.
+        let year = i64::from(self.year) - i64::from(month <= 2);
+        let era = year.div_euclid(400);
+        let year_of_era = year - era * 400;
+        let shifted_month = (month + 9) % 12;
+        let day_of_year = (153 * shifted_month + 2) / 5 + day - 1;
+        let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+        (era * 146_097 + day_of_era - 719_468) as i32
+    }
+
     /// Last calendar day of the quarter, ISO 8601 (`2026-03-31`).
     pub fn end_date(self) -> String {
         let month_day = match self.quarter_of_year {
@@ -163,6 +190,40 @@ impl<'de> Deserialize<'de> for Quarter {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Quarter ends as days since 1970-01-01 against a count of month lengths over the
+    /// supported years, 1900–2200 (2000 a leap year; 1900 and 2100 not).
+    #[test]
+    fn end_days_since_epoch_counts_the_calendar() {
+        let leap = |y: i32| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        let month_days = |y: i32, m: usize| {
+            [
+                31,
+                28 + i32::from(leap(y)),
+                31,
+                30,
+                31,
+                30,
+                31,
+                31,
+                30,
+                31,
+                30,
+                31,
+            ][m]
+        };
+        let mut days_before_year = -(1900..1970).map(|y| 365 + i32::from(leap(y))).sum::<i32>();
+        for year in 1900..=2200 {
+            for quarter in 1..=4u8 {
+                let months = usize::from(quarter) * 3;
+                let end =
+                    days_before_year + (0..months).map(|m| month_days(year, m)).sum::<i32>() - 1;
+                let q = Quarter::new(year, quarter).unwrap();
+                assert_eq!(q.end_days_since_epoch(), end, "{q}");
+            }
+            days_before_year += 365 + i32::from(leap(year));
+        }
+    }
 
     #[test]
     fn end_dates_follow_the_calendar() {

@@ -1259,3 +1259,23 @@ fn sobol_samples_export_and_import() {
         .code(2)
         .stderr(predicate::str::contains("line 1: expected"));
 }
+
+/// Without the cargo feature `parquet`, `--format parquet` is refused before any work,
+/// saying how to get it; nothing is written.
+#[cfg(not(feature = "parquet"))]
+#[test]
+fn parquet_needs_the_feature() {
+    let dir = tempfile::tempdir().unwrap();
+    cloudcapex()
+        .args(["run", "--paths", "100", "--format", "csv,parquet", "--out"])
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--features parquet"));
+    assert!(!dir.path().join("out").exists());
+    cloudcapex()
+        .args(["run", "--paths", "100", "--format", "xlsx"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("possible values: csv, parquet"));
+}

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # The whole test suite: the Rust tests, then the notebook users' path (a pinned Python
-# environment, the pandas consistency check and the notebook executed headless), then a
-# bounded fuzzing run (tests/fuzz.sh).
+# environment, the pandas consistency check of CSV and Parquet tables and the notebook
+# executed headless), then a bounded fuzzing run (tests/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== cargo test --release"
 cargo test --release
+# The optional Parquet tables (cargo feature `parquet`): its test, which also rebuilds
+# target/release/cloudcapex with the feature, so the Python checks below read both formats.
+echo "== cargo test --release --features parquet --test parquet"
+cargo test --release --features parquet --test parquet
 
 echo "== Python environment (tests/python/requirements.txt: the notebook's plus numpy-financial and pyxirr)"
 venv=target/python-venv

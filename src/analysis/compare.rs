@@ -174,7 +174,7 @@ impl Comparison {
         crate::output::write_atomically(&dir.join("comparison.csv"), |out| self.write_to(out))
     }
 
-    fn write_to(&self, out: &mut dyn Write) -> io::Result<()> {
+    fn write_to(&self, out: &mut (dyn Write + Send)) -> io::Result<()> {
         let mut w = csv::Writer::from_writer(out);
         w.write_record([
             "scenario",

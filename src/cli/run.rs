@@ -8,7 +8,7 @@ use clap::Args;
 
 use cloudcapex::Scenario;
 use cloudcapex::batch::run_and_write_observed;
-use cloudcapex::output::{OutputSelection, summary_table};
+use cloudcapex::output::{OutputSelection, TableFormats, summary_table};
 use cloudcapex::runner::{RunOptions, TargetSe};
 
 use super::common::{check_threads, failure, load_scenarios, progress_bars, refuse, thread_pool};
@@ -72,6 +72,45 @@ pub struct RunArgs {
     /// default data/alibaba_cloud_quarterly.csv, else the copy embedded in the binary.
     #[arg(long, value_name = "FILE", requires = "report")]
     history: Option<PathBuf>,
+    /// Table formats: csv (the default and the contract), parquet (typed columns, the
+    /// provenance in file metadata; needs a build with `--features parquet`), or both,
+    /// comma-separated: --format csv,parquet.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        value_delimiter = ',',
+        default_value = "csv"
+    )]
+    format: Vec<Format>,
+}
+
+/// A table format of `--format`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Csv,
+    Parquet,
+}
+
+/// The formats asked for, refused where this build cannot write them.
+fn table_formats(formats: &[Format]) -> Result<TableFormats, String> {
+    let formats = match (
+        formats.contains(&Format::Csv),
+        formats.contains(&Format::Parquet),
+    ) {
+        (true, true) => TableFormats::CsvAndParquet,
+        (false, true) => TableFormats::Parquet,
+        _ => TableFormats::Csv,
+    };
+    if formats.supported() {
+        Ok(formats)
+    } else {
+        Err(
+            "--format parquet: this cloudcapex was built without Parquet support; rebuild with \
+             `cargo build --release --features parquet` (or `cargo install --features parquet`)"
+                .to_string(),
+        )
+    }
 }
 
 /// Parses `X` or `METRIC=X` into a stopping rule.
@@ -109,6 +148,7 @@ impl RunArgs {
     /// The options checked against each other and every scenario loaded, in one place.
     fn plan(self) -> Result<RunPlan, String> {
         check_threads(self.threads)?;
+        let formats = table_formats(&self.format)?;
         if self.paths_out > MAX_PATHS_OUT {
             return Err(format!(
                 "--paths-out {}: at most {MAX_PATHS_OUT} paths are kept whole (each is ~18 KB in memory and \
@@ -193,6 +233,7 @@ impl RunArgs {
                 antithetic: self.antithetic,
             },
             outputs: OutputSelection {
+                formats,
                 paths: self.paths_out > 0,
                 report: self.report,
                 drivers: self.drivers,

@@ -231,7 +231,7 @@ impl Exporter for FanChartSvg {
         self.file
     }
 
-    fn write(&self, run: &RunRecord<'_>, out: &mut dyn Write) -> io::Result<()> {
+    fn write(&self, run: &RunRecord<'_>, out: &mut (dyn Write + Send)) -> io::Result<()> {
         out.write_all(self.svg_with_history(run.results, run.history)?.as_bytes())
     }
 }
@@ -372,7 +372,7 @@ impl Exporter for HistogramSvg {
         self.file
     }
 
-    fn write(&self, run: &RunRecord<'_>, out: &mut dyn Write) -> io::Result<()> {
+    fn write(&self, run: &RunRecord<'_>, out: &mut (dyn Write + Send)) -> io::Result<()> {
         out.write_all(self.svg(run.results)?.as_bytes())
     }
 }

@@ -74,7 +74,7 @@ impl Exporter for QuarterlyCsv {
         "quarterly.csv"
     }
 
-    fn write(&self, run: &RunRecord<'_>, out: &mut dyn Write) -> io::Result<()> {
+    fn write(&self, run: &RunRecord<'_>, out: &mut (dyn Write + Send)) -> io::Result<()> {
         let mut w = csv::Writer::from_writer(out);
         let mut header = vec![
             "scenario",
@@ -113,7 +113,7 @@ impl Exporter for SummaryCsv {
         "summary.csv"
     }
 
-    fn write(&self, run: &RunRecord<'_>, out: &mut dyn Write) -> io::Result<()> {
+    fn write(&self, run: &RunRecord<'_>, out: &mut (dyn Write + Send)) -> io::Result<()> {
         let mut w = csv::Writer::from_writer(out);
         let mut header = vec!["scenario", "metric"];
         header.extend(stat_header());
@@ -141,7 +141,7 @@ impl Exporter for PathsCsv {
         "paths.csv"
     }
 
-    fn write(&self, run: &RunRecord<'_>, out: &mut dyn Write) -> io::Result<()> {
+    fn write(&self, run: &RunRecord<'_>, out: &mut (dyn Write + Send)) -> io::Result<()> {
         let results = run.results;
         let mut w = csv::Writer::from_writer(out);
         let mut header = vec![
@@ -196,7 +196,7 @@ impl Exporter for PathScalarsCsv {
         "path_scalars.csv"
     }
 
-    fn write(&self, run: &RunRecord<'_>, out: &mut dyn Write) -> io::Result<()> {
+    fn write(&self, run: &RunRecord<'_>, out: &mut (dyn Write + Send)) -> io::Result<()> {
         let results = run.results;
         let mut w = csv::Writer::from_writer(out);
         let mut header = vec!["scenario", "path", "metric", "value"];
@@ -223,6 +223,41 @@ impl Exporter for PathScalarsCsv {
     }
 }
 
+/// One row of the convergence table: a metric's running mean after `paths` paths.
+pub(super) struct ConvergenceRow<'a> {
+    pub metric: &'a str,
+    pub paths: u64,
+    pub count: u64,
+    pub mean: f64,
+    pub se: f64,
+}
+
+/// The running mean and standard error of every exactly kept per-path metric after each
+/// block of paths, in block order (and after the last path).
+pub(super) fn convergence_rows(results: &crate::runner::Results) -> Vec<ConvergenceRow<'_>> {
+    let block = crate::runner::BLOCK_SIZE as usize;
+    let per_path = results.scalars.iter().zip(&results.scalar_values);
+    let mut rows = Vec::new();
+    for ((metric, _), values) in per_path.filter_map(|(s, v)| Some((s, v.as_ref()?))) {
+        let mut moments = crate::stats::Moments::default();
+        for (i, &x) in values.iter().enumerate() {
+            if !x.is_nan() {
+                moments.push(x);
+            }
+            if (i + 1) % block == 0 || i + 1 == values.len() {
+                rows.push(ConvergenceRow {
+                    metric,
+                    paths: (i + 1) as u64,
+                    count: moments.count(),
+                    mean: moments.mean(),
+                    se: moments.standard_error(),
+                });
+            }
+        }
+    }
+    rows
+}
+
 /// `convergence.csv`: the running mean and standard error of every per-path metric after
 /// each block of paths, in block order: how the estimate settled as paths were added.
 #[derive(Clone, Copy, Debug, Default)]
@@ -233,36 +268,58 @@ impl Exporter for ConvergenceCsv {
         "convergence.csv"
     }
 
-    fn write(&self, run: &RunRecord<'_>, out: &mut dyn Write) -> io::Result<()> {
+    fn write(&self, run: &RunRecord<'_>, out: &mut (dyn Write + Send)) -> io::Result<()> {
         let results = run.results;
         let mut w = csv::Writer::from_writer(out);
         let mut header = vec!["scenario", "metric", "paths", "count", "mean", "se"];
         header.extend(PROVENANCE);
         w.write_record(&header).map_err(csv_error)?;
         let tail = provenance(run);
-        let block = crate::runner::BLOCK_SIZE as usize;
-        let per_path = results.scalars.iter().zip(&results.scalar_values);
-        for ((metric, _), values) in per_path.filter_map(|(s, v)| Some((s, v.as_ref()?))) {
-            let mut moments = crate::stats::Moments::default();
-            for (i, &x) in values.iter().enumerate() {
-                if !x.is_nan() {
-                    moments.push(x);
-                }
-                if (i + 1) % block == 0 || i + 1 == values.len() {
-                    let row = [
-                        results.scenario.clone(),
-                        metric.clone(),
-                        (i + 1).to_string(),
-                        moments.count().to_string(),
-                        plain(moments.mean()),
-                        plain(moments.standard_error()),
-                    ];
-                    w.write_record(row.iter().chain(tail.iter()))
-                        .map_err(csv_error)?;
-                }
-            }
+        for row in convergence_rows(results) {
+            let fields = [
+                results.scenario.clone(),
+                row.metric.to_string(),
+                row.paths.to_string(),
+                row.count.to_string(),
+                plain(row.mean),
+                plain(row.se),
+            ];
+            w.write_record(fields.iter().chain(tail.iter()))
+                .map_err(csv_error)?;
         }
         w.flush()
+    }
+}
+
+/// The drivers table: column names of the drawn inputs, regimes and events, one row of
+/// them per path, and the per-path outputs kept exactly.
+pub(super) struct DriversTable<'a> {
+    pub names: Vec<String>,
+    pub rows: Vec<Vec<f64>>,
+    pub outputs: Vec<(&'a str, &'a Vec<f64>)>,
+}
+
+impl<'a> DriversTable<'a> {
+    /// Every path's drivers (`all`), else the kept paths'.
+    pub fn new(run: &RunRecord<'a>, all: bool) -> Self {
+        let results = run.results;
+        let paths = if all {
+            results.paths
+        } else {
+            results.kept_paths.len() as u64
+        };
+        let (names, rows) = crate::model::Model::new(run.scenario).path_drivers(paths);
+        let outputs = results
+            .scalars
+            .iter()
+            .zip(&results.scalar_values)
+            .filter_map(|((name, _), values)| Some((name.as_str(), values.as_ref()?)))
+            .collect();
+        DriversTable {
+            names,
+            rows,
+            outputs,
+        }
     }
 }
 
@@ -282,32 +339,20 @@ impl Exporter for DriversCsv {
         "drivers.csv"
     }
 
-    fn write(&self, run: &RunRecord<'_>, out: &mut dyn Write) -> io::Result<()> {
+    fn write(&self, run: &RunRecord<'_>, out: &mut (dyn Write + Send)) -> io::Result<()> {
         let results = run.results;
-        let paths = if self.all {
-            results.paths
-        } else {
-            results.kept_paths.len() as u64
-        };
-        let model = crate::model::Model::new(run.scenario);
-        let (names, rows) = model.path_drivers(paths);
-        let outputs: Vec<(&str, &Vec<f64>)> = results
-            .scalars
-            .iter()
-            .zip(&results.scalar_values)
-            .filter_map(|((name, _), values)| Some((name.as_str(), values.as_ref()?)))
-            .collect();
+        let drivers = DriversTable::new(run, self.all);
         let mut w = csv::Writer::from_writer(out);
         let mut header: Vec<&str> = vec!["scenario", "path"];
-        header.extend(names.iter().map(String::as_str));
-        header.extend(outputs.iter().map(|(n, _)| *n));
+        header.extend(drivers.names.iter().map(String::as_str));
+        header.extend(drivers.outputs.iter().map(|(n, _)| *n));
         header.extend(PROVENANCE);
         w.write_record(&header).map_err(csv_error)?;
         let tail = provenance(run);
-        for (p, row) in rows.iter().enumerate() {
+        for (p, row) in drivers.rows.iter().enumerate() {
             let mut record = vec![results.scenario.clone(), p.to_string()];
             record.extend(row.iter().map(|v| plain(*v)));
-            record.extend(outputs.iter().map(|(_, values)| plain(values[p])));
+            record.extend(drivers.outputs.iter().map(|(_, values)| plain(values[p])));
             record.extend(tail.iter().cloned());
             w.write_record(&record).map_err(csv_error)?;
         }

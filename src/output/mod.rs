@@ -5,6 +5,8 @@
 mod charts;
 mod csv_files;
 mod in_flight;
+#[cfg(feature = "parquet")]
+mod parquet_files;
 mod report;
 mod run_json;
 mod scatter;
@@ -21,6 +23,11 @@ pub use csv_files::{
     ConvergenceCsv, DriversCsv, PathScalarsCsv, PathsCsv, QuarterlyCsv, SummaryCsv,
 };
 pub use in_flight::remove_in_flight;
+#[cfg(feature = "parquet")]
+pub use parquet_files::{
+    ConvergenceParquet, DriversParquet, PathScalarsParquet, PathsParquet, QuarterlyParquet,
+    SummaryParquet,
+};
 pub use report::{ReportHtml, write_comparison_report};
 pub use run_json::RunJson;
 pub use scatter::{DRIVER_SCATTERS, DriverScatterSvg};
@@ -53,7 +60,7 @@ pub trait Exporter {
     /// # Errors
     ///
     /// Any I/O error of `out`.
-    fn write(&self, run: &RunRecord<'_>, out: &mut dyn Write) -> io::Result<()>;
+    fn write(&self, run: &RunRecord<'_>, out: &mut (dyn Write + Send)) -> io::Result<()>;
 }
 
 /// The resolved scenario as TOML (`scenario.toml`): runs again to the same results.
@@ -65,7 +72,7 @@ impl Exporter for ResolvedScenarioToml {
         "scenario.toml"
     }
 
-    fn write(&self, run: &RunRecord<'_>, out: &mut dyn Write) -> io::Result<()> {
+    fn write(&self, run: &RunRecord<'_>, out: &mut (dyn Write + Send)) -> io::Result<()> {
         writeln!(
             out,
             "# Resolved scenario `{}` (after extends, --set and defaults), cloudcapex {}.\n\
@@ -127,9 +134,42 @@ fn write_temp(
     Ok(file)
 }
 
-/// Which optional outputs to write besides the CSVs, `scenario.toml` and `run.json`.
+/// The formats the tables (quarterly, summary, convergence, paths, path scalars,
+/// drivers) are written in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TableFormats {
+    /// CSV only: the default and the contract.
+    #[default]
+    Csv,
+    /// Parquet only (cargo feature `parquet`).
+    Parquet,
+    /// Both, side by side.
+    CsvAndParquet,
+}
+
+impl TableFormats {
+    /// Whether the CSV tables are written.
+    pub fn csv(self) -> bool {
+        matches!(self, TableFormats::Csv | TableFormats::CsvAndParquet)
+    }
+
+    /// Whether the Parquet tables are written.
+    pub fn parquet(self) -> bool {
+        matches!(self, TableFormats::Parquet | TableFormats::CsvAndParquet)
+    }
+
+    /// Whether this build can write them: Parquet needs the cargo feature `parquet`.
+    pub fn supported(self) -> bool {
+        cfg!(feature = "parquet") || !self.parquet()
+    }
+}
+
+/// Which optional outputs to write besides the tables, `scenario.toml` and `run.json`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OutputSelection {
+    /// The tables' formats (CSV unless asked).
+    pub formats: TableFormats,
     /// `paths.csv` and `path_scalars.csv` (of the paths the run kept).
     pub paths: bool,
     /// `report.html` and its SVG charts.
@@ -173,12 +213,30 @@ fn write_into(
     selection: &OutputSelection,
     run_json: &RunJson,
 ) -> Result<Vec<PathBuf>, OutputError> {
-    let mut exporters: Vec<Box<dyn Exporter>> = vec![
-        Box::new(QuarterlyCsv),
-        Box::new(SummaryCsv),
-        Box::new(ConvergenceCsv),
-        Box::new(ResolvedScenarioToml),
-    ];
+    let mut exporters: Vec<Box<dyn Exporter>> = Vec::new();
+    let csv = selection.formats.csv();
+    if csv {
+        exporters.push(Box::new(QuarterlyCsv));
+        exporters.push(Box::new(SummaryCsv));
+        exporters.push(Box::new(ConvergenceCsv));
+    }
+    #[cfg(feature = "parquet")]
+    if selection.formats.parquet() {
+        exporters.push(Box::new(QuarterlyParquet));
+        exporters.push(Box::new(SummaryParquet));
+        exporters.push(Box::new(ConvergenceParquet));
+    }
+    #[cfg(not(feature = "parquet"))]
+    if selection.formats.parquet() {
+        return Err(OutputError {
+            path: dir.to_path_buf(),
+            source: io::Error::new(
+                io::ErrorKind::Unsupported,
+                "Parquet tables need the cargo feature `parquet` (cargo build --release --features parquet)",
+            ),
+        });
+    }
+    exporters.push(Box::new(ResolvedScenarioToml));
     if selection.report {
         for chart in FAN_CHARTS.iter().filter(|c| c.applies_to(run.results)) {
             exporters.push(Box::new(*chart));
@@ -191,14 +249,26 @@ fn write_into(
         }
         exporters.push(Box::new(ReportHtml));
     }
-    if selection.paths {
+    if selection.paths && csv {
         exporters.push(Box::new(PathsCsv));
         exporters.push(Box::new(PathScalarsCsv));
     }
-    if selection.paths || selection.drivers {
+    if (selection.paths || selection.drivers) && csv {
         exporters.push(Box::new(DriversCsv {
             all: selection.drivers,
         }));
+    }
+    #[cfg(feature = "parquet")]
+    if selection.formats.parquet() {
+        if selection.paths {
+            exporters.push(Box::new(PathsParquet));
+            exporters.push(Box::new(PathScalarsParquet));
+        }
+        if selection.paths || selection.drivers {
+            exporters.push(Box::new(DriversParquet {
+                all: selection.drivers,
+            }));
+        }
     }
     let temps = exporters
         .iter()
@@ -249,7 +319,7 @@ fn remove_stale(dir: &Path, written: &[PathBuf]) -> Result<(), OutputError> {
 /// [`OutputError`] naming `target`.
 pub fn write_atomically(
     target: &Path,
-    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    write: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>,
 ) -> Result<PathBuf, OutputError> {
     let fail = |source| OutputError {
         path: target.to_path_buf(),

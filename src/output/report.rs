@@ -161,7 +161,7 @@ impl Exporter for ReportHtml {
         "report.html"
     }
 
-    fn write(&self, run: &RunRecord<'_>, out: &mut dyn Write) -> io::Result<()> {
+    fn write(&self, run: &RunRecord<'_>, out: &mut (dyn Write + Send)) -> io::Result<()> {
         out.write_all(Self::html(run)?.as_bytes())
     }
 }

@@ -71,7 +71,7 @@ impl Exporter for RunJson {
         "run.json"
     }
 
-    fn write(&self, run: &RunRecord<'_>, out: &mut dyn Write) -> io::Result<()> {
+    fn write(&self, run: &RunRecord<'_>, out: &mut (dyn Write + Send)) -> io::Result<()> {
         let scenario = run.scenario;
         let resolved: toml::Value =
             toml::from_str(&scenario.resolved_toml()).map_err(io::Error::other)?;

@@ -142,7 +142,7 @@ impl Exporter for DriverScatterSvg {
         self.file
     }
 
-    fn write(&self, run: &RunRecord<'_>, out: &mut dyn Write) -> io::Result<()> {
+    fn write(&self, run: &RunRecord<'_>, out: &mut (dyn Write + Send)) -> io::Result<()> {
         out.write_all(self.svg(run)?.1.as_bytes())
     }
 }

@@ -3,9 +3,15 @@ path_scalars.csv of a run that keeps every path, and they must agree: means, sta
 deviations and exact quantiles to floating-point accuracy, sketch quantiles within the
 sketch's stated bound (docs/model.md, "Statistics").
 
+The same run also writes every table as Parquet (`--format csv,parquet`; the binary must
+be built with `--features parquet`), and pandas must read the same numbers from both: the
+same rows and columns (less the provenance columns, which are the Parquet files'
+metadata), numbers equal exactly, categories and dates equal to the CSV's text.
+
 Run: python tests/python/test_consistency.py  (CLOUDCAPEX_BIN overrides the binary)
 """
 
+import datetime
 import os
 import subprocess
 import sys
@@ -14,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("CLOUDCAPEX_BIN", ROOT / "target" / "release" / "cloudcapex"))
@@ -40,9 +47,10 @@ def close(a, b, rel=1e-9):
 
 def main():
     out = Path(tempfile.mkdtemp())
-    cmd = [str(BIN), "run", "--paths", str(PATHS), "--paths-out", str(PATHS), "--seed", "5", "--quiet", "--out", str(out)]
+    cmd = [str(BIN), "run", "--paths", str(PATHS), "--paths-out", str(PATHS), "--seed", "5", "--quiet",
+           "--format", "csv,parquet", "--out", str(out)]
     if not BIN.exists():
-        cmd = ["cargo", "run", "--release", "--quiet", "--"] + cmd[1:]
+        cmd = ["cargo", "run", "--release", "--quiet", "--features", "parquet", "--"] + cmd[1:]
     subprocess.run(cmd, check=True, cwd=ROOT)
     run = out / "base"
     quarterly = pd.read_csv(run / "quarterly.csv")
@@ -98,6 +106,36 @@ def main():
         checked += 1
 
     print(f"consistency: {checked} quarterly cells and scalars agree with pandas ({PATHS} paths)")
+    tables = same_numbers_in_both_formats(run)
+    print(f"consistency: {tables} tables read the same from CSV and Parquet")
+
+
+PROVENANCE = ["seed", "scenario_sha256", "cloudcapex_version"]
+
+
+def same_numbers_in_both_formats(run):
+    """Every table read from Parquet equals the one read from CSV."""
+    tables = ["quarterly", "summary", "convergence", "paths", "path_scalars", "drivers"]
+    for table in tables:
+        from_csv = pd.read_csv(run / f"{table}.csv")
+        from_parquet = pd.read_parquet(run / f"{table}.parquet")
+        metadata = pq.read_metadata(run / f"{table}.parquet").metadata
+        for key in PROVENANCE:
+            assert metadata[key.encode()].decode() == str(from_csv[key].iloc[0]), (table, key)
+        from_csv = from_csv.drop(columns=PROVENANCE)
+        assert list(from_parquet.columns) == list(from_csv.columns), (table, from_parquet.columns)
+        assert len(from_parquet) == len(from_csv), (table, len(from_parquet), len(from_csv))
+        for column in from_csv.columns:
+            ours, theirs = from_parquet[column], from_csv[column]
+            if isinstance(ours.dtype, pd.CategoricalDtype) or ours.dtype == object:
+                # Categories and dates (datetime.date) against the CSV's text.
+                assert (ours.astype(str).to_numpy() == theirs.astype(str).to_numpy()).all(), (table, column)
+            else:
+                assert np.array_equal(ours.to_numpy(dtype=float), theirs.to_numpy(dtype=float), equal_nan=True), (table, column)
+        assert str(from_parquet["scenario"].dtype) == "category", table
+        if "quarter_end" in from_parquet:
+            assert isinstance(from_parquet["quarter_end"].iloc[0], datetime.date), table
+    return len(tables)
 
 
 if __name__ == "__main__":
