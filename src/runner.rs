@@ -53,6 +53,9 @@ pub enum RunError {
         /// Quarter index.
         quarter_index: usize,
     },
+    /// A shard's range or a merge's shards do not fit the run.
+    #[error("sharded run: {0}")]
+    Sharded(String),
 }
 
 /// Options of a run beyond the scenario itself.
@@ -91,7 +94,7 @@ pub struct TargetOutcome {
 }
 
 /// One kept path's quarterly values, metric-major like [`PathWorkspace::quarterly`].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PathRecord {
     /// 0-based path index.
     pub path: u64,
@@ -185,6 +188,7 @@ struct Accumulator<Sketch> {
     kept_paths: Vec<PathRecord>,
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
 enum ScalarAccumulator {
     PerPath(Vec<f64>),
     Streamed(Box<StreamedScalar>),
@@ -367,6 +371,8 @@ struct Merger {
     spare: Vec<Accumulator<BlockSketch>>,
     target_moments: Moments,
     done: Option<Stop>,
+    /// For a shard: each merged block's order-dependent statistics, in block order.
+    recorded: Option<Vec<BlockMoments>>,
 }
 
 impl Merger {
@@ -390,6 +396,9 @@ impl Merger {
             };
             if let Some((k, _)) = target {
                 self.target_moments.merge(&partial.scalars[k].moments());
+            }
+            if let Some(recorded) = &mut self.recorded {
+                recorded.push(BlockMoments::of(&partial));
             }
             self.total.merge(&mut partial);
             self.spare.push(partial);
@@ -483,6 +492,8 @@ struct Merged {
     total: Accumulator<QuantileSketch>,
     /// Blocks merged (a prefix of the run's blocks, in block order).
     blocks: u64,
+    /// For a shard, each block's order-dependent statistics.
+    recorded: Option<Vec<BlockMoments>>,
     /// Moments of the stopping rule's metric.
     target_moments: Moments,
     /// Whether the stopping rule's target was reached.
@@ -502,23 +513,50 @@ fn schedule_blocks(
     on_block: &(dyn Fn(u64) + Sync),
 ) -> Result<Merged, RunError> {
     let blocks = total_paths.div_ceil(BLOCK_SIZE);
+    schedule_block_range(
+        model,
+        total_paths,
+        0..blocks,
+        options,
+        target,
+        on_block,
+        false,
+    )
+}
+
+/// [`schedule_blocks`] over the blocks `range` only (a shard's), recording each block's
+/// order-dependent statistics if `record`.
+fn schedule_block_range(
+    model: &Model,
+    total_paths: u64,
+    range: std::ops::Range<u64>,
+    options: &RunOptions,
+    target: Option<(usize, &TargetSe)>,
+    on_block: &(dyn Fn(u64) + Sync),
+    record: bool,
+) -> Result<Merged, RunError> {
+    let (first, blocks) = (range.start, range.end);
+    let range_paths = (blocks * BLOCK_SIZE).min(total_paths) - first * BLOCK_SIZE;
     let mut total = Accumulator::<QuantileSketch>::new(model, options.antithetic);
     for values in &mut total.scalars {
         if let ScalarAccumulator::PerPath(values) = values {
             // Reserved once: growing by doubling could hold twice the memory at the end.
-            values.reserve_exact(total_paths as usize);
+            values.reserve_exact(range_paths as usize);
         }
     }
     let merger = std::sync::Mutex::new(Merger {
         total,
-        next: 0,
+        next: first,
         pending: std::collections::BTreeMap::new(),
         spare: Vec::new(),
         target_moments: Moments::default(),
         done: None,
+        recorded: record.then(Vec::new),
     });
-    let next_block = std::sync::atomic::AtomicU64::new(0);
-    let workers = rayon::current_num_threads().min(blocks as usize).max(1);
+    let next_block = std::sync::atomic::AtomicU64::new(first);
+    let workers = rayon::current_num_threads()
+        .min((blocks - first) as usize)
+        .max(1);
     let lock = || merger.lock().expect("no panic while merging");
     rayon::scope(|scope| {
         for _ in 0..workers {
@@ -542,6 +580,7 @@ fn schedule_blocks(
         next,
         target_moments,
         done,
+        recorded,
         ..
     } = merger.into_inner().expect("no panic while merging");
     let reached = match done {
@@ -551,7 +590,8 @@ fn schedule_blocks(
     };
     Ok(Merged {
         total,
-        blocks: next,
+        blocks: next - first,
+        recorded,
         target_moments,
         reached,
     })
@@ -619,6 +659,7 @@ fn finish(model: &Model, scenario: &Scenario, options: &RunOptions, merged: Merg
         blocks,
         target_moments,
         reached,
+        ..
     } = merged;
     let quarters = model.quarters();
     let calendar: Vec<Quarter> = (0..quarters).map(|t| model.quarter(t)).collect();
@@ -654,6 +695,215 @@ fn finish(model: &Model, scenario: &Scenario, options: &RunOptions, merged: Merg
         kept_paths: total.kept_paths,
         scalar_values,
     }
+}
+
+/// The order-dependent statistics of one block: its cells' moments (and antithetic pair
+/// moments) and its streamed scalars' moments. Floating-point merges are not associative,
+/// so a shard keeps these per block and a merge replays the run's block-order reduction
+/// with them; everything else merges exactly in any grouping.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BlockMoments {
+    cells: Vec<Moments>,
+    pairs: Vec<Moments>,
+    /// One per streamed scalar metric, in scalar order.
+    streamed: Vec<[Moments; 4]>,
+}
+
+impl BlockMoments {
+    fn of(block: &Accumulator<BlockSketch>) -> Self {
+        BlockMoments {
+            cells: block.moments.clone(),
+            pairs: block.pair_moments.clone(),
+            streamed: block
+                .scalars
+                .iter()
+                .filter_map(|s| match s {
+                    ScalarAccumulator::Streamed(streamed) => Some(streamed.ordered_parts()),
+                    ScalarAccumulator::PerPath(_) => None,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What one shard of a run computed over its contiguous range of blocks: each block's
+/// [`BlockMoments`] in block order, and the statistics that merge exactly in any grouping
+/// (quantile sketches, counts, per-path values in path order, the kept paths).
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct ShardStatistics {
+    /// The first block of the range.
+    pub first_block: u64,
+    /// One per block of the range, in block order.
+    pub blocks: Vec<BlockMoments>,
+    sketches: Vec<QuantileSketch>,
+    scalars: Vec<ScalarAccumulator>,
+    kept_paths: Vec<PathRecord>,
+}
+
+impl ShardStatistics {
+    /// Number of blocks.
+    pub fn block_count(&self) -> u64 {
+        self.blocks.len() as u64
+    }
+
+    /// Whether its layout is the one `scenario`'s model produces (cells, metrics, how each
+    /// scalar is kept): a check on a file read back, before merging it.
+    pub fn fits(&self, scenario: &Scenario, options: &RunOptions) -> bool {
+        let model = Model::new(scenario);
+        let cells = model.quarterly_metrics().len() * model.quarters();
+        let streamed = (0..model.scalar_metrics().len())
+            .filter(|&k| !model.scalar_kept_per_path(k))
+            .count();
+        let pairs = if options.antithetic { cells } else { 0 };
+        self.sketches.len() == cells
+            && self.scalars.len() == model.scalar_metrics().len()
+            && self.scalars.iter().enumerate().all(|(k, s)| {
+                matches!(s, ScalarAccumulator::PerPath(_)) == model.scalar_kept_per_path(k)
+            })
+            && self.blocks.iter().all(|b| {
+                b.cells.len() == cells && b.pairs.len() == pairs && b.streamed.len() == streamed
+            })
+            && self
+                .kept_paths
+                .iter()
+                .all(|p| p.values.len() == cells && p.scalars.len() == self.scalars.len())
+    }
+}
+
+/// Simulates the blocks `blocks` of a validated scenario's run (a shard of it) on the
+/// current rayon thread pool; [`merge_shards`] turns the shards of every block into the
+/// run's [`Results`], identical to [`simulate`]'s.
+///
+/// # Errors
+///
+/// As [`simulate`]; [`RunError::Sharded`] with a stopping rule (it needs every block
+/// before it in one process) or a range outside the run's blocks.
+///
+/// # Examples
+///
+/// ```
+/// use cloudcapex::runner::{merge_shards, simulate, simulate_shard, RunOptions};
+/// use cloudcapex::Scenario;
+/// let scenario = Scenario::default_scenario().with_paths(3000).unwrap();
+/// let options = RunOptions::default();
+/// let shards = vec![
+///     simulate_shard(&scenario, &options, 0..1).unwrap(),
+///     simulate_shard(&scenario, &options, 1..3).unwrap(),
+/// ];
+/// let merged = merge_shards(&scenario, &options, shards).unwrap();
+/// let whole = simulate(&scenario, &options).unwrap();
+/// assert_eq!(merged.quarterly, whole.quarterly);
+/// ```
+pub fn simulate_shard(
+    scenario: &Scenario,
+    options: &RunOptions,
+    blocks: std::ops::Range<u64>,
+) -> Result<ShardStatistics, RunError> {
+    let total_paths = scenario.simulation().paths;
+    let all = total_paths.div_ceil(BLOCK_SIZE);
+    if options.target_se.is_some() || blocks.start >= blocks.end || blocks.end > all {
+        return Err(RunError::Sharded(format!(
+            "a shard is a non-empty range of the run's {all} blocks, without a stopping rule; found blocks {}..{}{}",
+            blocks.start,
+            blocks.end,
+            if options.target_se.is_some() {
+                " and --target-se"
+            } else {
+                ""
+            }
+        )));
+    }
+    if options.antithetic && !total_paths.is_multiple_of(2) {
+        return Err(RunError::OddPaths(total_paths));
+    }
+    let model = Model::new(scenario);
+    let first_block = blocks.start;
+    let merged = schedule_block_range(&model, total_paths, blocks, options, None, &|_| {}, true)?;
+    Ok(ShardStatistics {
+        first_block,
+        blocks: merged.recorded.expect("recorded"),
+        sketches: merged.total.sketches,
+        scalars: merged.total.scalars,
+        kept_paths: merged.total.kept_paths,
+    })
+}
+
+/// The run's [`Results`] from the shards of all its blocks, given in block order (one at a
+/// time, so only one shard's statistics need be in memory): the blocks' moments merged in
+/// block order exactly as [`simulate`] merges them, the exact statistics added. The same
+/// bytes as an unsharded run, whatever the split.
+///
+/// # Errors
+///
+/// [`RunError::Sharded`] if the shards do not cover the run's blocks in order, once each,
+/// or do not fit the scenario's model.
+pub fn merge_shards(
+    scenario: &Scenario,
+    options: &RunOptions,
+    shards: impl IntoIterator<Item = ShardStatistics>,
+) -> Result<Results, RunError> {
+    let model = Model::new(scenario);
+    let total_paths = scenario.simulation().paths;
+    let all = total_paths.div_ceil(BLOCK_SIZE);
+    let mut total = Accumulator::<QuantileSketch>::new(&model, options.antithetic);
+    for values in &mut total.scalars {
+        if let ScalarAccumulator::PerPath(values) = values {
+            values.reserve_exact(total_paths as usize);
+        }
+    }
+    let mut next = 0;
+    for shard in shards {
+        if shard.first_block != next || !shard.fits(scenario, options) {
+            return Err(RunError::Sharded(format!(
+                "a shard starting at block {} where block {next} was expected, or not of this scenario's model",
+                shard.first_block
+            )));
+        }
+        for block in &shard.blocks {
+            for (a, b) in total.moments.iter_mut().zip(&block.cells) {
+                a.merge(b);
+            }
+            for (a, b) in total.pair_moments.iter_mut().zip(&block.pairs) {
+                a.merge(b);
+            }
+            let streamed = total.scalars.iter_mut().filter_map(|s| match s {
+                ScalarAccumulator::Streamed(streamed) => Some(streamed),
+                ScalarAccumulator::PerPath(_) => None,
+            });
+            for (a, b) in streamed.zip(&block.streamed) {
+                a.merge_ordered_parts(b);
+            }
+        }
+        for (a, b) in total.sketches.iter_mut().zip(&shard.sketches) {
+            a.merge(b);
+        }
+        for (a, b) in total.scalars.iter_mut().zip(shard.scalars) {
+            match (a, b) {
+                (ScalarAccumulator::PerPath(a), ScalarAccumulator::PerPath(mut b)) => {
+                    a.append(&mut b);
+                }
+                (ScalarAccumulator::Streamed(a), ScalarAccumulator::Streamed(b)) => {
+                    a.merge_exact_parts(&b);
+                }
+                _ => unreachable!("checked by fits"),
+            }
+        }
+        total.kept_paths.extend(shard.kept_paths);
+        next += shard.blocks.len() as u64;
+    }
+    if next != all {
+        return Err(RunError::Sharded(format!(
+            "the shards cover blocks 0..{next} of the run's {all}"
+        )));
+    }
+    let merged = Merged {
+        total,
+        blocks: all,
+        recorded: None,
+        target_moments: Moments::default(),
+        reached: false,
+    };
+    Ok(finish(&model, scenario, options, merged))
 }
 
 /// Simulates a validated scenario on the current rayon thread pool.
@@ -700,6 +950,71 @@ pub fn simulate_observed(
 mod tests {
     use super::*;
     use crate::model::PER_PATH_SCALARS;
+
+    /// Shards of any split, merged, give the unsharded run's results bit for bit: every
+    /// quarterly and scalar statistic, the kept paths and the per-path values; with
+    /// antithetic pairs and kept paths too.
+    #[test]
+    fn merged_shards_equal_the_whole_run() {
+        let scenario = Scenario::default_scenario().with_paths(7300).unwrap();
+        for options in [
+            RunOptions::default(),
+            RunOptions {
+                paths_out: 1500,
+                antithetic: true,
+                ..Default::default()
+            },
+        ] {
+            let whole = simulate(&scenario, &options).unwrap();
+            let blocks = 7300u64.div_ceil(BLOCK_SIZE);
+            for count in [1, 2, 3, 7] {
+                let shards = (0..count).map(|i| {
+                    let range = i * blocks / count..(i + 1) * blocks / count;
+                    simulate_shard(&scenario, &options, range).unwrap()
+                });
+                let merged = merge_shards(&scenario, &options, shards).unwrap();
+                assert_eq!(merged.paths, whole.paths);
+                assert_eq!(merged.quarterly, whole.quarterly, "{count} shards");
+                assert_eq!(
+                    format!("{:?}", merged.scalars),
+                    format!("{:?}", whole.scalars),
+                    "{count} shards"
+                );
+                // Debug text: NaN (undefined values) is not equal to itself.
+                assert_eq!(
+                    format!("{:?}", merged.kept_paths),
+                    format!("{:?}", whole.kept_paths)
+                );
+                for (a, b) in merged.scalar_values.iter().zip(&whole.scalar_values) {
+                    let (a, b) = (a.as_deref().unwrap_or(&[]), b.as_deref().unwrap_or(&[]));
+                    assert_eq!(a.len(), b.len(), "{count} shards");
+                    let same = a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
+                    assert!(same, "{count} shards, {options:?}");
+                }
+            }
+        }
+    }
+
+    /// Shards that leave a block out, repeat one or come out of order are refused.
+    #[test]
+    fn merging_incomplete_shards_is_refused() {
+        let scenario = Scenario::default_scenario().with_paths(3000).unwrap();
+        let options = RunOptions::default();
+        let shard = |r: std::ops::Range<u64>| simulate_shard(&scenario, &options, r).unwrap();
+        for shards in [
+            vec![shard(0..1), shard(2..3)],
+            vec![shard(0..2)],
+            vec![shard(0..2), shard(1..3)],
+            vec![shard(1..3), shard(0..1)],
+        ] {
+            assert!(matches!(
+                merge_shards(&scenario, &options, shards),
+                Err(RunError::Sharded(_))
+            ));
+        }
+        assert!(simulate_shard(&scenario, &options, 2..4).is_err());
+        assert!(simulate_shard(&scenario, &options, 1..1).is_err());
+    }
 
     /// Only the metrics of `PER_PATH_SCALARS` keep a value per path; every other scalar is
     /// streamed, with a summary whose quantiles say they come from the sketch.

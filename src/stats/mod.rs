@@ -258,7 +258,7 @@ impl ScalarSummary {
 /// assert_eq!(s.prob_negative, 0.10);
 /// assert!((s.cvar5 - -8.0).abs() <= 0.005 * 10.0);
 /// ```
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StreamedScalar {
     moments: Moments,
     sketch: QuantileSketch,
@@ -310,6 +310,34 @@ impl StreamedScalar {
     /// Moments of the defined values.
     pub fn moments(&self) -> &Moments {
         &self.moments
+    }
+
+    /// The parts of [`merge`](Self::merge) whose result depends on merge order (floating
+    /// point moments): the moments, then the three pair moments.
+    pub(crate) fn ordered_parts(&self) -> [Moments; 4] {
+        [
+            self.moments,
+            self.pair_means,
+            self.pair_negatives,
+            self.pair_singles,
+        ]
+    }
+
+    /// [`merge`](Self::merge) of the order-dependent parts alone (see
+    /// [`ordered_parts`](Self::ordered_parts)).
+    pub(crate) fn merge_ordered_parts(&mut self, parts: &[Moments; 4]) {
+        self.moments.merge(&parts[0]);
+        self.pair_means.merge(&parts[1]);
+        self.pair_negatives.merge(&parts[2]);
+        self.pair_singles.merge(&parts[3]);
+    }
+
+    /// [`merge`](Self::merge) of the exact parts alone (sketch and counts), which give the
+    /// same result in any order or grouping.
+    pub(crate) fn merge_exact_parts(&mut self, other: &StreamedScalar) {
+        self.sketch.merge(&other.sketch);
+        self.missing += other.missing;
+        self.negatives += other.negatives;
     }
 }
 

@@ -32,7 +32,7 @@ fn four_sums(values: &[f64], term: impl Fn(f64) -> f64) -> f64 {
 /// assert!((a.mean() - 2.5).abs() < 1e-15);
 /// assert!((a.variance() - 5.0 / 3.0).abs() < 1e-15);
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Moments {
     count: u64,
     mean: f64,

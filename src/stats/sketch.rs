@@ -25,7 +25,7 @@ pub const ZERO_THRESHOLD: f64 = 1e-9;
 
 /// Bucket counts over a contiguous range of bucket indices; `C` is `u64` in a
 /// [`QuantileSketch`] and `u16` in a [`BlockSketch`] (a quarter of the cache footprint).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Store<C> {
     /// Index of `counts[0]`.
     offset: i32,
@@ -120,14 +120,14 @@ impl Store<u64> {
 /// let median = sketch.quantile(0.5).unwrap();
 /// assert!((median - 500.5).abs() <= 0.005 * 501.0);
 /// ```
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct QuantileSketch {
     buckets: Buckets<u64>,
 }
 
 /// What both sketches hold: positive and negative bucket counts, the zero count, the
 /// number of values and their range.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Buckets<C> {
     positive: Store<C>,
     negative: Store<C>,
