@@ -115,6 +115,23 @@ pub fn run_and_write_observed(
         })?;
         done.push((scenario, results, elapsed));
     }
+    write_results(out_dir, done, selection, threads)
+}
+
+/// Writes each scenario's results (with the seconds its simulation took) into
+/// `out_dir/<scenario name>/`, and with `selection.report` and several scenarios the
+/// comparison page `out_dir/report.html`: what [`run_and_write_observed`] does once the
+/// simulations finished, and what `cloudcapex merge` does with merged shards.
+///
+/// # Errors
+///
+/// [`BatchError::Output`] for the first output that could not be written.
+pub fn write_results(
+    out_dir: &Path,
+    done: Vec<(&Scenario, Results, f64)>,
+    selection: &OutputSelection,
+    threads: usize,
+) -> Result<Vec<Finished>, BatchError> {
     let finished = done
         .into_iter()
         .map(|(scenario, results, elapsed)| {

@@ -11,6 +11,7 @@ use cli::backtest::BacktestArgs;
 use cli::breakeven::BreakevenArgs;
 use cli::calibrate::CalibrateArgs;
 use cli::compare::CompareArgs;
+use cli::merge::MergeArgs;
 use cli::morris::MorrisArgs;
 use cli::regression::RegressionArgs;
 use cli::run::RunArgs;
@@ -60,6 +61,10 @@ enum Command {
     /// quarter since) and score the reported quarters: PIT, 50%/90% band coverage, CRPS.
     /// Writes OUT/backtest_<name>/backtest.csv and coverage.csv (--report: fan charts).
     Backtest(BacktestArgs),
+    /// Merge the shard files of `run --shard I/N` (SHARD_DIR: the shard tasks' --out) into
+    /// each scenario's outputs, byte-identical to an unsharded run; refuses missing,
+    /// duplicated, damaged or foreign shards, naming them.
+    Merge(MergeArgs),
     /// Sensitivity of a per-path metric to the uncertain inputs (assumptions given as
     /// distributions).
     #[command(subcommand)]
@@ -112,6 +117,7 @@ fn main() -> ExitCode {
         Some(Command::Breakeven(args)) => cli::breakeven::run(args),
         Some(Command::Calibrate(args)) => cli::calibrate::run(args),
         Some(Command::Backtest(args)) => cli::backtest::run(args),
+        Some(Command::Merge(args)) => cli::merge::run(args),
         Some(Command::Sensitivity(SensitivityCommand::Tornado(args))) => cli::tornado::run(args),
         Some(Command::Sensitivity(SensitivityCommand::Sobol(args))) => cli::sobol::run(args),
         Some(Command::Sensitivity(SensitivityCommand::Regression(args))) => {

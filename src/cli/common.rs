@@ -230,3 +230,83 @@ pub fn report_written(
         Err(e) => failure(e),
     }
 }
+
+/// The outputs written from a run's results besides the tables' defaults: shared by `run`
+/// and `merge`, parsed here and checked in [`OutputArgs::selection`].
+#[derive(clap::Args, Debug)]
+pub struct OutputArgs {
+    /// Also write report.html and SVG charts (fan charts, NPV and IRR histograms) per
+    /// scenario, and with several scenarios a comparison page OUT/report.html.
+    #[arg(long)]
+    pub report: bool,
+    /// Also write drivers.csv for every path: each path's drawn assumptions, regime shares,
+    /// event firings and per-path outputs, one wide row (at most 1,000,000 paths).
+    #[arg(long)]
+    pub drivers: bool,
+    /// With --report, the reported history drawn on the revenue and margin fan charts;
+    /// default data/alibaba_cloud_quarterly.csv, else the copy embedded in the binary.
+    #[arg(long, value_name = "FILE", requires = "report")]
+    pub history: Option<PathBuf>,
+    /// Table formats: csv (the default and the contract), parquet (typed columns, the
+    /// provenance in file metadata; needs a build with `--features parquet`), or both,
+    /// comma-separated: --format csv,parquet.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        value_delimiter = ',',
+        default_value = "csv"
+    )]
+    pub format: Vec<Format>,
+}
+
+/// A table format of `--format`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// CSV.
+    Csv,
+    /// Parquet.
+    Parquet,
+}
+
+impl OutputArgs {
+    /// Whether any of these options differs from its default.
+    pub fn any(&self) -> bool {
+        self.report || self.drivers || self.history.is_some() || self.format != [Format::Csv]
+    }
+
+    /// The selection these options ask for (`paths`: the run keeps paths for paths.csv);
+    /// Parquet refused where this build cannot write it, the history loaded for --report.
+    pub fn selection(&self, paths: bool) -> Result<cloudcapex::output::OutputSelection, String> {
+        use cloudcapex::output::TableFormats;
+        let formats = match (
+            self.format.contains(&Format::Csv),
+            self.format.contains(&Format::Parquet),
+        ) {
+            (true, true) => TableFormats::CsvAndParquet,
+            (false, true) => TableFormats::Parquet,
+            _ => TableFormats::Csv,
+        };
+        if !formats.supported() {
+            return Err(
+                "--format parquet: this cloudcapex was built without Parquet support; rebuild with \
+                 `cargo build --release --features parquet` (or `cargo install --features parquet`)"
+                    .to_string(),
+            );
+        }
+        let history = if self.report {
+            let history = cloudcapex::history::History::load_or_default(self.history.as_deref())
+                .map_err(|e| e.to_string())?;
+            Some(std::sync::Arc::new(history))
+        } else {
+            None
+        };
+        Ok(cloudcapex::output::OutputSelection {
+            formats,
+            paths,
+            report: self.report,
+            drivers: self.drivers,
+            history,
+        })
+    }
+}

@@ -7,6 +7,7 @@ pub mod breakeven;
 pub mod calibrate;
 pub mod common;
 pub mod compare;
+pub mod merge;
 pub mod morris;
 pub mod regression;
 pub mod run;

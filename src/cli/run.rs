@@ -8,8 +8,9 @@ use clap::Args;
 
 use cloudcapex::Scenario;
 use cloudcapex::batch::run_and_write_observed;
-use cloudcapex::output::{OutputSelection, TableFormats, summary_table};
+use cloudcapex::output::{OutputSelection, summary_table};
 use cloudcapex::runner::{RunOptions, TargetSe};
+use cloudcapex::shard::ShardSpec;
 
 use super::common::{check_threads, failure, load_scenarios, progress_bars, refuse, thread_pool};
 
@@ -60,57 +61,14 @@ pub struct RunArgs {
     /// errors come from pair averages and the achieved reduction is reported.
     #[arg(long)]
     antithetic: bool,
-    /// Also write report.html and SVG charts (fan charts, NPV and IRR histograms) per
-    /// scenario, and with several scenarios a comparison page OUT/report.html.
-    #[arg(long)]
-    report: bool,
-    /// Also write drivers.csv for every path: each path's drawn assumptions, regime shares,
-    /// event firings and per-path outputs, one wide row (at most 1,000,000 paths).
-    #[arg(long)]
-    drivers: bool,
-    /// With --report, the reported history drawn on the revenue and margin fan charts;
-    /// default data/alibaba_cloud_quarterly.csv, else the copy embedded in the binary.
-    #[arg(long, value_name = "FILE", requires = "report")]
-    history: Option<PathBuf>,
-    /// Table formats: csv (the default and the contract), parquet (typed columns, the
-    /// provenance in file metadata; needs a build with `--features parquet`), or both,
-    /// comma-separated: --format csv,parquet.
-    #[arg(
-        long,
-        value_enum,
-        value_name = "FORMAT",
-        value_delimiter = ',',
-        default_value = "csv"
-    )]
-    format: Vec<Format>,
-}
-
-/// A table format of `--format`.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-enum Format {
-    Csv,
-    Parquet,
-}
-
-/// The formats asked for, refused where this build cannot write them.
-fn table_formats(formats: &[Format]) -> Result<TableFormats, String> {
-    let formats = match (
-        formats.contains(&Format::Csv),
-        formats.contains(&Format::Parquet),
-    ) {
-        (true, true) => TableFormats::CsvAndParquet,
-        (false, true) => TableFormats::Parquet,
-        _ => TableFormats::Csv,
-    };
-    if formats.supported() {
-        Ok(formats)
-    } else {
-        Err(
-            "--format parquet: this cloudcapex was built without Parquet support; rebuild with \
-             `cargo build --release --features parquet` (or `cargo install --features parquet`)"
-                .to_string(),
-        )
-    }
+    #[command(flatten)]
+    outputs: super::common::OutputArgs,
+    /// Simulate only shard I of N (0-based) of each scenario's run: its contiguous range of
+    /// blocks, written to OUT/<scenario>/shard-I-of-N.ccx for `cloudcapex merge`, which
+    /// writes the outputs byte-identical to an unsharded run (docs/scale-out.md). Output
+    /// options (--report, --drivers, --format) go to merge.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<ShardSpec>,
 }
 
 /// Parses `X` or `METRIC=X` into a stopping rule.
@@ -142,13 +100,27 @@ struct RunPlan {
     threads: Option<usize>,
     quiet: bool,
     require_target: bool,
+    shard: Option<ShardSpec>,
 }
 
 impl RunArgs {
     /// The options checked against each other and every scenario loaded, in one place.
     fn plan(self) -> Result<RunPlan, String> {
         check_threads(self.threads)?;
-        let formats = table_formats(&self.format)?;
+        if self.shard.is_some() && self.target_se.is_some() {
+            return Err(
+                "--shard with --target-se: a stopping rule needs every block before it in one process; \
+                 give a fixed --paths"
+                    .into(),
+            );
+        }
+        if self.shard.is_some() && self.outputs.any() {
+            return Err(
+                "--shard writes a shard file only: give --report, --drivers, --history and --format to \
+                 `cloudcapex merge`"
+                    .into(),
+            );
+        }
         if self.paths_out > MAX_PATHS_OUT {
             return Err(format!(
                 "--paths-out {}: at most {MAX_PATHS_OUT} paths are kept whole (each is ~18 KB in memory and \
@@ -188,7 +160,10 @@ impl RunArgs {
                     next.simulation().paths
                 ));
             }
-            if self.drivers && next.simulation().paths > MAX_DRIVER_PATHS {
+            if let Some(spec) = self.shard {
+                spec.blocks(next.simulation().paths)?;
+            }
+            if self.outputs.drivers && next.simulation().paths > MAX_DRIVER_PATHS {
                 return Err(format!(
                     "--drivers writes a row per path: at most {MAX_DRIVER_PATHS} paths (scenario `{}` has {}); \
                      use --paths-out N for the first N",
@@ -207,13 +182,7 @@ impl RunArgs {
             *s = next;
         }
         super::common::check_out(&self.out)?;
-        let history = if self.report {
-            let history = cloudcapex::history::History::load_or_default(self.history.as_deref())
-                .map_err(|e| e.to_string())?;
-            Some(std::sync::Arc::new(history))
-        } else {
-            None
-        };
+        let outputs = self.outputs.selection(self.paths_out > 0)?;
         let mut seen = std::collections::BTreeMap::new();
         for (s, file) in scenarios.iter().zip(&self.scenarios) {
             if let Some(other) = seen.insert(s.name().to_string(), file) {
@@ -232,13 +201,8 @@ impl RunArgs {
                 target_se,
                 antithetic: self.antithetic,
             },
-            outputs: OutputSelection {
-                formats,
-                paths: self.paths_out > 0,
-                report: self.report,
-                drivers: self.drivers,
-                history,
-            },
+            outputs,
+            shard: self.shard,
             out: self.out,
             threads: self.threads,
             quiet: self.quiet,
@@ -262,6 +226,10 @@ pub fn run(args: RunArgs) -> ExitCode {
         Ok(pool) => pool,
         Err(code) => return code,
     };
+    if let Some(spec) = plan.shard {
+        // No lock: concurrent shard tasks share OUT, each writing its own files atomically.
+        return run_shards(&plan, spec, &pool);
+    }
     let _lock = match super::common::lock_out(&plan.out) {
         Ok(lock) => lock,
         Err(message) => return failure(message),
@@ -330,4 +298,31 @@ pub fn run(args: RunArgs) -> ExitCode {
         }
         Err(e) => failure(e),
     }
+}
+
+/// `run --shard I/N`: each scenario's shard simulated in turn on the pool and written to
+/// OUT/<scenario>/shard-I-of-N.ccx.
+fn run_shards(plan: &RunPlan, spec: ShardSpec, pool: &rayon::ThreadPool) -> ExitCode {
+    for scenario in &plan.scenarios {
+        let dir = plan.out.join(scenario.name());
+        match pool.install(|| cloudcapex::shard::run_shard(&dir, scenario, &plan.options, spec)) {
+            Ok(file) => {
+                if !plan.quiet {
+                    let blocks = spec
+                        .blocks(scenario.simulation().paths)
+                        .expect("checked in plan");
+                    println!(
+                        "shard {spec} of `{}`: blocks {}..{} of {} paths; written: {}",
+                        scenario.name(),
+                        blocks.start,
+                        blocks.end,
+                        scenario.simulation().paths,
+                        file.display()
+                    );
+                }
+            }
+            Err(e) => return failure(e),
+        }
+    }
+    ExitCode::SUCCESS
 }
