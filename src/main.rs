@@ -15,6 +15,7 @@ use cli::merge::MergeArgs;
 use cli::morris::MorrisArgs;
 use cli::regression::RegressionArgs;
 use cli::run::RunArgs;
+use cli::slurm::SlurmArgs;
 use cli::sobol::SobolArgs;
 use cli::sweep::SweepArgs;
 use cli::tornado::TornadoArgs;
@@ -65,6 +66,9 @@ enum Command {
     /// each scenario's outputs, byte-identical to an unsharded run; refuses missing,
     /// duplicated, damaged or foreign shards, naming them.
     Merge(MergeArgs),
+    /// Write (and with --submit, submit) a Slurm job array of `run --shard $SLURM_ARRAY_TASK_ID/N`
+    /// tasks and a merge job that runs after it succeeds: JOB_DIR/array.sbatch, merge.sbatch.
+    Slurm(SlurmArgs),
     /// Sensitivity of a per-path metric to the uncertain inputs (assumptions given as
     /// distributions).
     #[command(subcommand)]
@@ -118,6 +122,7 @@ fn main() -> ExitCode {
         Some(Command::Calibrate(args)) => cli::calibrate::run(args),
         Some(Command::Backtest(args)) => cli::backtest::run(args),
         Some(Command::Merge(args)) => cli::merge::run(args),
+        Some(Command::Slurm(args)) => cli::slurm::run(args),
         Some(Command::Sensitivity(SensitivityCommand::Tornado(args))) => cli::tornado::run(args),
         Some(Command::Sensitivity(SensitivityCommand::Sobol(args))) => cli::sobol::run(args),
         Some(Command::Sensitivity(SensitivityCommand::Regression(args))) => {

@@ -439,10 +439,7 @@ pub fn find_shards(dir: &Path) -> Result<Vec<ShardSet>, ShardError> {
             .or_default()
             .push((path, header));
     }
-    by_scenario
-        .into_values()
-        .map(shard_set)
-        .collect()
+    by_scenario.into_values().map(shard_set).collect()
 }
 
 fn shard_set(mut shards: Vec<(PathBuf, ShardHeader)>) -> Result<ShardSet, ShardError> {

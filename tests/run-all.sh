@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: the Rust tests, then the notebook users' path (a pinned Python
 # environment, the pandas consistency check of CSV and Parquet tables and the notebook
-# executed headless), then a bounded fuzzing run (tests/fuzz.sh).
+# executed headless), then a real one-node Slurm cluster running a sharded job
+# (tests/slurm.sh), then a bounded fuzzing run (tests/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,5 +47,7 @@ echo "== benches/compare_numpy.py --check-only (the NumPy twin of the pre-policy
 "$venv/bin/python" benches/compare_numpy.py --check-only
 echo "== tests/python/run_notebook.py (examples/notebooks/explore.ipynb)"
 "$venv/bin/python" tests/python/run_notebook.py
+echo "== tests/slurm.sh (a one-node Slurm cluster: cloudcapex slurm --submit, 4 array tasks and the merge job)"
+tests/slurm.sh
 echo "== tests/fuzz.sh (each fuzz target for \${FUZZ_SECONDS:-60}s; docs/reliability.md)"
 tests/fuzz.sh

@@ -218,3 +218,86 @@ fn shard_options_are_checked_before_any_work() {
         .code(2)
         .stderr(predicate::str::contains("--target-se"));
 }
+
+/// `cloudcapex slurm` writes a job array of shard tasks and a merge script, quoting what
+/// the shell would split; it refuses a split larger than the run or a malformed Slurm
+/// option, and says so when sbatch is missing.
+#[test]
+fn slurm_scripts_are_written_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = dir.path().join("job");
+    cloudcapex()
+        .args([
+            "slurm",
+            "scenarios/base.toml",
+            "--paths",
+            "9000",
+            "--shards",
+            "4",
+        ])
+        .args([
+            "--set",
+            "revenue.segments.ai.initial_growth={ dist = \"uniform\", min = 0.5, max = 0.9 }",
+        ])
+        .args([
+            "--partition",
+            "short",
+            "--time",
+            "00:20:00",
+            "--cpus-per-task",
+            "2",
+            "--report",
+        ])
+        .arg("--job-dir")
+        .arg(&job)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("sbatch --dependency=afterok"));
+    let array = std::fs::read_to_string(job.join("array.sbatch")).unwrap();
+    for line in [
+        "#SBATCH --array=0-3",
+        "#SBATCH --cpus-per-task=2",
+        "#SBATCH --time=00:20:00",
+        "#SBATCH --partition=short",
+        "--shard \"${SLURM_ARRAY_TASK_ID}/4\"",
+        "--threads \"${SLURM_CPUS_PER_TASK:-1}\"",
+        "'revenue.segments.ai.initial_growth={ dist = \"uniform\", min = 0.5, max = 0.9 }'",
+    ] {
+        assert!(array.contains(line), "{line} not in\n{array}");
+    }
+    let merge = std::fs::read_to_string(job.join("merge.sbatch")).unwrap();
+    assert!(
+        merge.contains(" merge ") && merge.contains("--report"),
+        "{merge}"
+    );
+    for (args, message) in [
+        (vec!["--shards", "10"], "at most 9 shards"),
+        (vec!["--time", "soon"], "expected a Slurm time"),
+        (vec!["--partition", "a b"], "expected a partition name"),
+        (vec!["--shards", "0"], "at least 1"),
+    ] {
+        cloudcapex()
+            .args(["slurm", "scenarios/base.toml", "--paths", "9000"])
+            .args(&args)
+            .arg("--job-dir")
+            .arg(dir.path().join("refused"))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(message));
+    }
+    assert!(!dir.path().join("refused").exists());
+    cloudcapex()
+        .env("PATH", "")
+        .args([
+            "slurm",
+            "scenarios/base.toml",
+            "--paths",
+            "9000",
+            "--submit",
+        ])
+        .arg("--job-dir")
+        .arg(dir.path().join("nosbatch"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("cannot run sbatch"));
+}
