@@ -426,6 +426,9 @@ where
     }
     let tail = (1.0 - options.confidence) / 2.0;
     let interval = |point: f64, mut draws: Vec<f64>| {
+        // A resample can have no variance (NaN indices), at tiny n above all: left out,
+        // rather than sorted first as the lowest draw.
+        draws.retain(|d| d.is_finite());
         if draws.is_empty() {
             return Estimate {
                 value: point,
@@ -1118,8 +1121,8 @@ where
 
 impl ModelSobol {
     /// Writes `sobol.csv` (one row per input) and, when second-order indices were
-    /// estimated, `sobol_second_order.csv` (one row per pair) to `dir`, each through a
-    /// temporary file; returns the path of `sobol.csv`.
+    /// estimated, `sobol_second_order.csv` (one row per pair; otherwise an earlier one is
+    /// removed) to `dir`, each through a temporary file; returns the path of `sobol.csv`.
     ///
     /// # Errors
     ///
@@ -1159,6 +1162,18 @@ impl ModelSobol {
             crate::output::write_atomically(&dir.join("sobol_second_order.csv"), |out| {
                 out.write_all(text.as_bytes())
             })?;
+        } else {
+            // An earlier --second-order run's file would contradict this sobol.csv.
+            let stale = dir.join("sobol_second_order.csv");
+            match std::fs::remove_file(&stale) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(crate::output::OutputError {
+                        path: stale,
+                        source: e,
+                    });
+                }
+                _ => {}
+            }
         }
         let mut text = String::from(
             "scenario,metric,input,first_order,first_order_low,first_order_high,total,total_low,total_high,samples,evaluations,confidence,seed,scenario_sha256,cloudcapex_version\n",

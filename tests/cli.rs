@@ -1279,3 +1279,86 @@ fn parquet_needs_the_feature() {
         .code(2)
         .stderr(predicate::str::contains("possible values: csv, parquet"));
 }
+
+/// A seed a scenario file cannot hold (TOML integers are signed 64-bit) is refused before
+/// any work; a folder in the way of an output file fails the run before any file is
+/// replaced, leaving the earlier outputs whole.
+#[test]
+fn outputs_are_not_mixed_when_a_run_cannot_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    cloudcapex()
+        .args([
+            "run",
+            "--paths",
+            "100",
+            "--seed",
+            "9223372036854775808",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--seed"));
+    assert!(!out.exists());
+    cloudcapex()
+        .args(["run", "--paths", "100", "--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let before: Vec<(std::path::PathBuf, Vec<u8>)> = std::fs::read_dir(out.join("base"))
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect();
+    std::fs::create_dir(out.join("base/paths.csv")).unwrap();
+    cloudcapex()
+        .args([
+            "run",
+            "--paths",
+            "200",
+            "--paths-out",
+            "2",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("paths.csv").and(predicate::str::contains("folder")));
+    for (path, bytes) in before {
+        assert_eq!(std::fs::read(&path).unwrap(), bytes, "{}", path.display());
+    }
+}
+
+/// With --second-order at the smallest sample every interval is a number (resamples
+/// without variance are left out), and a later run without it removes the stale file.
+#[test]
+fn sobol_intervals_are_numbers_and_stale_second_order_files_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let sobol = |extra: &[&str]| {
+        cloudcapex()
+            .args(["sensitivity", "sobol", "tests/fixtures/breakeven.toml"])
+            .args(["--metric", "revenue_total_final_year_rmb_bn"])
+            .args([
+                "--set",
+                "revenue.segments.cloud.start_revenue_rmb_bn={ dist = \"uniform\", min = 5, max = 15 }",
+            ])
+            .args(["--set", "revenue.segments.cloud.iid_shock_sd=0.05", "--quiet", "--out"])
+            .arg(dir.path())
+            .args(extra)
+            .assert()
+            .success();
+    };
+    sobol(&["--samples", "2", "--second-order"]);
+    let folder = dir.path().join("sobol_breakeven");
+    for file in ["sobol.csv", "sobol_second_order.csv"] {
+        let text = std::fs::read_to_string(folder.join(file)).unwrap();
+        assert!(!text.contains(",,"), "{file} has an empty cell:\n{text}");
+    }
+    sobol(&["--samples", "16"]);
+    assert!(!folder.join("sobol_second_order.csv").exists());
+}

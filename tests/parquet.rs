@@ -161,3 +161,25 @@ fn parquet_bytes_do_not_depend_on_threads_and_csv_can_be_left_out() {
     }
     assert!(one.join("base/scenario.toml").exists());
 }
+
+/// With Parquet only, report.html links the Parquet tables, not absent CSVs.
+#[test]
+fn the_report_links_the_tables_written() {
+    let dir = tempfile::tempdir().unwrap();
+    Command::cargo_bin("cloudcapex")
+        .unwrap()
+        .args([
+            "run", "--paths", "500", "--report", "--format", "parquet", "--quiet", "--out",
+        ])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let page = std::fs::read_to_string(dir.path().join("base/report.html")).unwrap();
+    for table in ["summary", "quarterly", "convergence"] {
+        assert!(
+            page.contains(&format!("href=\"{table}.parquet\"")),
+            "{table}"
+        );
+        assert!(!page.contains(&format!("href=\"{table}.csv\"")), "{table}");
+    }
+}

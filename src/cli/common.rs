@@ -171,7 +171,7 @@ pub struct AnalysisOptions {
     #[arg(long, value_name = "N")]
     pub paths: Option<u64>,
     /// Master seed, the same for every run (common random numbers).
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", value_parser = seed_parser())]
     pub seed: Option<u64>,
     /// Output directory.
     #[arg(long, value_name = "DIR", default_value = "out")]
@@ -290,7 +290,7 @@ impl OutputArgs {
         if !formats.supported() {
             return Err(
                 "--format parquet: this cloudcapex was built without Parquet support; rebuild with \
-                 `cargo build --release --features parquet` (or `cargo install --features parquet`)"
+                 `cargo build --release --features parquet` (or `cargo install --path . --features parquet`)"
                     .to_string(),
             );
         }
@@ -309,4 +309,10 @@ impl OutputArgs {
             history,
         })
     }
+}
+
+/// `--seed`: any integer a scenario file can hold (TOML integers are 64-bit signed), so
+/// `scenario.toml` and `run.json` can record it.
+pub fn seed_parser() -> clap::builder::RangedU64ValueParser<u64> {
+    clap::value_parser!(u64).range(..=i64::MAX as u64)
 }

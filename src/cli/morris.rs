@@ -31,7 +31,7 @@ pub struct MorrisArgs {
     #[arg(long, value_name = "N", default_value_t = 64)]
     paths_per_point: u64,
     /// Master seed.
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", value_parser = super::common::seed_parser())]
     seed: Option<u64>,
     /// Output directory.
     #[arg(long, value_name = "DIR", default_value = "out")]

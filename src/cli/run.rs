@@ -27,7 +27,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "N")]
     paths: Option<u64>,
     /// Master seed (overrides simulation.seed).
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", value_parser = super::common::seed_parser())]
     seed: Option<u64>,
     /// Output directory; each scenario writes into its own folder inside it.
     #[arg(long, value_name = "DIR", default_value = "out")]

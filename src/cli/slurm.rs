@@ -24,7 +24,7 @@ pub struct SlurmArgs {
     #[arg(long, value_name = "N")]
     paths: Option<u64>,
     /// Master seed (overrides simulation.seed).
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", value_parser = super::common::seed_parser())]
     seed: Option<u64>,
     /// Overrides, passed to every task.
     #[arg(long = "set", value_name = "KEY=VALUE")]

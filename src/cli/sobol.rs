@@ -29,7 +29,7 @@ pub struct SobolArgs {
     #[arg(long, value_name = "B", default_value_t = 200)]
     bootstrap: usize,
     /// Master seed (also seeds the bootstrap).
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", value_parser = super::common::seed_parser())]
     seed: Option<u64>,
     /// Output directory.
     #[arg(long, value_name = "DIR", default_value = "out")]

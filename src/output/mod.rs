@@ -247,7 +247,9 @@ fn write_into(
         for chart in DRIVER_SCATTERS.iter().filter(|c| c.applies_to(run)) {
             exporters.push(Box::new(*chart));
         }
-        exporters.push(Box::new(ReportHtml));
+        exporters.push(Box::new(ReportHtml {
+            tables: selection.formats,
+        }));
     }
     if selection.paths && csv {
         exporters.push(Box::new(PathsCsv));
@@ -268,6 +270,17 @@ fn write_into(
             exporters.push(Box::new(DriversParquet {
                 all: selection.drivers,
             }));
+        }
+    }
+    // A target the renames below could not replace (a folder of that name) is found before
+    // any of them, so a failure cannot leave some files new and others old.
+    for name in exporters.iter().map(|e| e.file_name()).chain(["run.json"]) {
+        let target = dir.join(name);
+        if target.is_dir() {
+            return Err(OutputError {
+                path: target,
+                source: io::Error::other("a folder is in the way of this output file; move it"),
+            });
         }
     }
     let temps = exporters

@@ -129,6 +129,9 @@ impl<'w> Table<'w> {
         .collect();
         let properties = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
+            // Row groups of one batch: the writer buffers a row group, so memory stays
+            // bounded (a million-row group of drivers.parquet held 40% more than the CSV).
+            .set_max_row_group_row_count(Some(BATCH_ROWS))
             .set_key_value_metadata(Some(metadata))
             .build();
         let writer =

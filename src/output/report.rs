@@ -45,17 +45,38 @@ fn page_start(out: &mut String, title: &str) {
     );
 }
 
-/// The per-scenario page, `report.html`, written with the other outputs.
+/// The per-scenario page, `report.html`, written with the other outputs; it links the
+/// tables in the formats written.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct ReportHtml;
+pub struct ReportHtml {
+    /// The tables' formats (the links go to them).
+    pub tables: super::TableFormats,
+}
 
 impl ReportHtml {
+    /// The tables the page links (those written in each format), then `scenario.toml`.
+    fn linked_files(&self) -> Vec<String> {
+        let mut files = Vec::new();
+        for (written, extension) in [
+            (self.tables.csv(), "csv"),
+            (self.tables.parquet(), "parquet"),
+        ] {
+            if written {
+                files.extend(
+                    ["summary", "quarterly", "convergence"].map(|t| format!("{t}.{extension}")),
+                );
+            }
+        }
+        files.push("scenario.toml".to_string());
+        files
+    }
+
     /// The page as HTML.
     ///
     /// # Errors
     ///
     /// If a chart cannot be drawn.
-    pub fn html(run: &RunRecord<'_>) -> io::Result<String> {
+    pub fn html(&self, run: &RunRecord<'_>) -> io::Result<String> {
         let results = run.results;
         let mut out = String::new();
         page_start(&mut out, &format!("cloudcapex: {}", results.scenario));
@@ -67,16 +88,11 @@ impl ReportHtml {
             results.paths,
             results.seed,
             results.scenario_sha256,
-            [
-                "summary.csv",
-                "quarterly.csv",
-                "convergence.csv",
-                "scenario.toml"
-            ]
-            .iter()
-            .map(|f| format!("<a href=\"{f}\">{f}</a>"))
-            .collect::<Vec<_>>()
-            .join(", ")
+            self.linked_files()
+                .iter()
+                .map(|f| format!("<a href=\"{f}\">{f}</a>"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         out.push_str("<h2>Summary of per-path metrics</h2>\n");
         summary_table(&mut out, results);
@@ -162,7 +178,7 @@ impl Exporter for ReportHtml {
     }
 
     fn write(&self, run: &RunRecord<'_>, out: &mut (dyn Write + Send)) -> io::Result<()> {
-        out.write_all(Self::html(run)?.as_bytes())
+        out.write_all(self.html(run)?.as_bytes())
     }
 }
 
