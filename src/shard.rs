@@ -25,6 +25,11 @@ use crate::runner::{BLOCK_SIZE, Results, RunError, RunOptions, ShardStatistics};
 /// Version of the shard file layout; a merge refuses any other.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// [`ShardHeader::kind`] of a run's shard.
+pub const RUN: &str = "run";
+/// [`ShardHeader::kind`] of a sweep's shard.
+pub const SWEEP: &str = "sweep";
+
 const MAGIC: &[u8; 8] = b"CCXSHARD";
 /// Headers are small; a larger length means the file is not a shard.
 const MAX_HEADER_BYTES: u32 = 1 << 20;
@@ -82,12 +87,26 @@ impl ShardSpec {
     /// A message if the run has fewer blocks than shards (a shard would be empty).
     pub fn blocks(&self, paths: u64) -> Result<std::ops::Range<u64>, String> {
         let blocks = paths.div_ceil(BLOCK_SIZE);
-        if self.count > blocks {
-            return Err(format!(
+        self.range(blocks, "blocks").map_err(|_| {
+            format!(
                 "--shard {self}: a run of {paths} paths has {blocks} blocks of {BLOCK_SIZE} paths, so at most {blocks} shards"
+            )
+        })
+    }
+
+    /// This shard's part `⌊I U / N⌋ .. ⌊(I + 1) U / N⌋` of `units` units (a run's blocks, a
+    /// sweep's grid points).
+    ///
+    /// # Errors
+    ///
+    /// A message naming `what` if there are fewer units than shards.
+    pub fn range(&self, units: u64, what: &str) -> Result<std::ops::Range<u64>, String> {
+        if self.count > units {
+            return Err(format!(
+                "--shard {self}: {units} {what}, so at most {units} shards"
             ));
         }
-        Ok(self.index * blocks / self.count..(self.index + 1) * blocks / self.count)
+        Ok(self.index * units / self.count..(self.index + 1) * units / self.count)
     }
 
     /// `shard-I-of-N.ccx`.
@@ -101,11 +120,14 @@ impl ShardSpec {
 pub struct ShardHeader {
     /// [`FORMAT_VERSION`] of the writer.
     pub format_version: u32,
+    /// What was sharded: `run` (a run's blocks) or `sweep` (a sweep's grid points).
+    pub kind: String,
     /// Crate version of the writer.
     pub cloudcapex_version: String,
-    /// Scenario name.
+    /// Scenario name (for a sweep, its output folder's: `sweep_<scenario>`).
     pub scenario: String,
-    /// SHA-256 of the scenario's assumptions.
+    /// SHA-256 of the scenario's assumptions (for a sweep, of the scenario's hash and every
+    /// grid point's overrides).
     pub scenario_sha256: String,
     /// Master seed.
     pub seed: u64,
@@ -119,10 +141,12 @@ pub struct ShardHeader {
     pub shard_index: u64,
     /// Number of shards.
     pub shard_count: u64,
-    /// First block simulated.
-    pub first_block: u64,
-    /// One past the last block simulated.
-    pub end_block: u64,
+    /// The run's blocks, or the sweep's grid points.
+    pub units: u64,
+    /// The first block (or point) of this shard.
+    pub first: u64,
+    /// One past its last block (or point).
+    pub end: u64,
     /// Length of the payload in bytes.
     pub payload_bytes: u64,
     /// SHA-256 (hex) of the payload.
@@ -264,6 +288,7 @@ pub fn run_shard(
     })?;
     let header = ShardHeader {
         format_version: FORMAT_VERSION,
+        kind: RUN.to_string(),
         cloudcapex_version: CRATE_VERSION.to_string(),
         scenario: scenario.name().to_string(),
         scenario_sha256: scenario.sha256(),
@@ -273,17 +298,34 @@ pub fn run_shard(
         paths_out: options.paths_out,
         shard_index: spec.index,
         shard_count: spec.count,
-        first_block: blocks.start,
-        end_block: blocks.end,
-        payload_bytes: payload.len() as u64,
-        payload_sha256: sha256_hex(&payload),
+        units: scenario.simulation().paths.div_ceil(BLOCK_SIZE),
+        first: blocks.start,
+        end: blocks.end,
+        payload_bytes: 0,
+        payload_sha256: String::new(),
     };
+    write_shard_file(&dir.join(spec.file_name()), header, &payload)
+}
+
+/// Writes a shard file (`header` completed with the payload's length and SHA-256) at
+/// `path` through a temporary file.
+///
+/// # Errors
+///
+/// [`ShardError::Io`] if it cannot be written.
+pub fn write_shard_file(
+    path: &Path,
+    mut header: ShardHeader,
+    payload: &[u8],
+) -> Result<PathBuf, ShardError> {
+    header.payload_bytes = payload.len() as u64;
+    header.payload_sha256 = sha256_hex(payload);
     let json = serde_json::to_vec_pretty(&header).expect("a header serializes");
-    write_atomically(&dir.join(spec.file_name()), |out| {
+    write_atomically(path, |out| {
         out.write_all(MAGIC)?;
         out.write_all(&(json.len() as u32).to_le_bytes())?;
         out.write_all(&json)?;
-        out.write_all(&payload)
+        out.write_all(payload)
     })
     .map_err(|OutputError { path, source }| ShardError::Io { path, source })
 }
@@ -352,6 +394,15 @@ fn read_header_from(file: &mut impl Read, path: &Path) -> Result<ShardHeader, Sh
 
 /// Reads and checks a shard's payload against its header's length and checksum.
 fn read_payload(path: &Path, header: &ShardHeader) -> Result<Payload, ShardError> {
+    decode(path, &read_payload_bytes(path, header)?)
+}
+
+fn decode<T: serde::de::DeserializeOwned>(path: &Path, payload: &[u8]) -> Result<T, ShardError> {
+    postcard::from_bytes(payload).map_err(|e| corrupt(path, format!("undecodable payload: {e}")))
+}
+
+/// A shard's payload bytes, checked against its header's length and checksum.
+fn read_payload_bytes(path: &Path, header: &ShardHeader) -> Result<Vec<u8>, ShardError> {
     let mut file = std::fs::File::open(path).map_err(|source| ShardError::Io {
         path: path.to_path_buf(),
         source,
@@ -382,7 +433,7 @@ fn read_payload(path: &Path, header: &ShardHeader) -> Result<Payload, ShardError
             "the payload's SHA-256 does not match its header: the file is damaged",
         ));
     }
-    postcard::from_bytes(&payload).map_err(|e| corrupt(path, format!("undecodable payload: {e}")))
+    Ok(payload)
 }
 
 /// The shards of one scenario's run, checked to be complete and of one run, in order.
@@ -431,11 +482,11 @@ pub fn find_shards(dir: &Path) -> Result<Vec<ShardSet>, ShardError> {
             dir: dir.to_path_buf(),
         });
     }
-    let mut by_scenario: BTreeMap<String, Vec<(PathBuf, ShardHeader)>> = BTreeMap::new();
+    let mut by_scenario: BTreeMap<(String, String), Vec<(PathBuf, ShardHeader)>> = BTreeMap::new();
     for path in files {
         let header = read_header(&path)?;
         by_scenario
-            .entry(header.scenario.clone())
+            .entry((header.kind.clone(), header.scenario.clone()))
             .or_default()
             .push((path, header));
     }
@@ -490,17 +541,20 @@ fn shard_set(mut shards: Vec<(PathBuf, ShardHeader)>) -> Result<ShardSet, ShardE
             index: header.shard_index,
             count: header.shard_count,
         };
+        let units_ok = header.units == first.units
+            && (header.kind != RUN || header.units == header.paths.div_ceil(BLOCK_SIZE));
         let expected = spec
-            .blocks(header.paths)
+            .range(header.units, "units")
             .map_err(|reason| corrupt(path, reason))?;
         if header.shard_index >= header.shard_count
-            || expected != (header.first_block..header.end_block)
+            || !units_ok
+            || expected != (header.first..header.end)
         {
             return Err(corrupt(
                 path,
                 format!(
-                    "shard {spec} covers blocks {}..{}, not the blocks {}..{} its index gives",
-                    header.first_block, header.end_block, expected.start, expected.end
+                    "shard {spec} covers {}..{} of {}, not the range {}..{} its index gives",
+                    header.first, header.end, header.units, expected.start, expected.end
                 ),
             ));
         }
@@ -533,6 +587,19 @@ fn shard_set(mut shards: Vec<(PathBuf, ShardHeader)>) -> Result<ShardSet, ShardE
 }
 
 impl ShardSet {
+    /// Each shard's payload, decoded, in shard order (read one at a time).
+    ///
+    /// # Errors
+    ///
+    /// [`ShardError::Corrupt`] for a damaged or undecodable payload.
+    pub fn payloads<T: serde::de::DeserializeOwned>(
+        &self,
+    ) -> impl Iterator<Item = Result<T, ShardError>> + '_ {
+        self.shards
+            .iter()
+            .map(|(path, header)| decode(path, &read_payload_bytes(path, header)?))
+    }
+
     /// The shard files, shard 0 first.
     pub fn files(&self) -> impl Iterator<Item = &Path> {
         self.shards.iter().map(|(path, _)| path.as_path())
@@ -547,6 +614,12 @@ impl ShardSet {
     /// does not match the headers; [`ShardError::Run`] if the statistics do not fit.
     pub fn merge(&self) -> Result<(Scenario, Results), ShardError> {
         let header = &self.header;
+        if header.kind != RUN {
+            return Err(corrupt(
+                &self.shards[0].0,
+                format!("a {} shard, not a run's", header.kind),
+            ));
+        }
         let first_file = &self.shards[0].0;
         let first = read_payload(first_file, header)?;
         let scenario = Scenario::from_toml_str(

@@ -301,3 +301,62 @@ fn slurm_scripts_are_written_and_checked() {
         .code(1)
         .stderr(predicate::str::contains("cannot run sbatch"));
 }
+
+/// `sweep --shard I/N` runs its part of the grid's points; `merge` joins sweep.csv and the
+/// point folders, byte-identical to an unsharded sweep, and names a missing shard.
+#[test]
+fn sharded_sweeps_merge_to_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = |out: &Path, extra: &[&str]| {
+        cloudcapex()
+            .args(["sweep", "scenarios/base.toml", "--paths", "1100", "--quiet"])
+            .args([
+                "--grid",
+                "plan.total_rmb_bn=300,380,460",
+                "--grid",
+                "costs.tax_rate=0.15,0.25",
+            ])
+            .arg("--out")
+            .arg(out)
+            .args(extra)
+            .assert()
+    };
+    let plain = dir.path().join("plain");
+    sweep(&plain, &[]).success();
+    for count in [1, 2, 4] {
+        let shards = dir.path().join(format!("shards_{count}"));
+        for index in 0..count {
+            sweep(&shards, &["--shard", &format!("{index}/{count}")]).success();
+        }
+        let merged = dir.path().join(format!("merged_{count}"));
+        merge(&shards, &merged, &[]).success();
+        let compare = |relative: &str| {
+            assert_eq!(
+                std::fs::read(plain.join(relative)).unwrap(),
+                std::fs::read(merged.join(relative)).unwrap(),
+                "{count} shards: {relative}"
+            );
+        };
+        compare("sweep_base/sweep.csv");
+        for k in 0..6 {
+            for file in [
+                "quarterly.csv",
+                "summary.csv",
+                "convergence.csv",
+                "scenario.toml",
+            ] {
+                compare(&format!("sweep_base/point_{k:04}/{file}"));
+            }
+        }
+    }
+    let partial = dir.path().join("partial");
+    sweep(&partial, &["--shard", "1/3"]).success();
+    merge(&partial, &dir.path().join("never"), &[])
+        .code(2)
+        .stderr(predicate::str::contains("missing shards 0, 2 of 3"));
+    sweep(&partial, &["--shard", "0/7"])
+        .code(2)
+        .stderr(predicate::str::contains(
+            "6 grid points, so at most 6 shards",
+        ));
+}

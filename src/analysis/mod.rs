@@ -12,6 +12,6 @@ mod sweep;
 pub use breakeven::{Breakeven, BreakevenError, Statistic, StatisticKind, breakeven};
 pub use compare::{Comparison, ComparisonRow, compare};
 pub use sweep::{
-    GridAxis, GridError, MAX_SWEEP_POINTS, grid_points, sweep, sweep_table, write_sweep,
-    write_sweep_csv,
+    GridAxis, GridError, MAX_SWEEP_POINTS, grid_points, merge_sweep, sweep, sweep_folder_name,
+    sweep_shard, sweep_table, write_sweep, write_sweep_csv,
 };

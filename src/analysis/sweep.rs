@@ -177,67 +177,94 @@ fn write_sweep_rows(
     points: &[Vec<String>],
     results: &[&Results],
 ) -> Result<std::path::PathBuf, OutputError> {
+    let rows = sweep_rows(0, points, results).map_err(|source| OutputError {
+        path: dir.join("sweep.csv"),
+        source,
+    })?;
+    write_sweep_file(dir, &sweep_header(axes), &rows)
+}
+
+/// `sweep.csv` from its header and its rows' bytes, through a temporary file.
+fn write_sweep_file(
+    dir: &Path,
+    header: &[String],
+    rows: &[u8],
+) -> Result<std::path::PathBuf, OutputError> {
     crate::output::write_atomically(&dir.join("sweep.csv"), |out| {
-        let mut w = csv::Writer::from_writer(out);
-        let mut header = vec!["scenario".to_string(), "point".to_string()];
-        header.extend(axes.iter().map(|a| a.key.clone()));
-        header.extend(["metric", "count", "missing", "mean", "sd", "se"].map(String::from));
-        header.extend(crate::stats::QUANTILE_NAMES.map(String::from));
-        header.extend(
-            [
-                "prob_negative",
-                "prob_negative_se",
-                "cvar5",
-                "cvar5_se",
-                "paths",
-                "seed",
-                "scenario_sha256",
-                "cloudcapex_version",
-            ]
-            .map(String::from),
-        );
-        w.write_record(&header).map_err(io::Error::other)?;
-        let plain = crate::output::plain;
-        for (k, (point, result)) in points.iter().zip(results).enumerate() {
-            let values: Vec<&str> = point
-                .iter()
-                .map(|o| o.split_once('=').map_or("", |(_, v)| v))
-                .collect();
-            for (metric, stats) in &result.scalars {
-                let mut row = vec![result.scenario.clone(), k.to_string()];
-                row.extend(values.iter().map(|v| v.to_string()));
-                row.push(metric.clone());
-                match &stats.summary {
-                    Some(s) => {
-                        row.extend([
-                            s.count.to_string(),
-                            stats.missing.to_string(),
-                            plain(s.mean),
-                            plain(s.sd),
-                            plain(s.se),
-                        ]);
-                        row.extend(s.quantiles.iter().map(|q| plain(*q)));
-                    }
-                    None => {
-                        row.extend(["0".to_string(), stats.missing.to_string()]);
-                        row.extend(std::iter::repeat_n(String::new(), 3 + 9));
-                    }
-                }
-                row.extend([
-                    plain(stats.prob_negative),
-                    plain(stats.prob_negative_se),
-                    plain(stats.cvar5),
-                    plain(stats.cvar5_se),
-                    result.paths.to_string(),
-                    result.seed.to_string(),
-                    result.scenario_sha256.clone(),
-                    CRATE_VERSION.to_string(),
-                ]);
-                w.write_record(&row).map_err(io::Error::other)?;
-            }
-        }
-        w.flush()
+        let mut w = csv::Writer::from_writer(&mut *out);
+        w.write_record(header).map_err(io::Error::other)?;
+        w.flush()?;
+        drop(w);
+        out.write_all(rows)
     })
+}
+
+/// The columns of `sweep.csv`.
+fn sweep_header(axes: &[GridAxis]) -> Vec<String> {
+    let mut header = vec!["scenario".to_string(), "point".to_string()];
+    header.extend(axes.iter().map(|a| a.key.clone()));
+    header.extend(["metric", "count", "missing", "mean", "sd", "se"].map(String::from));
+    header.extend(crate::stats::QUANTILE_NAMES.map(String::from));
+    header.extend(
+        [
+            "prob_negative",
+            "prob_negative_se",
+            "cvar5",
+            "cvar5_se",
+            "paths",
+            "seed",
+            "scenario_sha256",
+            "cloudcapex_version",
+        ]
+        .map(String::from),
+    );
+    header
+}
+
+/// The rows of `sweep.csv` for `points` (the grid's points from index `first`), as CSV.
+fn sweep_rows(first: usize, points: &[Vec<String>], results: &[&Results]) -> io::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let plain = crate::output::plain;
+    for (j, (point, result)) in points.iter().zip(results).enumerate() {
+        let k = first + j;
+        let values: Vec<&str> = point
+            .iter()
+            .map(|o| o.split_once('=').map_or("", |(_, v)| v))
+            .collect();
+        for (metric, stats) in &result.scalars {
+            let mut row = vec![result.scenario.clone(), k.to_string()];
+            row.extend(values.iter().map(|v| v.to_string()));
+            row.push(metric.clone());
+            match &stats.summary {
+                Some(s) => {
+                    row.extend([
+                        s.count.to_string(),
+                        stats.missing.to_string(),
+                        plain(s.mean),
+                        plain(s.sd),
+                        plain(s.se),
+                    ]);
+                    row.extend(s.quantiles.iter().map(|q| plain(*q)));
+                }
+                None => {
+                    row.extend(["0".to_string(), stats.missing.to_string()]);
+                    row.extend(std::iter::repeat_n(String::new(), 3 + 9));
+                }
+            }
+            row.extend([
+                plain(stats.prob_negative),
+                plain(stats.prob_negative_se),
+                plain(stats.cvar5),
+                plain(stats.cvar5_se),
+                result.paths.to_string(),
+                result.seed.to_string(),
+                result.scenario_sha256.clone(),
+                CRATE_VERSION.to_string(),
+            ]);
+            w.write_record(&row).map_err(io::Error::other)?;
+        }
+    }
+    w.into_inner().map_err(|e| io::Error::other(e.to_string()))
 }
 
 /// Runs every grid point in parallel: `make` builds the scenario with a point's overrides
@@ -297,21 +324,180 @@ pub fn write_sweep(
     runs: &[(Scenario, Results)],
     run_json: &crate::output::RunJson,
 ) -> Result<std::path::PathBuf, OutputError> {
-    for (k, (scenario, results)) in runs.iter().enumerate() {
+    write_point_folders(folder, 0, runs, run_json)?;
+    let results: Vec<&Results> = runs.iter().map(|(_, r)| r).collect();
+    write_sweep_rows(folder, axes, points, &results)
+}
+
+fn point_folder(folder: &Path, k: usize) -> std::path::PathBuf {
+    folder.join(format!("point_{k:04}"))
+}
+
+/// Each run's outputs in `point_<k>/`, `k` counting from `first`.
+fn write_point_folders(
+    folder: &Path,
+    first: usize,
+    runs: &[(Scenario, Results)],
+    run_json: &crate::output::RunJson,
+) -> Result<(), OutputError> {
+    for (j, (scenario, results)) in runs.iter().enumerate() {
         let record = crate::output::RunRecord {
             scenario,
             results,
             history: None,
         };
         crate::output::write_outputs(
-            &folder.join(format!("point_{k:04}")),
+            &point_folder(folder, first + j),
             &record,
             &crate::output::OutputSelection::default(),
             run_json,
         )?;
     }
+    Ok(())
+}
+
+/// What a sweep shard carries: `sweep.csv`'s header and its points' rows.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SweepShard {
+    header: Vec<String>,
+    rows: Vec<u8>,
+}
+
+/// The SHA-256 a sweep's shards share: of the base scenario's hash and every grid point's
+/// overrides, so shards of another grid or scenario are refused.
+fn sweep_sha256(base: &Scenario, points: &[Vec<String>]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(base.sha256());
+    for point in points {
+        hash.update(b"\n");
+        hash.update(point.join(" "));
+    }
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Shard `spec` of a sweep: runs its part of the grid's points (common random numbers, as
+/// [`sweep`]), writes their `point_<k>/` folders into `folder` and
+/// `folder/shard-I-of-N.ccx` with their `sweep.csv` rows, for [`merge_sweep`]. `base` is the
+/// scenario without grid overrides; `threads` goes into each point's `run.json`.
+///
+/// # Errors
+///
+/// A message for a run that fails or an output that cannot be written.
+pub fn sweep_shard<F>(
+    folder: &Path,
+    spec: crate::shard::ShardSpec,
+    base: &Scenario,
+    axes: &[GridAxis],
+    points: &[Vec<String>],
+    make: F,
+    threads: usize,
+) -> Result<std::path::PathBuf, String>
+where
+    F: Fn(&[String]) -> Result<Scenario, crate::ScenarioError> + Sync,
+{
+    let range = spec.range(points.len() as u64, "grid points")?;
+    let (first, end) = (range.start as usize, range.end as usize);
+    let started = std::time::Instant::now();
+    let runs = sweep(make, &points[first..end])?;
+    let run_json = crate::output::RunJson::new(threads, started.elapsed().as_secs_f64());
+    write_point_folders(folder, first, &runs, &run_json).map_err(|e| e.to_string())?;
     let results: Vec<&Results> = runs.iter().map(|(_, r)| r).collect();
-    write_sweep_rows(folder, axes, points, &results)
+    let rows = sweep_rows(first, &points[first..end], &results).map_err(|e| e.to_string())?;
+    let payload = postcard::to_allocvec(&SweepShard {
+        header: sweep_header(axes),
+        rows,
+    })
+    .map_err(|e| e.to_string())?;
+    let header = crate::shard::ShardHeader {
+        format_version: crate::shard::FORMAT_VERSION,
+        kind: crate::shard::SWEEP.to_string(),
+        cloudcapex_version: CRATE_VERSION.to_string(),
+        scenario: sweep_folder_name(base),
+        scenario_sha256: sweep_sha256(base, points),
+        seed: base.simulation().seed,
+        paths: base.simulation().paths,
+        antithetic: false,
+        paths_out: 0,
+        shard_index: spec.index,
+        shard_count: spec.count,
+        units: points.len() as u64,
+        first: range.start,
+        end: range.end,
+        payload_bytes: 0,
+        payload_sha256: String::new(),
+    };
+    crate::shard::write_shard_file(&folder.join(spec.file_name()), header, &payload)
+        .map_err(|e| e.to_string())
+}
+
+/// `sweep_<scenario>`: a sweep's output folder name.
+pub fn sweep_folder_name(base: &Scenario) -> String {
+    format!("sweep_{}", base.name())
+}
+
+/// Joins a sweep's shards (checked complete by [`crate::shard::find_shards`]) into
+/// `out/sweep_<scenario>/sweep.csv`, byte-identical to an unsharded sweep's, and copies
+/// their `point_<k>/` folders there if the shards were written elsewhere.
+///
+/// # Errors
+///
+/// [`crate::shard::ShardError`] for a damaged shard or a file that cannot be copied or
+/// written.
+pub fn merge_sweep(
+    set: &crate::shard::ShardSet,
+    out: &Path,
+) -> Result<std::path::PathBuf, crate::shard::ShardError> {
+    use crate::shard::ShardError;
+    let folder = out.join(&set.header.scenario);
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ShardError::Io { path, source }
+    };
+    let mut header = Vec::new();
+    let mut rows = Vec::new();
+    let mut copied = std::collections::BTreeSet::new();
+    for (shard, file) in set.payloads::<SweepShard>().zip(set.files()) {
+        let shard = shard?;
+        header = shard.header;
+        rows.extend_from_slice(&shard.rows);
+        let source = file.parent().unwrap_or(Path::new("."));
+        let canonical = std::fs::canonicalize(source).map_err(io(source))?;
+        // Shards written into the merge's own folder need no copy; shards sharing a
+        // folder are copied from once.
+        if std::fs::canonicalize(&folder).ok().as_ref() == Some(&canonical)
+            || !copied.insert(canonical)
+        {
+            continue;
+        }
+        for entry in std::fs::read_dir(source).map_err(io(source))? {
+            let from = entry.map_err(io(source))?.path();
+            let Some(name) = from.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            if !(from.is_dir() && name.starts_with("point_")) {
+                continue;
+            }
+            for file in std::fs::read_dir(&from).map_err(io(&from))? {
+                let file = file.map_err(io(&from))?.path();
+                if !file.is_file() {
+                    continue;
+                }
+                let bytes = std::fs::read(&file).map_err(io(&file))?;
+                let target = folder.join(name).join(file.file_name().expect("a file"));
+                crate::output::write_atomically(&target, |w| w.write_all(&bytes)).map_err(|e| {
+                    ShardError::Io {
+                        path: e.path,
+                        source: e.source,
+                    }
+                })?;
+            }
+        }
+    }
+    write_sweep_file(&folder, &header, &rows).map_err(|e| ShardError::Io {
+        path: e.path,
+        source: e.source,
+    })
 }
 
 /// The console table of a sweep: one line per point with its overrides, the mean NPV, its

@@ -65,6 +65,26 @@ pub fn run(args: MergeArgs) -> ExitCode {
         Ok(lock) => lock,
         Err(message) => return failure(message),
     };
+    // Sweeps: their sweep.csv (and point folders) joined; the runs' outputs below.
+    let (sweeps, sets): (Vec<_>, Vec<_>) = sets
+        .into_iter()
+        .partition(|s| s.header.kind == cloudcapex::shard::SWEEP);
+    for set in &sweeps {
+        match cloudcapex::analysis::merge_sweep(set, &args.out) {
+            Ok(path) => {
+                if !args.quiet {
+                    println!(
+                        "merged {} shards of {} grid points; written: {}",
+                        set.header.shard_count,
+                        set.header.units,
+                        path.display()
+                    );
+                }
+            }
+            Err(e @ ShardError::Io { .. }) => return failure(e),
+            Err(e) => return refuse(e),
+        }
+    }
     let mut merged = Vec::with_capacity(sets.len());
     for set in &sets {
         let start = Instant::now();

@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use cloudcapex::analysis::{GridAxis, grid_points, sweep_table, write_sweep};
+use cloudcapex::analysis::{
+    GridAxis, grid_points, sweep_folder_name, sweep_shard, sweep_table, write_sweep,
+};
 use cloudcapex::output::RunJson;
 
 use super::common::{AnalysisOptions, failure, refuse};
@@ -25,6 +27,11 @@ pub struct SweepArgs {
     /// Do not print the table.
     #[arg(long, short)]
     quiet: bool,
+    /// Run only shard I of N (0-based) of the grid's points: their point_<k>/ folders and
+    /// OUT/sweep_<name>/shard-I-of-N.ccx, which `cloudcapex merge OUT` joins into sweep.csv,
+    /// byte-identical to an unsharded sweep.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<cloudcapex::shard::ShardSpec>,
 }
 
 /// Runs `cloudcapex sweep`.
@@ -45,6 +52,11 @@ pub fn run(args: SweepArgs) -> ExitCode {
         Ok(p) => p,
         Err(e) => return refuse(e.to_string()),
     };
+    if let Some(spec) = args.shard
+        && let Err(message) = spec.range(points.len() as u64, "grid points")
+    {
+        return refuse(message);
+    }
     let make = |point: &[String]| args.common.load(&args.scenario, point);
     // Every point is validated before anything runs (refused with exit code 2).
     for point in &points {
@@ -56,12 +68,31 @@ pub fn run(args: SweepArgs) -> ExitCode {
         Ok(pool) => pool,
         Err(code) => return code,
     };
+    let threads = pool.current_num_threads();
+    let started = std::time::Instant::now();
+    if let Some(spec) = args.shard {
+        let base = match args.common.load(&args.scenario, &[]) {
+            Ok(s) => s,
+            Err(e) => return refuse(e),
+        };
+        let folder = args.common.out.join(sweep_folder_name(&base));
+        let written =
+            pool.install(|| sweep_shard(&folder, spec, &base, &axes, &points, make, threads));
+        return match written {
+            Ok(path) => {
+                if !args.quiet {
+                    println!("shard {spec} of the sweep; written: {}", path.display());
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => failure(e),
+        };
+    }
+    // No lock for a shard: concurrent tasks share OUT, each writing its own files.
     let _lock = match super::common::lock_out(&args.common.out) {
         Ok(lock) => lock,
         Err(message) => return super::common::failure(message),
     };
-    let threads = pool.current_num_threads();
-    let started = std::time::Instant::now();
     let runs = match pool.install(|| cloudcapex::analysis::sweep(make, &points)) {
         Ok(r) => r,
         Err(e) => return failure(e),
