@@ -161,13 +161,43 @@ impl SobolOptions {
     }
 }
 
-/// The model's values on one design: `f(A)`, `f(B)`, `f(A_B^i)` per input and, for
-/// second-order indices, `f(B_A^i)` per input (empty otherwise).
-struct Evaluations {
+/// The model's values on a design's base rows: `f(A)`, `f(B)`, `f(A_B^i)` per input and,
+/// for second-order indices, `f(B_A^i)` per input (empty otherwise). Those of consecutive
+/// ranges of rows [`append`](Self::append) into the whole design's, exactly.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SobolEvaluations {
     fa: Vec<f64>,
     fb: Vec<f64>,
     fab: Vec<Vec<f64>>,
     fba: Vec<Vec<f64>>,
+}
+
+impl SobolEvaluations {
+    /// Base rows evaluated.
+    pub fn rows(&self) -> usize {
+        self.fa.len()
+    }
+
+    /// Adds the next rows' values (`later` must be of the same inputs and order).
+    ///
+    /// # Errors
+    ///
+    /// [`SobolError::BadSetup`] if `later` has other inputs or no second-order values where
+    /// these have them (or the reverse).
+    pub fn append(&mut self, later: SobolEvaluations) -> Result<(), SobolError> {
+        if later.fab.len() != self.fab.len() || later.fba.len() != self.fba.len() {
+            return Err(SobolError::BadSetup);
+        }
+        self.fa.extend(later.fa);
+        self.fb.extend(later.fb);
+        for (a, b) in self.fab.iter_mut().zip(later.fab) {
+            a.extend(b);
+        }
+        for (a, b) in self.fba.iter_mut().zip(later.fba) {
+            a.extend(b);
+        }
+        Ok(())
+    }
 }
 
 /// Point estimates on rows `rows`.
@@ -180,7 +210,7 @@ struct Indices {
 
 /// The estimators on rows `rows` of the evaluations; total indices by Jansen (1999),
 /// second-order by Saltelli (2002).
-fn estimate(e: &Evaluations, rows: &[usize], estimator: FirstOrderEstimator) -> Indices {
+fn estimate(e: &SobolEvaluations, rows: &[usize], estimator: FirstOrderEstimator) -> Indices {
     let (fa, fb) = (&e.fa, &e.fb);
     let n = rows.len() as f64;
     let mean = rows.iter().map(|&r| fa[r] + fb[r]).sum::<f64>() / (2.0 * n);
@@ -365,8 +395,43 @@ pub fn sobol_analysis<F>(
 where
     F: Fn(&[f64]) -> f64 + Sync,
 {
+    let evaluations = sobol_evaluations(f, inputs, samples, 0..samples, options.second_order)?;
+    sobol_from_evaluations(&evaluations, options)
+}
+
+/// `f` on base rows `rows` of the design [`sobol_analysis`] uses for `inputs` inputs and
+/// `samples` base rows (with the `B_A^i` for second-order indices): a shard of a Sobol
+/// analysis. [`SobolEvaluations::append`] joins consecutive ranges, and
+/// [`sobol_from_evaluations`] gives the same indices as [`sobol_analysis`], to the bit.
+///
+/// # Errors
+///
+/// [`SobolError`] for no inputs, fewer than 2 samples, too many inputs or rows outside the
+/// design.
+///
+/// # Examples
+///
+/// ```
+/// use cloudcapex::sensitivity::{SobolOptions, sobol_analysis, sobol_evaluations, sobol_from_evaluations};
+/// let f = |u: &[f64]| u[0] + 2.0 * u[1] * u[1];
+/// let options = SobolOptions::default().bootstrap(20);
+/// let mut whole = sobol_evaluations(f, 2, 512, 0..200, false).unwrap();
+/// whole.append(sobol_evaluations(f, 2, 512, 200..512, false).unwrap()).unwrap();
+/// let merged = sobol_from_evaluations(&whole, &options).unwrap();
+/// assert_eq!(merged, sobol_analysis(f, 2, 512, &options).unwrap());
+/// ```
+pub fn sobol_evaluations<F>(
+    f: F,
+    inputs: usize,
+    samples: usize,
+    rows: std::ops::Range<usize>,
+    second_order: bool,
+) -> Result<SobolEvaluations, SobolError>
+where
+    F: Fn(&[f64]) -> f64 + Sync,
+{
     use rayon::prelude::*;
-    if inputs == 0 || samples < 2 {
+    if inputs == 0 || samples < 2 || rows.end > samples || rows.start > rows.end {
         return Err(SobolError::BadSetup);
     }
     let params = JoeKuoD6::minimal();
@@ -374,14 +439,15 @@ where
         return Err(SobolError::TooManyInputs(inputs, params.max_dims / 2));
     }
     let points: Vec<Vec<f64>> = Sobol::<f64>::new(2 * inputs, &params)
-        .skip(1)
-        .take(samples)
+        .skip(1 + rows.start)
+        .take(rows.len())
         .collect();
+    let n = points.len();
     let a = |r: usize| &points[r][..inputs];
     let b = |r: usize| &points[r][inputs..];
     // A with column i from B (`a_base`), or B with column i from A.
     let crossed = |a_base: bool, i: usize| {
-        (0..samples)
+        (0..n)
             .into_par_iter()
             .map(|r| {
                 let (base, other) = if a_base { (a(r), b(r)) } else { (b(r), a(r)) };
@@ -391,19 +457,34 @@ where
             })
             .collect::<Vec<f64>>()
     };
-    let evaluations = Evaluations {
-        fa: (0..samples).into_par_iter().map(|r| f(a(r))).collect(),
-        fb: (0..samples).into_par_iter().map(|r| f(b(r))).collect(),
+    Ok(SobolEvaluations {
+        fa: (0..n).into_par_iter().map(|r| f(a(r))).collect(),
+        fb: (0..n).into_par_iter().map(|r| f(b(r))).collect(),
         fab: (0..inputs).map(|i| crossed(true, i)).collect(),
-        fba: if options.second_order {
+        fba: if second_order {
             (0..inputs).map(|i| crossed(false, i)).collect()
         } else {
             Vec::new()
         },
-    };
+    })
+}
 
+/// The indices of [`sobol_analysis`] from a whole design's evaluations (second-order
+/// indices if they hold the `B_A^i` values, whatever `options` say).
+///
+/// # Errors
+///
+/// As [`sobol_analysis`].
+pub fn sobol_from_evaluations(
+    evaluations: &SobolEvaluations,
+    options: &SobolOptions,
+) -> Result<SobolIndices, SobolError> {
+    let (inputs, samples) = (evaluations.fab.len(), evaluations.rows());
+    if inputs == 0 || samples < 2 {
+        return Err(SobolError::BadSetup);
+    }
     let all: Vec<usize> = (0..samples).collect();
-    let point = estimate(&evaluations, &all, options.first_order);
+    let point = estimate(evaluations, &all, options.first_order);
     if !(point.variance > 0.0 && point.variance.is_finite()) {
         return Err(SobolError::NoVariance(point.variance));
     }
@@ -415,7 +496,7 @@ where
     for _ in 0..options.bootstrap {
         rows.iter_mut()
             .for_each(|r| *r = rng.random_range(0..samples));
-        let draw = estimate(&evaluations, &rows, options.first_order);
+        let draw = estimate(evaluations, &rows, options.first_order);
         for i in 0..inputs {
             boot_first[i].push(draw.first[i]);
             boot_total[i].push(draw.total[i]);
@@ -466,7 +547,7 @@ where
             })
             .collect(),
         variance: point.variance,
-        evaluations: samples * (inputs + 2 + if options.second_order { inputs } else { 0 }),
+        evaluations: samples * (inputs + 2 + evaluations.fba.len()),
         samples,
         confidence: options.confidence,
     })
@@ -970,24 +1051,241 @@ pub fn model_sobol<F>(
 where
     F: Fn(&[crate::Override]) -> Result<crate::Scenario, crate::ScenarioError> + Sync,
 {
+    let evaluations = model_sobol_evaluations(
+        scenario,
+        make,
+        metric,
+        samples,
+        0..samples,
+        options.second_order,
+    )?;
+    model_sobol_from(scenario, metric, &evaluations, options)
+}
+
+/// The evaluations of [`model_sobol`] on base rows `rows` only: a shard of the analysis,
+/// joined with [`SobolEvaluations::append`] and finished by [`model_sobol_from`].
+///
+/// # Errors
+///
+/// As [`model_sobol`]; [`TornadoError::Run`] for rows outside the design.
+pub fn model_sobol_evaluations<F>(
+    scenario: &crate::Scenario,
+    make: F,
+    metric: &str,
+    samples: usize,
+    rows: std::ops::Range<usize>,
+    second_order: bool,
+) -> Result<SobolEvaluations, TornadoError>
+where
+    F: Fn(&[crate::Override]) -> Result<crate::Scenario, crate::ScenarioError> + Sync,
+{
     let inputs = crate::model::Model::new(scenario).uncertain_distributions();
     if inputs.is_empty() {
         return Err(TornadoError::NoUncertainInputs);
     }
-    let k = inputs.len();
     let evaluate = |u: &[f64]| point_value(&inputs, &make, metric, u);
-    let indices = sobol_analysis(evaluate, k + 1, samples, options).map_err(|e| {
+    sobol_evaluations(evaluate, inputs.len() + 1, samples, rows, second_order)
+        .map_err(|e| TornadoError::Run(e.to_string()))
+}
+
+/// [`model_sobol`]'s indices from the whole design's evaluations.
+///
+/// # Errors
+///
+/// As [`model_sobol`].
+pub fn model_sobol_from(
+    scenario: &crate::Scenario,
+    metric: &str,
+    evaluations: &SobolEvaluations,
+    options: &SobolOptions,
+) -> Result<ModelSobol, TornadoError> {
+    let names = sobol_input_names(scenario);
+    if names.len() != evaluations.fab.len() {
+        return Err(TornadoError::Run(format!(
+            "the evaluations are of {} inputs, the scenario has {}",
+            evaluations.fab.len(),
+            names.len()
+        )));
+    }
+    let indices = sobol_from_evaluations(evaluations, options).map_err(|e| {
         TornadoError::Run(format!(
             "{e} (is `{metric}` defined on every path? IRR and payback are not)"
         ))
     })?;
-    let mut names: Vec<String> = inputs.into_iter().map(|(key, _)| key).collect();
-    names.push(INTRINSIC_GROUP.to_string());
     Ok(ModelSobol {
         metric: metric.to_string(),
         inputs: names,
         indices,
     })
+}
+
+/// What a Sobol shard carries: the analysis's settings, the resolved scenario and its base
+/// rows' evaluations.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SobolShard {
+    scenario_toml: String,
+    metric: String,
+    samples: usize,
+    bootstrap: usize,
+    confidence: f64,
+    seed: u64,
+    jansen: bool,
+    second_order: bool,
+    evaluations: SobolEvaluations,
+}
+
+impl SobolShard {
+    /// SHA-256 of the scenario's hash and every setting the indices depend on.
+    fn job_sha256(&self, scenario: &crate::Scenario) -> String {
+        use sha2::{Digest, Sha256};
+        let text = format!(
+            "{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
+            scenario.sha256(),
+            self.metric,
+            self.samples,
+            self.bootstrap,
+            self.confidence,
+            self.seed,
+            self.jansen,
+            self.second_order
+        );
+        Sha256::digest(text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    fn options(&self) -> Result<SobolOptions, SobolError> {
+        Ok(SobolOptions::default()
+            .bootstrap(self.bootstrap)
+            .confidence(self.confidence)?
+            .seed(self.seed)
+            .first_order(if self.jansen {
+                FirstOrderEstimator::Jansen1999
+            } else {
+                FirstOrderEstimator::Saltelli2010
+            })
+            .second_order(self.second_order))
+    }
+}
+
+/// `sobol_<scenario>`: a Sobol analysis's output folder name.
+pub fn sobol_folder_name(scenario: &crate::Scenario) -> String {
+    format!("sobol_{}", scenario.name())
+}
+
+/// Shard `spec` of [`model_sobol`]: evaluates its part of the design's `samples` base rows
+/// and writes `folder/shard-I-of-N.ccx`, for [`merge_sobol`].
+///
+/// # Errors
+///
+/// A message if the split is larger than the design, the evaluations fail or the file
+/// cannot be written.
+pub fn sobol_shard<F>(
+    folder: &std::path::Path,
+    spec: crate::shard::ShardSpec,
+    scenario: &crate::Scenario,
+    make: F,
+    metric: &str,
+    samples: usize,
+    options: &SobolOptions,
+) -> Result<std::path::PathBuf, String>
+where
+    F: Fn(&[crate::Override]) -> Result<crate::Scenario, crate::ScenarioError> + Sync,
+{
+    let range = spec.range(samples as u64, "base rows of the Sobol design")?;
+    let rows = range.start as usize..range.end as usize;
+    let evaluations =
+        model_sobol_evaluations(scenario, make, metric, samples, rows, options.second_order)
+            .map_err(|e| e.to_string())?;
+    let shard = SobolShard {
+        scenario_toml: scenario.resolved_toml(),
+        metric: metric.to_string(),
+        samples,
+        bootstrap: options.bootstrap,
+        confidence: options.confidence,
+        seed: options.seed,
+        jansen: options.first_order == FirstOrderEstimator::Jansen1999,
+        second_order: options.second_order,
+        evaluations,
+    };
+    let header = crate::shard::ShardHeader::for_points(
+        crate::shard::SOBOL,
+        &sobol_folder_name(scenario),
+        shard.job_sha256(scenario),
+        scenario.simulation().seed,
+        scenario.simulation().paths,
+        spec,
+        samples as u64,
+        range,
+    );
+    let payload = postcard::to_allocvec(&shard).map_err(|e| e.to_string())?;
+    crate::shard::write_shard_file(&folder.join(spec.file_name()), header, &payload)
+        .map_err(|e| e.to_string())
+}
+
+/// Joins a Sobol analysis's shards (checked complete by [`crate::shard::find_shards`]) and
+/// writes `out/sobol_<scenario>/sobol.csv` (and `sobol_second_order.csv`), byte-identical
+/// to an unsharded `sensitivity sobol`. Returns the indices and the path of `sobol.csv`.
+///
+/// # Errors
+///
+/// [`crate::shard::ShardError`] for a damaged shard, shards of different settings, or an
+/// estimation or write that fails.
+pub fn merge_sobol(
+    set: &crate::shard::ShardSet,
+    out: &std::path::Path,
+) -> Result<(ModelSobol, std::path::PathBuf), crate::shard::ShardError> {
+    use crate::shard::ShardError;
+    let first_file = set.files().next().expect("a set has a shard").to_path_buf();
+    let corrupt = |reason: String| ShardError::Corrupt {
+        path: first_file.clone(),
+        reason,
+    };
+    let mut shards = set.payloads::<SobolShard>();
+    let mut first = shards.next().expect("a set has a shard")?;
+    let scenario = crate::Scenario::from_toml_str(
+        set.header
+            .scenario
+            .strip_prefix("sobol_")
+            .unwrap_or(&set.header.scenario),
+        "the shard's resolved scenario",
+        &first.scenario_toml,
+        &[],
+    )
+    .map_err(|e| corrupt(format!("its scenario does not load: {e}")))?;
+    if first.job_sha256(&scenario) != set.header.scenario_sha256 {
+        return Err(corrupt(
+            "its settings do not match its header's hash".to_string(),
+        ));
+    }
+    for (shard, file) in shards.zip(set.files().skip(1)) {
+        let shard = shard?;
+        if shard.job_sha256(&scenario) != set.header.scenario_sha256 {
+            return Err(ShardError::Corrupt {
+                path: file.to_path_buf(),
+                reason: "its settings do not match its header's hash".to_string(),
+            });
+        }
+        first
+            .evaluations
+            .append(shard.evaluations)
+            .map_err(|e| corrupt(e.to_string()))?;
+    }
+    let options = first.options().map_err(|e| corrupt(e.to_string()))?;
+    let run = |e: TornadoError| ShardError::Run {
+        scenario: set.header.scenario.clone(),
+        source: crate::runner::RunError::Sharded(e.to_string()),
+    };
+    let sobol =
+        model_sobol_from(&scenario, &first.metric, &first.evaluations, &options).map_err(run)?;
+    let path = sobol
+        .write_csv(&out.join(&set.header.scenario), &scenario)
+        .map_err(|e| ShardError::Io {
+            path: e.path,
+            source: e.source,
+        })?;
+    Ok((sobol, path))
 }
 
 /// One path's `metric` at point `u` of the unit hypercube: the inputs at their quantiles

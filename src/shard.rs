@@ -29,6 +29,8 @@ pub const FORMAT_VERSION: u32 = 1;
 pub const RUN: &str = "run";
 /// [`ShardHeader::kind`] of a sweep's shard.
 pub const SWEEP: &str = "sweep";
+/// [`ShardHeader::kind`] of a Sobol analysis's shard.
+pub const SOBOL: &str = "sobol";
 
 const MAGIC: &[u8; 8] = b"CCXSHARD";
 /// Headers are small; a larger length means the file is not a shard.
@@ -151,6 +153,43 @@ pub struct ShardHeader {
     pub payload_bytes: u64,
     /// SHA-256 (hex) of the payload.
     pub payload_sha256: String,
+}
+
+impl ShardHeader {
+    /// The header of shard `spec` of a job of `units` independent points (a sweep's grid
+    /// points, a Sobol design's base rows), `range` its part; the payload's length and
+    /// checksum are filled in by [`write_shard_file`]. `job_sha256` identifies the job (the
+    /// scenario's hash and every setting the points depend on).
+    #[allow(clippy::too_many_arguments)]
+    pub fn for_points(
+        kind: &str,
+        name: &str,
+        job_sha256: String,
+        seed: u64,
+        paths: u64,
+        spec: ShardSpec,
+        units: u64,
+        range: std::ops::Range<u64>,
+    ) -> Self {
+        ShardHeader {
+            format_version: FORMAT_VERSION,
+            kind: kind.to_string(),
+            cloudcapex_version: CRATE_VERSION.to_string(),
+            scenario: name.to_string(),
+            scenario_sha256: job_sha256,
+            seed,
+            paths,
+            antithetic: false,
+            paths_out: 0,
+            shard_index: spec.index,
+            shard_count: spec.count,
+            units,
+            first: range.start,
+            end: range.end,
+            payload_bytes: 0,
+            payload_sha256: String::new(),
+        }
+    }
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]

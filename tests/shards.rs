@@ -360,3 +360,68 @@ fn sharded_sweeps_merge_to_the_same_bytes() {
             "6 grid points, so at most 6 shards",
         ));
 }
+
+/// `sensitivity sobol --shard I/N` evaluates its part of the design's base rows; `merge`
+/// computes the indices from the joined evaluations, byte-identical to an unsharded
+/// analysis (first, total and second order), and refuses shards of other settings.
+#[test]
+fn sharded_sobol_analyses_merge_to_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let sobol = |out: &Path, extra: &[&str]| {
+        cloudcapex()
+            .args([
+                "sensitivity",
+                "sobol",
+                "scenarios/base.toml",
+                "--samples",
+                "24",
+            ])
+            .args(["--second-order", "--bootstrap", "40", "--quiet", "--out"])
+            .arg(out)
+            .args(extra)
+            .assert()
+    };
+    let plain = dir.path().join("plain");
+    sobol(&plain, &[]).success();
+    for count in [1, 2, 5] {
+        let shards = dir.path().join(format!("shards_{count}"));
+        for index in 0..count {
+            sobol(&shards, &["--shard", &format!("{index}/{count}")]).success();
+        }
+        let merged = dir.path().join(format!("merged_{count}"));
+        merge(&shards, &merged, &[]).success();
+        for file in ["sobol.csv", "sobol_second_order.csv"] {
+            assert_eq!(
+                std::fs::read(plain.join("sobol_base").join(file)).unwrap(),
+                std::fs::read(merged.join("sobol_base").join(file)).unwrap(),
+                "{count} shards: {file}"
+            );
+        }
+    }
+    // A shard of another bootstrap count does not belong with the others.
+    let mixed = dir.path().join("mixed");
+    sobol(&mixed, &["--shard", "0/2"]).success();
+    cloudcapex()
+        .args([
+            "sensitivity",
+            "sobol",
+            "scenarios/base.toml",
+            "--samples",
+            "24",
+        ])
+        .args([
+            "--second-order",
+            "--bootstrap",
+            "41",
+            "--quiet",
+            "--shard",
+            "1/2",
+            "--out",
+        ])
+        .arg(&mixed)
+        .assert()
+        .success();
+    merge(&mixed, &dir.path().join("never"), &[])
+        .code(2)
+        .stderr(predicate::str::contains("not of the same run"));
+}

@@ -409,24 +409,16 @@ where
         rows,
     })
     .map_err(|e| e.to_string())?;
-    let header = crate::shard::ShardHeader {
-        format_version: crate::shard::FORMAT_VERSION,
-        kind: crate::shard::SWEEP.to_string(),
-        cloudcapex_version: CRATE_VERSION.to_string(),
-        scenario: sweep_folder_name(base),
-        scenario_sha256: sweep_sha256(base, points),
-        seed: base.simulation().seed,
-        paths: base.simulation().paths,
-        antithetic: false,
-        paths_out: 0,
-        shard_index: spec.index,
-        shard_count: spec.count,
-        units: points.len() as u64,
-        first: range.start,
-        end: range.end,
-        payload_bytes: 0,
-        payload_sha256: String::new(),
-    };
+    let header = crate::shard::ShardHeader::for_points(
+        crate::shard::SWEEP,
+        &sweep_folder_name(base),
+        sweep_sha256(base, points),
+        base.simulation().seed,
+        base.simulation().paths,
+        spec,
+        points.len() as u64,
+        range,
+    );
     crate::shard::write_shard_file(&folder.join(spec.file_name()), header, &payload)
         .map_err(|e| e.to_string())
 }

@@ -65,6 +65,27 @@ pub fn run(args: MergeArgs) -> ExitCode {
         Ok(lock) => lock,
         Err(message) => return failure(message),
     };
+    // Sobol analyses: their indices computed from the joined evaluations.
+    let (sobols, sets): (Vec<_>, Vec<_>) = sets
+        .into_iter()
+        .partition(|s| s.header.kind == cloudcapex::shard::SOBOL);
+    for set in &sobols {
+        match cloudcapex::sensitivity::merge_sobol(set, &args.out) {
+            Ok((sobol, path)) => {
+                if !args.quiet {
+                    println!(
+                        "{}\nmerged {} shards of {} base rows; written: {}",
+                        sobol.table(),
+                        set.header.shard_count,
+                        set.header.units,
+                        path.display()
+                    );
+                }
+            }
+            Err(e @ ShardError::Io { .. }) => return failure(e),
+            Err(e) => return refuse(e),
+        }
+    }
     // Sweeps: their sweep.csv (and point folders) joined; the runs' outputs below.
     let (sweeps, sets): (Vec<_>, Vec<_>) = sets
         .into_iter()

@@ -52,6 +52,11 @@ pub struct SobolArgs {
     /// SALib's calc_second_order=True design.
     #[arg(long)]
     second_order: bool,
+    /// Evaluate only shard I of N (0-based) of the design's base rows, into
+    /// OUT/sobol_<name>/shard-I-of-N.ccx; `cloudcapex merge OUT` computes the indices,
+    /// byte-identical to an unsharded run.
+    #[arg(long, value_name = "I/N", conflicts_with_all = ["export_samples", "import_samples"])]
+    shard: Option<cloudcapex::shard::ShardSpec>,
     /// Write the engine's sample matrix (--samples base rows, SALib's Saltelli order) and a
     /// SALib problem definition (problem.json) into DIR, and stop: for SALib notebooks.
     #[arg(long, value_name = "DIR", conflicts_with = "import_samples")]
@@ -112,6 +117,46 @@ pub fn run(args: SobolArgs) -> ExitCode {
         Ok(pool) => pool,
         Err(code) => return code,
     };
+    let options = SobolOptions::default()
+        .bootstrap(args.bootstrap)
+        .seed(scenario.simulation().seed)
+        .first_order(match args.first_order {
+            FirstOrder::Saltelli => FirstOrderEstimator::Saltelli2010,
+            FirstOrder::Jansen => FirstOrderEstimator::Jansen1999,
+        })
+        .second_order(args.second_order);
+    if let Some(spec) = args.shard {
+        if let Err(message) = spec.range(args.samples as u64, "base rows of the Sobol design") {
+            return refuse(message);
+        }
+        // No lock: concurrent shard tasks share OUT, each writing its own file.
+        let folder = args
+            .out
+            .join(cloudcapex::sensitivity::sobol_folder_name(&scenario));
+        let written = pool.install(|| {
+            cloudcapex::sensitivity::sobol_shard(
+                &folder,
+                spec,
+                &scenario,
+                make,
+                &args.metric,
+                args.samples,
+                &options,
+            )
+        });
+        return match written {
+            Ok(path) => {
+                if !args.quiet {
+                    println!(
+                        "shard {spec} of the Sobol design; written: {}",
+                        path.display()
+                    );
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => failure(e),
+        };
+    }
     let _lock = match super::common::lock_out(&args.out) {
         Ok(lock) => lock,
         Err(message) => return super::common::failure(message),
@@ -155,20 +200,7 @@ pub fn run(args: SobolArgs) -> ExitCode {
         };
     }
     let result = pool.install(|| {
-        cloudcapex::sensitivity::model_sobol(
-            &scenario,
-            make,
-            &args.metric,
-            args.samples,
-            &SobolOptions::default()
-                .bootstrap(args.bootstrap)
-                .seed(scenario.simulation().seed)
-                .first_order(match args.first_order {
-                    FirstOrder::Saltelli => FirstOrderEstimator::Saltelli2010,
-                    FirstOrder::Jansen => FirstOrderEstimator::Jansen1999,
-                })
-                .second_order(args.second_order),
-        )
+        cloudcapex::sensitivity::model_sobol(&scenario, make, &args.metric, args.samples, &options)
     });
     let sobol = match result {
         Ok(s) => s,
