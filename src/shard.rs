@@ -31,6 +31,8 @@ pub const RUN: &str = "run";
 pub const SWEEP: &str = "sweep";
 /// [`ShardHeader::kind`] of a Sobol analysis's shard.
 pub const SOBOL: &str = "sobol";
+/// [`ShardHeader::kind`] of a paired comparison's shard.
+pub const COMPARE: &str = "compare";
 
 const MAGIC: &[u8; 8] = b"CCXSHARD";
 /// Headers are small; a larger length means the file is not a shard.

@@ -425,3 +425,46 @@ fn sharded_sobol_analyses_merge_to_the_same_bytes() {
         .code(2)
         .stderr(predicate::str::contains("not of the same run"));
 }
+
+/// `compare --shard I/N` runs the baseline and its part of the scenario list; `merge`
+/// joins comparison.csv byte-identical to an unsharded comparison (repeated names keep
+/// their `#2` labels).
+#[test]
+fn sharded_comparisons_merge_to_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenarios = [
+        "scenarios/base.toml",
+        "scenarios/price_war.toml",
+        "scenarios/ai_boom.toml",
+        "scenarios/base.toml",
+    ];
+    let compare = |out: &Path, extra: &[&str]| {
+        cloudcapex()
+            .arg("compare")
+            .args(scenarios)
+            .args(["--paths", "1100", "--quiet", "--out"])
+            .arg(out)
+            .args(extra)
+            .assert()
+    };
+    let plain = dir.path().join("plain");
+    compare(&plain, &[]).success();
+    for count in [1, 3, 4] {
+        let shards = dir.path().join(format!("shards_{count}"));
+        for index in 0..count {
+            compare(&shards, &["--shard", &format!("{index}/{count}")]).success();
+        }
+        let merged = dir.path().join(format!("merged_{count}"));
+        merge(&shards, &merged, &[]).success();
+        assert_eq!(
+            std::fs::read(plain.join("comparison.csv")).unwrap(),
+            std::fs::read(merged.join("comparison.csv")).unwrap(),
+            "{count} shards"
+        );
+    }
+    compare(&dir.path().join("x"), &["--shard", "0/5"])
+        .code(2)
+        .stderr(predicate::str::contains(
+            "4 scenarios to compare, so at most 4 shards",
+        ));
+}

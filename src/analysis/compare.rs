@@ -68,6 +68,20 @@ pub struct Comparison {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn compare(scenarios: &[Scenario]) -> Result<Comparison, RunError> {
+    compare_part(scenarios, 0..scenarios.len())
+}
+
+/// [`compare`] of the scenarios `part` only (indices into `scenarios`, the first the
+/// baseline): the baseline and those scenarios run, the rows of those scenarios, labelled
+/// as in the whole comparison. A shard of a comparison; `0..len` is the whole.
+///
+/// # Errors
+///
+/// As [`compare`].
+pub fn compare_part(
+    scenarios: &[Scenario],
+    part: std::ops::Range<usize>,
+) -> Result<Comparison, RunError> {
     let Some(first) = scenarios.first() else {
         return Ok(Comparison {
             results: Vec::new(),
@@ -85,27 +99,35 @@ pub fn compare(scenarios: &[Scenario]) -> Result<Comparison, RunError> {
                 .expect("the first scenario has at least one path")
         })
         .collect();
-    let results = aligned
+    // The baseline, then the part's scenarios (the baseline once if the part starts at it).
+    let indices: Vec<usize> = std::iter::once(0)
+        .chain(part.clone().filter(|&i| i > 0))
+        .collect();
+    let results = indices
         .par_iter()
-        .map(|s| simulate(s, &RunOptions::default()))
+        .map(|&i| simulate(&aligned[i], &RunOptions::default()))
         .collect::<Result<Vec<_>, _>>()?;
 
-    let mut labels: Vec<String> = Vec::new();
-    for r in &results {
-        let repeats = labels
+    let mut all_labels: Vec<String> = Vec::new();
+    for s in &aligned {
+        let repeats = all_labels
             .iter()
-            .filter(|l| l.split('#').next() == Some(r.scenario.as_str()))
+            .filter(|l| l.split('#').next() == Some(s.name()))
             .count();
-        labels.push(if repeats == 0 {
-            r.scenario.clone()
+        all_labels.push(if repeats == 0 {
+            s.name().to_string()
         } else {
-            format!("{}#{}", r.scenario, repeats + 1)
+            format!("{}#{}", s.name(), repeats + 1)
         });
     }
+    let labels: Vec<String> = indices.iter().map(|&i| all_labels[i].clone()).collect();
 
     let baseline = &results[0];
     let mut rows = Vec::new();
-    for (label, result) in labels.iter().zip(&results) {
+    for ((label, result), &i) in labels.iter().zip(&results).zip(&indices) {
+        if !part.contains(&i) {
+            continue;
+        }
         for (k, (metric, _)) in result.scalars.iter().enumerate() {
             let Some(b) = baseline.scalars.iter().position(|(m, _)| m == metric) else {
                 continue;
@@ -162,6 +184,25 @@ fn paired_row(label: &str, metric: &str, values: &[f64], baseline: &[f64]) -> Co
     }
 }
 
+/// The columns of `comparison.csv`.
+const COMPARISON_HEADER: [&str; 15] = [
+    "scenario",
+    "baseline",
+    "metric",
+    "count",
+    "mean",
+    "se",
+    "difference",
+    "difference_se",
+    "independent_se",
+    "variance_reduction_factor",
+    "paths",
+    "baseline_sha256",
+    "seed",
+    "scenario_sha256",
+    "cloudcapex_version",
+];
+
 impl Comparison {
     /// Writes `comparison.csv` (columns in docs/outputs.md) to `dir`, through a temporary
     /// file renamed into place.
@@ -175,25 +216,17 @@ impl Comparison {
     }
 
     fn write_to(&self, out: &mut (dyn Write + Send)) -> io::Result<()> {
-        let mut w = csv::Writer::from_writer(out);
-        w.write_record([
-            "scenario",
-            "baseline",
-            "metric",
-            "count",
-            "mean",
-            "se",
-            "difference",
-            "difference_se",
-            "independent_se",
-            "variance_reduction_factor",
-            "paths",
-            "baseline_sha256",
-            "seed",
-            "scenario_sha256",
-            "cloudcapex_version",
-        ])
-        .map_err(io::Error::other)?;
+        let mut w = csv::Writer::from_writer(&mut *out);
+        w.write_record(COMPARISON_HEADER)
+            .map_err(io::Error::other)?;
+        w.flush()?;
+        drop(w);
+        out.write_all(&self.rows_csv()?)
+    }
+
+    /// The rows of `comparison.csv`, as CSV without the header.
+    fn rows_csv(&self) -> io::Result<Vec<u8>> {
+        let mut w = csv::Writer::from_writer(Vec::new());
         let plain = crate::output::plain;
         let baseline = &self.results[0];
         for row in &self.rows {
@@ -221,7 +254,7 @@ impl Comparison {
             ])
             .map_err(io::Error::other)?;
         }
-        w.flush()
+        w.into_inner().map_err(|e| io::Error::other(e.to_string()))
     }
 
     /// A readable table of the main metrics.
@@ -305,4 +338,96 @@ mod tests {
         );
         assert!(npv.difference_se < npv.independent_se);
     }
+}
+
+/// What a comparison shard carries: its scenarios' rows of `comparison.csv`.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CompareShard {
+    rows: Vec<u8>,
+}
+
+/// The folder inside `--out` where a comparison's shard files go.
+pub const COMPARE_SHARD_FOLDER: &str = "comparison";
+
+/// SHA-256 of every scenario's name and hash, with the baseline's seed and paths.
+fn compare_sha256(scenarios: &[Scenario]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    if let Some(first) = scenarios.first() {
+        hash.update(format!(
+            "{} {}",
+            first.simulation().seed,
+            first.simulation().paths
+        ));
+    }
+    for s in scenarios {
+        hash.update(format!("\n{} {}", s.name(), s.sha256()));
+    }
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Shard `spec` of [`compare`] over the scenarios (the baseline counted as the first):
+/// runs the baseline and its part and writes `out/comparison/shard-I-of-N.ccx` with its
+/// rows of `comparison.csv`, for [`merge_comparison`].
+///
+/// # Errors
+///
+/// A message if the split is larger than the scenario list, a run fails or the file cannot
+/// be written.
+pub fn compare_shard(
+    out: &Path,
+    spec: crate::shard::ShardSpec,
+    scenarios: &[Scenario],
+) -> Result<std::path::PathBuf, String> {
+    let range = spec.range(scenarios.len() as u64, "scenarios to compare")?;
+    let part = compare_part(scenarios, range.start as usize..range.end as usize)
+        .map_err(|e| e.to_string())?;
+    let rows = part.rows_csv().map_err(|e| e.to_string())?;
+    let payload = postcard::to_allocvec(&CompareShard { rows }).map_err(|e| e.to_string())?;
+    let first = &scenarios[0];
+    let header = crate::shard::ShardHeader::for_points(
+        crate::shard::COMPARE,
+        COMPARE_SHARD_FOLDER,
+        compare_sha256(scenarios),
+        first.simulation().seed,
+        first.simulation().paths,
+        spec,
+        scenarios.len() as u64,
+        range,
+    );
+    crate::shard::write_shard_file(
+        &out.join(COMPARE_SHARD_FOLDER).join(spec.file_name()),
+        header,
+        &payload,
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// Joins a comparison's shards (checked complete by [`crate::shard::find_shards`]) into
+/// `out/comparison.csv`, byte-identical to an unsharded `compare`.
+///
+/// # Errors
+///
+/// [`crate::shard::ShardError`] for a damaged shard or a write that fails.
+pub fn merge_comparison(
+    set: &crate::shard::ShardSet,
+    out: &Path,
+) -> Result<std::path::PathBuf, crate::shard::ShardError> {
+    let mut rows = Vec::new();
+    for shard in set.payloads::<CompareShard>() {
+        rows.extend_from_slice(&shard?.rows);
+    }
+    crate::output::write_atomically(&out.join("comparison.csv"), |w| {
+        let mut header = csv::Writer::from_writer(&mut *w);
+        header
+            .write_record(COMPARISON_HEADER)
+            .map_err(io::Error::other)?;
+        header.flush()?;
+        drop(header);
+        w.write_all(&rows)
+    })
+    .map_err(|e| crate::shard::ShardError::Io {
+        path: e.path,
+        source: e.source,
+    })
 }

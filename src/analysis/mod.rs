@@ -10,7 +10,10 @@ pub mod regression;
 mod sweep;
 
 pub use breakeven::{Breakeven, BreakevenError, Statistic, StatisticKind, breakeven};
-pub use compare::{Comparison, ComparisonRow, compare};
+pub use compare::{
+    COMPARE_SHARD_FOLDER, Comparison, ComparisonRow, compare, compare_part, compare_shard,
+    merge_comparison,
+};
 pub use sweep::{
     GridAxis, GridError, MAX_SWEEP_POINTS, grid_points, merge_sweep, sweep, sweep_folder_name,
     sweep_shard, sweep_table, write_sweep, write_sweep_csv,

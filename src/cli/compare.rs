@@ -18,6 +18,11 @@ pub struct CompareArgs {
     /// Do not print the table.
     #[arg(long, short)]
     quiet: bool,
+    /// Run only shard I of N (0-based) of the scenario list (the baseline first; every
+    /// shard also runs the baseline): OUT/comparison/shard-I-of-N.ccx, which `cloudcapex
+    /// merge OUT` joins into comparison.csv, byte-identical to an unsharded comparison.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<cloudcapex::shard::ShardSpec>,
 }
 
 /// The metrics the comparison table shows (all of them go to comparison.csv).
@@ -47,6 +52,26 @@ pub fn run(args: CompareArgs) -> ExitCode {
         Ok(pool) => pool,
         Err(code) => return code,
     };
+    if let Some(spec) = args.shard {
+        if let Err(message) = spec.range(scenarios.len() as u64, "scenarios to compare") {
+            return refuse(message);
+        }
+        // No lock: concurrent shard tasks share OUT, each writing its own file.
+        return match pool
+            .install(|| cloudcapex::analysis::compare_shard(&args.common.out, spec, &scenarios))
+        {
+            Ok(path) => {
+                if !args.quiet {
+                    println!(
+                        "shard {spec} of the comparison; written: {}",
+                        path.display()
+                    );
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => failure(e),
+        };
+    }
     let _lock = match super::common::lock_out(&args.common.out) {
         Ok(lock) => lock,
         Err(message) => return super::common::failure(message),

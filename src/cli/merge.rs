@@ -65,6 +65,26 @@ pub fn run(args: MergeArgs) -> ExitCode {
         Ok(lock) => lock,
         Err(message) => return failure(message),
     };
+    // Comparisons: comparison.csv joined.
+    let (comparisons, sets): (Vec<_>, Vec<_>) = sets
+        .into_iter()
+        .partition(|s| s.header.kind == cloudcapex::shard::COMPARE);
+    for set in &comparisons {
+        match cloudcapex::analysis::merge_comparison(set, &args.out) {
+            Ok(path) => {
+                if !args.quiet {
+                    println!(
+                        "merged {} shards of a comparison of {} scenarios; written: {}",
+                        set.header.shard_count,
+                        set.header.units,
+                        path.display()
+                    );
+                }
+            }
+            Err(e @ ShardError::Io { .. }) => return failure(e),
+            Err(e) => return refuse(e),
+        }
+    }
     // Sobol analyses: their indices computed from the joined evaluations.
     let (sobols, sets): (Vec<_>, Vec<_>) = sets
         .into_iter()
