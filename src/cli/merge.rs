@@ -9,7 +9,7 @@ use std::time::Instant;
 use clap::Args;
 
 use cloudcapex::output::summary_table;
-use cloudcapex::shard::{ShardError, find_shards};
+use cloudcapex::shard::{self, ShardError, ShardSet, find_shards};
 
 use super::common::{OutputArgs, check_threads, failure, refuse, thread_pool};
 
@@ -65,79 +65,61 @@ pub fn run(args: MergeArgs) -> ExitCode {
         Ok(lock) => lock,
         Err(message) => return failure(message),
     };
-    // Comparisons: comparison.csv joined.
-    let (comparisons, sets): (Vec<_>, Vec<_>) = sets
-        .into_iter()
-        .partition(|s| s.header.kind == cloudcapex::shard::COMPARE);
-    for set in &comparisons {
-        match cloudcapex::analysis::merge_comparison(set, &args.out) {
-            Ok(path) => {
-                if !args.quiet {
-                    println!(
-                        "merged {} shards of a comparison of {} scenarios; written: {}",
-                        set.header.shard_count,
-                        set.header.units,
-                        path.display()
-                    );
-                }
-            }
-            Err(e @ ShardError::Io { .. }) => return failure(e),
-            Err(e) => return refuse(e),
-        }
-    }
-    // Sobol analyses: their indices computed from the joined evaluations.
-    let (sobols, sets): (Vec<_>, Vec<_>) = sets
-        .into_iter()
-        .partition(|s| s.header.kind == cloudcapex::shard::SOBOL);
-    for set in &sobols {
-        match cloudcapex::sensitivity::merge_sobol(set, &args.out) {
-            Ok((sobol, path)) => {
-                if !args.quiet {
-                    println!(
-                        "{}\nmerged {} shards of {} base rows; written: {}",
-                        sobol.table(),
-                        set.header.shard_count,
-                        set.header.units,
-                        path.display()
-                    );
-                }
-            }
-            Err(e @ ShardError::Io { .. }) => return failure(e),
-            Err(e) => return refuse(e),
-        }
-    }
-    // Sweeps: their sweep.csv (and point folders) joined; the runs' outputs below.
-    let (sweeps, sets): (Vec<_>, Vec<_>) = sets
-        .into_iter()
-        .partition(|s| s.header.kind == cloudcapex::shard::SWEEP);
-    for set in &sweeps {
-        match cloudcapex::analysis::merge_sweep(set, &args.out) {
-            Ok(path) => {
-                if !args.quiet {
-                    println!(
-                        "merged {} shards of {} grid points; written: {}",
-                        set.header.shard_count,
-                        set.header.units,
-                        path.display()
-                    );
-                }
-            }
-            Err(e @ ShardError::Io { .. }) => return failure(e),
-            Err(e) => return refuse(e),
-        }
-    }
+    // Points kinds first, each into its own files; the runs' outputs below (a sweep's point
+    // folders are among them only when its shards were written elsewhere).
+    let sets = match merge_kind(sets, shard::COMPARE, args.quiet, |set| {
+        let path = cloudcapex::analysis::merge_comparison(set, &args.out)?;
+        Ok(format!(
+            "merged {} shards of a comparison of {} scenarios; written: {}",
+            set.header.shard_count,
+            set.header.units,
+            path.display()
+        ))
+    })
+    .and_then(|sets| {
+        merge_kind(sets, shard::SOBOL, args.quiet, |set| {
+            let (sobol, path) = cloudcapex::sensitivity::merge_sobol(set, &args.out)?;
+            Ok(format!(
+                "{}\nmerged {} shards of {} base rows; written: {}",
+                sobol.table(),
+                set.header.shard_count,
+                set.header.units,
+                path.display()
+            ))
+        })
+    })
+    .and_then(|sets| {
+        merge_kind(sets, shard::SWEEP, args.quiet, |set| {
+            let path = cloudcapex::analysis::merge_sweep(set, &args.out)?;
+            Ok(format!(
+                "merged {} shards of {} grid points; written: {}",
+                set.header.shard_count,
+                set.header.units,
+                path.display()
+            ))
+        })
+    }) {
+        Ok(sets) => sets,
+        Err(code) => return code,
+    };
+    let mut scenarios = Vec::with_capacity(sets.len());
     let mut merged = Vec::with_capacity(sets.len());
     for set in &sets {
         let start = Instant::now();
         match pool.install(|| set.merge()) {
             Ok((scenario, results)) => {
-                merged.push((scenario, results, start.elapsed().as_secs_f64()));
+                scenarios.push(scenario);
+                merged.push((results, start.elapsed().as_secs_f64()));
             }
             Err(e @ ShardError::Io { .. }) => return failure(e),
             Err(e) => return refuse(e),
         }
     }
-    let done = merged.iter().map(|(s, r, t)| (s, r.clone(), *t)).collect();
+    let done = scenarios
+        .iter()
+        .zip(merged)
+        .map(|(scenario, (results, elapsed))| (scenario, results, elapsed))
+        .collect();
     let threads = pool.current_num_threads();
     match cloudcapex::batch::write_results(&args.out, done, &selection, threads) {
         Ok(finished) => {
@@ -156,4 +138,24 @@ pub fn run(args: MergeArgs) -> ExitCode {
         }
         Err(e) => failure(e),
     }
+}
+
+/// Merges every set of `kind` with `merge_one`, printing the line it returns unless `quiet`,
+/// and hands back the sets of other kinds. An I/O failure exits 1, a bad set 2.
+fn merge_kind(
+    sets: Vec<ShardSet>,
+    kind: &str,
+    quiet: bool,
+    merge_one: impl Fn(&ShardSet) -> Result<String, ShardError>,
+) -> Result<Vec<ShardSet>, ExitCode> {
+    let (of_kind, others): (Vec<_>, Vec<_>) = sets.into_iter().partition(|s| s.header.kind == kind);
+    for set in &of_kind {
+        match merge_one(set) {
+            Ok(line) if !quiet => println!("{line}"),
+            Ok(_) => {}
+            Err(e @ ShardError::Io { .. }) => return Err(failure(e)),
+            Err(e) => return Err(refuse(e)),
+        }
+    }
+    Ok(others)
 }
