@@ -5,8 +5,9 @@
 //!
 //! A shard file is `shard-I-of-N.ccx`: the 8 bytes `CCXSHARD`, a little-endian `u32`
 //! header length, the header as JSON ([`ShardHeader`]: format version, crate version,
-//! scenario name and SHA-256, seed, paths, block range, payload length and SHA-256), then
-//! the payload: the resolved scenario's TOML and the shard's
+//! scenario name and SHA-256, seed, paths, block range, payload length, and a SHA-256 of
+//! the header and the payload together), then the payload: the resolved scenario's TOML,
+//! the files and `--set` overrides it came from, and the shard's
 //! [`ShardStatistics`](crate::runner::ShardStatistics), in postcard (a compact serde
 //! binary format).
 
@@ -22,8 +23,9 @@ use crate::Scenario;
 use crate::output::{CRATE_VERSION, OutputError, write_atomically};
 use crate::runner::{BLOCK_SIZE, Results, RunError, RunOptions, ShardStatistics};
 
-/// Version of the shard file layout; a merge refuses any other.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the shard file layout; a merge refuses any other. Version 2: the checksum
+/// covers the header too, the header carries the scenario's position in its command.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// [`ShardHeader::kind`] of a run's shard.
 pub const RUN: &str = "run";
@@ -128,8 +130,12 @@ pub struct ShardHeader {
     pub kind: String,
     /// Crate version of the writer.
     pub cloudcapex_version: String,
-    /// Scenario name (for a sweep, its output folder's: `sweep_<scenario>`).
+    /// Scenario name (for a sweep, its output folder's: `sweep_<scenario>`): a plain
+    /// folder name, checked on reading.
     pub scenario: String,
+    /// The scenario's place in its command's list (`run a.toml b.toml --shard`): merge
+    /// writes the scenarios in this order, as the unsharded run does.
+    pub position: u64,
     /// SHA-256 of the scenario's assumptions (for a sweep, of the scenario's hash and every
     /// grid point's overrides).
     pub scenario_sha256: String,
@@ -153,8 +159,9 @@ pub struct ShardHeader {
     pub end: u64,
     /// Length of the payload in bytes.
     pub payload_bytes: u64,
-    /// SHA-256 (hex) of the payload.
-    pub payload_sha256: String,
+    /// SHA-256 (hex) of this header's JSON with this field empty, then the payload: any
+    /// edit of either is caught.
+    pub sha256: String,
 }
 
 impl ShardHeader {
@@ -178,6 +185,7 @@ impl ShardHeader {
             kind: kind.to_string(),
             cloudcapex_version: CRATE_VERSION.to_string(),
             scenario: name.to_string(),
+            position: 0,
             scenario_sha256: job_sha256,
             seed,
             paths,
@@ -189,14 +197,33 @@ impl ShardHeader {
             first: range.start,
             end: range.end,
             payload_bytes: 0,
-            payload_sha256: String::new(),
+            sha256: String::new(),
         }
+    }
+
+    /// SHA-256 of this header (its checksum field empty) and `payload`.
+    fn checksum(&self, payload: &[u8]) -> String {
+        let unsigned = ShardHeader {
+            sha256: String::new(),
+            ..self.clone()
+        };
+        let mut hasher = Sha256::new();
+        hasher.update(serde_json::to_vec_pretty(&unsigned).expect("a header serializes"));
+        hasher.update(payload);
+        hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Payload {
     scenario_toml: String,
+    /// The files the scenario was read from and the `--set` overrides, for run.json.
+    scenario_files: Vec<String>,
+    overrides: Vec<String>,
     statistics: ShardStatistics,
 }
 
@@ -290,15 +317,9 @@ fn list(indices: &[u64]) -> String {
         .join(", ")
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// Simulates shard `spec` of `scenario`'s run and writes `dir/shard-I-of-N.ccx` through a
-/// temporary file (a failed or killed task leaves none). Returns the file.
+/// temporary file (a failed or killed task leaves none). Returns the file. `position` is
+/// the scenario's place in its command's list of scenarios (0 for one).
 ///
 /// # Errors
 ///
@@ -309,6 +330,7 @@ pub fn run_shard(
     scenario: &Scenario,
     options: &RunOptions,
     spec: ShardSpec,
+    position: u64,
 ) -> Result<PathBuf, ShardError> {
     let run_error = |source| ShardError::Run {
         scenario: scenario.name().to_string(),
@@ -321,6 +343,8 @@ pub fn run_shard(
         crate::runner::simulate_shard(scenario, options, blocks.clone()).map_err(run_error)?;
     let payload = postcard::to_allocvec(&Payload {
         scenario_toml: scenario.resolved_toml(),
+        scenario_files: scenario.files().to_vec(),
+        overrides: scenario.overrides().to_vec(),
         statistics,
     })
     .map_err(|e| ShardError::Corrupt {
@@ -332,6 +356,7 @@ pub fn run_shard(
         kind: RUN.to_string(),
         cloudcapex_version: CRATE_VERSION.to_string(),
         scenario: scenario.name().to_string(),
+        position,
         scenario_sha256: scenario.sha256(),
         seed: scenario.simulation().seed,
         paths: scenario.simulation().paths,
@@ -343,13 +368,13 @@ pub fn run_shard(
         first: blocks.start,
         end: blocks.end,
         payload_bytes: 0,
-        payload_sha256: String::new(),
+        sha256: String::new(),
     };
     write_shard_file(&dir.join(spec.file_name()), header, &payload)
 }
 
-/// Writes a shard file (`header` completed with the payload's length and SHA-256) at
-/// `path` through a temporary file.
+/// Writes a shard file (`header` completed with the payload's length and the checksum of
+/// both) at `path` through a temporary file.
 ///
 /// # Errors
 ///
@@ -360,7 +385,7 @@ pub fn write_shard_file(
     payload: &[u8],
 ) -> Result<PathBuf, ShardError> {
     header.payload_bytes = payload.len() as u64;
-    header.payload_sha256 = sha256_hex(payload);
+    header.sha256 = header.checksum(payload);
     let json = serde_json::to_vec_pretty(&header).expect("a header serializes");
     write_atomically(path, |out| {
         out.write_all(MAGIC)?;
@@ -458,20 +483,26 @@ fn read_payload_bytes(path: &Path, header: &ShardHeader) -> Result<Vec<u8>, Shar
             path: path.to_path_buf(),
             source,
         })?;
-    if payload.len() as u64 != header.payload_bytes {
+    let (found, expected) = (payload.len() as u64, header.payload_bytes);
+    if found < expected {
+        return Err(corrupt(
+            path,
+            format!("truncated: the payload has {found} of its {expected} bytes"),
+        ));
+    }
+    if found > expected {
         return Err(corrupt(
             path,
             format!(
-                "truncated: the payload has {} of its {} bytes",
-                payload.len(),
-                header.payload_bytes
+                "{} bytes after the end of its {expected}-byte payload: the file was appended to or damaged",
+                found - expected
             ),
         ));
     }
-    if sha256_hex(&payload) != header.payload_sha256 {
+    if header.checksum(&payload) != header.sha256 {
         return Err(corrupt(
             path,
-            "the payload's SHA-256 does not match its header: the file is damaged",
+            "its SHA-256 does not match its header and payload: the file is damaged or was edited",
         ));
     }
     Ok(payload)
@@ -526,12 +557,48 @@ pub fn find_shards(dir: &Path) -> Result<Vec<ShardSet>, ShardError> {
     let mut by_scenario: BTreeMap<(String, String), Vec<(PathBuf, ShardHeader)>> = BTreeMap::new();
     for path in files {
         let header = read_header(&path)?;
+        check_names(&path, &header)?;
         by_scenario
             .entry((header.kind.clone(), header.scenario.clone()))
             .or_default()
             .push((path, header));
     }
-    by_scenario.into_values().map(shard_set).collect()
+    let mut sets = by_scenario
+        .into_values()
+        .map(shard_set)
+        .collect::<Result<Vec<_>, _>>()?;
+    // The command's order of scenarios (then kind and name), as the unsharded run writes them.
+    sets.sort_by_key(|set| set.header.position);
+    Ok(sets)
+}
+
+/// A header's scenario must be a plain folder name (merge writes into `OUT/<scenario>`),
+/// and the file must be named after the shard its header says it is.
+fn check_names(path: &Path, header: &ShardHeader) -> Result<(), ShardError> {
+    let name = &header.scenario;
+    let plain = !name.is_empty()
+        && name.len() <= 200
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if !plain {
+        return Err(corrupt(
+            path,
+            format!("its header names the scenario {name:?}, not a plain folder name"),
+        ));
+    }
+    let expected = format!("shard-{}-of-{}.ccx", header.shard_index, header.shard_count);
+    if path.file_name().is_none_or(|f| f != expected.as_str()) {
+        return Err(corrupt(
+            path,
+            format!(
+                "its header says it is shard {}/{} of `{name}`, which is named {expected}: rename it back",
+                header.shard_index, header.shard_count
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn shard_set(mut shards: Vec<(PathBuf, ShardHeader)>) -> Result<ShardSet, ShardError> {
@@ -628,6 +695,19 @@ fn shard_set(mut shards: Vec<(PathBuf, ShardHeader)>) -> Result<ShardSet, ShardE
 }
 
 impl ShardSet {
+    /// Reads every shard's payload and checks its length and checksum, so that a merge
+    /// can refuse a damaged set before it writes anything.
+    ///
+    /// # Errors
+    ///
+    /// [`ShardError::Corrupt`] for a damaged payload, [`ShardError::Io`] for an unreadable one.
+    pub fn verify(&self) -> Result<(), ShardError> {
+        for (path, header) in &self.shards {
+            read_payload_bytes(path, header)?;
+        }
+        Ok(())
+    }
+
     /// Each shard's payload, decoded, in shard order (read one at a time).
     ///
     /// # Errors
@@ -644,6 +724,13 @@ impl ShardSet {
     /// The shard files, shard 0 first.
     pub fn files(&self) -> impl Iterator<Item = &Path> {
         self.shards.iter().map(|(path, _)| path.as_path())
+    }
+
+    /// The shard files with their headers, shard 0 first.
+    pub fn shards(&self) -> impl Iterator<Item = (&Path, &ShardHeader)> {
+        self.shards
+            .iter()
+            .map(|(path, header)| (path.as_path(), header))
     }
 
     /// The run's scenario (from shard 0's payload, checked against the headers' hash)
@@ -669,7 +756,8 @@ impl ShardSet {
             &first.scenario_toml,
             &[],
         )
-        .map_err(|e| corrupt(first_file, format!("its scenario does not load: {e}")))?;
+        .map_err(|e| corrupt(first_file, format!("its scenario does not load: {e}")))?
+        .with_provenance(first.scenario_files.clone(), first.overrides.clone());
         if scenario.sha256() != header.scenario_sha256
             || scenario.simulation().seed != header.seed
             || scenario.simulation().paths != header.paths

@@ -166,12 +166,51 @@ fn damaged_foreign_duplicated_and_stray_shards_are_refused_by_name() {
             .and(predicate::str::contains("not of the same run")),
     );
     std::fs::write(&file, &good).unwrap();
+    // Bytes appended.
+    std::fs::write(&file, [good.as_slice(), b"extra"].concat()).unwrap();
+    merge(&shards, &out, &[]).code(2).stderr(
+        predicate::str::contains("shard-1-of-2.ccx")
+            .and(predicate::str::contains("5 bytes after the end")),
+    );
+    // Edited headers: the checksum covers them (here the seed of both, same length, so
+    // the shards still agree with each other).
+    let first = shards.join("base/shard-0-of-2.ccx");
+    let first_good = std::fs::read(&first).unwrap();
+    for (path, bytes) in [(&first, &first_good), (&file, &good)] {
+        let text = String::from_utf8_lossy(bytes).into_owned();
+        let at = text
+            .find("\"seed\": 20250224")
+            .expect("the header names the seed");
+        let mut edited = bytes.clone();
+        edited[at + 9] = b'3';
+        std::fs::write(path, &edited).unwrap();
+    }
+    merge(&shards, &out, &[])
+        .code(2)
+        .stderr(
+            predicate::str::contains("shard-0-of-2.ccx").and(predicate::str::contains(
+                "does not match its header and payload",
+            )),
+        );
+    std::fs::write(&first, &first_good).unwrap();
+    std::fs::write(&file, &good).unwrap();
+    // A shard renamed: the file name must say what the header says.
+    std::fs::rename(&file, shards.join("base/shard-0-of-3.ccx")).unwrap();
+    merge(&shards, &out, &[])
+        .code(2)
+        .stderr(
+            predicate::str::contains("shard-0-of-3.ccx").and(predicate::str::contains(
+                "named shard-1-of-2.ccx: rename it back",
+            )),
+        );
+    std::fs::rename(shards.join("base/shard-0-of-3.ccx"), &file).unwrap();
     // The same shard twice.
-    std::fs::write(shards.join("copy.ccx"), &good).unwrap();
+    std::fs::create_dir(shards.join("copy")).unwrap();
+    std::fs::write(shards.join("copy/shard-1-of-2.ccx"), &good).unwrap();
     merge(&shards, &out, &[])
         .code(2)
         .stderr(predicate::str::contains("are both shard 1"));
-    std::fs::remove_file(shards.join("copy.ccx")).unwrap();
+    std::fs::remove_dir_all(shards.join("copy")).unwrap();
     // A file that is not a shard.
     std::fs::write(shards.join("notes.ccx"), "hello").unwrap();
     merge(&shards, &out, &[]).code(2).stderr(
@@ -187,6 +226,113 @@ fn damaged_foreign_duplicated_and_stray_shards_are_refused_by_name() {
         .code(2)
         .stderr(predicate::str::contains("no shard files"));
     assert!(!out.join("empty").exists());
+    merge(&dir.path().join("nowhere"), &out, &[])
+        .code(2)
+        .stderr(predicate::str::contains("no such folder"));
+}
+
+/// The default flow (`run --shard` and `merge` both into `out/`) writes the outputs beside
+/// the shards and keeps them; several scenarios keep the command's order (the report's
+/// comparison page is byte-identical too) and run.json its provenance.
+#[test]
+fn merging_into_the_shard_folder_keeps_the_shards_and_the_command_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run = |out: &Path, extra: &[&str]| {
+        cloudcapex()
+            .args(["run", "scenarios/slowdown.toml", "scenarios/base.toml"])
+            .args(["--paths", "2100", "--quiet", "--set", "costs.tax_rate=0.2"])
+            .arg("--out")
+            .arg(out)
+            .args(extra)
+            .assert()
+            .success()
+    };
+    for index in 0..2 {
+        run(&out, &["--shard", &format!("{index}/2")]);
+    }
+    merge(&out, &out, &["--report"]).success();
+    let plain = dir.path().join("plain");
+    run(&plain, &["--report"]);
+    for scenario in ["slowdown", "base"] {
+        for index in 0..2 {
+            assert!(
+                out.join(format!("{scenario}/shard-{index}-of-2.ccx"))
+                    .exists()
+            );
+        }
+        assert_same_outputs(&plain.join(scenario), &out.join(scenario));
+        let run_json = |root: &Path| {
+            let text = std::fs::read_to_string(root.join(scenario).join("run.json")).unwrap();
+            let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+            for volatile in ["elapsed_seconds", "threads"] {
+                value.as_object_mut().unwrap().remove(volatile);
+            }
+            value
+        };
+        assert_eq!(run_json(&plain), run_json(&out), "{scenario}/run.json");
+    }
+    for file in std::fs::read_dir(&plain).unwrap() {
+        let file = file.unwrap().path();
+        if file.is_file() {
+            let name = file.file_name().unwrap();
+            assert_eq!(
+                std::fs::read(&file).unwrap(),
+                std::fs::read(out.join(name)).unwrap(),
+                "{name:?}"
+            );
+        }
+    }
+    // Rerunning plainly into the shard folder leaves the shards alone too.
+    run(&out, &[]);
+    assert!(out.join("base/shard-0-of-2.ccx").exists());
+}
+
+/// A merge writes nothing unless every set in the folder is whole: a damaged run shard
+/// beside a sweep's stops the sweep's outputs too; a sweep's missing point folder is named,
+/// and a stale one beside the shards is not copied.
+#[test]
+fn a_merge_is_all_or_nothing_and_copies_only_the_shards_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let shards = dir.path().join("shards");
+    let sweep = |index: u64| {
+        cloudcapex()
+            .args(["sweep", "scenarios/base.toml", "--paths", "1100", "--quiet"])
+            .args(["--grid", "plan.total_rmb_bn=300,380,460"])
+            .args(["--shard", &format!("{index}/2")])
+            .arg("--out")
+            .arg(&shards)
+            .assert()
+            .success()
+    };
+    sweep(0);
+    sweep(1);
+    for index in 0..2 {
+        shard(&shards, &format!("{index}/2"), &[]).success();
+    }
+    let file = shards.join("base/shard-1-of-2.ccx");
+    let good = std::fs::read(&file).unwrap();
+    std::fs::write(&file, &good[..good.len() - 3]).unwrap();
+    let out = dir.path().join("merged");
+    merge(&shards, &out, &[])
+        .code(2)
+        .stderr(predicate::str::contains("truncated"));
+    assert!(!out.join("sweep_base").exists(), "no set written");
+    std::fs::write(&file, &good).unwrap();
+    std::fs::create_dir(shards.join("sweep_base/point_0099")).unwrap();
+    std::fs::write(shards.join("sweep_base/point_0099/run.json"), "{}").unwrap();
+    merge(&shards, &out, &[]).success();
+    assert!(out.join("sweep_base/point_0002/quarterly.csv").exists());
+    assert!(
+        !out.join("sweep_base/point_0099").exists(),
+        "a stale folder is not copied"
+    );
+    std::fs::remove_dir_all(shards.join("sweep_base/point_0001")).unwrap();
+    let again = dir.path().join("again");
+    merge(&shards, &again, &[])
+        .code(2)
+        .stderr(predicate::str::contains("point_0001").and(predicate::str::contains("missing")));
+    assert!(!again.join("base").exists());
 }
 
 #[test]
@@ -271,8 +417,12 @@ fn slurm_scripts_are_written_and_checked() {
         "{merge}"
     );
     for (args, message) in [
-        (vec!["--shards", "10"], "at most 9 shards"),
+        (
+            vec!["--shards", "10"],
+            "--shards 10: scenario `base` has 9000 paths",
+        ),
         (vec!["--time", "soon"], "expected a Slurm time"),
+        (vec!["--time", "::::"], "expected a Slurm time"),
         (vec!["--partition", "a b"], "expected a partition name"),
         (vec!["--shards", "0"], "at least 1"),
     ] {
@@ -286,6 +436,38 @@ fn slurm_scripts_are_written_and_checked() {
             .stderr(predicate::str::contains(message));
     }
     assert!(!dir.path().join("refused").exists());
+    cloudcapex()
+        .args(["slurm", "--paths", "2000000", "--drivers", "--job-dir"])
+        .arg(dir.path().join("refused"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--drivers writes a row per path"));
+    // What would break an #SBATCH line or a script line is refused before any file.
+    let spaced = dir.path().join("job dir");
+    cloudcapex()
+        .args([
+            "slurm",
+            "scenarios/base.toml",
+            "--paths",
+            "9000",
+            "--job-dir",
+        ])
+        .arg(&spaced)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("#SBATCH --output"));
+    assert!(!spaced.exists());
+    let odd = dir.path().join("x\ntouch PWNED\n.toml");
+    std::fs::copy("scenarios/base.toml", &odd).unwrap();
+    cloudcapex()
+        .arg("slurm")
+        .arg(&odd)
+        .args(["--paths", "9000", "--job-dir"])
+        .arg(dir.path().join("odd"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("control character"));
+    assert!(!dir.path().join("odd").exists());
     cloudcapex()
         .env("PATH", "")
         .args([

@@ -15,6 +15,6 @@ pub use compare::{
     merge_comparison,
 };
 pub use sweep::{
-    GridAxis, GridError, MAX_SWEEP_POINTS, grid_points, merge_sweep, sweep, sweep_folder_name,
-    sweep_shard, sweep_table, write_sweep, write_sweep_csv,
+    GridAxis, GridError, MAX_SWEEP_POINTS, check_sweep_shards, grid_points, merge_sweep, sweep,
+    sweep_folder_name, sweep_shard, sweep_table, write_sweep, write_sweep_csv,
 };

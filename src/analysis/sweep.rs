@@ -446,37 +446,30 @@ pub fn merge_sweep(
         let path = path.to_path_buf();
         move |source| ShardError::Io { path, source }
     };
+    check_sweep_shards(set)?;
     let mut header = Vec::new();
     let mut rows = Vec::new();
-    let mut copied = std::collections::BTreeSet::new();
-    for (shard, file) in set.payloads::<SweepShard>().zip(set.files()) {
+    let target = std::fs::canonicalize(&folder).ok();
+    for (shard, (file, shard_header)) in set.payloads::<SweepShard>().zip(set.shards()) {
         let shard = shard?;
         header = shard.header;
         rows.extend_from_slice(&shard.rows);
         let source = file.parent().unwrap_or(Path::new("."));
-        let canonical = std::fs::canonicalize(source).map_err(io(source))?;
-        // Shards written into the merge's own folder need no copy; shards sharing a
-        // folder are copied from once.
-        if std::fs::canonicalize(&folder).ok().as_ref() == Some(&canonical)
-            || !copied.insert(canonical)
-        {
+        // Shards written into the merge's own folder need no copy.
+        if target.as_ref() == Some(&std::fs::canonicalize(source).map_err(io(source))?) {
             continue;
         }
-        for entry in std::fs::read_dir(source).map_err(io(source))? {
-            let from = entry.map_err(io(source))?.path();
-            let Some(name) = from.file_name().and_then(|n| n.to_str()) else {
-                continue;
-            };
-            if !(from.is_dir() && name.starts_with("point_")) {
-                continue;
-            }
+        // Only this shard's own points: anything else in the folder is not its output.
+        for k in shard_header.first..shard_header.end {
+            let from = point_folder(source, k as usize);
+            let name = from.file_name().expect("a point folder").to_owned();
             for file in std::fs::read_dir(&from).map_err(io(&from))? {
                 let file = file.map_err(io(&from))?.path();
                 if !file.is_file() {
                     continue;
                 }
                 let bytes = std::fs::read(&file).map_err(io(&file))?;
-                let target = folder.join(name).join(file.file_name().expect("a file"));
+                let target = folder.join(&name).join(file.file_name().expect("a file"));
                 crate::output::write_atomically(&target, |w| w.write_all(&bytes)).map_err(|e| {
                     ShardError::Io {
                         path: e.path,
@@ -490,6 +483,34 @@ pub fn merge_sweep(
         path: e.path,
         source: e.source,
     })
+}
+
+/// Checks that every point folder a sweep's shards wrote (`point_<k>/` beside each shard
+/// file, with its `run.json`) is there, before [`merge_sweep`] writes anything.
+///
+/// # Errors
+///
+/// [`ShardError::Corrupt`](crate::shard::ShardError::Corrupt) naming the shard and the
+/// missing folder.
+pub fn check_sweep_shards(set: &crate::shard::ShardSet) -> Result<(), crate::shard::ShardError> {
+    for (file, header) in set.shards() {
+        let source = file.parent().unwrap_or(Path::new("."));
+        for k in header.first..header.end {
+            let point = point_folder(source, k as usize);
+            if !point.join("run.json").is_file() {
+                return Err(crate::shard::ShardError::Corrupt {
+                    path: file.to_path_buf(),
+                    reason: format!(
+                        "its point folder {} is missing or incomplete: copy the point folders with the shard files, or re-run --shard {}/{}",
+                        point.display(),
+                        header.shard_index,
+                        header.shard_count
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The console table of a sweep: one line per point with its overrides, the mean NPV, its

@@ -14,7 +14,7 @@ use cloudcapex::shard::{self, ShardError, ShardSet, find_shards};
 use super::common::{OutputArgs, check_threads, failure, refuse, thread_pool};
 
 /// The most paths `--drivers` writes a row for (as `run --drivers`).
-const MAX_DRIVER_PATHS: u64 = 1_000_000;
+pub(super) const MAX_DRIVER_PATHS: u64 = 1_000_000;
 
 #[derive(Args, Debug)]
 pub struct MergeArgs {
@@ -38,6 +38,12 @@ pub struct MergeArgs {
 pub fn run(args: MergeArgs) -> ExitCode {
     if let Err(message) = check_threads(args.threads).and(super::common::check_out(&args.out)) {
         return refuse(message);
+    }
+    if !args.shards.is_dir() {
+        return refuse(format!(
+            "{}: no such folder: give the folder the shard tasks wrote into (their --out)",
+            args.shards.display()
+        ));
     }
     let sets = match find_shards(&args.shards) {
         Ok(sets) => sets,
@@ -65,6 +71,22 @@ pub fn run(args: MergeArgs) -> ExitCode {
         Ok(lock) => lock,
         Err(message) => return failure(message),
     };
+    // Every payload's checksum (and a sweep's point folders) before anything is written:
+    // a damaged set leaves no other set's outputs behind either.
+    for set in &sets {
+        let checked = set.verify().and_then(|()| {
+            if set.header.kind == shard::SWEEP {
+                cloudcapex::analysis::check_sweep_shards(set)
+            } else {
+                Ok(())
+            }
+        });
+        match checked {
+            Ok(()) => {}
+            Err(e @ ShardError::Io { .. }) => return failure(e),
+            Err(e) => return refuse(e),
+        }
+    }
     // Points kinds first, each into its own files; the runs' outputs below (a sweep's point
     // folders are among them only when its shards were written elsewhere).
     let sets = match merge_kind(sets, shard::COMPARE, args.quiet, |set| {

@@ -303,9 +303,10 @@ pub fn run(args: RunArgs) -> ExitCode {
 /// `run --shard I/N`: each scenario's shard simulated in turn on the pool and written to
 /// OUT/<scenario>/shard-I-of-N.ccx.
 fn run_shards(plan: &RunPlan, spec: ShardSpec, pool: &rayon::ThreadPool) -> ExitCode {
-    for scenario in &plan.scenarios {
+    for (position, scenario) in (0u64..).zip(&plan.scenarios) {
         let dir = plan.out.join(scenario.name());
-        match pool.install(|| cloudcapex::shard::run_shard(&dir, scenario, &plan.options, spec)) {
+        let write = || cloudcapex::shard::run_shard(&dir, scenario, &plan.options, spec, position);
+        match pool.install(write) {
             Ok(file) => {
                 if !plan.quiet {
                     let blocks = spec

@@ -71,9 +71,42 @@ fn quote(word: &str) -> String {
     }
 }
 
-fn absolute(path: &Path) -> Result<PathBuf, String> {
-    std::path::absolute(path).map_err(|e| format!("{}: {e}", path.display()))
+/// The absolute form of `path`, which goes into the scripts: refused if it holds a
+/// control character (a newline would end a script line).
+fn absolute(path: &Path, what: &str) -> Result<PathBuf, String> {
+    let absolute =
+        std::path::absolute(path).map_err(|e| format!("{what} {}: {e}", path.display()))?;
+    if absolute.to_string_lossy().chars().any(char::is_control) {
+        return Err(format!(
+            "{what} {:?}: a path with a control character (a newline, a tab) cannot go into a job script; rename it",
+            path.display()
+        ));
+    }
+    Ok(absolute)
 }
+
+/// Whether `text` can stand unquoted in an `#SBATCH` line: sbatch splits its directives
+/// on spaces, reads quotes and expands `%` patterns in file names.
+fn sbatch_safe(text: &str) -> bool {
+    !text.is_empty()
+        && !text
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "'\"\\%#$`".contains(c))
+}
+
+/// A Slurm time limit: `M`, `M:S`, `H:M:S`, `D-H`, `D-H:M` or `D-H:M:S` (digits).
+fn valid_time(text: &str) -> bool {
+    let digits = |t: &str| !t.is_empty() && t.chars().all(|c| c.is_ascii_digit());
+    let (days, rest) = match text.split_once('-') {
+        Some((days, rest)) => (Some(days), rest),
+        None => (None, text),
+    };
+    let groups: Vec<&str> = rest.split(':').collect();
+    days.is_none_or(digits) && groups.len() <= 3 && groups.iter().all(|g| digits(g))
+}
+
+/// Slurm's default `MaxArraySize`: array indices up to 1,000.
+const DEFAULT_MAX_ARRAY_SIZE: u64 = 1001;
 
 /// Runs `cloudcapex slurm`.
 pub fn run(args: SlurmArgs) -> ExitCode {
@@ -111,12 +144,7 @@ fn scripts(args: &SlurmArgs) -> Result<(PathBuf, PathBuf), Refusal> {
             "--shards and --cpus-per-task must be at least 1".into(),
         ));
     }
-    if !args
-        .time
-        .chars()
-        .all(|c| c.is_ascii_digit() || c == ':' || c == '-')
-        || args.time.is_empty()
-    {
+    if !valid_time(&args.time) {
         return Err(input(format!(
             "--time {:?}: expected a Slurm time such as 30, 01:00:00 or 1-00:00:00",
             args.time
@@ -149,8 +177,26 @@ fn scripts(args: &SlurmArgs) -> Result<(PathBuf, PathBuf), Refusal> {
                 .map_err(|e| input(e.to_string()))?,
             None => s.clone(),
         };
-        spec.blocks(s.simulation().paths)
-            .map_err(|m| input(format!("scenario `{}`: {m}", s.name())))?;
+        let blocks = s
+            .simulation()
+            .paths
+            .div_ceil(cloudcapex::runner::BLOCK_SIZE);
+        if spec.blocks(s.simulation().paths).is_err() {
+            return Err(input(format!(
+                "--shards {}: scenario `{}` has {} paths, {blocks} blocks of 1,024, so at most {blocks} shards",
+                args.shards,
+                s.name(),
+                s.simulation().paths
+            )));
+        }
+        if args.outputs.drivers && s.simulation().paths > super::merge::MAX_DRIVER_PATHS {
+            return Err(input(format!(
+                "--drivers writes a row per path: at most {} paths (scenario `{}` has {}); the merge job would refuse it after the whole array ran",
+                super::merge::MAX_DRIVER_PATHS,
+                s.name(),
+                s.simulation().paths
+            )));
+        }
         if args.paths_out > s.simulation().paths {
             return Err(input(format!(
                 "--paths-out {} exceeds the {} paths of scenario `{}`",
@@ -163,13 +209,30 @@ fn scripts(args: &SlurmArgs) -> Result<(PathBuf, PathBuf), Refusal> {
 
     let exe = std::env::current_exe()
         .map_err(|e| Refusal::Write(format!("cannot find this cloudcapex binary: {e}")))?;
-    let job_dir = absolute(&args.job_dir).map_err(input)?;
+    let job_dir = absolute(&args.job_dir, "--job-dir").map_err(input)?;
+    if !sbatch_safe(&job_dir.display().to_string()) {
+        return Err(input(format!(
+            "--job-dir {}: the logs' path goes into #SBATCH --output, which takes no spaces, quotes, '%', '#', '$' or backslashes; choose a plainer folder",
+            job_dir.display()
+        )));
+    }
+    if args.shards > DEFAULT_MAX_ARRAY_SIZE {
+        eprintln!(
+            "note: {} array tasks exceed Slurm's default MaxArraySize ({DEFAULT_MAX_ARRAY_SIZE}); sbatch refuses the array unless your site raised it (scontrol show config | grep MaxArraySize)",
+            args.shards
+        );
+    }
     let shards_dir = job_dir.join("shards");
     let logs = job_dir.join("logs");
-    let out = absolute(&args.out).map_err(input)?;
+    let out = absolute(&args.out, "--out").map_err(input)?;
     let mut task = vec![exe.display().to_string(), "run".to_string()];
     for file in &args.scenarios {
-        task.push(absolute(file).map_err(input)?.display().to_string());
+        task.push(
+            absolute(file, "scenario")
+                .map_err(input)?
+                .display()
+                .to_string(),
+        );
     }
     if let Some(paths) = args.paths {
         task.extend(["--paths".to_string(), paths.to_string()]);
@@ -209,7 +272,10 @@ fn scripts(args: &SlurmArgs) -> Result<(PathBuf, PathBuf), Refusal> {
     if let Some(history) = &args.outputs.history {
         merge.extend([
             "--history".to_string(),
-            absolute(history).map_err(input)?.display().to_string(),
+            absolute(history, "--history")
+                .map_err(input)?
+                .display()
+                .to_string(),
         ]);
     }
     if args.outputs.drivers {
@@ -227,7 +293,23 @@ fn scripts(args: &SlurmArgs) -> Result<(PathBuf, PathBuf), Refusal> {
     merge.extend(["--format".to_string(), formats.join(",")]);
     let merge_line = merge.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ");
 
-    let names: Vec<&str> = scenarios.iter().map(cloudcapex::Scenario::name).collect();
+    // Scenario names (file stems) go into comments and the job name: kept to plain
+    // characters there.
+    let names: Vec<String> = scenarios
+        .iter()
+        .map(|s| {
+            s.name()
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect()
+        })
+        .collect();
     let partition = args
         .partition
         .as_ref()
@@ -240,9 +322,11 @@ fn scripts(args: &SlurmArgs) -> Result<(PathBuf, PathBuf), Refusal> {
 # cloudcapex {version}: {n} shards of the run of {scenarios}, as a Slurm job array.
 # Task I simulates shard I/{n} (its contiguous blocks of 1,024 paths) and writes
 # {shards}/<scenario>/shard-I-of-{n}.ccx; merge.sbatch joins them once every task succeeded.
-# A failed or killed task leaves no shard file; re-run just its index, e.g.
-#   sbatch --array=3 {array_file}
-# and then the merge. Adapt the #SBATCH lines (account, QoS, memory) to your site.
+# A failed or killed task leaves no shard file, and the merge job then never starts
+# (squeue shows it pending with DependencyNeverSatisfied): scancel it, re-run just the
+# missing indices, e.g.
+#   sbatch --array={last} {array_file}
+# and then submit merge.sbatch. Adapt the #SBATCH lines (account, QoS, memory) to your site.
 #SBATCH --job-name=ccx-{job}
 #SBATCH --array=0-{last}
 #SBATCH --cpus-per-task={cpus}
@@ -254,7 +338,7 @@ exec {task_line} \
 "#,
         scenarios = names.join(", "),
         shards = shards_dir.display(),
-        array_file = job_dir.join("array.sbatch").display(),
+        array_file = quote(&job_dir.join("array.sbatch").display().to_string()),
         job = names.join("-"),
         last = n - 1,
         cpus = args.cpus_per_task,
@@ -263,7 +347,7 @@ exec {task_line} \
     );
     let merge_script = format!(
         r#"#!/bin/bash
-# cloudcapex {version}: merge the {n} shards of {scenarios} into {out}/<scenario>/,
+# cloudcapex {version}: merge the {n} shards of {scenarios} into --out/<scenario>/,
 # byte-identical to an unsharded run. Submitted with --dependency=afterok:<array job id>,
 # so it runs only when every array task succeeded; it refuses, naming them, shards that
 # are missing, duplicated, damaged or of another run.
@@ -275,7 +359,6 @@ set -euo pipefail
 exec {merge_line}
 "#,
         scenarios = names.join(", "),
-        out = out.display(),
         job = names.join("-"),
         cpus = args.cpus_per_task,
         time = args.time,
@@ -323,7 +406,9 @@ fn submit(array: &Path, merge: &Path) -> ExitCode {
         let text = String::from_utf8_lossy(&output.stdout);
         let id = text.trim().split(';').next().unwrap_or("").to_string();
         if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
-            return Err(format!("sbatch printed no job id: {text:?}"));
+            return Err(format!(
+                "sbatch printed no job id ({text:?}); the job may have been queued all the same: check squeue before submitting again"
+            ));
         }
         Ok(id)
     };

@@ -313,11 +313,13 @@ fn write_into(
     Ok(written)
 }
 
-/// Removes the files of `dir` that this run did not write (subfolders are left alone).
+/// Removes the files of `dir` that this run did not write (subfolders are left alone, and
+/// shard files, `*.ccx`: a merge may be writing into the folder its shards are in).
 fn remove_stale(dir: &Path, written: &[PathBuf]) -> Result<(), OutputError> {
     for entry in std::fs::read_dir(dir).map_err(at(dir))? {
         let path = entry.map_err(at(dir))?.path();
-        if path.is_file() && !written.contains(&path) {
+        let shard = path.extension().is_some_and(|e| e == "ccx");
+        if path.is_file() && !shard && !written.contains(&path) {
             std::fs::remove_file(&path).map_err(at(&path))?;
         }
     }

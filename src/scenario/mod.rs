@@ -418,6 +418,14 @@ impl Scenario {
         &self.overrides
     }
 
+    /// The same scenario recorded as read from `files` with `overrides` (a resolved
+    /// scenario reloaded from a shard file keeps its original provenance for run.json).
+    pub(crate) fn with_provenance(mut self, files: Vec<String>, overrides: Vec<String>) -> Self {
+        self.files = files;
+        self.overrides = overrides;
+        self
+    }
+
     /// Seed and path count.
     pub fn simulation(&self) -> &Simulation {
         &self.simulation
