@@ -96,7 +96,7 @@ def simulate(scenario, paths, seed):
         severity = np.zeros((P, Q))
         for t in range(1, Q):
             fire = rng.random(P) < hazard[regime[:, t]]
-            if not event.get("repeatable", False):
+            if not event.get("repeatable", True):
                 fire &= count == 0
             count += fire
             severity[fire, t] = draw(event.get("severity", 1.0), rng, int(fire.sum()))

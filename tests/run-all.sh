@@ -45,6 +45,11 @@ echo "== tests/python/salib_roundtrip.py (sensitivity sobol --export-samples / -
 "$venv/bin/python" tests/python/salib_roundtrip.py
 echo "== benches/compare_numpy.py --check-only (the NumPy twin of the pre-policy model, scenarios/replace_retirements.toml, is the same model)"
 "$venv/bin/python" benches/compare_numpy.py --check-only
+echo "== benches/compare_peers.py --check-only (the Numba twin of the base model, benches/numba_base.py, computes the same model)"
+bench_venv=target/bench-venv
+[ -x "$bench_venv/bin/python" ] || python3 -m venv "$bench_venv"
+"$bench_venv/bin/python" -m pip install --quiet --disable-pip-version-check -r benches/requirements.txt
+"$bench_venv/bin/python" benches/compare_peers.py --check-only
 echo "== tests/python/run_notebook.py (examples/notebooks/explore.ipynb)"
 "$venv/bin/python" tests/python/run_notebook.py
 echo "== tests/slurm.sh (a one-node Slurm cluster: cloudcapex slurm --submit, 4 array tasks and the merge job)"

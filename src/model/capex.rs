@@ -400,19 +400,23 @@ impl CapexBlock {
             let life = class.life as f64;
             if let Some(entering) = i.checked_sub(class.lag) {
                 state.depreciation[c] += state.capex[c][entering] / life;
-                if c == self.compute {
-                    state.units_in_service += state.units[entering];
-                }
                 if let Some(leaving) = entering.checked_sub(class.life) {
                     state.depreciation[c] -= state.capex[c][leaving] / life;
-                    if c == self.compute {
-                        state.units_in_service -= state.units[leaving];
-                    }
                 }
             }
         }
-        state.unit_cost *= draw.unit_cost_step;
+        // U(t) as docs/model.md defines it, the sum over the vintages in service. A running
+        // sum (add the entering vintage, subtract the leaving one) left ~1e-14 units of
+        // rounding residue once every vintage had retired: a phantom capacity that earned
+        // ~1e-15 of AI revenue and made the year-on-year growth of a shut-down AI segment
+        // 1e15 instead of the documented 0.
         let compute = &self.classes[self.compute];
+        state.units_in_service = i.checked_sub(compute.lag).map_or(0.0, |newest| {
+            state.units[(newest + 1).saturating_sub(compute.life)..=newest]
+                .iter()
+                .sum()
+        });
+        state.unit_cost *= draw.unit_cost_step;
         CapexStep {
             capex_rmb_bn: state.capex.iter().map(|c| c[i]).sum(),
             depreciation_rmb_bn: state.depreciation.iter().sum::<f64>().max(0.0),
