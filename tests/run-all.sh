@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: the Rust tests, then the notebook users' path (a pinned Python
 # environment, the pandas consistency check of CSV and Parquet tables and the notebook
-# executed headless), then a real one-node Slurm cluster running a sharded job
+# executed headless, the NumPy and Numba twins' agreement with the engine), then a real one-node Slurm cluster running a sharded job
 # (tests/slurm.sh), then a bounded fuzzing run (tests/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
