@@ -572,20 +572,24 @@ pub fn find_shards(dir: &Path) -> Result<Vec<ShardSet>, ShardError> {
     Ok(sets)
 }
 
-/// A header's scenario must be a plain folder name (merge writes into `OUT/<scenario>`),
+/// A header's scenario must be one folder name (merge writes into `OUT/<scenario>`),
 /// and the file must be named after the shard its header says it is.
 fn check_names(path: &Path, header: &ShardHeader) -> Result<(), ShardError> {
     let name = &header.scenario;
+    // One path component, as a scenario file's stem is (it may hold spaces): never a
+    // path out of the merge's folder.
     let plain = !name.is_empty()
-        && name.len() <= 200
-        && !name.starts_with('.')
-        && name
+        && name != "."
+        && name != ".."
+        && !name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+            .any(|c| c == '/' || c == '\\' || c.is_control());
     if !plain {
         return Err(corrupt(
             path,
-            format!("its header names the scenario {name:?}, not a plain folder name"),
+            format!(
+                "its header names the scenario {name:?}, not one folder name (a path out of --out)"
+            ),
         ));
     }
     let expected = format!("shard-{}-of-{}.ccx", header.shard_index, header.shard_count);

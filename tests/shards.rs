@@ -650,3 +650,32 @@ fn sharded_comparisons_merge_to_the_same_bytes() {
             "4 scenarios to compare, so at most 4 shards",
         ));
 }
+
+/// A scenario named by a file stem with a space shards and merges like any other (only a
+/// header naming a path out of `--out` is refused).
+#[test]
+fn a_scenario_file_with_a_space_in_its_name_shards_and_merges() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("my base.toml");
+    std::fs::copy("scenarios/base.toml", &file).unwrap();
+    let run = |out: &Path, extra: &[&str]| {
+        cloudcapex()
+            .arg("run")
+            .arg(&file)
+            .args(["--paths", "2100", "--quiet", "--out"])
+            .arg(out)
+            .args(extra)
+            .assert()
+            .success()
+    };
+    let shards = dir.path().join("shards");
+    for index in 0..2 {
+        run(&shards, &["--shard", &format!("{index}/2")]);
+    }
+    merge(&shards, &dir.path().join("merged"), &[]).success();
+    run(&dir.path().join("plain"), &[]);
+    assert_same_outputs(
+        &dir.path().join("plain/my base"),
+        &dir.path().join("merged/my base"),
+    );
+}

@@ -235,6 +235,26 @@ pub struct Scenario {
     assumptions: Assumptions,
 }
 
+/// Whether `name` can name a scenario's output folder `OUT/<name>`: one path component
+/// (as a file stem is: spaces allowed), never a path out of `OUT`.
+///
+/// # Examples
+///
+/// ```
+/// use cloudcapex::scenario::is_folder_name;
+/// assert!(is_folder_name("my base"));
+/// assert!(!is_folder_name("../etc") && !is_folder_name("..") && !is_folder_name(""));
+/// ```
+pub fn is_folder_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && name != "."
+        && name != ".."
+        && !name
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c.is_control())
+}
+
 impl Scenario {
     /// Reads and validates a scenario file, its `extends` chain and `overrides`.
     /// The scenario is named after the file's stem.
@@ -349,19 +369,13 @@ impl Scenario {
         let name = match loaded.declared_name.clone() {
             None => name,
             Some(declared) => {
-                let safe = !declared.is_empty()
-                    && declared.len() <= 100
-                    && !declared.starts_with('.')
-                    && declared
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-                if !safe {
+                if !is_folder_name(&declared) {
                     return Err(ScenarioError::Invalid {
                         key: "name".into(),
                         location: loaded.locate("name"),
                         message: format!(
-                            "expected a name of up to 100 letters, digits, '-', '_' or '.' (not starting with '.'): \
-                             it names the output folder; found {declared:?}"
+                            "expected one folder name of up to 255 bytes (no '/', '\\', control characters, \
+                             not '.' or '..'; a file stem is one): it names the output folder; found {declared:?}"
                         ),
                     });
                 }
