@@ -551,6 +551,24 @@ def make_workspace(cfg):
 
 
 @njit(cache=True)
+def allocate(n_units, unit_cost, non_ai, share, sigma, compute, C, capex_by_class):
+    """Capex by class of a quarter (policy_world.rs `allocate`): `n_units` loaded compute
+    units at `unit_cost`, each class in its plan share, and the non-AI requirement `non_ai`
+    on the non-compute classes in proportion to their shares. Returns the total."""
+    total = 0.0
+    for c in range(C):
+        loaded = n_units * unit_cost * share[c] / sigma
+        if sigma >= 1.0:
+            capex_by_class[c] = loaded + non_ai
+        elif c == compute:
+            capex_by_class[c] = loaded
+        else:
+            capex_by_class[c] = loaded + non_ai * share[c] / (1.0 - sigma)
+        total += capex_by_class[c]
+    return total
+
+
+@njit(cache=True)
 def book(i, capex, units, dep, life, lag, compute, C, state):
     """Vintage accounting of timeline index i (capex.rs `book`): state = [units in service, unit cost,
     step]; returns capex, depreciation, units in service, compute and total gross book value."""
@@ -843,16 +861,7 @@ def simulate_path(cfg, ws, q, sc):
             non_ai = non_ai_share * dem[1, 0]
             uc = state[1]
             n_units = max(budget - non_ai, 0.0) * sigma / uc
-            tot = 0.0
-            for c in range(C):
-                a_c = n_units * uc * share[c] / sigma
-                if sigma >= 1.0:
-                    cbc[c] = a_c + non_ai
-                elif c == comp:
-                    cbc[c] = a_c
-                else:
-                    cbc[c] = a_c + non_ai * share[c] / (1.0 - sigma)
-                tot += cbc[c]
+            tot = allocate(n_units, uc, non_ai, share, sigma, comp, C, cbc)
             if w == 0 and t >= p0 and t < p0 + L:
                 spend = plan_spend[t - p0]
                 if spend > tot:
@@ -937,16 +946,7 @@ def simulate_path(cfg, ws, q, sc):
             budget = bshare * (trailing[0] + trailing[1] + trailing[2] + trailing[3]) / 4.0
             non_ai = non_ai_share * dem[1, t]
             orders = min(desired, max(budget - non_ai, 0.0) / (unit_cost / sigma))
-            tot = 0.0
-            for c in range(C):
-                a_c = orders * unit_cost * share[c] / sigma
-                if sigma >= 1.0:
-                    cbc[c] = a_c + non_ai
-                elif c == comp:
-                    cbc[c] = a_c
-                else:
-                    cbc[c] = a_c + non_ai * share[c] / (1.0 - sigma)
-                tot += cbc[c]
+            tot = allocate(orders, unit_cost, non_ai, share, sigma, comp, C, cbc)
             n_units = orders
             if w == 0 and in_window:
                 spend = plan_spend[t - p0] * f_s
