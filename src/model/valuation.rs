@@ -36,6 +36,8 @@ pub(crate) struct Incremental {
     pub start_index: usize,
     flows: Vec<f64>,
     discount_factors: Vec<f64>,
+    /// Incremental invested capital by quarter, RMB bn (kept to reuse its memory).
+    invested: Vec<f64>,
 }
 
 /// One path's discounting assumptions.
@@ -219,7 +221,8 @@ impl ValuationBlock {
         let last_rate = quarterly_with(inc.discount_spread[n - 1]);
 
         // Incremental invested capital IC(t) = Σ_{s ≤ t} (ΔCapex − ΔDep + ΔWC).
-        let mut invested = Vec::with_capacity(n);
+        let mut invested = std::mem::take(&mut inc.invested);
+        invested.clear();
         let mut capital = 0.0;
         for j in 0..n {
             capital += inc.capex[j] - inc.depreciation[j] + inc.working_capital_change[j];
@@ -286,6 +289,7 @@ impl ValuationBlock {
             year_start += 4;
         }
 
+        inc.invested = invested;
         let terminal_pv = terminal.value * inc.discount_factors[n - 1];
         PlanReturn {
             npv_rmb_bn: npv,
