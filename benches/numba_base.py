@@ -551,6 +551,17 @@ def make_workspace(cfg):
 
 
 @njit(cache=True)
+def plan_floor(spend, budgeted, share, sigma, unit_cost, n_units, C, cbc):
+    """The plan world's floor: a plan quarter's spend above the budgeted capex replaces it,
+    split by class share, and sets the units ordered (docs/model.md); else n_units stays."""
+    if spend > budgeted:
+        for c in range(C):
+            cbc[c] = spend * share[c]
+        return spend * sigma / unit_cost
+    return n_units
+
+
+@njit(cache=True)
 def allocate(n_units, unit_cost, non_ai, share, sigma, compute, C, capex_by_class):
     """Capex by class of a quarter (policy_world.rs `allocate`): `n_units` loaded compute
     units at `unit_cost`, each class in its plan share, and the non-AI requirement `non_ai`
@@ -863,11 +874,7 @@ def simulate_path(cfg, ws, q, sc):
             n_units = max(budget - non_ai, 0.0) * sigma / uc
             tot = allocate(n_units, uc, non_ai, share, sigma, comp, C, cbc)
             if w == 0 and t >= p0 and t < p0 + L:
-                spend = plan_spend[t - p0]
-                if spend > tot:
-                    for c in range(C):
-                        cbc[c] = spend * share[c]
-                    n_units = spend * sigma / uc
+                n_units = plan_floor(plan_spend[t - p0], tot, share, sigma, uc, n_units, C, cbc)
             for c in range(C):
                 capex[c, i] = cbc[c]
             units[i] = n_units
@@ -949,11 +956,8 @@ def simulate_path(cfg, ws, q, sc):
             tot = allocate(orders, unit_cost, non_ai, share, sigma, comp, C, cbc)
             n_units = orders
             if w == 0 and in_window:
-                spend = plan_spend[t - p0] * f_s
-                if spend > tot:
-                    for c in range(C):
-                        cbc[c] = spend * share[c]
-                    n_units = spend * sigma / unit_cost
+                n_units = plan_floor(plan_spend[t - p0] * f_s, tot, share, sigma, unit_cost, n_units,
+                                     C, cbc)
             for c in range(C):
                 capex[c, i] = cbc[c]
             units[i] = n_units
