@@ -447,7 +447,7 @@ fn simulate_block(
             values.reserve(paths as usize);
         }
     }
-    // The worker's buffer, kept from block to block (4.6 MB for the base case: allocating
+    // The worker's buffer, kept from block to block (4.8 MB for the base case: allocating
     // and zeroing it per block cost 2% of a run). Every slot read was written first.
     thread_local! {
         static BUFFER: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
