@@ -121,7 +121,7 @@ fn stats_merge(c: &mut Criterion) {
     let values: Vec<f64> = (0..1024)
         .map(|i| 40.0 * (1.0 + (i as f64 * 0.37).sin() * 0.3))
         .collect();
-    // What the runner does per cell and block: 1,024 values in batches of 64 into a
+    // Per cell and block: 1,024 values in batches of 64 (the runner passes 256) into a
     // 16-bit block sketch, then the block merged into the run's sketch.
     c.bench_function("sketch/extend_block", |b| {
         b.iter(|| {

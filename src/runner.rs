@@ -32,7 +32,7 @@ const BUFFERED_PATHS: usize = 4 * STATS_BATCH;
 const _: () = assert!(BUFFERED_PATHS.is_multiple_of(STATS_BATCH));
 
 /// Distance between two cells' rows in the buffer: one cache line more than
-/// [`BUFFERED_PATHS`]. A power-of-two stride (2 KiB) maps a path's 2,205 strided writes
+/// [`BUFFERED_PATHS`]. A power-of-two stride (2 KiB) maps a path's 2,255 strided writes
 /// onto a few dozen cache sets, so they missed L1 and L2 alike and a third of a run was
 /// spent on them; an odd number of cache lines spreads them over every set.
 const BUFFER_STRIDE: usize = BUFFERED_PATHS + 8;

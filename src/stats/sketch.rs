@@ -459,7 +459,7 @@ impl BlockSketch {
     }
 
     /// Adds finite values, as [`push`](Self::push) one by one would (the same counts), but
-    /// with one range check per sign for each 64 values: the runner's per-cell batches.
+    /// with one range check per sign for each 64 values (the runner passes 256 per cell).
     ///
     /// # Panics
     ///
