@@ -2,8 +2,10 @@
 //!
 //! - `simulate/base/threads=N`: the base scenario end to end (model, statistics, merge),
 //!   reported as paths per second on one thread and on every core;
-//! - `block/model` and `block/draw_floor`: one block of 1,024 paths through the model,
-//!   and the same block drawing only the random numbers it consumes, on the same streams;
+//! - `block/model` and `block/draw_floor`: one block of 1,024 paths through the model
+//!   (stepped [`STEPPED_PATHS`](cloudcapex::model::STEPPED_PATHS) at a time, as the runner
+//!   does; `block/model_path_by_path`: one at a time), and the same block drawing only the
+//!   random numbers it consumes, on the same streams;
 //! - `sketch/push`, `sketch/extend_block`, `sketch/merge_block`: quantile-sketch inserts
 //!   one by one, a block's worth in the runner's batches, and a block merged into a run;
 //! - `finance/irr/*`: IRR of 53 quarterly flows with one and several sign changes;
@@ -89,12 +91,23 @@ fn irr(c: &mut Criterion) {
 /// only drawing the normal variates its paths consume, from the same streams. The ratio
 /// model / floor is what the README reports.
 fn block_and_floor(c: &mut Criterion) {
-    use cloudcapex::model::{Model, PathWorkspace};
+    use cloudcapex::model::{Model, PathWorkspace, STEPPED_PATHS};
     let model = Model::new(&Scenario::default_scenario());
     let paths = cloudcapex::runner::BLOCK_SIZE;
     let mut group = c.benchmark_group("block");
     group.throughput(Throughput::Elements(paths));
+    // As the runner steps them: STEPPED_PATHS paths together.
     group.bench_function("model", |b| {
+        b.iter(|| {
+            let mut streams = model.block_streams(black_box(3));
+            let mut workspaces = vec![PathWorkspace::default(); STEPPED_PATHS];
+            for _ in 0..paths as usize / STEPPED_PATHS {
+                model.simulate_paths(&mut streams, &mut workspaces);
+            }
+            workspaces[0].scalars[0]
+        })
+    });
+    group.bench_function("model_path_by_path", |b| {
         b.iter(|| {
             let mut streams = model.block_streams(black_box(3));
             let mut workspace = PathWorkspace::default();

@@ -10,7 +10,7 @@
 use rayon::prelude::*;
 
 use crate::Scenario;
-use crate::model::{Model, PathWorkspace};
+use crate::model::{Model, PathWorkspace, STEPPED_PATHS};
 use crate::stats::{BlockSketch, Moments, QuantileSketch, ScalarSummary, StreamedScalar, Summary};
 use crate::time::Quarter;
 
@@ -470,42 +470,48 @@ fn fill_and_observe(
 ) -> Result<(), RunError> {
     let block_index = first_path / BLOCK_SIZE;
     let mut streams = model.block_streams_with(block_index, options.antithetic);
-    let mut workspace = PathWorkspace::default();
+    let mut workspaces = vec![PathWorkspace::default(); STEPPED_PATHS];
     let mut previous_scalars: Vec<f64> = Vec::new();
     let (mut batch_first, mut in_batch) = (first_path, 0);
-    for path in first_path..first_path + paths {
-        model.simulate_path(&mut streams, &mut workspace);
-        // A strided write per path: its working set (one cache line a cell for eight
-        // paths) stays in cache, where gathering path-major rows by cell did not.
-        for (slot, &value) in batch[in_batch..]
-            .iter_mut()
-            .step_by(BUFFER_STRIDE)
-            .zip(&workspace.quarterly)
-        {
-            *slot = value;
-        }
-        let second_of_pair = options.antithetic && !(path - first_path).is_multiple_of(2);
-        acc.observe_path(
-            model,
-            path,
-            &workspace,
-            second_of_pair.then_some(previous_scalars.as_slice()),
-        )?;
-        if options.antithetic {
-            previous_scalars.clone_from(&workspace.scalars);
-        }
-        if path < options.paths_out {
-            acc.kept_paths.push(PathRecord {
+    let end = first_path + paths;
+    let mut group_first = first_path;
+    while group_first < end {
+        let group = STEPPED_PATHS.min((end - group_first) as usize);
+        model.simulate_paths(&mut streams, &mut workspaces[..group]);
+        for (path, workspace) in (group_first..).zip(&workspaces[..group]) {
+            // A strided write per path: its working set (one cache line a cell for eight
+            // paths) stays in cache, where gathering path-major rows by cell did not.
+            for (slot, &value) in batch[in_batch..]
+                .iter_mut()
+                .step_by(BUFFER_STRIDE)
+                .zip(&workspace.quarterly)
+            {
+                *slot = value;
+            }
+            let second_of_pair = options.antithetic && !(path - first_path).is_multiple_of(2);
+            acc.observe_path(
+                model,
                 path,
-                values: workspace.quarterly.clone(),
-                scalars: workspace.scalars.clone(),
-            });
+                workspace,
+                second_of_pair.then_some(previous_scalars.as_slice()),
+            )?;
+            if options.antithetic {
+                previous_scalars.clone_from(&workspace.scalars);
+            }
+            if path < options.paths_out {
+                acc.kept_paths.push(PathRecord {
+                    path,
+                    values: workspace.quarterly.clone(),
+                    scalars: workspace.scalars.clone(),
+                });
+            }
+            in_batch += 1;
+            if in_batch == BUFFERED_PATHS || path + 1 == end {
+                acc.add_batch(model, batch, in_batch, batch_first, options.antithetic)?;
+                (batch_first, in_batch) = (path + 1, 0);
+            }
         }
-        in_batch += 1;
-        if in_batch == BUFFERED_PATHS || path + 1 == first_path + paths {
-            acc.add_batch(model, batch, in_batch, batch_first, options.antithetic)?;
-            (batch_first, in_batch) = (path + 1, 0);
-        }
+        group_first += group as u64;
     }
     Ok(())
 }

@@ -19,12 +19,12 @@ mod risk;
 mod valuation;
 
 use capacity::{CapacityBlock, CapacityDraw};
-use capex::{CapexBlock, CapexDraw, CapexFactors, CapexState, World};
-use demand::CustomerBlock;
-use investment::InvestmentBlock;
+use capex::{CapexBlock, CapexDraw, CapexFactors, CapexLanes, CapexState, World};
+use demand::{CustomerBlock, CustomerDraw};
+use investment::{InvestmentBlock, InvestmentDraw};
 use margins::{MarginBlock, MarginDraw, QuarterInputs};
 use params::{ParamStreams, ParamTable};
-use pricing::PricingBlock;
+use pricing::{PricingBlock, PricingDraw};
 use rand::rngs::ChaCha8Rng;
 use revenue::{RevenueBlock, RevenueScratch, RevenueStreams};
 use risk::{RiskBlock, RiskPath, RiskStreams};
@@ -32,6 +32,10 @@ use valuation::{Incremental, ValuationBlock, ValuationDraw};
 
 use crate::Scenario;
 use crate::time::Quarter;
+
+/// Paths [`Model::simulate_paths`] steps together at most (a larger batch is stepped this
+/// many at a time): the lanes of the capex vintages' sums.
+pub const STEPPED_PATHS: usize = capex::LANES;
 
 /// A metric reported per quarter.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -243,12 +247,25 @@ impl WorldSeries {
     }
 }
 
+/// One path's draws of the economics blocks (the policy's left at their defaults without
+/// `[investment]`).
+#[derive(Clone, Copy, Debug, Default)]
+struct EconomicsDraws {
+    capacity: CapacityDraw,
+    margins: MarginDraw,
+    investment: InvestmentDraw,
+    pricing: PricingDraw,
+    customers: CustomerDraw,
+}
+
 /// Buffers one path is simulated into; reused from path to path.
 #[derive(Clone, Debug, Default)]
 pub struct PathWorkspace {
     segment_revenue: Vec<f64>,
     revenue_scratch: RevenueScratch,
     capex_draw: CapexDraw,
+    /// The economics blocks' draws of the path, taken before its quarters are stepped.
+    draws: EconomicsDraws,
     capex_state: CapexState,
     /// The capex state at the end of the shared pre-plan history.
     capex_history: CapexState,
@@ -263,6 +280,14 @@ pub struct PathWorkspace {
     incremental: Incremental,
     roic: Vec<f64>,
     risk_path: RiskPath,
+    /// The capex state of the paths stepped together, lane-major (kept by the first path's
+    /// workspace of a batch, reused from batch to batch).
+    capex_lanes: CapexLanes,
+    /// The lanes' capex state at the end of the shared history (as `capex_history`).
+    capex_lanes_history: CapexLanes,
+    /// As `capex_lanes` and `capex_lanes_history`, for a path stepped alone.
+    capex_lane: CapexLanes<1>,
+    capex_lane_history: CapexLanes<1>,
     /// Quarterly values, metric-major: `quarterly[m * quarters + t]`. Entries before a
     /// metric's `first_quarter` are NaN.
     pub quarterly: Vec<f64>,
@@ -592,6 +617,53 @@ impl Model {
 
     /// Simulates the next path of a block into `workspace`.
     pub fn simulate_path(&self, streams: &mut BlockStreams, workspace: &mut PathWorkspace) {
+        self.simulate_paths(streams, std::slice::from_mut(workspace));
+    }
+
+    /// Simulates the next `paths.len()` paths of a block, one into each workspace: the
+    /// same values, bit for bit, as as many [`Model::simulate_path`] calls. Each path draws
+    /// its random numbers in turn; then the paths' quarters are stepped together, quarter
+    /// by quarter over the batch, with the capex vintages laid out path-minor so the sums
+    /// over vintages run over all the paths at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cloudcapex::{model::{Model, PathWorkspace}, Scenario};
+    /// let model = Model::new(&Scenario::default_scenario());
+    /// let mut streams = model.block_streams(0);
+    /// let mut batch = vec![PathWorkspace::default(); 8];
+    /// model.simulate_paths(&mut streams, &mut batch);
+    /// let mut streams = model.block_streams(0);
+    /// let mut one = PathWorkspace::default();
+    /// for path in &batch {
+    ///     model.simulate_path(&mut streams, &mut one);
+    ///     assert_eq!(one.quarterly.len(), path.quarterly.len());
+    ///     assert!(one.scalars.iter().zip(&path.scalars).all(|(a, b)| a.to_bits() == b.to_bits()));
+    /// }
+    /// ```
+    pub fn simulate_paths(&self, streams: &mut BlockStreams, paths: &mut [PathWorkspace]) {
+        for workspace in paths.iter_mut() {
+            self.draw_path(streams, workspace);
+        }
+        if let Some(e) = &self.economics {
+            match &e.policy {
+                Some(policy) => self.simulate_policy_economics(e, policy, paths),
+                None => {
+                    for workspace in paths.iter_mut() {
+                        self.simulate_economics(e, workspace);
+                    }
+                }
+            }
+        }
+        for workspace in paths.iter_mut() {
+            self.finish_path(workspace);
+        }
+    }
+
+    /// A path's random draws, in the order of its streams: the copula, the risk path, the
+    /// revenue path, then the economics blocks' assumptions.
+    fn draw_path(&self, streams: &mut BlockStreams, workspace: &mut PathWorkspace) {
         streams.params.begin_path();
         let quarters = self.quarters();
         let segments = self.revenue.segment_names().len();
@@ -611,6 +683,44 @@ impl Model {
             self.risk.as_ref().map(|_| &workspace.risk_path),
             &mut workspace.segment_revenue,
         );
+        let Some(e) = &self.economics else {
+            return;
+        };
+        let params = &mut streams.params;
+        workspace.valuation_draw = e.valuation.draw(params);
+        let upsizing = streams
+            .upsizing
+            .as_mut()
+            .expect("plan scenarios have an upsizing stream");
+        e.capex.draw(params, upsizing, &mut workspace.capex_draw);
+        let capacity = e.capacity.draw(params);
+        let margins = e.margins.draw(params);
+        workspace.draws = match &e.policy {
+            Some(policy) => EconomicsDraws {
+                capacity,
+                margins,
+                investment: policy.investment.draw(params),
+                pricing: policy
+                    .pricing
+                    .as_ref()
+                    .map_or_else(PricingDraw::none, |p| p.draw(params)),
+                customers: policy
+                    .customers
+                    .as_ref()
+                    .map_or(CustomerDraw::default(), |c| c.draw(params)),
+            },
+            None => EconomicsDraws {
+                capacity,
+                margins,
+                ..EconomicsDraws::default()
+            },
+        };
+    }
+
+    /// The path's quarterly values and scalars, once its economics are stepped.
+    fn finish_path(&self, workspace: &mut PathWorkspace) {
+        let quarters = self.quarters();
+        let segments = self.revenue.segment_names().len();
         workspace.quarterly.clear();
         workspace
             .quarterly
@@ -623,7 +733,6 @@ impl Model {
         workspace.quarterly[quarters..levels * quarters]
             .copy_from_slice(&workspace.segment_revenue);
         if let Some(e) = &self.economics {
-            self.simulate_economics(e, streams, workspace);
             let realized = &workspace.worlds[0].ai_revenue;
             let row = (1 + e.capacity.segment) * quarters;
             workspace.quarterly[row..row + quarters].copy_from_slice(realized);
@@ -715,28 +824,12 @@ impl Model {
         }
     }
 
-    /// Simulates the plan and counterfactual worlds of one path.
-    fn simulate_economics(
-        &self,
-        e: &EconomicsModel,
-        streams: &mut BlockStreams,
-        ws: &mut PathWorkspace,
-    ) {
-        ws.valuation_draw = e.valuation.draw(&mut streams.params);
-        if let Some(policy) = &e.policy {
-            self.simulate_policy_economics(e, policy, streams, ws);
-            return;
-        }
+    /// Both worlds of one path under the plan-and-maintenance rule (no `[investment]`).
+    fn simulate_economics(&self, e: &EconomicsModel, ws: &mut PathWorkspace) {
         let quarters = self.quarters();
         let segments = self.revenue.segment_names().len();
-        let upsizing = streams
-            .upsizing
-            .as_mut()
-            .expect("plan scenarios have an upsizing stream");
-        e.capex
-            .draw(&mut streams.params, upsizing, &mut ws.capex_draw);
-        let mut capacity: CapacityDraw = e.capacity.draw(&mut streams.params);
-        let mut margins: MarginDraw = e.margins.draw(&mut streams.params);
+        let mut capacity: CapacityDraw = ws.draws.capacity;
+        let mut margins: MarginDraw = ws.draws.margins;
 
         let ai = e.capacity.segment;
         let reported_start_total: f64 = (0..segments)
@@ -1090,5 +1183,69 @@ mod tests {
             spreads_seen.len() > 1,
             "the paths should see different regime spreads"
         );
+    }
+
+    /// Paths stepped together equal the same paths stepped one by one, to the bit, in
+    /// batches smaller than, equal to and larger than the lanes: every scenario file, with
+    /// antithetic pairs, and with a correlated copula.
+    #[test]
+    fn paths_stepped_together_equal_paths_alone() {
+        let base = std::fs::read_to_string("scenarios/base.toml").unwrap();
+        let copula = format!(
+            "{base}\n[correlation.\"capacity.hardware_cost_decline\"]\n\
+             \"valuation.discount_rate\" = -0.3\n"
+        );
+        let mut scenarios = vec![
+            (scenario(&[]), true),
+            (
+                Scenario::from_toml_str("copula", "copula.toml", &copula, &[]).unwrap(),
+                false,
+            ),
+        ];
+        for entry in std::fs::read_dir("scenarios").unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                scenarios.push((Scenario::load(&path, &[]).unwrap(), false));
+            }
+        }
+        for (k, (scenario, antithetic)) in scenarios.iter().enumerate() {
+            let model = Model::new(scenario);
+            let paths = 2 * STEPPED_PATHS + 3;
+            let mut streams = model.block_streams_with(2, *antithetic);
+            let mut alone = PathWorkspace::default();
+            let expected: Vec<(Vec<f64>, Vec<f64>)> = (0..paths)
+                .map(|_| {
+                    model.simulate_path(&mut streams, &mut alone);
+                    (alone.quarterly.clone(), alone.scalars.clone())
+                })
+                .collect();
+            for batch in [2, STEPPED_PATHS, paths] {
+                let mut streams = model.block_streams_with(2, *antithetic);
+                let mut workspaces = vec![PathWorkspace::default(); batch];
+                let mut got = Vec::new();
+                while got.len() < paths {
+                    let n = batch.min(paths - got.len());
+                    model.simulate_paths(&mut streams, &mut workspaces[..n]);
+                    got.extend(
+                        workspaces[..n]
+                            .iter()
+                            .map(|w| (w.quarterly.clone(), w.scalars.clone())),
+                    );
+                }
+                let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                for (p, (a, b)) in expected.iter().zip(&got).enumerate() {
+                    assert_eq!(
+                        bits(&a.0),
+                        bits(&b.0),
+                        "scenario {k}, batch {batch}, path {p}"
+                    );
+                    assert_eq!(
+                        bits(&a.1),
+                        bits(&b.1),
+                        "scenario {k}, batch {batch}, path {p}"
+                    );
+                }
+            }
+        }
     }
 }

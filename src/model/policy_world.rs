@@ -1,14 +1,14 @@
-//! Both worlds of one path under the investment policy, quarter by quarter in the order of
+//! Both worlds of a batch of paths under the investment policy, the paths stepped together
+//! quarter by quarter, each in the order of
 //! docs/model.md, "The quarter under the investment policy": capacity in service → demand
 //! and unmet in units → price from last quarter's premium → orders (at the current price,
 //! capped on trailing revenue) → revenue and costs → retention and premium for next quarter.
 
-use super::capex::{CapexStep, World};
-use super::demand::{CustomerDraw, market_share, serve};
-use super::investment::{ClassTerms, PricePath, UnitEconomics};
-use super::margins::QuarterInputs;
-use super::pricing::PricingDraw;
-use super::{BlockStreams, EconomicsModel, Model, PathWorkspace, PolicyBlocks};
+use super::capex::{CapexLanes, CapexStep, LANES, World};
+use super::demand::{market_share, serve};
+use super::investment::{ClassTerms, PricePath, PriceSums, UnitEconomics};
+use super::margins::{MarginDraw, QuarterInputs};
+use super::{EconomicsModel, Model, PathWorkspace, PolicyBlocks};
 
 /// Risk factors of one quarter (1 or 0 without risk and in the start quarter).
 #[derive(Clone, Copy, Debug)]
@@ -55,47 +55,120 @@ impl Model {
             / 4.0
     }
 
-    /// Simulates the plan and counterfactual worlds of one path under the policy.
+    /// Simulates the plan and counterfactual worlds of the paths of `paths` under the
+    /// policy, their draws taken: the paths are stepped together quarter by quarter, each
+    /// with its own arithmetic in the order of one path alone, so its values do not depend
+    /// on the paths beside it.
     pub(super) fn simulate_policy_economics(
         &self,
         e: &EconomicsModel,
         policy: &PolicyBlocks,
-        streams: &mut BlockStreams,
-        ws: &mut PathWorkspace,
+        paths: &mut [PathWorkspace],
     ) {
+        match paths {
+            [] => {}
+            // One path alone in one lane, not in eight of which seven idle.
+            [one] => {
+                let mut capex = std::mem::take(&mut one.capex_lane);
+                let mut history = std::mem::take(&mut one.capex_lane_history);
+                self.step_policy_lanes(e, policy, paths, &mut capex, &mut history);
+                paths[0].capex_lane = capex;
+                paths[0].capex_lane_history = history;
+            }
+            _ => {
+                let mut capex = std::mem::take(&mut paths[0].capex_lanes);
+                let mut history = std::mem::take(&mut paths[0].capex_lanes_history);
+                for batch in paths.chunks_mut(LANES) {
+                    self.step_policy_lanes(e, policy, batch, &mut capex, &mut history);
+                }
+                paths[0].capex_lanes = capex;
+                paths[0].capex_lanes_history = history;
+            }
+        }
+    }
+
+    /// [`Model::simulate_policy_economics`] of at most `N` paths, in the lanes of
+    /// `capex_lanes` (`history`: scratch for the running state at the end of the shared
+    /// history).
+    fn step_policy_lanes<const N: usize>(
+        &self,
+        e: &EconomicsModel,
+        policy: &PolicyBlocks,
+        paths: &mut [PathWorkspace],
+        capex_lanes: &mut CapexLanes<N>,
+        history: &mut CapexLanes<N>,
+    ) {
+        debug_assert!(paths.len() <= N);
+        let mut lanes: Vec<Lane> = paths
+            .iter_mut()
+            .map(|ws| self.begin_policy_lane(e, policy, ws))
+            .collect();
+        e.capex
+            .begin_history_lanes(paths.iter().map(|ws| &ws.capex_draw), capex_lanes);
+        capex_lanes.save_running(history);
+        for world in [World::Plan, World::Counterfactual] {
+            if world != World::Plan {
+                capex_lanes.restore_running(history);
+            }
+            // Quarters of the plan before the start quarter.
+            for ws in paths.iter_mut() {
+                ws.worlds[world as usize].clear();
+            }
+            for t in e.capex.valuation_first_quarter()..0 {
+                for (k, (ws, lane)) in paths.iter_mut().zip(&mut lanes).enumerate() {
+                    Self::policy_history_orders(e, policy, world, t, k, ws, lane, capex_lanes);
+                }
+                e.capex.book_lanes(t, capex_lanes);
+                for (ws, step) in paths.iter_mut().zip(&capex_lanes.steps) {
+                    let series = &mut ws.worlds[world as usize];
+                    series.history_capex.push(step.capex_rmb_bn);
+                    series.history_depreciation.push(step.depreciation_rmb_bn);
+                }
+            }
+            let start_units = e.capex.units_in_service_before_lanes(0, capex_lanes);
+            for ((ws, lane), units) in paths.iter().zip(&mut lanes).zip(start_units) {
+                if world == World::Plan {
+                    lane.start_units = units;
+                }
+                lane.start_world(ws.draws.pricing.start_premium);
+            }
+            for ti in 0..self.quarters() {
+                e.capex.pipeline_lanes(ti as i64, capex_lanes);
+                for (k, (ws, lane)) in paths.iter_mut().zip(&mut lanes).enumerate() {
+                    self.policy_orders(e, policy, world, ti, k, ws, lane, capex_lanes);
+                }
+                e.capex.book_lanes(ti as i64, capex_lanes);
+                for (k, (ws, lane)) in paths.iter_mut().zip(&mut lanes).enumerate() {
+                    self.policy_operate(world, ti, &capex_lanes.steps[k], ws, lane);
+                }
+            }
+        }
+        for (ws, lane) in paths.iter_mut().zip(lanes) {
+            ws.policy_capex_by_class = lane.capex_by_class;
+        }
+    }
+
+    /// One path's constants of the policy worlds, from its draws, and the shared history.
+    fn begin_policy_lane(
+        &self,
+        e: &EconomicsModel,
+        policy: &PolicyBlocks,
+        ws: &mut PathWorkspace,
+    ) -> Lane {
         let quarters = self.quarters();
         let segments = self.revenue.segment_names().len();
         let ai = e.capacity.segment;
-        let upsizing = streams
-            .upsizing
-            .as_mut()
-            .expect("plan scenarios have an upsizing stream");
-        e.capex
-            .draw(&mut streams.params, upsizing, &mut ws.capex_draw);
-        let capacity = e.capacity.draw(&mut streams.params);
-        let mut margins = e.margins.draw(&mut streams.params);
-        let investment = policy.investment.draw(&mut streams.params);
-        let pricing = policy
-            .pricing
-            .as_ref()
-            .map_or_else(PricingDraw::none, |p| p.draw(&mut streams.params));
-        let customers = policy
-            .customers
-            .as_ref()
-            .map_or(CustomerDraw::default(), |c| c.draw(&mut streams.params));
-
+        let draws = ws.draws;
         let (terms, compute) = (&policy.classes[..], policy.compute);
-        let compute_share = terms[compute].share;
         let unit = UnitEconomics::new(
             terms,
             compute,
             ws.valuation_draw.annual_rate,
-            &margins,
-            &investment,
+            &draws.margins,
+            &draws.investment,
         );
         let hardware_step = ws.capex_draw.unit_cost_step;
         let user_cost = unit.user_cost(hardware_step);
-        let lag = terms[compute].lag as i64;
 
         let mut demand = std::mem::take(&mut ws.policy_demand);
         demand.clear();
@@ -110,220 +183,354 @@ impl Model {
         }));
         let reported_start_ai = demand[0];
         let reported_start_total = reported_start_ai + other[0];
+        let pricing = draws.pricing;
         let start_growth = self.revenue.initial_growth(&ws.revenue_scratch, ai);
         let rest_of_market_start =
             reported_start_ai * (1.0 - pricing.alibaba_share) / pricing.alibaba_share;
-        let valuation_first = e.capex.valuation_first_quarter();
+        ws.policy_demand = demand;
+        ws.policy_other = other;
 
-        super::step_shared_history(e, reported_start_total, ws);
-
-        let mut prices = PricePath::default();
-        let mut price_sums = unit.price_sums(prices);
-        // (x₁^λ, x₂^λ): the price path λ quarters ahead is today's times these.
-        let mut ahead = (1.0, 1.0);
-        // Demand units per RMB of demand at the base price: 1 / ((1 − u₀) S₀).
-        let demand_units_per_rmb = capacity.demand_scale / pricing.start_premium;
+        let prices = PricePath::default();
         let mut capex_by_class = std::mem::take(&mut ws.policy_capex_by_class);
         capex_by_class.clear();
         capex_by_class.resize(terms.len(), 0.0);
-        for (w, world) in [World::Plan, World::Counterfactual].into_iter().enumerate() {
-            ws.worlds[w].clear();
-            if w > 0 {
-                ws.capex_state.clone_from(&ws.capex_history);
-            }
-            // Quarters of the plan before the start quarter: the plan world spent the plan;
-            // the counterfactual spent its business-as-usual budget on the start revenue
-            // (revenue before the start is not simulated).
-            for t in valuation_first..0 {
-                let budget = investment.counterfactual_budget_share * reported_start_total;
-                let non_ai = investment.non_ai_capex_share * other[0];
-                let unit_cost = e.capex.unit_cost(&ws.capex_state);
-                let units = (budget - non_ai).max(0.0) * compute_share / unit_cost;
-                allocate(
-                    terms,
-                    compute,
-                    units,
-                    unit_cost,
-                    non_ai,
-                    &mut capex_by_class,
-                );
-                let units = plan_floor(
-                    world,
-                    e.capex.plan_spend(t, &ws.capex_draw),
-                    terms,
-                    compute,
-                    unit_cost,
-                    units,
-                    &mut capex_by_class,
-                );
-                let step = e.capex.step_decided(
-                    t,
-                    &capex_by_class,
-                    units,
-                    &ws.capex_draw,
-                    &mut ws.capex_state,
-                );
-                let series = &mut ws.worlds[w];
-                series.history_capex.push(step.capex_rmb_bn);
-                series.history_depreciation.push(step.depreciation_rmb_bn);
-            }
-
-            let mut retention = 1.0;
-            // (x₁^t, x₂^t) and the rest of the market's decay^t, kept by multiplication.
-            let mut powers = (1.0, 1.0);
-            let mut rest_decayed = 1.0;
-            let mut premium = pricing.start_premium;
-            let mut trailing = [reported_start_total; 4];
-            let mut previous_revenue = reported_start_total;
-            for ti in 0..quarters {
-                let t = ti as i64;
-                let f = self.factors(ws, t);
-                let kappa = e.capex.unit_cost(&ws.capex_state);
-                let unit_cost = kappa * f.unit_cost / f.capacity;
-                if t == 0 && world == World::Plan {
-                    // Calibrate on the plan world's start quarter: it reports the actuals.
-                    let start_units = e.capex.units_in_service_before(0, &ws.capex_state);
-                    let price_start = reported_start_ai / (capacity.max_utilization * start_units);
-                    let base_start = price_start / pricing.start_premium;
-                    prices = if policy.pricing.is_some() {
-                        let start_ratio = base_start / user_cost;
-                        let long_run = pricing.long_run_ratio;
-                        PricePath {
-                            a: user_cost * long_run,
-                            x1: hardware_step,
-                            b: user_cost * (start_ratio - long_run),
-                            x2: hardware_step * pricing.ratio_decay,
-                        }
-                    } else {
-                        PricePath {
-                            a: base_start,
-                            x1: capacity.price_step,
-                            b: 0.0,
-                            x2: 1.0,
-                        }
-                    };
-                    price_sums = unit.price_sums(prices);
-                    ahead = prices.powers(lag);
-                    ws.policy_scalars = [price_start / user_cost, user_cost];
-                }
-                // Export controls make compute dearer for every China cloud: the market's user
-                // cost, hence the base price, carries the unit-cost factor too.
-                let base_price = prices.value(powers) * f.unit_cost;
-                let demand_units = demand[ti] * demand_units_per_rmb / base_price;
-
-                // Orders, from what is known at t.
-                let growth = self.trailing_growth(&demand, ti, start_growth);
-                let forecast_rmb = demand[ti] / self.revenue.seasonal(ti)
-                    * (lag as f64 * growth).exp()
-                    * self.revenue.seasonal(ti + lag as usize);
-                let forecast_units = forecast_rmb * demand_units_per_rmb
-                    / (prices.value((powers.0 * ahead.0, powers.1 * ahead.1)) * f.unit_cost);
-                let target = retention * forecast_units / investment.target_utilization;
-                let (pipeline, retiring) = e.capex.pipeline(t, &ws.capex_state);
-                // The gate expects today's unit-cost factor to persist on both sides.
-                let npv = unit.npv_per_rmb(&price_sums, powers, premium, unit_cost / f.unit_cost);
-                let gate = investment.gate(npv);
-                let desired = investment.desired_orders(target, pipeline, retiring, gate);
-                let plan_spend = e.capex.plan_spend(t, &ws.capex_draw);
-                // In the plan's window both worlds have the business-as-usual budget and the
-                // plan world spends at least the plan; after it, the same cap by default.
-                let budget_share = match (world, plan_spend.is_some()) {
-                    (_, true) => investment.counterfactual_budget_share,
-                    (World::Counterfactual, false) => investment.budget_share,
-                    (World::Plan, false) => investment.plan_world_budget_share_after,
-                };
-                let budget = budget_share * trailing.iter().sum::<f64>() / 4.0;
-                let non_ai = investment.non_ai_capex_share * other[ti];
-                let loaded_unit_cost = unit_cost / compute_share;
-                let orders = desired.min((budget - non_ai).max(0.0) / loaded_unit_cost);
-                allocate(
-                    terms,
-                    compute,
-                    orders,
-                    unit_cost,
-                    non_ai,
-                    &mut capex_by_class,
-                );
-                let units = plan_floor(
-                    world,
-                    plan_spend.map(|spend| spend * f.plan_size),
-                    terms,
-                    compute,
-                    unit_cost,
-                    orders,
-                    &mut capex_by_class,
-                );
-                let step: CapexStep = e.capex.step_decided(
-                    t,
-                    &capex_by_class,
-                    units,
-                    &ws.capex_draw,
-                    &mut ws.capex_state,
-                );
-
-                // Service, price, revenue and costs.
-                let (served, unmet_share) = serve(
-                    demand_units,
-                    retention,
-                    step.compute_units,
-                    capacity.max_utilization,
-                );
-                let price = base_price * premium * f.price;
-                let ai_revenue = served * price;
-                let revenue = other[ti] + ai_revenue;
-                let inputs = QuarterInputs {
-                    other_revenue: other[ti],
-                    ai_revenue,
-                    compute_book_value: step.compute_book_value_rmb_bn,
-                    book_value: step.book_value_rmb_bn,
-                    depreciation: step.depreciation_rmb_bn,
-                    capex: step.capex_rmb_bn,
-                };
-                if t == 0 && world == World::Plan {
-                    margins.calibrate(&inputs);
-                }
-                let op = margins.operate(t, &inputs, (t > 0).then_some(previous_revenue));
-                let rest_of_market = rest_of_market_start * demand[ti] / demand[0];
-
-                let series = &mut ws.worlds[w];
-                series.revenue.push(revenue);
-                series.ai_revenue.push(ai_revenue);
-                series.push_operating(&step, &op);
-                series.utilization.push(if step.compute_units > 0.0 {
-                    served / step.compute_units
-                } else {
-                    0.0
-                });
-                series
-                    .unmet
-                    .push((retention * demand_units - served).max(0.0) * price);
-                series.unmet_share.push(unmet_share);
-                series
-                    .market_share
-                    .push(market_share(ai_revenue, rest_of_market));
-                series.retention.push(retention);
-                series.premium.push(premium);
-                series.price.push(price);
-                series.orders.push(units);
-                series.gate.push(gate);
-                series
-                    .opex
-                    .push(margins.ai_cash_costs(0.0, step.compute_book_value_rmb_bn));
-
-                // Next quarter's retention and premium.
-                retention = customers.next_retention(retention, unmet_share);
-                let rest_unmet = pricing.rest_of_market_unmet(rest_decayed, f.tightness);
-                rest_decayed *= pricing.rest_decay();
-                powers = (powers.0 * prices.x1, powers.1 * prices.x2);
-                premium = pricing.next_premium(premium, pricing.tightness(unmet_share, rest_unmet));
-                trailing.rotate_left(1);
-                trailing[3] = revenue;
-                previous_revenue = revenue;
-            }
+        Lane {
+            margins: draws.margins,
+            unit,
+            user_cost,
+            hardware_step,
+            reported_start_ai,
+            reported_start_total,
+            start_growth,
+            rest_of_market_start,
+            prices,
+            price_sums: unit.price_sums(prices),
+            // (x₁^λ, x₂^λ): the price path λ quarters ahead is today's times these.
+            ahead: (1.0, 1.0),
+            // Demand units per RMB of demand at the base price: 1 / ((1 − u₀) S₀).
+            demand_units_per_rmb: draws.capacity.demand_scale / pricing.start_premium,
+            capex_by_class,
+            start_units: 0.0,
+            retention: 1.0,
+            powers: (1.0, 1.0),
+            rest_decayed: 1.0,
+            premium: pricing.start_premium,
+            trailing: [reported_start_total; 4],
+            previous_revenue: reported_start_total,
+            quarter: QuarterState::default(),
         }
-        ws.policy_demand = demand;
-        ws.policy_other = other;
-        ws.policy_capex_by_class = capex_by_class;
+    }
+
+    /// A plan quarter `t` before the start quarter of one path, up to its capex, set into
+    /// lane `k`: the plan world spent the plan; the counterfactual spent its
+    /// business-as-usual budget on the start revenue (revenue before the start is not
+    /// simulated).
+    #[allow(clippy::too_many_arguments)]
+    fn policy_history_orders<const N: usize>(
+        e: &EconomicsModel,
+        policy: &PolicyBlocks,
+        world: World,
+        t: i64,
+        k: usize,
+        ws: &PathWorkspace,
+        lane: &mut Lane,
+        capex_lanes: &mut CapexLanes<N>,
+    ) {
+        let (terms, compute) = (&policy.classes[..], policy.compute);
+        let compute_share = terms[compute].share;
+        let investment = &ws.draws.investment;
+        let budget = investment.counterfactual_budget_share * lane.reported_start_total;
+        let non_ai = investment.non_ai_capex_share * ws.policy_other[0];
+        let unit_cost = capex_lanes.unit_cost(k);
+        let units = (budget - non_ai).max(0.0) * compute_share / unit_cost;
+        allocate(
+            terms,
+            compute,
+            units,
+            unit_cost,
+            non_ai,
+            &mut lane.capex_by_class,
+        );
+        let units = plan_floor(
+            world,
+            e.capex.plan_spend(t, &ws.capex_draw),
+            terms,
+            compute,
+            unit_cost,
+            units,
+            &mut lane.capex_by_class,
+        );
+        e.capex
+            .decide_lane(t, k, &lane.capex_by_class, units, capex_lanes);
+    }
+
+    /// Quarter `ti` of one path up to its capex: calibration at the start, prices, the
+    /// orders from what is known at `ti`, set into lane `k` of `capex_lanes`.
+    #[allow(clippy::too_many_arguments)]
+    fn policy_orders<const N: usize>(
+        &self,
+        e: &EconomicsModel,
+        policy: &PolicyBlocks,
+        world: World,
+        ti: usize,
+        k: usize,
+        ws: &mut PathWorkspace,
+        lane: &mut Lane,
+        capex_lanes: &mut CapexLanes<N>,
+    ) {
+        let t = ti as i64;
+        let (terms, compute) = (&policy.classes[..], policy.compute);
+        let compute_share = terms[compute].share;
+        let lag = terms[compute].lag as i64;
+        let (capacity, investment, pricing) =
+            (ws.draws.capacity, ws.draws.investment, ws.draws.pricing);
+        let f = self.factors(ws, t);
+        let kappa = capex_lanes.unit_cost(k);
+        let unit_cost = kappa * f.unit_cost / f.capacity;
+        if t == 0 && world == World::Plan {
+            // Calibrate on the plan world's start quarter: it reports the actuals.
+            let price_start =
+                lane.reported_start_ai / (capacity.max_utilization * lane.start_units);
+            let base_start = price_start / pricing.start_premium;
+            let user_cost = lane.user_cost;
+            lane.prices = if policy.pricing.is_some() {
+                let start_ratio = base_start / user_cost;
+                let long_run = pricing.long_run_ratio;
+                PricePath {
+                    a: user_cost * long_run,
+                    x1: lane.hardware_step,
+                    b: user_cost * (start_ratio - long_run),
+                    x2: lane.hardware_step * pricing.ratio_decay,
+                }
+            } else {
+                PricePath {
+                    a: base_start,
+                    x1: capacity.price_step,
+                    b: 0.0,
+                    x2: 1.0,
+                }
+            };
+            lane.price_sums = lane.unit.price_sums(lane.prices);
+            lane.ahead = lane.prices.powers(lag);
+            ws.policy_scalars = [price_start / user_cost, user_cost];
+        }
+        let demand = &ws.policy_demand;
+        let (prices, powers, ahead) = (lane.prices, lane.powers, lane.ahead);
+        // Export controls make compute dearer for every China cloud: the market's user
+        // cost, hence the base price, carries the unit-cost factor too.
+        let base_price = prices.value(powers) * f.unit_cost;
+        let demand_units = demand[ti] * lane.demand_units_per_rmb / base_price;
+
+        // Orders, from what is known at t.
+        let growth = self.trailing_growth(demand, ti, lane.start_growth);
+        let forecast_rmb = demand[ti] / self.revenue.seasonal(ti)
+            * (lag as f64 * growth).exp()
+            * self.revenue.seasonal(ti + lag as usize);
+        let forecast_units = forecast_rmb * lane.demand_units_per_rmb
+            / (prices.value((powers.0 * ahead.0, powers.1 * ahead.1)) * f.unit_cost);
+        let target = lane.retention * forecast_units / investment.target_utilization;
+        let (pipeline, retiring) = capex_lanes.pipeline[k];
+        // The gate expects today's unit-cost factor to persist on both sides.
+        let npv = lane.unit.npv_per_rmb(
+            &lane.price_sums,
+            powers,
+            lane.premium,
+            unit_cost / f.unit_cost,
+        );
+        let gate = investment.gate(npv);
+        let desired = investment.desired_orders(target, pipeline, retiring, gate);
+        let plan_spend = e.capex.plan_spend(t, &ws.capex_draw);
+        // In the plan's window both worlds have the business-as-usual budget and the
+        // plan world spends at least the plan; after it, the same cap by default.
+        let budget_share = match (world, plan_spend.is_some()) {
+            (_, true) => investment.counterfactual_budget_share,
+            (World::Counterfactual, false) => investment.budget_share,
+            (World::Plan, false) => investment.plan_world_budget_share_after,
+        };
+        let budget = budget_share * lane.trailing.iter().sum::<f64>() / 4.0;
+        let non_ai = investment.non_ai_capex_share * ws.policy_other[ti];
+        let loaded_unit_cost = unit_cost / compute_share;
+        let orders = desired.min((budget - non_ai).max(0.0) / loaded_unit_cost);
+        allocate(
+            terms,
+            compute,
+            orders,
+            unit_cost,
+            non_ai,
+            &mut lane.capex_by_class,
+        );
+        let units = plan_floor(
+            world,
+            plan_spend.map(|spend| spend * f.plan_size),
+            terms,
+            compute,
+            unit_cost,
+            orders,
+            &mut lane.capex_by_class,
+        );
+        e.capex
+            .decide_lane(t, k, &lane.capex_by_class, units, capex_lanes);
+        lane.quarter = QuarterState {
+            factors: f,
+            base_price,
+            demand_units,
+            gate,
+            units,
+        };
+    }
+
+    /// Quarter `ti` of one path once its capex is booked (`step`): service, price, revenue
+    /// and costs, then retention and premium for the next quarter.
+    fn policy_operate(
+        &self,
+        world: World,
+        ti: usize,
+        step: &CapexStep,
+        ws: &mut PathWorkspace,
+        lane: &mut Lane,
+    ) {
+        let t = ti as i64;
+        let (capacity, customers, pricing) =
+            (ws.draws.capacity, ws.draws.customers, ws.draws.pricing);
+        let QuarterState {
+            factors: f,
+            base_price,
+            demand_units,
+            gate,
+            units,
+        } = lane.quarter;
+        let (demand, other) = (&ws.policy_demand, &ws.policy_other);
+        let retention = lane.retention;
+        let premium = lane.premium;
+        let (served, unmet_share) = serve(
+            demand_units,
+            retention,
+            step.compute_units,
+            capacity.max_utilization,
+        );
+        let price = base_price * premium * f.price;
+        let ai_revenue = served * price;
+        let revenue = other[ti] + ai_revenue;
+        let inputs = QuarterInputs {
+            other_revenue: other[ti],
+            ai_revenue,
+            compute_book_value: step.compute_book_value_rmb_bn,
+            book_value: step.book_value_rmb_bn,
+            depreciation: step.depreciation_rmb_bn,
+            capex: step.capex_rmb_bn,
+        };
+        let margins = &mut lane.margins;
+        if t == 0 && world == World::Plan {
+            margins.calibrate(&inputs);
+        }
+        let op = margins.operate(t, &inputs, (t > 0).then_some(lane.previous_revenue));
+        let rest_of_market = lane.rest_of_market_start * demand[ti] / demand[0];
+
+        let series = &mut ws.worlds[world as usize];
+        series.revenue.push(revenue);
+        series.ai_revenue.push(ai_revenue);
+        series.push_operating(step, &op);
+        series.utilization.push(if step.compute_units > 0.0 {
+            served / step.compute_units
+        } else {
+            0.0
+        });
+        series
+            .unmet
+            .push((retention * demand_units - served).max(0.0) * price);
+        series.unmet_share.push(unmet_share);
+        series
+            .market_share
+            .push(market_share(ai_revenue, rest_of_market));
+        series.retention.push(retention);
+        series.premium.push(premium);
+        series.price.push(price);
+        series.orders.push(units);
+        series.gate.push(gate);
+        series
+            .opex
+            .push(margins.ai_cash_costs(0.0, step.compute_book_value_rmb_bn));
+
+        // Next quarter's retention and premium.
+        lane.retention = customers.next_retention(retention, unmet_share);
+        let rest_unmet = pricing.rest_of_market_unmet(lane.rest_decayed, f.tightness);
+        lane.rest_decayed *= pricing.rest_decay();
+        lane.powers = (
+            lane.powers.0 * lane.prices.x1,
+            lane.powers.1 * lane.prices.x2,
+        );
+        lane.premium = pricing.next_premium(premium, pricing.tightness(unmet_share, rest_unmet));
+        lane.trailing.rotate_left(1);
+        lane.trailing[3] = revenue;
+        lane.previous_revenue = revenue;
+    }
+}
+
+/// One path's constants and running state in the policy worlds.
+struct Lane {
+    /// The margin draw, calibrated on the plan world's start quarter.
+    margins: MarginDraw,
+    unit: UnitEconomics,
+    user_cost: f64,
+    hardware_step: f64,
+    reported_start_ai: f64,
+    reported_start_total: f64,
+    start_growth: f64,
+    rest_of_market_start: f64,
+    prices: PricePath,
+    price_sums: PriceSums,
+    ahead: (f64, f64),
+    demand_units_per_rmb: f64,
+    capex_by_class: Vec<f64>,
+    /// Compute units in service at the start from purchases before it.
+    start_units: f64,
+    retention: f64,
+    powers: (f64, f64),
+    rest_decayed: f64,
+    premium: f64,
+    trailing: [f64; 4],
+    previous_revenue: f64,
+    quarter: QuarterState,
+}
+
+impl Lane {
+    /// A world's state at the start quarter.
+    fn start_world(&mut self, start_premium: f64) {
+        self.retention = 1.0;
+        // (x₁^t, x₂^t) and the rest of the market's decay^t, kept by multiplication.
+        self.powers = (1.0, 1.0);
+        self.rest_decayed = 1.0;
+        self.premium = start_premium;
+        self.trailing = [self.reported_start_total; 4];
+        self.previous_revenue = self.reported_start_total;
+    }
+}
+
+/// What a quarter's orders pass on to its operation.
+#[derive(Clone, Copy, Debug)]
+struct QuarterState {
+    factors: Factors,
+    base_price: f64,
+    demand_units: f64,
+    gate: f64,
+    units: f64,
+}
+
+impl Default for QuarterState {
+    fn default() -> Self {
+        Self {
+            factors: Factors {
+                unit_cost: 1.0,
+                capacity: 1.0,
+                plan_size: 1.0,
+                price: 1.0,
+                tightness: 0.0,
+            },
+            base_price: 0.0,
+            demand_units: 0.0,
+            gate: 0.0,
+            units: 0.0,
+        }
     }
 }
 
