@@ -1187,7 +1187,7 @@ mod tests {
 
     /// Paths stepped together equal the same paths stepped one by one, to the bit, in
     /// batches smaller than, equal to and larger than the lanes: every scenario file, with
-    /// antithetic pairs, and with a correlated copula.
+    /// antithetic pairs, with a correlated copula, and at the vintages' edge cases.
     #[test]
     fn paths_stepped_together_equal_paths_alone() {
         let base = std::fs::read_to_string("scenarios/base.toml").unwrap();
@@ -1197,6 +1197,17 @@ mod tests {
         );
         let mut scenarios = vec![
             (scenario(&[]), true),
+            // Edge cases of the vintages: compute in service the quarter it is bought, a
+            // horizon shorter than a compute life, no risk block.
+            (
+                scenario(&["plan.assets.ai_compute.in_service_lag_quarters=0"]),
+                false,
+            ),
+            (
+                scenario(&["time.horizon_quarters=6", "valuation.terminal_value=false"]),
+                false,
+            ),
+            (scenario(&["risk.enabled=false"]), false),
             (
                 Scenario::from_toml_str("copula", "copula.toml", &copula, &[]).unwrap(),
                 false,
