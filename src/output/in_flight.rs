@@ -7,9 +7,19 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-static IN_FLIGHT: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// The temporary files being written, and whether the run was interrupted (after which no
+/// new one is created: the interrupt handler and the writer may run at the same time).
+struct Registry {
+    paths: Vec<PathBuf>,
+    interrupted: bool,
+}
 
-fn registry() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+static IN_FLIGHT: Mutex<Registry> = Mutex::new(Registry {
+    paths: Vec::new(),
+    interrupted: false,
+});
+
+fn registry() -> std::sync::MutexGuard<'static, Registry> {
     IN_FLIGHT
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -22,13 +32,30 @@ pub(crate) struct TrackedTemp {
 }
 
 impl TrackedTemp {
-    pub(crate) fn new(file: tempfile::NamedTempFile) -> Self {
+    /// Creates a temporary file in `dir` with `builder` and registers it, both under the
+    /// registry's lock, so an interrupt either sees the file registered or stops its
+    /// creation: without the lock, a file created between the handler's clean-up and the
+    /// process's exit was left behind.
+    ///
+    /// # Errors
+    ///
+    /// The creation's I/O error, or [`io::ErrorKind::Interrupted`] once the run was
+    /// interrupted.
+    pub(crate) fn create(builder: &tempfile::Builder<'_, '_>, dir: &Path) -> io::Result<Self> {
+        let mut registry = registry();
+        if registry.interrupted {
+            return Err(io::Error::new(
+                io::ErrorKind::Interrupted,
+                "the run was interrupted",
+            ));
+        }
+        let file = builder.tempfile_in(dir)?;
         let path = file.path().to_path_buf();
-        registry().push(path.clone());
-        Self {
+        registry.paths.push(path.clone());
+        Ok(Self {
             file: Some(file),
             path,
-        }
+        })
     }
 
     fn file(&self) -> &tempfile::NamedTempFile {
@@ -56,14 +83,17 @@ impl TrackedTemp {
 impl Drop for TrackedTemp {
     fn drop(&mut self) {
         // Persisted, or removed by NamedTempFile's own drop: no longer in flight.
-        registry().retain(|p| *p != self.path);
+        registry().paths.retain(|p| *p != self.path);
     }
 }
 
-/// Removes every temporary output file still being written. Called on SIGINT/SIGTERM by
-/// the command line; safe to call at any time.
+/// Removes every temporary output file still being written, and stops this process from
+/// creating new ones (a writer then fails with [`io::ErrorKind::Interrupted`]). Called on
+/// SIGINT/SIGTERM by the command line, just before it exits.
 pub fn remove_in_flight() {
-    for path in registry().drain(..) {
+    let mut registry = registry();
+    registry.interrupted = true;
+    for path in registry.paths.drain(..) {
         let _ = std::fs::remove_file(path);
     }
 }

@@ -114,7 +114,7 @@ fn output_temp(dir: &Path, prefix: &str) -> io::Result<in_flight::TrackedTemp> {
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
-    builder.tempfile_in(dir).map(in_flight::TrackedTemp::new)
+    in_flight::TrackedTemp::create(&builder, dir)
 }
 
 /// Writes `exporter`'s file into `dir` through a temporary file.
