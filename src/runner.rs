@@ -479,8 +479,9 @@ fn fill_and_observe(
         let group = STEPPED_PATHS.min((end - group_first) as usize);
         model.simulate_paths(&mut streams, &mut workspaces[..group]);
         for (path, workspace) in (group_first..).zip(&workspaces[..group]) {
-            // A strided write per path: its working set (one cache line a cell for eight
-            // paths) stays in cache, where gathering path-major rows by cell did not.
+            // A strided write per path. Each cell's cache line is fetched once per eight
+            // paths and stays in cache while they write it (gathering path-major rows by
+            // cell did worse); the fetches (the buffer is larger than L2) are its cost.
             for (slot, &value) in batch[in_batch..]
                 .iter_mut()
                 .step_by(BUFFER_STRIDE)

@@ -280,8 +280,8 @@ pub struct PathWorkspace {
     incremental: Incremental,
     roic: Vec<f64>,
     risk_path: RiskPath,
-    /// The capex state of the paths stepped together, lane-major (kept by the first path's
-    /// workspace of a batch, reused from batch to batch).
+    /// The capex state of the paths stepped together, each vintage's paths side by side
+    /// (kept by the first path's workspace of a batch, reused from batch to batch).
     capex_lanes: CapexLanes,
     /// The lanes' capex state at the end of the shared history (as `capex_history`).
     capex_lanes_history: CapexLanes,
@@ -622,9 +622,10 @@ impl Model {
 
     /// Simulates the next `paths.len()` paths of a block, one into each workspace: the
     /// same values, bit for bit, as as many [`Model::simulate_path`] calls. Each path draws
-    /// its random numbers in turn; then the paths' quarters are stepped together, quarter
-    /// by quarter over the batch, with the capex vintages laid out path-minor so the sums
-    /// over vintages run over all the paths at once.
+    /// its random numbers in turn; then, world by world, the paths are stepped together
+    /// quarter by quarter, each vintage holding the paths' capex side by side so the
+    /// vintage book-keeping runs over all of them at once (under `[investment]`; without
+    /// it, the worlds are stepped one path at a time).
     ///
     /// # Examples
     ///

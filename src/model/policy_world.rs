@@ -67,7 +67,7 @@ impl Model {
     ) {
         match paths {
             [] => {}
-            // One path alone in one lane, not in eight of which seven idle.
+            // One path alone in one lane, not in four of which three idle.
             [one] => {
                 let mut capex = std::mem::take(&mut one.capex_lane);
                 let mut history = std::mem::take(&mut one.capex_lane_history);
