@@ -283,7 +283,8 @@ pub struct PathWorkspace {
     /// The capex state of the paths stepped together, each vintage's paths side by side
     /// (kept by the first path's workspace of a batch, reused from batch to batch).
     capex_lanes: CapexLanes,
-    /// The lanes' capex state at the end of the shared history (as `capex_history`).
+    /// The lanes' running capex state (depreciation, unit cost) at the end of the shared
+    /// history, restored for the counterfactual world.
     capex_lanes_history: CapexLanes,
     /// As `capex_lanes` and `capex_lanes_history`, for a path stepped alone.
     capex_lane: CapexLanes<1>,

@@ -148,7 +148,7 @@ impl Model {
         }
     }
 
-    /// One path's constants of the policy worlds, from its draws, and the shared history.
+    /// One path's constants of the policy worlds, from its draws.
     fn begin_policy_lane(
         &self,
         e: &EconomicsModel,
