@@ -145,3 +145,87 @@ half_life_quarters = 2
         );
     }
 }
+
+/// `[risk] centre_growth_shifts = true`: each quarter's shifts are centred on their mean
+/// under `π_t = π_0 Pᵗ`, so the unconditional mean of a path's log growth is the segment's
+/// own drift, whatever the regimes. Without shocks or events, `ln R_t − ln R^{det}_t` is
+/// the sum of the centred shifts, whose mean over paths is 0 (closed form); uncentred it
+/// is `Σ_{i≤t} Σ_r π_i(r) shift_r / 4`. Tolerance: 4 standard errors of the mean.
+#[test]
+fn centred_growth_shifts_leave_the_mean_growth_unchanged() {
+    let text = |centre: bool| {
+        format!(
+            r#"
+[simulation]
+paths = 20000
+seed = 5
+[time]
+horizon_quarters = 12
+[revenue.seasonality]
+q1 = 1
+q2 = 1
+q3 = 1
+q4 = 1
+[revenue.segments.cloud]
+start_revenue_rmb_bn = 40
+initial_growth = 0.2
+terminal_growth = 0.2
+growth_half_life_quarters = 8
+[risk]
+centre_growth_shifts = {centre}
+[risk.regimes.calm]
+initial_probability = 0.7
+transition = {{ calm = 0.8, stormy = 0.2 }}
+growth_shift = {{ cloud = 0.04 }}
+[risk.regimes.stormy]
+initial_probability = 0.3
+transition = {{ calm = 0.4, stormy = 0.6 }}
+growth_shift = {{ cloud = -0.2 }}
+"#
+        )
+    };
+    let (pi_calm_0, transition) = (0.7f64, [[0.8, 0.2], [0.4, 0.6]]);
+    let mut pi_calm = vec![pi_calm_0];
+    for t in 1..=12 {
+        let c = pi_calm[t - 1];
+        pi_calm.push(c * transition[0][0] + (1.0 - c) * transition[1][0]);
+    }
+    let drift = (1.2f64).ln() / 4.0;
+    for centre in [true, false] {
+        let scenario = Scenario::from_toml_str("c", "c.toml", &text(centre), &[]).unwrap();
+        let r = simulate(
+            &scenario,
+            &RunOptions {
+                paths_out: 20000,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let m = r
+            .quarterly_metrics
+            .iter()
+            .position(|m| m == "revenue_cloud_rmb_bn")
+            .unwrap();
+        let q = r.quarters;
+        let mut expected_cumulative = 0.0;
+        for t in 1..q {
+            let mean_shift = (pi_calm[t] * 0.04 + (1.0 - pi_calm[t]) * -0.2) / 4.0;
+            if !centre {
+                expected_cumulative += mean_shift;
+            }
+            let excess: Vec<f64> = r
+                .kept_paths
+                .iter()
+                .map(|p| (p.values[m * q + t] / 40.0).ln() - drift * t as f64)
+                .collect();
+            let n = excess.len() as f64;
+            let mean = excess.iter().sum::<f64>() / n;
+            let sd = (excess.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+            assert!(
+                (mean - expected_cumulative).abs() <= 4.0 * sd / n.sqrt() + 1e-12,
+                "centre={centre} t={t}: mean excess log revenue {mean}, expected {expected_cumulative} (se {})",
+                sd / n.sqrt()
+            );
+        }
+    }
+}

@@ -36,6 +36,10 @@ pub(crate) struct RiskBlock {
     transition_cdf: Vec<Vec<f64>>,
     /// `[regime][segment]`, quarterly log drift added.
     growth_shift: Vec<Vec<f64>>,
+    /// `[segment * quarters + t]`, quarterly log drift added whatever the regime: minus the
+    /// mean shift under the chain's distribution of quarter `t` when the shifts are
+    /// centred, otherwise empty.
+    growth_centring: Vec<f64>,
     volatility_scale: Vec<f64>,
     discount_spread: Vec<f64>,
     events: Vec<EventModel>,
@@ -86,16 +90,64 @@ fn cdf(probabilities: impl Iterator<Item = f64>) -> Vec<f64> {
     out
 }
 
+/// The distribution of the regime in each quarter, `π_t = π_0 Pᵗ` (`[t][regime]`, regimes
+/// in name order): what a path's regime is in quarter `t` before anything is known.
+pub(crate) fn regime_distribution(risk: &Risk, quarters: usize) -> Vec<Vec<f64>> {
+    let names: Vec<&String> = risk.regimes.keys().collect();
+    let mut current: Vec<f64> = risk
+        .regimes
+        .values()
+        .map(|r| r.initial_probability)
+        .collect();
+    let mut out = Vec::with_capacity(quarters);
+    for _ in 0..quarters {
+        out.push(current.clone());
+        current = (0..names.len())
+            .map(|j| {
+                risk.regimes
+                    .values()
+                    .zip(&current)
+                    .map(|(from, p)| p * from.transition.get(names[j]).copied().unwrap_or(0.0))
+                    .sum()
+            })
+            .collect();
+    }
+    out
+}
+
+/// Minus each segment's mean quarterly growth shift in quarter `t` under `π_t`
+/// (`[segment * quarters + t]`; 0 at `t = 0`, which no shift reaches): added to every
+/// path's drift, it leaves `E[shift_t] = 0`, so regimes spread growth around the segment's
+/// own assumption instead of lowering it (docs/model.md, "Risk").
+fn growth_centring(risk: &Risk, segment_names: &[String], quarters: usize) -> Vec<f64> {
+    let distribution = regime_distribution(risk, quarters);
+    let mut out = vec![0.0; segment_names.len() * quarters];
+    for (s, segment) in segment_names.iter().enumerate() {
+        for (t, pi) in distribution.iter().enumerate().skip(1) {
+            let mean: f64 = risk
+                .regimes
+                .values()
+                .zip(pi)
+                .map(|(r, p)| p * r.growth_shift.get(segment).copied().unwrap_or(0.0) / 4.0)
+                .sum();
+            out[s * quarters + t] = -mean;
+        }
+    }
+    out
+}
+
 fn pick(cdf: &[f64], u: f64) -> usize {
     cdf.iter().position(|c| u < *c).unwrap_or(cdf.len() - 1)
 }
 
 impl RiskBlock {
+    /// The block for `quarters` quarter indices (the start quarter and the horizon).
     pub(crate) fn new(
         risk: &Risk,
         segment_names: &[String],
         seed: u64,
         params: &mut ParamTable,
+        quarters: usize,
     ) -> Self {
         let regime_names: Vec<String> = risk.regimes.keys().cloned().collect();
         let regimes: Vec<_> = risk.regimes.values().collect();
@@ -105,7 +157,13 @@ impl RiskBlock {
                 .position(|n| n == s)
                 .expect("validated")
         };
+        let growth_centring = if risk.centre_growth_shifts {
+            growth_centring(risk, segment_names, quarters)
+        } else {
+            Vec::new()
+        };
         Self {
+            growth_centring,
             initial_cdf: cdf(regimes.iter().map(|r| r.initial_probability)),
             transition_cdf: regimes
                 .iter()
@@ -232,6 +290,11 @@ impl RiskBlock {
             let r = path.regime[t];
             for s in 0..self.segments {
                 path.drift_shift[s * quarters + t] = self.growth_shift[r][s];
+            }
+            if !self.growth_centring.is_empty() {
+                for s in 0..self.segments {
+                    path.drift_shift[s * quarters + t] += self.growth_centring[s * quarters + t];
+                }
             }
             path.volatility_scale[t] = self.volatility_scale[r];
             path.discount_spread[t] = self.discount_spread[r];

@@ -13,6 +13,7 @@ use super::{Param, RevenueAssumptions, ScenarioError};
 #[serde(deny_unknown_fields)]
 pub(crate) struct RiskDoc {
     pub enabled: Option<bool>,
+    pub centre_growth_shifts: Option<bool>,
     pub regimes: Option<BTreeMap<String, RegimeDoc>>,
     pub events: Option<BTreeMap<String, EventDoc>>,
 }
@@ -136,6 +137,12 @@ pub struct Risk {
     pub regimes: BTreeMap<String, Regime>,
     /// Events by name.
     pub events: BTreeMap<String, Event>,
+    /// Whether the regimes' growth shifts are centred each quarter on their mean under the
+    /// chain's distribution, so that regimes widen growth without moving its mean
+    /// (docs/model.md, "Risk"). Left out of the resolved scenario when false, so scenarios
+    /// without the key keep their hash.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub centre_growth_shifts: bool,
 }
 
 const PROBABILITY: Range = Range::new(0.0, true, 1.0, true, "a probability from 0 to 1");
@@ -392,5 +399,9 @@ pub(crate) fn validate_risk(
         }
         events.insert(name.clone(), event);
     }
-    Ok(Some(Risk { regimes, events }))
+    Ok(Some(Risk {
+        regimes,
+        events,
+        centre_growth_shifts: doc.centre_growth_shifts.unwrap_or(false),
+    }))
 }
