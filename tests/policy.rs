@@ -180,3 +180,98 @@ fn start_price_to_user_cost_is_reported() {
     let ratio = r.scalar("ai_price_to_user_cost_start").unwrap().mean;
     assert!((0.6..0.75).contains(&ratio), "{ratio}");
 }
+
+/// `ai_demand_rmb_bn` in quarter 1 of the base at its modes with one certain event at
+/// quarter 1 (`effect`: a TOML effect table, or none) and the given elasticity (or none).
+fn demand_in_quarter_one(effect: Option<&str>, elasticity: Option<f64>) -> f64 {
+    let mut text = String::from("extends = \"policy_modes.toml\"\n");
+    if let Some(e) = elasticity {
+        text.push_str(&format!("[pricing]\ndemand_price_elasticity = {e}\n"));
+    }
+    if let Some(effect) = effect {
+        // The base's regimes and events stay (extends merges tables): calm for ever,
+        // every base event off, one certain event.
+        text.push_str("[risk]\nenabled = true\n[risk.regimes.calm]\ninitial_probability = 1\n");
+        text.push_str("transition = { calm = 1, tension = 0, crisis = 0 }\n");
+        for regime in ["tension", "crisis"] {
+            text.push_str(&format!("[risk.regimes.{regime}]\ninitial_probability = 0\n"));
+        }
+        for event in [
+            "export_controls_tighten",
+            "export_controls_loosen",
+            "decoupling",
+            "domestic_chip_mandate",
+            "price_war",
+        ] {
+            text.push_str(&format!(
+                "[risk.events.{event}]\nhazard = {{ calm = 0, tension = 0, crisis = 0 }}\n"
+            ));
+        }
+        text.push_str(&format!(
+            "[risk.events.move]\nhazard = {{ calm = 1 }}\nrepeatable = false\n\
+             [risk.events.move.effects.it]\n{effect}\n"
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let modes = std::path::Path::new(MODES).canonicalize().unwrap();
+    let text = text.replace("policy_modes.toml", &modes.display().to_string());
+    let file = dir.path().join("e.toml");
+    std::fs::write(&file, text).unwrap();
+    let scenario = Scenario::load(&file, &[]).unwrap().with_paths(2).unwrap();
+    let results = simulate(
+        &scenario,
+        &RunOptions {
+            paths_out: 1,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    series(&results, "ai_demand_rmb_bn")[1]
+}
+
+/// One price elasticity ε of AI demand volume for every price move (docs/model.md,
+/// "Pricing"): a certain event that moves the price by a factor `x` at quarter 1 (through
+/// the unit cost passed into the base price, or the price lever of a price war) changes
+/// the quarter's RMB demand `M Q P` by `x^(1−ε)`, whichever lever moved it. Without the key
+/// the older rule holds: RMB demand fixed under cost pass-through, volume fixed under a
+/// price war.
+#[test]
+fn every_price_move_changes_demand_through_one_elasticity() {
+    let dearer = "lever = \"unit_cost\"\nsize = 0.2";
+    let cheaper = "lever = \"price\"\nsize = -0.15";
+    for epsilon in [0.0, 0.5, 1.0, 1.7] {
+        let base = demand_in_quarter_one(None, Some(epsilon));
+        for (effect, factor) in [(dearer, 1.2f64), (cheaper, 0.85)] {
+            let moved = demand_in_quarter_one(Some(effect), Some(epsilon));
+            let expected = factor.powf(1.0 - epsilon);
+            assert!(
+                (moved / base - expected).abs() < 1e-12,
+                "ε = {epsilon}, {effect}: ratio {} expected {expected}",
+                moved / base
+            );
+        }
+    }
+    let legacy = demand_in_quarter_one(None, None);
+    assert!((demand_in_quarter_one(Some(dearer), None) / legacy - 1.0).abs() < 1e-12);
+    assert!((demand_in_quarter_one(Some(cheaper), None) / legacy - 0.85).abs() < 1e-12);
+}
+
+/// `investment.planning_horizon_quarters`: 1 is the older rule (same bits as the key
+/// absent); planning for the peak of the year after entry into service orders at least as
+/// much in the first quarter and leaves less AI demand unmet over the horizon, in both
+/// worlds, at the base's modes.
+#[test]
+fn planning_for_the_seasonal_peak_serves_more_demand() {
+    let absent = run_path(MODES, &[]);
+    let one = run_path(MODES, &["investment.planning_horizon_quarters=1"]);
+    let year = run_path(MODES, &["investment.planning_horizon_quarters=4"]);
+    for metric in ["ai_unmet_share", "ai_orders_units", "ai_unmet_share_counterfactual"] {
+        assert_eq!(series(&absent, metric), series(&one, metric), "{metric}");
+    }
+    assert!(series(&year, "ai_orders_units")[0] >= series(&one, "ai_orders_units")[0]);
+    let mean = |v: Vec<f64>| v.iter().sum::<f64>() / v.len() as f64;
+    for metric in ["ai_unmet_share", "ai_unmet_share_counterfactual"] {
+        let (before, after) = (mean(series(&one, metric)), mean(series(&year, metric)));
+        assert!(after < before, "{metric}: {after} not below {before}");
+    }
+}

@@ -17,6 +17,8 @@ pub(crate) struct InvestmentBlock {
     counterfactual_budget_share: ParamSlot,
     plan_world_budget_share_after: Option<ParamSlot>,
     non_ai_capex_share: ParamSlot,
+    /// Quarters from entry into service whose peak forecast demand the target covers.
+    pub planning_horizon: usize,
 }
 
 /// One path's investment assumptions.
@@ -60,6 +62,7 @@ impl InvestmentBlock {
                 "non_ai_capex_share_of_revenue",
                 &investment.non_ai_capex_share_of_revenue,
             ),
+            planning_horizon: investment.planning_horizon_quarters as usize,
         }
     }
 

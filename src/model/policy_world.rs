@@ -318,16 +318,40 @@ impl Model {
         let (prices, powers, ahead) = (lane.prices, lane.powers, lane.ahead);
         // Export controls make compute dearer for every China cloud: the market's user
         // cost, hence the base price, carries the unit-cost factor too.
-        let base_price = prices.value(powers) * f.unit_cost;
-        let demand_units = demand[ti] * lane.demand_units_per_rmb / base_price;
+        let trend_price = prices.value(powers);
+        let base_price = trend_price * f.unit_cost;
+        // Demand volume at the trend price, moved by the price's distance from it.
+        let volume = pricing.volume_factor(f.unit_cost, lane.premium, f.price);
+        let demand_units = match volume {
+            Some(volume) => demand[ti] * lane.demand_units_per_rmb / trend_price * volume,
+            None => demand[ti] * lane.demand_units_per_rmb / base_price,
+        };
 
         // Orders, from what is known at t.
         let growth = self.trailing_growth(demand, ti, lane.start_growth);
-        let forecast_rmb = demand[ti] / self.revenue.seasonal(ti)
+        let deseasonalized = demand[ti] / self.revenue.seasonal(ti);
+        let forecast_rmb = deseasonalized
             * (lag as f64 * growth).exp()
             * self.revenue.seasonal(ti + lag as usize);
-        let forecast_units = forecast_rmb * lane.demand_units_per_rmb
-            / (prices.value((powers.0 * ahead.0, powers.1 * ahead.1)) * f.unit_cost);
+        let trend_ahead = prices.value((powers.0 * ahead.0, powers.1 * ahead.1));
+        let mut forecast_units = match volume {
+            Some(volume) => forecast_rmb * lane.demand_units_per_rmb / trend_ahead * volume,
+            None => forecast_rmb * lane.demand_units_per_rmb / (trend_ahead * f.unit_cost),
+        };
+        // Planning for the peak of the quarters after entry into service: units bought now
+        // serve the seasonal high of their first year, not just the quarter they arrive.
+        let mut later = (powers.0 * ahead.0, powers.1 * ahead.1);
+        for k in 1..policy.investment.planning_horizon {
+            later = (later.0 * prices.x1, later.1 * prices.x2);
+            let rmb = deseasonalized
+                * ((lag as usize + k) as f64 * growth).exp()
+                * self.revenue.seasonal(ti + lag as usize + k);
+            let units = match volume {
+                Some(volume) => rmb * lane.demand_units_per_rmb / prices.value(later) * volume,
+                None => rmb * lane.demand_units_per_rmb / (prices.value(later) * f.unit_cost),
+            };
+            forecast_units = forecast_units.max(units);
+        }
         let target = lane.retention * forecast_units / investment.target_utilization;
         let (pipeline, retiring) = capex_lanes.pipeline[k];
         // The gate expects today's unit-cost factor to persist on both sides.

@@ -18,6 +18,7 @@ pub(crate) struct PricingBlock {
     rest_start: ParamSlot,
     rest_long_run: ParamSlot,
     rest_half_life: ParamSlot,
+    elasticity: Option<ParamSlot>,
 }
 
 /// One path's pricing assumptions.
@@ -36,6 +37,8 @@ pub(crate) struct PricingDraw {
     rest_start: f64,
     rest_long_run: f64,
     rest_decay: f64,
+    /// Price elasticity of demand volume; `None`: the older rule.
+    elasticity: Option<f64>,
 }
 
 impl PricingBlock {
@@ -64,6 +67,10 @@ impl PricingBlock {
                 "rest_of_market_half_life_quarters",
                 &pricing.rest_of_market_half_life_quarters,
             ),
+            elasticity: pricing
+                .demand_price_elasticity
+                .as_ref()
+                .map(|p| slot("demand_price_elasticity", p)),
         }
     }
 
@@ -79,6 +86,7 @@ impl PricingBlock {
             rest_start: params.draw(&self.rest_start),
             rest_long_run: params.draw(&self.rest_long_run),
             rest_decay: 0.5f64.powf(1.0 / params.draw(&self.rest_half_life)),
+            elasticity: self.elasticity.as_ref().map(|slot| params.draw(slot)),
         }
     }
 }
@@ -100,7 +108,19 @@ impl PricingDraw {
             rest_start: 0.0,
             rest_long_run: 0.0,
             rest_decay: 0.0,
+            elasticity: None,
         }
+    }
+
+    /// Demand volume relative to the trend's, `(f_u · S/S₀ · f_p)^(−ε)`, for a price that
+    /// stands `f_u · S/S₀ · f_p` times its trend (the unit-cost pass-through `f_u`, the
+    /// premium `S` over the start's `S₀`, the price events' `f_p`): every move counts
+    /// alike. `None` without an elasticity: the caller keeps the older rule (volume
+    /// `1 / f_u` of the trend's: RMB demand fixed under cost pass-through, volume blind to
+    /// the premium and price events).
+    pub(crate) fn volume_factor(&self, unit_cost: f64, premium: f64, price: f64) -> Option<f64> {
+        self.elasticity
+            .map(|elasticity| (unit_cost * premium / self.start_premium * price).powf(-elasticity))
     }
 
     /// Per-quarter decay of the rest of the market's shortage, `0.5^(1/h_r)`.
@@ -144,7 +164,42 @@ mod tests {
             rest_start: 0.2,
             rest_long_run: 0.0,
             rest_decay: 0.5f64.powf(1.0 / 6.0),
+            elasticity: None,
         }
+    }
+
+    /// One elasticity for every price move: a 10% rise of the price above its trend cuts
+    /// demand volume by the same `1.1^(−ε)` whether it comes from cost pass-through, the
+    /// premium or a price event (one test per move), and moves compound.
+    #[test]
+    fn the_elasticity_applies_alike_to_every_price_move() {
+        let epsilon = 0.6;
+        let d = PricingDraw {
+            start_premium: 1.25,
+            elasticity: Some(epsilon),
+            ..draw()
+        };
+        let expected = 1.1f64.powf(-epsilon);
+        let close = |x: Option<f64>, y: f64| (x.unwrap() - y).abs() < 1e-12;
+        // At the trend: no move, no change in volume.
+        assert!(close(d.volume_factor(1.0, 1.25, 1.0), 1.0));
+        // Cost pass-through (export controls: the unit-cost factor f_u).
+        assert!(close(d.volume_factor(1.1, 1.25, 1.0), expected));
+        // The premium, relative to the start's.
+        assert!(close(d.volume_factor(1.0, 1.25 * 1.1, 1.0), expected));
+        // A price event (a price war is the same with a factor below 1).
+        assert!(close(d.volume_factor(1.0, 1.25, 1.1), expected));
+        assert!(close(d.volume_factor(1.0, 1.25, 0.85), 0.85f64.powf(-epsilon)));
+        // Moves compound.
+        assert!(close(d.volume_factor(1.1, 1.25 * 1.1, 1.1), expected.powi(3)));
+        // Elasticity 0: volume ignores every move.
+        let rigid = PricingDraw {
+            elasticity: Some(0.0),
+            ..d
+        };
+        assert!(close(rigid.volume_factor(1.3, 2.0, 0.7), 1.0));
+        // Without the key: the caller's older rule.
+        assert_eq!(draw().volume_factor(1.1, 1.0, 1.0), None);
     }
 
     /// Calibration targets of docs/model.md: a loose market has no premium, ũ = 0.2 gives

@@ -207,6 +207,7 @@ pub(crate) struct InvestmentDoc {
     pub counterfactual_budget_share_of_revenue: Option<RawParam>,
     pub plan_world_budget_share_after_plan: Option<RawParam>,
     pub non_ai_capex_share_of_revenue: Option<RawParam>,
+    pub planning_horizon_quarters: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -222,6 +223,7 @@ pub(crate) struct PricingDoc {
     pub rest_of_market_start_unmet_share: Option<RawParam>,
     pub rest_of_market_long_run_unmet_share: Option<RawParam>,
     pub rest_of_market_half_life_quarters: Option<RawParam>,
+    pub demand_price_elasticity: Option<RawParam>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -32,6 +32,15 @@ pub struct Investment {
     pub plan_world_budget_share_after_plan: Option<Param>,
     /// Capex that non-AI revenue requires, share of that revenue.
     pub non_ai_capex_share_of_revenue: Param,
+    /// Quarters from a unit's entry into service over which the order target covers the
+    /// peak forecast demand (1: the quarter of entry only, the older rule; 4: the peak of
+    /// the year, so seasonality is planned for).
+    #[serde(skip_serializing_if = "is_one")]
+    pub planning_horizon_quarters: u32,
+}
+
+fn is_one(quarters: &u32) -> bool {
+    *quarters == 1
 }
 
 /// Prices tied to the user cost of compute and to industry tightness.
@@ -59,6 +68,11 @@ pub struct Pricing {
     pub rest_of_market_long_run_unmet_share: Param,
     /// Half-life, quarters, of the rest of the market's shortage.
     pub rest_of_market_half_life_quarters: Param,
+    /// Price elasticity `ε` of AI demand volume, applied alike to every move of the price
+    /// away from its trend (premium, price events, cost pass-through); absent: the older
+    /// rule (volume moves one for one with cost pass-through only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub demand_price_elasticity: Option<Param>,
 }
 
 /// Customers lost to unmet demand, and won back.
@@ -122,6 +136,13 @@ const MAX_PREMIUM: Range = Range::new(
     "a price multiplier from 1 (no premium) to 20",
 );
 const SLOPE: Range = Range::new(0.0, true, 20.0, true, "a slope from 0 to 20");
+const ELASTICITY: Range = Range::new(
+    0.0,
+    true,
+    5.0,
+    true,
+    "a price elasticity of demand volume from 0 (none) to 5 (as a positive number: volume falls by ε% for a 1% price rise)",
+);
 const ADJUSTMENT: Range = Range::new(
     0.0,
     false,
@@ -212,6 +233,13 @@ impl Validator<'_> {
                 Some(0.08),
                 &REVENUE_SHARE,
             )?,
+            planning_horizon_quarters: self.integer(
+                &key("planning_horizon_quarters"),
+                doc.planning_horizon_quarters.unwrap_or(1),
+                1,
+                8,
+                "a number of quarters",
+            )? as u32,
         })
     }
 
@@ -260,6 +288,18 @@ impl Validator<'_> {
                 6.0,
                 &HALF_LIFE,
             )?,
+            demand_price_elasticity: doc
+                .demand_price_elasticity
+                .as_ref()
+                .map(|raw| {
+                    self.param(
+                        &key("demand_price_elasticity"),
+                        Some(raw),
+                        None,
+                        &ELASTICITY,
+                    )
+                })
+                .transpose()?,
         };
         let (start_max, max_min) = (
             pricing.start_premium.bounds().1,
