@@ -16,6 +16,7 @@ pub(crate) struct MarginBlock {
     ai_variable_cost_share: Option<ParamSlot>,
     ai_opex_rate: ParamSlot,
     capacity_cost_rate: ParamSlot,
+    fixed_cost_revenue_elasticity: Option<ParamSlot>,
 }
 
 /// One path's cost assumptions and calibrated fixed cost.
@@ -36,6 +37,9 @@ pub(crate) struct MarginDraw {
     /// Quarterly cash cost of the installed base, share of the gross book value of every
     /// class in service (`capacity_cost_rate / 4`).
     pub capacity_cost_per_book_value: f64,
+    /// Elasticity of fixed costs to the world's trailing revenue; `None`: fixed costs
+    /// ignore revenue (the older rule, bit for bit).
+    pub(crate) fixed_cost_revenue_elasticity: Option<f64>,
 }
 
 /// One quarter's operating result and cash flow, RMB bn.
@@ -70,6 +74,10 @@ impl MarginBlock {
                 Some(p) => params.slot("costs.capacity_cost_rate", p),
                 None => ParamSlot::Fixed(0.0),
             },
+            fixed_cost_revenue_elasticity: costs
+                .fixed_cost_revenue_elasticity
+                .as_ref()
+                .map(|p| params.slot("costs.fixed_cost_revenue_elasticity", p)),
         }
     }
 
@@ -88,6 +96,10 @@ impl MarginBlock {
                 .map_or(variable_cost_share, |slot| params.draw(slot)),
             ai_opex_per_book_value: params.draw(&self.ai_opex_rate) / 4.0,
             capacity_cost_per_book_value: params.draw(&self.capacity_cost_rate) / 4.0,
+            fixed_cost_revenue_elasticity: self
+                .fixed_cost_revenue_elasticity
+                .as_ref()
+                .map(|slot| params.draw(slot)),
         }
     }
 }
@@ -136,13 +148,20 @@ impl MarginDraw {
 
     /// EBITA, NOPAT, working-capital change and FCF of quarter `t`. `previous_revenue` is
     /// `None` in the start quarter (no working-capital change is counted there).
+    /// `business_scale` is the world's mean revenue of quarters `t−4 … t−1` over the start
+    /// quarter's (the reported start revenue standing in before it; 1 at `t = 0`): fixed
+    /// costs grow with it at their elasticity.
     pub(crate) fn operate(
         &self,
         t: i64,
         quarter: &QuarterInputs,
         previous_revenue: Option<f64>,
+        business_scale: f64,
     ) -> OperatingQuarter {
-        let fixed = self.fixed_cost_start_rmb_bn * self.fixed_step.powi(t as i32);
+        let mut fixed = self.fixed_cost_start_rmb_bn * self.fixed_step.powi(t as i32);
+        if let Some(elasticity) = self.fixed_cost_revenue_elasticity {
+            fixed *= business_scale.powf(elasticity);
+        }
         let revenue = quarter.other_revenue + quarter.ai_revenue;
         let ebita = quarter.other_revenue * (1.0 - self.variable_cost_share) + quarter.ai_revenue
             - self.ai_cash_costs(quarter.ai_revenue, quarter.compute_book_value)
@@ -177,6 +196,7 @@ mod tests {
             ai_variable_cost_share: 0.2,
             ai_opex_per_book_value: 0.015,
             capacity_cost_per_book_value: 0.01,
+            fixed_cost_revenue_elasticity: None,
         };
         let at = |revenue: f64| QuarterInputs {
             other_revenue: revenue * 0.75,
@@ -187,12 +207,57 @@ mod tests {
             capex: 30.0,
         };
         draw.calibrate(&at(41.6));
-        let q = draw.operate(0, &at(41.6), None);
+        let q = draw.operate(0, &at(41.6), None, 1.0);
         assert!((q.ebita / 41.6 - 0.09).abs() < 1e-12);
         assert!((q.fcf - (q.ebita * 0.85 + 4.0 - 30.0)).abs() < 1e-12);
         // Operating leverage: 10% more revenue lifts the margin.
-        let up = draw.operate(0, &at(41.6 * 1.1), Some(41.6));
+        let up = draw.operate(0, &at(41.6 * 1.1), Some(41.6), 1.0);
         assert!(up.ebita / (41.6 * 1.1) > 0.09);
         assert!((up.working_capital_change - 0.05 * 4.16).abs() < 1e-12);
+    }
+
+    /// Fixed costs follow the trailing revenue at their elasticity: with elasticity 1 and
+    /// every other cost proportional, a business 1.5 times the start's (revenue, books and
+    /// depreciation alike) keeps the start margin; with elasticity 0 the fixed cost stays
+    /// put and the margin rises (operating leverage); the key absent is elasticity 0.
+    #[test]
+    fn fixed_costs_grow_with_the_business_at_their_elasticity() {
+        let at = |scale: f64| QuarterInputs {
+            other_revenue: 30.0 * scale,
+            ai_revenue: 10.0 * scale,
+            compute_book_value: 40.0 * scale,
+            book_value: 70.0 * scale,
+            depreciation: 4.0 * scale,
+            capex: 0.0,
+        };
+        let margin_at = |elasticity: Option<f64>, scale: f64| {
+            let mut draw = MarginDraw {
+                variable_cost_share: 0.55,
+                start_ebita_margin: 0.09,
+                fixed_step: 1.0,
+                tax_rate: 0.15,
+                working_capital_share: 0.0,
+                fixed_cost_start_rmb_bn: 0.0,
+                ai_variable_cost_share: 0.2,
+                ai_opex_per_book_value: 0.015,
+                capacity_cost_per_book_value: 0.005,
+                fixed_cost_revenue_elasticity: elasticity,
+            };
+            draw.calibrate(&at(1.0));
+            let fixed = draw.fixed_cost_start_rmb_bn;
+            let q = draw.operate(4, &at(scale), None, scale);
+            (q.ebita / (40.0 * scale), fixed)
+        };
+        assert!((margin_at(Some(1.0), 1.5).0 - 0.09).abs() < 1e-12);
+        let (fixed_margin, fixed) = margin_at(Some(0.0), 1.5);
+        assert!(fixed_margin > 0.09);
+        // EBITA = 1.5 (EBITA_0 + F_0) − F_0.
+        let expected = (1.5 * (0.09 * 40.0 + fixed) - fixed) / 60.0;
+        assert!((fixed_margin - expected).abs() < 1e-12);
+        assert_eq!(margin_at(None, 1.5).0, fixed_margin);
+        // Elasticity 0.5: the fixed cost grows by √1.5.
+        let half = margin_at(Some(0.5), 1.5).0;
+        let expected = (1.5 * (0.09 * 40.0 + fixed) - fixed * 1.5f64.sqrt()) / 60.0;
+        assert!((half - expected).abs() < 1e-12);
     }
 }

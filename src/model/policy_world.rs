@@ -447,7 +447,13 @@ impl Model {
         if t == 0 && world == World::Plan {
             margins.calibrate(&inputs);
         }
-        let op = margins.operate(t, &inputs, (t > 0).then_some(lane.previous_revenue));
+        let business_scale = lane.trailing.iter().sum::<f64>() / 4.0 / lane.reported_start_total;
+        let op = margins.operate(
+            t,
+            &inputs,
+            (t > 0).then_some(lane.previous_revenue),
+            business_scale,
+        );
         let rest_of_market = lane.rest_of_market_start * demand[ti] / demand[0];
 
         let series = &mut ws.worlds[world as usize];

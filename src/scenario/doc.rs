@@ -183,6 +183,7 @@ pub(crate) struct CostsDoc {
     pub ai_variable_cost_share: Option<RawParam>,
     pub ai_opex_rate: Option<RawParam>,
     pub capacity_cost_rate: Option<RawParam>,
+    pub fixed_cost_revenue_elasticity: Option<RawParam>,
 }
 
 #[derive(Debug, Default, Deserialize)]

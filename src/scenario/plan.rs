@@ -144,6 +144,11 @@ pub struct Costs {
     /// capacity; absent: 0.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capacity_cost_rate: Option<Param>,
+    /// Elasticity of the fixed cash costs to the world's trailing four-quarter revenue
+    /// (overheads that grow with the business: staff, sales, R&D); absent: 0, fixed costs
+    /// grow at `fixed_cost_inflation` alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixed_cost_revenue_elasticity: Option<Param>,
 }
 
 /// Discounting of the plan's incremental cash flows.
@@ -256,6 +261,13 @@ const WORKING_CAPITAL: Range = Range::new(
     1.0,
     true,
     "a share of the revenue change from -1 to 1",
+);
+const FIXED_COST_ELASTICITY: Range = Range::new(
+    0.0,
+    true,
+    2.0,
+    true,
+    "an elasticity of fixed costs to revenue from 0 (fixed) to 2 (1: they grow with revenue)",
 );
 const OPEX_RATE: Range = Range::new(
     0.0,
@@ -715,6 +727,17 @@ pub(crate) fn validate_economics(
         capacity_cost_rate: k
             .and_then(|k| k.capacity_cost_rate.as_ref())
             .map(|raw| v.param("costs.capacity_cost_rate", Some(raw), None, &OPEX_RATE))
+            .transpose()?,
+        fixed_cost_revenue_elasticity: k
+            .and_then(|k| k.fixed_cost_revenue_elasticity.as_ref())
+            .map(|raw| {
+                v.param(
+                    "costs.fixed_cost_revenue_elasticity",
+                    Some(raw),
+                    None,
+                    &FIXED_COST_ELASTICITY,
+                )
+            })
             .transpose()?,
     };
 
