@@ -66,7 +66,8 @@ P_LOSS, P_RETURN = 22, 23
 P_MAX_UTIL, P_START_UNMET, P_HW_DECLINE, P_PRICE_DECLINE = 24, 25, 26, 27
 P_VAR, P_START_MARGIN, P_FIXED_INFL, P_TAX, P_WC, P_AI_VAR, P_AI_OPEX, P_CAP_COST = 28, 29, 30, 31, 32, 33, 34, 35
 P_DISCOUNT, P_TERM_GROWTH, P_TERM_RONIC, P_REINVEST = 36, 37, 38, 39
-P_SEG = 40            # segment s field f at P_SEG + 7 s + f
+P_DEMAND_ELAST, P_FIXED_ELAST = 40, 41
+P_SEG = 42            # segment s field f at P_SEG + 7 s + f
 SEG_FIELDS = ["start_revenue_rmb_bn", "initial_growth", "terminal_growth", "growth_half_life_quarters",
               "shock_persistence", "persistent_shock_sd", "iid_shock_sd"]
 
@@ -80,8 +81,9 @@ LEVERS = ["revenue_level", "revenue_growth", "unit_cost", "capacity_additions", 
 # --- Integer configuration (ci[...]) -------------------------------------------------------
 (CI_S, CI_AI, CI_C, CI_COMPUTE, CI_H, CI_Q, CI_FIRST, CI_VFIRST, CI_P0, CI_L, CI_UP_FROM,
  CI_HAS_UP, CI_K, CI_E, CI_NEFF, CI_HAS_RISK, CI_HAS_PRICING, CI_HAS_PLAN_AFTER, CI_HAS_AI_VAR,
- CI_HAS_REINVEST, CI_TV, CI_TV_METHOD, CI_HAS_RONIC, CI_NPP, CI_NQM, CI_NS, CI_NCELLS) = range(27)
-NCI = 27
+ CI_HAS_REINVEST, CI_TV, CI_TV_METHOD, CI_HAS_RONIC, CI_NPP, CI_NQM, CI_NS, CI_NCELLS,
+ CI_HAS_ELAST, CI_HP) = range(29)
+NCI = 29
 CF_TOTAL = 0
 
 # Series of one world (ser[w, k, t]).
@@ -299,7 +301,8 @@ def build_model(scenario):
     inv_defaults = {"target_utilization": 0.80, "adjustment_quarters": 4, "gate_width": 0.4,
                     "premium_half_life_quarters": 4, "budget_share_of_revenue": 0.5,
                     "counterfactual_budget_share_of_revenue": 0.2, "non_ai_capex_share_of_revenue": 0.08}
-    check_keys(inv, set(inv_defaults) | {"plan_world_budget_share_after_plan"}, "investment")
+    check_keys(inv, set(inv_defaults) | {"plan_world_budget_share_after_plan", "planning_horizon_quarters"},
+               "investment")
     for k, key in [(P_TARGET_UTIL, "target_utilization"), (P_ADJUST, "adjustment_quarters"),
                    (P_GATE_WIDTH, "gate_width"), (P_PREMIUM_HL, "premium_half_life_quarters"),
                    (P_BUDGET, "budget_share_of_revenue"), (P_CF_BUDGET, "counterfactual_budget_share_of_revenue"),
@@ -307,19 +310,27 @@ def build_model(scenario):
         put(k, inv.get(key, inv_defaults[key]), f"investment.{key}")
     has_plan_after = "plan_world_budget_share_after_plan" in inv
     put(P_PLAN_AFTER, inv.get("plan_world_budget_share_after_plan", 0.0), "investment.plan_world_budget_share_after_plan")
+    # H_p: the order target covers the peak forecast of the H_p quarters from entry into
+    # service (1, the default, is the quarter of entry: the older rule).
+    hp = inv.get("planning_horizon_quarters", 1)
+    if isinstance(hp, bool) or not isinstance(hp, int) or not 1 <= hp <= 8:
+        refuse("investment.planning_horizon_quarters: expected an integer in [1, 8]")
     pricing = scenario.get("pricing")
     has_pricing = pricing is not None
     pr_defaults = {"markup": 0.1, "markup_half_life_quarters": 8, "start_premium": 1.0, "premium_slope": 1.2,
                    "max_premium": 3.0, "premium_adjustment": 0.5, "alibaba_share": 0.358,
                    "rest_of_market_start_unmet_share": 0.2, "rest_of_market_long_run_unmet_share": 0.0,
                    "rest_of_market_half_life_quarters": 6}
+    # (demand_price_elasticity has no default: absent is the older rule, not a number.)
     # Without [pricing]: PricingDraw::none() (no premium, base price at the calibrated start).
     pr_none = {"markup": 0.0, "markup_half_life_quarters": 1.0, "start_premium": 1.0, "premium_slope": 0.0,
                "max_premium": 1.0, "premium_adjustment": 1.0, "alibaba_share": 1.0,
                "rest_of_market_start_unmet_share": 0.0, "rest_of_market_long_run_unmet_share": 0.0,
                "rest_of_market_half_life_quarters": 1.0}
     if has_pricing:
-        check_keys(pricing, set(pr_defaults), "pricing")
+        check_keys(pricing, set(pr_defaults) | {"demand_price_elasticity"}, "pricing")
+    has_elast = has_pricing and "demand_price_elasticity" in pricing
+    put(P_DEMAND_ELAST, pricing["demand_price_elasticity"] if has_elast else 0.0, "pricing.demand_price_elasticity")
     for k, key in zip(range(P_MARKUP, P_REST_HL + 1), pr_defaults):
         put(k, (pricing.get(key, pr_defaults[key]) if has_pricing else pr_none[key]), f"pricing.{key}")
     cust = scenario.get("customers")
@@ -338,9 +349,10 @@ def build_model(scenario):
     co_defaults = {"variable_cost_share": 0.6, "start_ebita_margin": 0.09, "fixed_cost_inflation": 0.02,
                    "tax_rate": 0.15, "working_capital_share": 0.05, "ai_variable_cost_share": 0.0,
                    "ai_opex_rate": 0.0, "capacity_cost_rate": 0.0}
-    check_keys(costs, set(co_defaults), "costs")
+    check_keys(costs, set(co_defaults) | {"fixed_cost_revenue_elasticity"}, "costs")
     for k, key in zip(range(P_VAR, P_CAP_COST + 1), co_defaults):
         put(k, costs.get(key, co_defaults[key]), f"costs.{key}")
+    put(P_FIXED_ELAST, costs.get("fixed_cost_revenue_elasticity", 0.0), "costs.fixed_cost_revenue_elasticity")
     has_ai_var = "ai_variable_cost_share" in costs
     val = scenario.get("valuation", {})
     check_keys(val, {"discount_rate", "terminal_value", "terminal_method", "terminal_growth", "terminal_ronic",
@@ -366,7 +378,7 @@ def build_model(scenario):
 
     # --- risk
     if has_risk:
-        check_keys(risk, {"enabled", "regimes", "events"}, "risk")
+        check_keys(risk, {"enabled", "regimes", "events", "centre_growth_shifts"}, "risk")
         regimes = sorted(risk["regimes"])
     else:
         regimes = []
@@ -387,6 +399,18 @@ def build_model(scenario):
             gshift[i, s] = reg.get("growth_shift", {}).get(name, 0.0) / 4.0
         vscale[i] = reg.get("volatility_scale", 1.0)
         dspread[i] = reg.get("discount_spread", 0.0)
+    # Centred growth shifts (docs/model.md, "Risk"): each quarter's mean shift under
+    # pi_t = pi_0 P^t, known before any path is drawn, subtracted from the regime's.
+    gcentre = np.zeros((S, Q))
+    centre = risk.get("centre_growth_shifts", False) if has_risk else False
+    if not isinstance(centre, bool):
+        refuse("risk.centre_growth_shifts: expected true or false")
+    if K and centre:
+        pi = init_cdf[:K].copy()
+        for t in range(Q):
+            if t >= 1:
+                gcentre[:, t] = pi @ gshift[:K]
+            pi = pi @ trans_cdf[:K, :K]
     if K:
         init_cdf = np.cumsum(init_cdf)
         init_cdf[K - 1] = np.inf
@@ -447,9 +471,10 @@ def build_model(scenario):
     ci[CI_HAS_AI_VAR], ci[CI_HAS_REINVEST] = int(has_ai_var), int(has_reinvest)
     ci[CI_TV], ci[CI_TV_METHOD], ci[CI_HAS_RONIC] = int(val.get("terminal_value", True)), tv_method, int(has_ronic)
     ci[CI_NPP], ci[CI_NQM], ci[CI_NS], ci[CI_NCELLS] = NPP, len(qm), len(sm), len(qm) * Q
+    ci[CI_HAS_ELAST], ci[CI_HP] = int(has_elast), hp
     cfv = np.array([total])
     maxlag = int(lag.max())
-    seas_t = np.array([seas4[(start % 4 + t) % 4] for t in range(Q + maxlag + 1)])
+    seas_t = np.array([seas4[(start % 4 + t) % 4] for t in range(Q + maxlag + hp)])
     # IRR grid in x = ln(1 + quarterly rate) over [-0.9999, 1000], dense (0.0025) near 0 where
     # close pairs of roots occur on this model's flows (numpy_base's 256-point grid missed
     # about half of them: plan_irr_root_count 1.0062 against the engine's 1.0123).
@@ -458,7 +483,7 @@ def build_model(scenario):
                              np.linspace(0.3, math.log(1001.0), 96)])
     cfg = (dk, dp, ci, cfv, seas_t, chol, share, legacy_share, life, lag, weights, hist_spend,
            init_cdf, trans_cdf, gshift, vscale, dspread, hazard, repeatable, eff_i, eff_f,
-           np.array(metric_first, dtype=np.int64), x_grid, np.exp(-x_grid))
+           np.array(metric_first, dtype=np.int64), x_grid, np.exp(-x_grid), gcentre)
     info = dict(quarterly_metrics=qm, scalar_metrics=sm, quarters=Q, start=start, T=T)
     return cfg, info
 
@@ -547,7 +572,8 @@ def make_workspace(cfg):
             np.zeros(C),                                   # saved depreciation state
             np.zeros((2, x_grid_len(cfg))),                # IRR grid: powers, NPVs
             np.zeros(8),                                   # small scratch: capex state, trailing revenue
-            np.zeros(Q))                                   # demand forecast lambda quarters ahead, RMB bn
+            np.zeros((2, Q)),                              # deseasonalized demand, forecast growth
+            np.zeros((2, 8)))                              # trend price terms lambda + k quarters ahead
 
 
 @njit(cache=True)
@@ -614,10 +640,10 @@ def simulate_path(cfg, ws, q, sc):
     per-path scalars sc[k]."""
     (dk, dp, ci, cfv, seas, chol, share, legacy_share, life, lag, weights, hist_spend,
      init_cdf, trans_cdf, gshift, vscale, dspread, hazard, repeatable, eff_i, eff_f,
-     metric_first, x_grid, v_grid) = cfg
+     metric_first, x_grid, v_grid, gcentre) = cfg
     (pv, regime, firings, counts, fired_e, fired_t, fired_sev, drift_shift, level_shift, lev,
      rev, shocks, rstate, dem, plan_spend, capex, units, dep, cbc, ser, hist, inc, val, dep_saved,
-     grid, scratch, forecast) = ws
+     grid, scratch, forecast, ahead) = ws
     S, ai, C, comp, H, Q = ci[CI_S], ci[CI_AI], ci[CI_C], ci[CI_COMPUTE], ci[CI_H], ci[CI_Q]
     first, vfirst, p0, L = ci[CI_FIRST], ci[CI_VFIRST], ci[CI_P0], ci[CI_L]
     K, E, NEFF = ci[CI_K], ci[CI_E], ci[CI_NEFF]
@@ -666,7 +692,7 @@ def simulate_path(cfg, ws, q, sc):
                     nfired += 1
                 firings[e, t] = counts[e]
             for s in range(S):
-                drift_shift[s, t] = gshift[r, s]
+                drift_shift[s, t] = gshift[r, s] - gcentre[s, t]
             lev[0, t] = vscale[r]
             lev[5, t] = dspread[r]
         for f in range(nfired):
@@ -800,6 +826,10 @@ def simulate_path(cfg, ws, q, sc):
         rest_decay = 0.0
     loss = pv[P_LOSS]
     ret_rate = pv[P_RETURN]
+    has_elast = ci[CI_HAS_ELAST] == 1
+    elast = pv[P_DEMAND_ELAST]
+    fixed_elast = pv[P_FIXED_ELAST]
+    hp = ci[CI_HP]
 
     # Unit economics of a new loaded compute unit (investment.rs `UnitEconomics`).
     sigma = share[comp]
@@ -846,19 +876,18 @@ def simulate_path(cfg, ws, q, sc):
     s_sum1 = 0.0
     s_sum2 = 0.0
     s_sum3 = 0.0
-    ahead1 = 1.0
-    ahead2 = 1.0
     price_to_cost = 0.0
     fixed0 = 0.0
     trailing = scratch[4:8]
-    # The forecast of demand lambda quarters ahead uses demand only: the same in both worlds.
+    # The forecast's demand and growth use demand only: the same in both worlds.
     for t in range(Q):
         if t >= 4:
             growth = math.log(dem[0, t] / dem[0, t - 4]) / 4.0
         else:
             growth = (math.log((dem[0, t] / seas[t]) / (dem[0, 0] / seas[0]))
                       + (4 - t) * math.log1p(g0_ai) / 4.0) / 4.0
-        forecast[t] = dem[0, t] / seas[t] * math.exp(ulag * growth) * seas[t + ulag]
+        forecast[0, t] = dem[0, t] / seas[t]
+        forecast[1, t] = growth
     for w in range(2):
         state[0] = saved_units
         state[1] = saved_cost
@@ -923,15 +952,31 @@ def simulate_path(cfg, ws, q, sc):
                 s_sum1 = window_sum(beta * px1 * fade, ulag, ulife)
                 s_sum2 = window_sum(beta * px2, ulag, ulife)
                 s_sum3 = window_sum(beta * px2 * fade, ulag, ulife)
-                ahead1 = px1 ** ulag
-                ahead2 = px2 ** ulag
+                for k in range(hp):
+                    ahead[0, k] = px1 ** (ulag + k)
+                    ahead[1, k] = px2 ** (ulag + k)
                 price_to_cost = price_start / user_cost
-            base_price = (pa * pw1 + pb * pw2) * f_u
-            demand_units = dem[0, t] * demand_units_per_rmb / base_price
+            trend_price = pa * pw1 + pb * pw2
+            base_price = trend_price * f_u
+            # Volume response to the price's distance from its trend: one elasticity for
+            # cost pass-through, premium and price events; without the key, RMB demand
+            # fixed under pass-through only (V = 1/f_u).
+            if has_elast:
+                response = (f_u * premium / S0 * f_p) ** (-elast)
+            else:
+                response = 1.0 / f_u
+            demand_units = dem[0, t] * demand_units_per_rmb / trend_price * response
 
-            # Orders, from what is known at t.
-            forecast_units = forecast[t] * demand_units_per_rmb / (
-                (pa * pw1 * ahead1 + pb * pw2 * ahead2) * f_u)
+            # Orders, from what is known at t: the peak forecast of the hp quarters from
+            # entry into service, each at its own season and trend price, today's response.
+            peak = 0.0
+            for k in range(hp):
+                j = ulag + k
+                qk = (forecast[0, t] * math.exp(j * forecast[1, t]) * seas[t + j]
+                      / (pa * pw1 * ahead[0, k] + pb * pw2 * ahead[1, k]))
+                if k == 0 or qk > peak:
+                    peak = qk
+            forecast_units = peak * demand_units_per_rmb * response
             target = retention * forecast_units / target_util
             frm = max(i + 1 - ulife, 0)
             pipeline = 0.0
@@ -950,7 +995,8 @@ def simulate_path(cfg, ws, q, sc):
                 bshare = budget_after_cf
             else:
                 bshare = budget_after_plan
-            budget = bshare * (trailing[0] + trailing[1] + trailing[2] + trailing[3]) / 4.0
+            rbar = (trailing[0] + trailing[1] + trailing[2] + trailing[3]) / 4.0
+            budget = bshare * rbar
             non_ai = non_ai_share * dem[1, t]
             orders = min(desired, max(budget - non_ai, 0.0) / (unit_cost / sigma))
             tot = allocate(orders, unit_cost, non_ai, share, sigma, comp, C, cbc)
@@ -975,6 +1021,9 @@ def simulate_path(cfg, ws, q, sc):
                 fixed0 = (other * (1.0 - v) + ai_rev - (ai_rev * v_ai + cbv * opex_q)
                           - bv * capcost_q - dp_ - m0 * total_rev)
             fixed = fixed0 * fixed_growth
+            if fixed_elast != 0.0:
+                # Overheads follow the world's trailing four-quarter revenue (R̄(0) = R(0)).
+                fixed *= (rbar / R0) ** fixed_elast
             fixed_growth *= fixed_step
             ebita = (other * (1.0 - v) + ai_rev - (ai_rev * v_ai + cbv * opex_q)
                      - bv * capcost_q - fixed - dp_)

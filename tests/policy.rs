@@ -194,7 +194,9 @@ fn demand_in_quarter_one(effect: Option<&str>, elasticity: Option<f64>) -> f64 {
         text.push_str("[risk]\nenabled = true\n[risk.regimes.calm]\ninitial_probability = 1\n");
         text.push_str("transition = { calm = 1, tension = 0, crisis = 0 }\n");
         for regime in ["tension", "crisis"] {
-            text.push_str(&format!("[risk.regimes.{regime}]\ninitial_probability = 0\n"));
+            text.push_str(&format!(
+                "[risk.regimes.{regime}]\ninitial_probability = 0\n"
+            ));
         }
         for event in [
             "export_controls_tighten",
@@ -265,7 +267,11 @@ fn planning_for_the_seasonal_peak_serves_more_demand() {
     let absent = run_path(MODES, &[]);
     let one = run_path(MODES, &["investment.planning_horizon_quarters=1"]);
     let year = run_path(MODES, &["investment.planning_horizon_quarters=4"]);
-    for metric in ["ai_unmet_share", "ai_orders_units", "ai_unmet_share_counterfactual"] {
+    for metric in [
+        "ai_unmet_share",
+        "ai_orders_units",
+        "ai_unmet_share_counterfactual",
+    ] {
         assert_eq!(series(&absent, metric), series(&one, metric), "{metric}");
     }
     assert!(series(&year, "ai_orders_units")[0] >= series(&one, "ai_orders_units")[0]);

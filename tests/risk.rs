@@ -208,8 +208,8 @@ growth_shift = {{ cloud = -0.2 }}
             .unwrap();
         let q = r.quarters;
         let mut expected_cumulative = 0.0;
-        for t in 1..q {
-            let mean_shift = (pi_calm[t] * 0.04 + (1.0 - pi_calm[t]) * -0.2) / 4.0;
+        for (t, calm) in pi_calm.iter().enumerate().take(q).skip(1) {
+            let mean_shift = (calm * 0.04 + (1.0 - calm) * -0.2) / 4.0;
             if !centre {
                 expected_cumulative += mean_shift;
             }

@@ -6,6 +6,7 @@
 pub mod backtest;
 mod breakeven;
 mod compare;
+pub mod fiscal_backtest;
 pub mod regression;
 mod sweep;
 

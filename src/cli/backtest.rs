@@ -8,6 +8,9 @@ use clap::Args;
 
 use cloudcapex::Quarter;
 use cloudcapex::analysis::backtest::{BacktestRun, backtest, coverage};
+use cloudcapex::analysis::fiscal_backtest::{
+    FILED_FISCAL_YEARS, FiledFiscalYear, fiscal_backtest, write_fiscal_csv,
+};
 use cloudcapex::history::History;
 
 use super::common::{AnalysisOptions, failure, refuse};
@@ -42,6 +45,12 @@ pub struct BacktestArgs {
     /// Also draw each origin's fan with the reported revenue on it (fan_<origin>.svg).
     #[arg(long)]
     report: bool,
+    /// Also hindcast the whole model (economics, plan, risk) from --from by Alibaba fiscal
+    /// year (ending March): revenue, adjusted EBITA and margin, capex and depreciation
+    /// against the filings, in fiscal_backtest.csv. Needs one origin before the scenario's
+    /// start quarter (not --rolling or --recalibrate).
+    #[arg(long)]
+    fiscal_years: bool,
     #[command(flatten)]
     common: AnalysisOptions,
     /// Do not print the table.
@@ -76,6 +85,18 @@ pub fn run(args: BacktestArgs) -> ExitCode {
         ));
     };
     let to = args.to.unwrap_or(last_reported);
+    if args.fiscal_years && (args.rolling || args.recalibrate) {
+        return refuse(
+            "--fiscal-years hindcasts the model from one origin, --from: drop --rolling and --recalibrate",
+        );
+    }
+    if args.fiscal_years && args.from >= scenario.assumptions().time.start_quarter {
+        return refuse(format!(
+            "--fiscal-years --from {}: the hindcast starts before the scenario's start quarter {}",
+            args.from,
+            scenario.assumptions().time.start_quarter
+        ));
+    }
     if to > last || args.from < first || args.from >= to {
         return refuse(format!(
             "--from {} --to {to}: the origin must be a reported quarter before the last one scored, \
@@ -100,6 +121,21 @@ pub fn run(args: BacktestArgs) -> ExitCode {
         Ok(lock) => lock,
         Err(message) => return failure(message),
     };
+    // The filings' annual totals fill fiscal years the default history leaves incomplete;
+    // a history of one's own (--data) is scored on its own quarters only.
+    let filed: &[FiledFiscalYear] = if args.data.is_none() {
+        &FILED_FISCAL_YEARS
+    } else {
+        &[]
+    };
+    let fiscal = if args.fiscal_years {
+        match pool.install(|| fiscal_backtest(&scenario, &history, filed, args.from, to, paths)) {
+            Ok(rows) => Some(rows),
+            Err(e) => return refuse(e),
+        }
+    } else {
+        None
+    };
     let rows = match pool
         .install(|| backtest(&scenario, &history, &origins, to, paths, args.recalibrate))
     {
@@ -122,10 +158,19 @@ pub fn run(args: BacktestArgs) -> ExitCode {
         .common
         .out
         .join(format!("backtest_{}", scenario.name()));
-    let written = match run.write(&dir, &history, args.report) {
+    let mut written = match run.write(&dir, &history, args.report) {
         Ok(w) => w,
         Err(e) => return failure(e),
     };
+    if let Some(rows) = &fiscal {
+        let file = dir.join("fiscal_backtest.csv");
+        match cloudcapex::output::write_atomically(&file, |out| {
+            write_fiscal_csv(&scenario, args.from, paths, rows, out)
+        }) {
+            Ok(path) => written.push(path),
+            Err(e) => return failure(e),
+        }
+    }
     if !args.quiet {
         println!(
             "Backtest of `{}` on {}: {} origin{}, {paths} paths each{}",
@@ -163,6 +208,32 @@ pub fn run(args: BacktestArgs) -> ExitCode {
             "Nominal: 0.50 and 0.90 inside the bands, mean PIT 0.5. Rows of overlapping origins \
              are correlated: the SEs are lower bounds. CRPS in RMB bn."
         );
+        if let Some(rows) = &fiscal {
+            println!(
+                "\nHindcast of the whole model from {} by fiscal year (ending March), {paths} paths:",
+                args.from
+            );
+            println!(
+                "{:<6} {:<20} {:>10} {:>10} {:>8} {:>10} {:>10} {:>10} {:>6}",
+                "year", "metric", "reported", "mean", "se", "p5", "p50", "p95", "pit"
+            );
+            for r in rows {
+                let reported = r.reported.map_or("-".into(), |v| format!("{v:.3}"));
+                let pit = r.pit.map_or("-".into(), |v| format!("{v:.2}"));
+                println!(
+                    "{:<6} {:<20} {:>10} {:>10.3} {:>8.3} {:>10.3} {:>10.3} {:>10.3} {:>6}",
+                    r.label(),
+                    r.metric,
+                    reported,
+                    r.mean,
+                    r.se,
+                    r.p5,
+                    r.p50,
+                    r.p95,
+                    pit
+                );
+            }
+        }
         for path in &written {
             println!("written: {}", path.display());
         }

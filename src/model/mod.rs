@@ -344,18 +344,15 @@ impl Model {
             }
         });
 
-        let risk = assumptions
-            .risk
-            .as_ref()
-            .map(|r| {
-                RiskBlock::new(
-                    r,
-                    revenue.segment_names(),
-                    seed,
-                    &mut params,
-                    horizon_quarters + 1,
-                )
-            });
+        let risk = assumptions.risk.as_ref().map(|r| {
+            RiskBlock::new(
+                r,
+                revenue.segment_names(),
+                seed,
+                &mut params,
+                horizon_quarters + 1,
+            )
+        });
         if let Some(correlation) = &assumptions.assumption_correlation {
             params.correlate(correlation);
         }

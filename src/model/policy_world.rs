@@ -330,9 +330,8 @@ impl Model {
         // Orders, from what is known at t.
         let growth = self.trailing_growth(demand, ti, lane.start_growth);
         let deseasonalized = demand[ti] / self.revenue.seasonal(ti);
-        let forecast_rmb = deseasonalized
-            * (lag as f64 * growth).exp()
-            * self.revenue.seasonal(ti + lag as usize);
+        let forecast_rmb =
+            deseasonalized * (lag as f64 * growth).exp() * self.revenue.seasonal(ti + lag as usize);
         let trend_ahead = prices.value((powers.0 * ahead.0, powers.1 * ahead.1));
         let mut forecast_units = match volume {
             Some(volume) => forecast_rmb * lane.demand_units_per_rmb / trend_ahead * volume,

@@ -189,9 +189,15 @@ mod tests {
         assert!(close(d.volume_factor(1.0, 1.25 * 1.1, 1.0), expected));
         // A price event (a price war is the same with a factor below 1).
         assert!(close(d.volume_factor(1.0, 1.25, 1.1), expected));
-        assert!(close(d.volume_factor(1.0, 1.25, 0.85), 0.85f64.powf(-epsilon)));
+        assert!(close(
+            d.volume_factor(1.0, 1.25, 0.85),
+            0.85f64.powf(-epsilon)
+        ));
         // Moves compound.
-        assert!(close(d.volume_factor(1.1, 1.25 * 1.1, 1.1), expected.powi(3)));
+        assert!(close(
+            d.volume_factor(1.1, 1.25 * 1.1, 1.1),
+            expected.powi(3)
+        ));
         // Elasticity 0: volume ignores every move.
         let rigid = PricingDraw {
             elasticity: Some(0.0),

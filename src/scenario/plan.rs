@@ -781,7 +781,7 @@ pub(crate) fn validate_economics(
             return Err(v.error(
                 "valuation.terminal_value",
                 format!(
-                    "the terminal value grows the last four quarters' incremental cash flow, so the horizon must end at                      least four quarters after the plan (in {plan_end} or later, it ends in {last}); lengthen                      time.horizon_quarters or set valuation.terminal_value = false"
+                    "the terminal value grows the last four quarters' incremental cash flow, so the horizon must end at least four quarters after the plan (in {plan_end} or later, it ends in {last}); lengthen time.horizon_quarters or set valuation.terminal_value = false"
                 ),
             ));
         }

@@ -56,6 +56,23 @@ f = lambda t: seas[f"q{qnum(t)}"]
 # ---------------------------------------------------------------- revenue segments
 segs = SC["revenue"]["segments"]
 cap_seg = SC["capacity"]["segment"]
+# Regime growth shifts (docs/model.md, "Risk"): the regime's annual shift added to the
+# drift from t = 1; with centre_growth_shifts, less its mean under π_t = π_0 Pᵗ. The
+# regime is deterministic here (checked with the events below), but π_t is computed as
+# the docs define it.
+gshift = defaultdict(lambda: defaultdict(float))  # gshift[s][t], annual
+risk = SC.get("risk")
+if risk and risk.get("enabled", True):
+    regs = sorted(risk["regimes"])
+    reg0 = next(name for name, r in risk["regimes"].items() if r.get("initial_probability", 0.0) == 1.0)
+    gs = {k: risk["regimes"][k].get("growth_shift", {}) for k in regs}
+    pi = [risk["regimes"][k].get("initial_probability", 0.0) for k in regs]
+    Pm = [[risk["regimes"][i].get("transition", {}).get(j, 0.0) for j in regs] for i in regs]
+    for t in range(1, H + 1):
+        pi = [sum(pi[i] * Pm[i][j] for i in range(len(regs))) for j in range(len(regs))]
+        for s in segs:
+            mean = sum(pi[j] * gs[k].get(s, 0.0) for j, k in enumerate(regs))
+            gshift[s][t] = gs[reg0].get(s, 0.0) - (mean if risk.get("centre_growth_shifts", False) else 0.0)
 Rmod = {}
 for s, p in segs.items():
     l = math.log(p["start_revenue_rmb_bn"] / f(0))
@@ -63,6 +80,7 @@ for s, p in segs.items():
     path = [p["start_revenue_rmb_bn"]]
     for t in range(1, H + 1):
         mu = (math.log(1 + gT) + (math.log(1 + g0) - math.log(1 + gT)) * 2 ** (-(t - 1) / h)) / 4
+        mu += gshift[s][t] / 4
         l += mu
         path.append(math.exp(l) * f(t))
     Rmod[s] = path
@@ -101,6 +119,12 @@ wA = pr["alibaba_share"]; ur0 = pr["rest_of_market_start_unmet_share"]
 uinf = pr["rest_of_market_long_run_unmet_share"]; hr = pr["rest_of_market_half_life_quarters"]
 loss = cu["loss_rate"]; ret = cu["return_rate"]
 KL = leg["capex_rmb_bn_per_quarter"]; lcs = leg["compute_share"]
+# The three keys of the newer rules (absent: the older ones): the price elasticity of AI
+# demand volume ε (None: V = 1/f_u), the order target's planning horizon H_p and the
+# fixed costs' elasticity ε_F to the world's trailing revenue.
+eps = pr.get("demand_price_elasticity")
+Hp = inv.get("planning_horizon_quarters", 1)
+epsF = cost.get("fixed_cost_revenue_elasticity", 0.0)
 
 ann = lambda n: sum(beta ** j for j in range(n))
 J = range(lam, lam + l_)
@@ -184,7 +208,6 @@ Pb = lambda t: c0 * kappa(t) * G(t)  # f_u = 1 (risk off)
 LEVERS = ("unit_cost", "capacity_additions", "price", "plan_size", "market_tightness")
 factor = {lever: defaultdict(lambda: 1.0) for lever in LEVERS[:4]}
 shift = defaultdict(float)
-risk = SC.get("risk")
 if risk:
     regime = next(name for name, r in risk["regimes"].items() if r["initial_probability"] == 1.0)
     assert risk["regimes"][regime]["transition"][regime] == 1.0, "the regime must never change"
@@ -219,7 +242,9 @@ def simulate(world):
     Rtot = {}
     for t in range(0, H + 1):
         U = U_at(units, t)
-        Q = D[t] / ((1 - u0) * S0 * Pb(t) * f_u[t])
+        # volume response to the price's distance from its trend (Pb is the trend: f_u = 1)
+        V = 1 / f_u[t] if eps is None else (f_u[t] * S[t] / S0 * f_p[t]) ** (-eps)
+        Q = D[t] / ((1 - u0) * S0 * Pb(t)) * V
         # --- orders: a unit costs K; the unit-cost factor moves the market's price too
         K = kappa(t) * f_u[t] / f_c[t]
         Pi = sum(units[v] for v in range(t - l_ + 1, t))
@@ -228,7 +253,9 @@ def simulate(world):
             gh = math.log(D[t] / D[t - 4]) / 4
         else:
             gh = (math.log(Dt[t] / Dt[0]) + (4 - t) * math.log(1 + g0_ai * float(VAR.get("g0scale", 1))) / 4) / 4
-        Qh = Dt[t] * math.exp(lam * gh) * f(t + lam) / ((1 - u0) * S0 * Pb(t + lam) * f_u[t])
+        # the peak of the H_p quarters from entry into service, today's response V(t)
+        Qh = max(Dt[t] * math.exp((lam + k) * gh) * f(t + lam + k) / ((1 - u0) * S0 * Pb(t + lam + k)) * V
+                 for k in range(Hp))
         T = M[t] * Qh / mu_t
         Kg = K / f_u[t]  # the gate expects today's unit-cost factor on both sides
         npv_u = s_ / Kg * ((1 - tau) * (1 - vA) * mu_t * sum(
@@ -290,7 +317,7 @@ F0 = (R_other[0] * (1 - v_) + plan["A"][0] * (1 - vA) - eta / 4 * plan["gbv"][0]
       - plan["dep"][0] - m0 * plan["R"][0])
 for o in (plan, cf):
     for t in range(H + 1):
-        F = F0 * (1 + infl) ** (t / 4)
+        F = F0 * (1 + infl) ** (t / 4) * (o["Rbar"][t] / R0_rep) ** epsF
         e = R_other[t] * (1 - v_) + o["A"][t] * (1 - vA) - eta / 4 * o["gbv"][t] - psi / 4 * o["gbv_all"][t] - F - o["dep"][t]
         o["ebita"][t] = e; o["opex"][t] = eta / 4 * o["gbv"][t]
         dwc = 0.0 if t == 0 else omega * (o["R"][t] - o["R"][t - 1])
