@@ -38,6 +38,7 @@ pub mod output;
 pub mod rng;
 pub mod runner;
 pub mod scenario;
+pub mod screen;
 pub mod sensitivity;
 pub mod shard;
 pub mod stats;

@@ -15,6 +15,7 @@ use cli::merge::MergeArgs;
 use cli::morris::MorrisArgs;
 use cli::regression::RegressionArgs;
 use cli::run::RunArgs;
+use cli::screen::ScreenArgs;
 use cli::slurm::SlurmArgs;
 use cli::sobol::SobolArgs;
 use cli::sweep::SweepArgs;
@@ -69,8 +70,8 @@ enum Command {
     /// Write (and with --submit, submit) a Slurm job array of `run --shard $SLURM_ARRAY_TASK_ID/N`
     /// tasks and a merge job that runs after it succeeds: JOB_DIR/array.sbatch, merge.sbatch.
     Slurm(SlurmArgs),
-    /// Sensitivity of a per-path metric to the uncertain inputs (assumptions given as
-    /// distributions).
+    /// Sensitivity of a per-path metric to the inputs: the uncertain ones (assumptions
+    /// given as distributions), or every numeric input (`screen`).
     #[command(subcommand)]
     Sensitivity(SensitivityCommand),
 }
@@ -91,6 +92,10 @@ enum SensitivityCommand {
     /// Morris elementary-effects screening of every uncertain input (mu*, mu, sigma), for
     /// many inputs at r (k + 1) evaluations. Writes OUT/morris_<name>/morris.csv.
     Morris(MorrisArgs),
+    /// Every numeric input, fixed or drawn, at the two ends of a stated range (drawn: p5 and
+    /// p95; fixed: ±--share), one at a time on common random numbers: the metric's mean and
+    /// P(< 0) at each end, the paired swing and its SE. Writes OUT/screen_<name>/screen.csv.
+    Screen(ScreenArgs),
 }
 
 fn main() -> ExitCode {
@@ -129,6 +134,7 @@ fn main() -> ExitCode {
             cli::regression::run(args)
         }
         Some(Command::Sensitivity(SensitivityCommand::Morris(args))) => cli::morris::run(args),
+        Some(Command::Sensitivity(SensitivityCommand::Screen(args))) => cli::screen::run(args),
     }
 }
 

@@ -11,6 +11,7 @@ pub mod merge;
 pub mod morris;
 pub mod regression;
 pub mod run;
+pub mod screen;
 pub mod slurm;
 pub mod sobol;
 pub mod sweep;

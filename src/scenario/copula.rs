@@ -79,7 +79,7 @@ fn pasteable_suggestion(normal: &DMatrix<f64>) -> DMatrix<f64> {
 
 /// Whether the merged document writes `key` as a distribution (`Some(true)`), a number
 /// (`Some(false)`), or not at all (`None`).
-fn written_as(loaded: &Loaded, key: &str) -> Option<bool> {
+pub(crate) fn written_as(loaded: &Loaded, key: &str) -> Option<bool> {
     let mut value: Option<&toml::Value> = None;
     let mut table = &loaded.merged;
     let parts: Vec<&str> = key.split('.').collect();

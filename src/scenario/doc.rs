@@ -33,6 +33,15 @@ pub(crate) struct ScenarioDoc {
     pub risk: Option<super::risk::RiskDoc>,
     /// Rank correlations between uncertain assumptions, by key path.
     pub correlation: Option<BTreeMap<String, BTreeMap<String, f64>>>,
+    /// Documented plausible ranges of inputs for `sensitivity screen`.
+    pub screen: Option<ScreenDoc>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ScreenDoc {
+    /// `"key.path" = [low, high]`.
+    pub ranges: Option<BTreeMap<String, Vec<f64>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

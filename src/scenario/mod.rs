@@ -169,6 +169,24 @@ pub struct Assumptions {
     /// Rank correlations between uncertain assumptions (`[correlation]`), when given.
     #[serde(rename = "correlation", skip_serializing_if = "Option::is_none")]
     pub assumption_correlation: Option<AssumptionCorrelation>,
+    /// Documented plausible ranges of inputs (`[screen.ranges]`), which `sensitivity
+    /// screen` uses instead of its default moves; they change no simulated number.
+    #[serde(skip_serializing_if = "ScreenRanges::is_empty")]
+    pub screen: ScreenRanges,
+}
+
+/// `[screen.ranges]`: `"key.path" = [low, high]` per input.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ScreenRanges {
+    /// Low and high end by key path.
+    pub ranges: BTreeMap<String, [f64; 2]>,
+}
+
+impl ScreenRanges {
+    /// No ranges given.
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
 }
 
 /// Rank (Spearman) correlations between uncertain assumptions, applied by a Gaussian

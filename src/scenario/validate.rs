@@ -629,6 +629,7 @@ fn validate_with(v: &Validator<'_>) -> Result<(String, Simulation, Assumptions),
     )?;
 
     let assumption_correlation = v.assumption_correlation(loaded, doc.correlation.as_ref())?;
+    let screen = v.screen_ranges(loaded, doc.screen.as_ref())?;
 
     Ok((
         doc.description.clone().unwrap_or_default(),
@@ -639,8 +640,68 @@ fn validate_with(v: &Validator<'_>) -> Result<(String, Simulation, Assumptions),
             economics,
             risk,
             assumption_correlation,
+            screen,
         },
     ))
+}
+
+impl Validator<'_> {
+    /// `[screen.ranges]`: each key an input written in the scenario (a number or a
+    /// distribution, outside `[simulation]` and `[time]`), with `[low, high]`, finite,
+    /// `low < high`, and a number's own value inside.
+    fn screen_ranges(
+        &self,
+        loaded: &Loaded,
+        doc: Option<&super::doc::ScreenDoc>,
+    ) -> Result<super::ScreenRanges, ScenarioError> {
+        let mut out = super::ScreenRanges::default();
+        for (key, range) in doc.and_then(|d| d.ranges.as_ref()).into_iter().flatten() {
+            let at = format!("screen.ranges.{key}");
+            let written = super::copula::written_as(loaded, key);
+            if written.is_none() || key.starts_with("simulation.") || key.starts_with("time.") {
+                return Err(self.error(
+                    &at,
+                    format!(
+                        "`{key}` is not an input written in the scenario: give the key path of a number \
+                         or distribution outside [simulation] and [time], e.g. \"revenue.seasonality.q1\""
+                    ),
+                ));
+            }
+            let [low, high] = range.as_slice() else {
+                return Err(self.error(&at, "expected [low, high], two numbers"));
+            };
+            if !(low.is_finite() && high.is_finite() && low < high) {
+                return Err(self.error(
+                    &at,
+                    format!("expected [low, high] with low below high, found [{low}, {high}]"),
+                ));
+            }
+            if written == Some(false) {
+                let value = key
+                    .split('.')
+                    .try_fold(&loaded.merged, |t, part| t.get(part)?.as_table())
+                    .and(None::<f64>)
+                    .or_else(|| {
+                        let (parent, last) = key.rsplit_once('.')?;
+                        let table = parent
+                            .split('.')
+                            .try_fold(&loaded.merged, |t, part| t.get(part)?.as_table())?;
+                        let v = table.get(last)?;
+                        v.as_float().or(v.as_integer().map(|i| i as f64))
+                    });
+                if let Some(value) = value
+                    && !(*low..=*high).contains(&value)
+                {
+                    return Err(self.error(
+                        &at,
+                        format!("the range [{low}, {high}] leaves out the value written, {value}"),
+                    ));
+                }
+            }
+            out.ranges.insert(key.clone(), [*low, *high]);
+        }
+        Ok(out)
+    }
 }
 
 #[cfg(test)]
