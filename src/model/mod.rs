@@ -853,9 +853,6 @@ impl Model {
                 ws.capex_state.clone_from(&ws.capex_history);
             }
             let mut previous_revenue = reported_start_total;
-            // Revenue of quarters t−4 … t−1 (the start's standing in before it): the scale
-            // of the business that fixed costs may follow.
-            let mut trailing = [reported_start_total; 4];
             for t in valuation_first..=self.horizon_quarters as i64 {
                 let factors = match (&self.risk, t > 0) {
                     (Some(_), true) => CapexFactors {
@@ -917,10 +914,12 @@ impl Model {
                         capex: step.capex_rmb_bn,
                     },
                     prior,
-                    trailing.iter().sum::<f64>() / 4.0 / reported_start_total,
+                    margins::business_scale(ti, |j| {
+                        (0..segments)
+                            .map(|s| ws.segment_revenue[s * quarters + j])
+                            .sum()
+                    }),
                 );
-                trailing.rotate_left(1);
-                trailing[3] = revenue;
                 series.revenue.push(revenue);
                 series.ai_revenue.push(ai_quarter.realized_rmb_bn);
                 series.utilization.push(ai_quarter.utilization);

@@ -446,7 +446,7 @@ impl Model {
         if t == 0 && world == World::Plan {
             margins.calibrate(&inputs);
         }
-        let business_scale = lane.trailing.iter().sum::<f64>() / 4.0 / lane.reported_start_total;
+        let business_scale = super::margins::business_scale(ti, |j| demand[j] + other[j]);
         let op = margins.operate(
             t,
             &inputs,
