@@ -181,8 +181,11 @@ def support(spec):
 def build_model(scenario):
     """Flattens a scenario into the arrays the kernels read; returns (cfg tuple, info dict)."""
     check_keys(scenario, {"description", "name", "simulation", "time", "revenue", "plan", "legacy",
-                          "investment", "pricing", "customers", "capacity", "costs", "valuation", "risk"},
+                          "investment", "pricing", "customers", "capacity", "costs", "valuation", "risk",
+                          "screen"},
                "top level")
+    # [screen.ranges] documents ranges for `sensitivity screen`; it changes no simulated
+    # number (docs/scenario-format.md), so the twin accepts and ignores it.
     if "extends" in scenario:
         refuse("`extends` is not implemented (pass a self-contained scenario)")
     tm = scenario.get("time", {})
@@ -1022,8 +1025,11 @@ def simulate_path(cfg, ws, q, sc):
                           - bv * capcost_q - dp_ - m0 * total_rev)
             fixed = fixed0 * fixed_growth
             if fixed_elast != 0.0:
-                # Overheads follow the world's trailing four-quarter revenue (R̄(0) = R(0)).
-                fixed *= (rbar / R0) ** fixed_elast
+                # Overheads follow the revenue model's total B(t) (docs/model.md, "Margins"):
+                # every segment's path before any capacity limit, customer loss or price
+                # response (the AI segment's demand path D(t)), seasonality included, the
+                # same in both worlds; B(0) = R(0). Not the world's trailing revenue R̄.
+                fixed *= ((dem[0, t] + dem[1, t]) / R0) ** fixed_elast
             fixed_growth *= fixed_step
             ebita = (other * (1.0 - v) + ai_rev - (ai_rev * v_ai + cbv * opex_q)
                      - bv * capcost_q - fixed - dp_)

@@ -342,7 +342,7 @@ fn every_value_out_of_range_is_reported_together() {
         "line 6, column 1: key `revenue.segments.ai.initial_growth`",
         "--set plan.total_rmb_bn=-5, line 1, column 6: key `plan.total_rmb_bn`",
         "line 9, column 1: key `plan.upsizing.probability`",
-        "line 16, column 1: key `costs.tax_rate`",
+        "line 18, column 1: key `costs.tax_rate`",
         "validation stopped at a check that combines several keys",
     ] {
         assert!(stderr.contains(needle), "{needle}\n{stderr}");

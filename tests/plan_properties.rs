@@ -135,7 +135,6 @@ proptest! {
     fn zero_size_plan_returns_nothing(seed in 0u64..1000, multiplier in 0.5f64..1.5) {
         let mut sets = vec![
             "plan.total_rmb_bn=0".to_string(),
-            "plan.upsizing.probability=0".to_string(),
             format!("plan.execution_multiplier={multiplier}"),
             format!("simulation.seed={seed}"),
         ];

@@ -219,7 +219,7 @@ fn driver_scatters_show_the_strongest_inputs() {
     assert_eq!(first.matches("<circle").count(), 2000);
     let html = std::fs::read_to_string(dir.path().join("base/report.html")).unwrap();
     assert!(
-        html.contains("NPV against plan.execution_multiplier"),
+        html.contains("NPV against revenue.segments.ai.growth_half_life_quarters"),
         "the second driver"
     );
 }

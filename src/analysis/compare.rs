@@ -61,7 +61,7 @@ pub struct Comparison {
 /// use cloudcapex::analysis::compare;
 /// use cloudcapex::{Override, Scenario};
 /// let base = Scenario::default_scenario().with_paths(500)?;
-/// let other = Scenario::default_with(&[Override::parse("costs.ai_variable_cost_share=0.23")?])?;
+/// let other = Scenario::default_with(&[Override::parse("costs.ai_variable_cost_share=0.3")?])?;
 /// let comparison = compare(&[base, other])?;
 /// let npv = comparison.rows.iter().find(|r| r.scenario == "base#2" && r.metric == "plan_npv_rmb_bn").unwrap();
 /// assert!(npv.difference < 0.0 && npv.variance_reduction_factor > 1.0);
@@ -318,7 +318,7 @@ mod tests {
     fn pairing_shrinks_the_error_of_close_scenarios() {
         let base = Scenario::default_scenario().with_paths(2000).unwrap();
         // AI revenue differs between the worlds, so its costs move the incremental flows.
-        let set = crate::Override::parse("costs.ai_variable_cost_share=0.23").unwrap();
+        let set = crate::Override::parse("costs.ai_variable_cost_share=0.3").unwrap();
         let other = Scenario::default_with(&[set]).unwrap();
         let c = compare(&[base, other]).unwrap();
         let npv = c

@@ -201,6 +201,8 @@ pub fn economics_as_of(
             );
         }
     }
+    // Documented screen ranges are about the file's inputs as written, not this run's.
+    table.remove("screen");
     // The hindcast scores the years it projects; the plan's value is not asked.
     if let Some(valuation) = table.get_mut("valuation").and_then(|v| v.as_table_mut()) {
         valuation.insert("terminal_value".into(), false.into());

@@ -648,7 +648,8 @@ fn validate_with(v: &Validator<'_>) -> Result<(String, Simulation, Assumptions),
 impl Validator<'_> {
     /// `[screen.ranges]`: each key an input written in the scenario (a number or a
     /// distribution, outside `[simulation]` and `[time]`), with `[low, high]`, finite,
-    /// `low < high`, and a number's own value inside.
+    /// `low < high`. The value written may lie outside (an override or a sweep may take
+    /// an input beyond its documented range; the screen still moves it over that range).
     fn screen_ranges(
         &self,
         loaded: &Loaded,
@@ -675,28 +676,6 @@ impl Validator<'_> {
                     &at,
                     format!("expected [low, high] with low below high, found [{low}, {high}]"),
                 ));
-            }
-            if written == Some(false) {
-                let value = key
-                    .split('.')
-                    .try_fold(&loaded.merged, |t, part| t.get(part)?.as_table())
-                    .and(None::<f64>)
-                    .or_else(|| {
-                        let (parent, last) = key.rsplit_once('.')?;
-                        let table = parent
-                            .split('.')
-                            .try_fold(&loaded.merged, |t, part| t.get(part)?.as_table())?;
-                        let v = table.get(last)?;
-                        v.as_float().or(v.as_integer().map(|i| i as f64))
-                    });
-                if let Some(value) = value
-                    && !(*low..=*high).contains(&value)
-                {
-                    return Err(self.error(
-                        &at,
-                        format!("the range [{low}, {high}] leaves out the value written, {value}"),
-                    ));
-                }
             }
             out.ranges.insert(key.clone(), [*low, *high]);
         }

@@ -19,6 +19,23 @@ from collections import defaultdict
 
 HERE = sys.argv[1]
 SC = tomllib.load(open(f"{HERE}/scenario.toml", "rb"))
+SC.pop("screen", None)  # [screen.ranges]: ranges for `sensitivity screen`, no simulated number
+
+
+def _drawn(table, where=""):
+    """Key paths still written as distributions (the reference needs every input fixed)."""
+    if isinstance(table, dict):
+        if "dist" in table:
+            return [where]
+        return [k for key, value in table.items() for k in _drawn(value, f"{where}.{key}" if where else key)]
+    return []
+
+
+# (an event's severity is drawn at each firing: checked below for the events that fire)
+_DRAWN = [k for k in _drawn(SC) if not (k.startswith("risk.events.") and k.endswith(".severity"))]
+if _DRAWN:
+    sys.exit("policy reference: a deterministic scenario is needed, but these inputs are distributions: "
+             + ", ".join(_DRAWN))
 
 # ---------------------------------------------------------------- variants (assumptions)
 VAR = {
@@ -73,6 +90,26 @@ if risk and risk.get("enabled", True):
         for s in segs:
             mean = sum(pi[j] * gs[k].get(s, 0.0) for j, k in enumerate(regs))
             gshift[s][t] = gs[reg0].get(s, 0.0) - (mean if risk.get("centre_growth_shifts", False) else 0.0)
+# Deterministic events' revenue levers (docs/model.md, "Risk"): `revenue_level` multiplies
+# the segment's revenue by Π(1 + e), `revenue_growth` adds Σ e / 4 to its drift. They are
+# part of the segment's path, so of the revenue model's total B(t) too.
+rev_level = defaultdict(lambda: defaultdict(lambda: 1.0))  # rev_level[s][t]
+rev_drift = defaultdict(lambda: defaultdict(float))        # rev_drift[s][t], quarterly log
+if risk and risk.get("enabled", True):
+    _reg = next(name for name, r in risk["regimes"].items() if r.get("initial_probability", 0.0) == 1.0)
+    for _ev in risk.get("events", {}).values():
+        if _ev["hazard"].get(_reg, 0.0) != 1.0:
+            continue
+        for _eff in _ev["effects"].values():
+            if _eff["lever"] not in ("revenue_level", "revenue_growth"):
+                continue
+            _h = _eff.get("half_life_quarters")
+            for t in range(1, H + 1):
+                e = _eff["size"] * _ev.get("severity", 1.0) * (2 ** (-(t - 1) / _h) if _h else 1.0)
+                if _eff["lever"] == "revenue_level":
+                    rev_level[_eff["segment"]][t] *= 1 + e
+                else:
+                    rev_drift[_eff["segment"]][t] += e / 4
 Rmod = {}
 for s, p in segs.items():
     l = math.log(p["start_revenue_rmb_bn"] / f(0))
@@ -80,9 +117,9 @@ for s, p in segs.items():
     path = [p["start_revenue_rmb_bn"]]
     for t in range(1, H + 1):
         mu = (math.log(1 + gT) + (math.log(1 + g0) - math.log(1 + gT)) * 2 ** (-(t - 1) / h)) / 4
-        mu += gshift[s][t] / 4
+        mu += gshift[s][t] / 4 + rev_drift[s][t]
         l += mu
-        path.append(math.exp(l) * f(t))
+        path.append(math.exp(l) * f(t) * rev_level[s][t])
     Rmod[s] = path
 D = Rmod[cap_seg]
 Dt = [D[t] / f(t) for t in range(H + 1)]
@@ -121,7 +158,7 @@ loss = cu["loss_rate"]; ret = cu["return_rate"]
 KL = leg["capex_rmb_bn_per_quarter"]; lcs = leg["compute_share"]
 # The three keys of the newer rules (absent: the older ones): the price elasticity of AI
 # demand volume ε (None: V = 1/f_u), the order target's planning horizon H_p and the
-# fixed costs' elasticity ε_F to the world's trailing revenue.
+# fixed costs' elasticity ε_F to the revenue model's total B(t) (docs/model.md, "Margins").
 eps = pr.get("demand_price_elasticity")
 Hp = inv.get("planning_horizon_quarters", 1)
 epsF = cost.get("fixed_cost_revenue_elasticity", 0.0)
@@ -135,7 +172,9 @@ for k_, v in SC["plan"].get("actual_spend_rmb_bn", {}).items():
     y, q = k_.split("Q"); actual[(int(y) - sy) * 4 + int(q) - sq] = v
 wts = [1.0] * L  # flat profile
 assert SC["plan"]["profile"] == "flat"
-total = SC["plan"]["total_rmb_bn"] * SC["plan"]["execution_multiplier"]
+# The recalibrated base has no execution multiplier and no upsizing (absent: 1 and none).
+total = SC["plan"]["total_rmb_bn"] * SC["plan"].get("execution_multiplier", 1.0)
+assert SC["plan"].get("upsizing", {}).get("probability", 0.0) == 0.0, "upsizing is not re-implemented"
 hist = {}
 for kk in range(L):
     t = p0 + kk
@@ -221,6 +260,8 @@ if risk:
         assert isinstance(sigma, float), "a fixed severity"
         for effect in event["effects"].values():
             a, h, lever = effect["size"], effect.get("half_life_quarters"), effect["lever"]
+            if lever in ("revenue_level", "revenue_growth"):
+                continue  # in the revenue model's paths above
             assert lever in LEVERS, lever
             for t in range(1, H + 1):
                 e = a * sigma * (2 ** (-(t - 1) / h) if h else 1.0)
@@ -315,9 +356,17 @@ plan = simulate("plan")
 cf = simulate("cf")
 F0 = (R_other[0] * (1 - v_) + plan["A"][0] * (1 - vA) - eta / 4 * plan["gbv"][0] - psi / 4 * plan["gbv_all"][0]
       - plan["dep"][0] - m0 * plan["R"][0])
+# Fixed costs (docs/model.md, "Margins"): F(t) = F_0 (1+i)^{t/4} (B(t)/B(0))^{ε_F}, B(t) the
+# revenue model's total, every segment's path before any capacity limit, customer loss or
+# price response (the AI segment's is its demand path D(t)), seasonality included: the
+# same in both worlds, and B(0) = R(0), the reported start revenue. (Not the world's own
+# trailing revenue R̄(t), the rule before; the budget keeps R̄.)
+Bmod = [R_other[t] + D[t] for t in range(H + 1)]
+assert abs(Bmod[0] - R0_rep) <= 1e-12 * R0_rep
 for o in (plan, cf):
     for t in range(H + 1):
-        F = F0 * (1 + infl) ** (t / 4) * (o["Rbar"][t] / R0_rep) ** epsF
+        F = F0 * (1 + infl) ** (t / 4) * (Bmod[t] / Bmod[0]) ** epsF
+        o["fixed"][t] = F
         e = R_other[t] * (1 - v_) + o["A"][t] * (1 - vA) - eta / 4 * o["gbv"][t] - psi / 4 * o["gbv_all"][t] - F - o["dep"][t]
         o["ebita"][t] = e; o["opex"][t] = eta / 4 * o["gbv"][t]
         dwc = 0.0 if t == 0 else omega * (o["R"][t] - o["R"][t - 1])
