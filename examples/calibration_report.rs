@@ -498,10 +498,10 @@ fn hindcast_section(out: &mut String, base: &Scenario) -> anyhow::Result<()> {
     writeln!(
         out,
         "\nWhat it says. With fixed costs growing 3% a year (the earlier base) the hindcast put FY26's margin at \
-         13.7% against 9.0% filed (PIT 0.01): overheads that stand still while revenue grows 34% add points of \
-         margin the filings do not show. Overheads that grow with the business (elasticity 0.7–1.0 to the revenue \
-         model's total, `costs.fixed_cost_revenue_elasticity`) reproduce it; the elasticity is drawn over the range \
-         the hindcast accepts (FY26 margin PIT 0.35 at 1.0, 0.21 at 0.8, 0.16 at 0.7). Capex is the plan's flat \
+         13.5% against 9.0% filed (PIT 0.05): overheads that stand still while revenue grows 34% add points of \
+         margin the filings do not show. Overheads that grow with the business (elasticity 0.8–1.0 to the plan \
+         world's revenue, `costs.fixed_cost_revenue_elasticity`) reproduce it; the elasticity is drawn over the \
+         range the hindcast accepts (FY26 margin PIT 0.33 at 1.0, 0.25 at 0.9, 0.20 at 0.8). Capex is the plan's flat \
          schedule of the 380bn (129.2 in FY26) against about 126 (the Dec-25 quarter estimated): the plan, not the \
          policy, sets FY26 capex, so its band is a point. The hindcast cannot tell AI's variable cost share apart \
          (FY26 margin PIT 0.34 at 0.2, 0.57 at 0.5), which is why that share is drawn. Forward, the margin rises to \

@@ -104,15 +104,6 @@ impl MarginBlock {
     }
 }
 
-/// The scale of the business that overheads follow in quarter `t`: the revenue model's
-/// total (every segment's path before any capacity limit, the same in both worlds), over
-/// the start quarter's (1 at `t = 0`). Seasonality included: the reported margins barely
-/// move with the season (8.8%, 9.1%, 9.1% in Jun-25 to Mar-26), so overheads do.
-/// `total(j)` is that total in quarter `j`.
-pub(crate) fn business_scale(t: usize, total: impl Fn(usize) -> f64) -> f64 {
-    total(t) / total(0)
-}
-
 /// One quarter's revenue by cost behaviour and its capital charges, RMB bn.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub(crate) struct QuarterInputs {
@@ -157,8 +148,9 @@ impl MarginDraw {
 
     /// EBITA, NOPAT, working-capital change and FCF of quarter `t`. `previous_revenue` is
     /// `None` in the start quarter (no working-capital change is counted there).
-    /// `business_scale` is [`business_scale`]: fixed costs (overheads) grow with it at their
-    /// elasticity, the same in both worlds, so they cancel in the plan's increment.
+    /// `business_scale` is the plan world's revenue of quarter `t` over the start quarter's
+    /// (1 at `t = 0`): fixed costs (overheads) grow with it at their elasticity, the same in
+    /// both worlds, so they cancel in the plan's increment.
     pub(crate) fn operate(
         &self,
         t: i64,
@@ -267,14 +259,5 @@ mod tests {
         let half = margin_at(Some(0.5), 1.5).0;
         let expected = (1.5 * (0.09 * 40.0 + fixed) - fixed * 1.5f64.sqrt()) / 60.0;
         assert!((half - expected).abs() < 1e-12);
-    }
-
-    /// The business's scale is the revenue model's total over the start's, seasonality
-    /// included: 1 at the start, the ratio of totals later.
-    #[test]
-    fn the_business_scale_is_the_total_over_the_start() {
-        let totals = [41.6, 45.0, 52.0];
-        assert_eq!(business_scale(0, |j| totals[j]), 1.0);
-        assert!((business_scale(2, |j| totals[j]) - 52.0 / 41.6).abs() < 1e-15);
     }
 }

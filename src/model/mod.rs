@@ -846,7 +846,12 @@ impl Model {
         let valuation_first = e.capex.valuation_first_quarter();
 
         step_shared_history(e, reported_start_total, ws);
+        // The plan world's revenue by quarter: overheads follow it in both worlds.
+        let mut business_revenue: Vec<f64> = Vec::new();
         for (w, world) in [World::Plan, World::Counterfactual].into_iter().enumerate() {
+            if w > 0 {
+                business_revenue.extend_from_slice(&ws.worlds[0].revenue);
+            }
             let series = &mut ws.worlds[w];
             series.clear();
             if w > 0 {
@@ -914,11 +919,7 @@ impl Model {
                         capex: step.capex_rmb_bn,
                     },
                     prior,
-                    margins::business_scale(ti, |j| {
-                        (0..segments)
-                            .map(|s| ws.segment_revenue[s * quarters + j])
-                            .sum()
-                    }),
+                    business_revenue.get(ti).copied().unwrap_or(revenue) / reported_start_total,
                 );
                 series.revenue.push(revenue);
                 series.ai_revenue.push(ai_quarter.realized_rmb_bn);

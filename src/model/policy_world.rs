@@ -446,7 +446,13 @@ impl Model {
         if t == 0 && world == World::Plan {
             margins.calibrate(&inputs);
         }
-        let business_scale = super::margins::business_scale(ti, |j| demand[j] + other[j]);
+        // Overheads follow the business as it is run, the plan world's (the reported one):
+        // the same in both worlds, so the plan's increment carries none of them.
+        let business_revenue = match world {
+            World::Plan => revenue,
+            World::Counterfactual => ws.worlds[World::Plan as usize].revenue[ti],
+        };
+        let business_scale = business_revenue / lane.reported_start_total;
         let op = margins.operate(
             t,
             &inputs,

@@ -144,9 +144,9 @@ pub struct Costs {
     /// capacity; absent: 0.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capacity_cost_rate: Option<Param>,
-    /// Elasticity of the fixed cash costs to the revenue model's total, the business both
-    /// worlds share (overheads that grow with it: staff, sales, R&D); absent: 0, fixed
-    /// costs grow at `fixed_cost_inflation` alone.
+    /// Elasticity of the fixed cash costs to the plan world's revenue, the business as it is
+    /// run (overheads that grow with it: staff, sales, R&D), the same in both worlds;
+    /// absent: 0, fixed costs grow at `fixed_cost_inflation` alone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fixed_cost_revenue_elasticity: Option<Param>,
 }
