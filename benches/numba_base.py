@@ -1025,11 +1025,14 @@ def simulate_path(cfg, ws, q, sc):
                           - bv * capcost_q - dp_ - m0 * total_rev)
             fixed = fixed0 * fixed_growth
             if fixed_elast != 0.0:
-                # Overheads follow the revenue model's total B(t) (docs/model.md, "Margins"):
-                # every segment's path before any capacity limit, customer loss or price
-                # response (the AI segment's demand path D(t)), seasonality included, the
-                # same in both worlds; B(0) = R(0). Not the world's trailing revenue R̄.
-                fixed *= ((dem[0, t] + dem[1, t]) / R0) ** fixed_elast
+                # Overheads follow the plan world's total revenue of the quarter R_plan(t)
+                # (docs/model.md, "Margins": F(t) = F_0 (1+i)^{t/4} (R_plan(t)/R(0))^{ε_F}),
+                # and the counterfactual carries the same F(t): the plan world (w = 0) is
+                # simulated first, so its revenue is in ser[0, S_REV, t] when w = 1.
+                # R(0) is the reported start revenue (R_plan(0) = R(0)). Not the revenue
+                # model's total B(t) (the rule before) nor the world's trailing revenue R̄.
+                r_plan = total_rev if w == 0 else ser[0, S_REV, t]
+                fixed *= (r_plan / R0) ** fixed_elast
             fixed_growth *= fixed_step
             ebita = (other * (1.0 - v) + ai_rev - (ai_rev * v_ai + cbv * opex_q)
                      - bv * capcost_q - fixed - dp_)

@@ -246,7 +246,10 @@ fn page() -> anyhow::Result<String> {
             value_se / FY26_REVENUE
         ),
         verdict: verdict(multiple, 4.0, 10.0),
-        why: "a rough cross-check on means: the model values cash flows after the plan's capex, the brokers' multiples price growth options as well".into(),
+        why: format!(
+            "a rough cross-check on means, and a lower bound: it takes the tenth year's FCF as the steady state, but the plan world still spends {} of revenue on capex in FY36 to keep up with AI demand, where a 2%-growth steady state would spend far less; the brokers' multiples also price growth options. An open item: the value of the cloud business path by path (EV, EV/Sales) is the analyst-view issue's",
+            pct(fiscal_ratio(&results, "capex_rmb_bn", "revenue_total_rmb_bn", 2036).0)
+        ),
     });
 
     let (npv, npv_se) = scalar(&results, "plan_npv_rmb_bn");
@@ -307,7 +310,9 @@ fn page() -> anyhow::Result<String> {
         "The plan's NPV (valued at its first quarter, 2025Q1, in RMB bn) has mean {npv:.1} ± {npv_se:.1} and \
          P(NPV < 0) = {:.3} ± {:.3}; of the mean, {terminal:.1} is terminal value (without it {without:.1}). Its sign \
          is not robust: moved one at a time over their documented ranges (the screen below, {SCREEN_PATHS} paths a \
-         case), these inputs each take the mean NPV across zero: {}.\n",
+         case), these inputs each take the mean NPV across zero: {}. So does the horizon: the ten-year horizon's \
+         terminal value overstates the increment's tail, and at 160 quarters the mean NPV is about −20 \
+         (docs/model.md, \"Return of the plan\").\n",
         npv_stats.prob_negative,
         npv_stats.prob_negative_se,
         if flips.is_empty() {

@@ -92,7 +92,7 @@ if risk and risk.get("enabled", True):
             gshift[s][t] = gs[reg0].get(s, 0.0) - (mean if risk.get("centre_growth_shifts", False) else 0.0)
 # Deterministic events' revenue levers (docs/model.md, "Risk"): `revenue_level` multiplies
 # the segment's revenue by Π(1 + e), `revenue_growth` adds Σ e / 4 to its drift. They are
-# part of the segment's path, so of the revenue model's total B(t) too.
+# part of the segment's path.
 rev_level = defaultdict(lambda: defaultdict(lambda: 1.0))  # rev_level[s][t]
 rev_drift = defaultdict(lambda: defaultdict(float))        # rev_drift[s][t], quarterly log
 if risk and risk.get("enabled", True):
@@ -158,7 +158,7 @@ loss = cu["loss_rate"]; ret = cu["return_rate"]
 KL = leg["capex_rmb_bn_per_quarter"]; lcs = leg["compute_share"]
 # The three keys of the newer rules (absent: the older ones): the price elasticity of AI
 # demand volume ε (None: V = 1/f_u), the order target's planning horizon H_p and the
-# fixed costs' elasticity ε_F to the revenue model's total B(t) (docs/model.md, "Margins").
+# fixed costs' elasticity ε_F to the plan world's revenue R_plan(t) (docs/model.md, "Margins").
 eps = pr.get("demand_price_elasticity")
 Hp = inv.get("planning_horizon_quarters", 1)
 epsF = cost.get("fixed_cost_revenue_elasticity", 0.0)
@@ -356,16 +356,18 @@ plan = simulate("plan")
 cf = simulate("cf")
 F0 = (R_other[0] * (1 - v_) + plan["A"][0] * (1 - vA) - eta / 4 * plan["gbv"][0] - psi / 4 * plan["gbv_all"][0]
       - plan["dep"][0] - m0 * plan["R"][0])
-# Fixed costs (docs/model.md, "Margins"): F(t) = F_0 (1+i)^{t/4} (B(t)/B(0))^{ε_F}, B(t) the
-# revenue model's total, every segment's path before any capacity limit, customer loss or
-# price response (the AI segment's is its demand path D(t)), seasonality included: the
-# same in both worlds, and B(0) = R(0), the reported start revenue. (Not the world's own
-# trailing revenue R̄(t), the rule before; the budget keeps R̄.)
-Bmod = [R_other[t] + D[t] for t in range(H + 1)]
-assert abs(Bmod[0] - R0_rep) <= 1e-12 * R0_rep
+# Fixed costs (docs/model.md, "Margins"): F(t) = F_0 (1+i)^{t/4} (R_plan(t)/R(0))^{ε_F},
+# R_plan(t) the plan world's total revenue of quarter t (the business as run and reported),
+# R(0) the reported start revenue (R_plan(0) = R(0)); the counterfactual carries the same
+# F(t). (Not the revenue model's total B(t), the rule before, nor each world's own revenue;
+# the budget keeps each world's trailing R̄.)
+Rplan = [plan["R"][t] for t in range(H + 1)]
+if abs(Rplan[0] - R0_rep) > 1e-12 * R0_rep:
+    print(f"note: R_plan(0) = {Rplan[0]!r} differs from the reported R(0) = {R0_rep!r} "
+          f"(docs/model.md, \"Margins\": R_plan(0) = R(0)); the docs' denominator R(0) is used")
 for o in (plan, cf):
     for t in range(H + 1):
-        F = F0 * (1 + infl) ** (t / 4) * (Bmod[t] / Bmod[0]) ** epsF
+        F = F0 * (1 + infl) ** (t / 4) * (Rplan[t] / R0_rep) ** epsF
         o["fixed"][t] = F
         e = R_other[t] * (1 - v_) + o["A"][t] * (1 - vA) - eta / 4 * o["gbv"][t] - psi / 4 * o["gbv_all"][t] - F - o["dep"][t]
         o["ebita"][t] = e; o["opex"][t] = eta / 4 * o["gbv"][t]
