@@ -385,6 +385,27 @@ fn why_fixed(key: &str) -> &'static str {
         "plan.assets.ai_compute.share" => {
             "the plan's mix (55% accelerators): ASSUMPTION, open item: no split of the 380bn is published"
         }
+        "plan.assets.buildings.share" => {
+            "the plan's mix: ASSUMPTION, open item: no split of the 380bn is published (see the accelerators' share)"
+        }
+        "investment.non_ai_capex_share_of_revenue" => {
+            "what non-AI revenue needs in capex, from the pre-plan cloud budget (~20bn a year over 106bn of FY24 revenue) less its accelerators; it moves the NPV through the budget left for AI. ASSUMPTION, open item"
+        }
+        "pricing.markup" => {
+            "the long-run price over the full user cost of compute; no published figure. ASSUMPTION, open item for the unit economics per GPU-hour"
+        }
+        "pricing.markup_half_life_quarters" => {
+            "how fast prices converge to that markup. ASSUMPTION, open item"
+        }
+        "pricing.premium_slope" => {
+            "calibrated: industry tightness 0.2 gives +30%, as the Apr-26 rises (Alibaba Cloud up to +34%, Baidu +30%); ±20% spans rises of 24–36%, the reported range"
+        }
+        k if k.starts_with("risk.events.") && k.contains(".effects.") => {
+            "an event's effect at severity 1: the severity is drawn at each firing (0.5–2) and scales it, so its uncertainty is already in every run"
+        }
+        "revenue.segments.ai.terminal_growth" => {
+            "the long-run growth of AI services (nominal GDP plus share gain), reached after the horizon's fade; it enters through the tail. ASSUMPTION"
+        }
         _ => "ASSUMPTION commented in scenarios/base.toml: not yet drawn, an open item",
     }
 }
