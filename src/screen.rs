@@ -85,8 +85,10 @@ fn number(value: f64, integer: bool) -> String {
     }
 }
 
-/// Key prefixes that are settings of the run, not assumptions.
-const NOT_INPUTS: [&str; 2] = ["simulation.", "time."];
+/// Key prefixes that are settings of the run, not assumptions: the run's settings, and the
+/// rank correlations between assumptions (their keys are key paths, which `--set` cannot
+/// name; they are structure of the uncertainty, screened through the inputs they pair).
+const NOT_INPUTS: [&str; 3] = ["simulation.", "time.", "correlation."];
 
 /// Whether `key` belongs to a group with a fixed sum, and the group's parent table and
 /// member pattern: its siblings in the same table (seasonal factors; the transition row)
@@ -157,7 +159,9 @@ pub fn screen_inputs(scenario: &Scenario, share: f64) -> Result<Vec<ScreenInput>
         if NOT_INPUTS.iter().any(|p| key.starts_with(p)) {
             continue;
         }
-        let (mut low, mut high) = (value * (1.0 - share), value * (1.0 + share));
+        // Ordered ends, so a negative input's `low` is below its `high` too.
+        let (a, b) = (value * (1.0 - share), value * (1.0 + share));
+        let (mut low, mut high) = (a.min(b), a.max(b));
         if *integer {
             low = low.round().min(value - 1.0).max(0.0);
             high = high.round().max(value + 1.0);
@@ -264,6 +268,8 @@ pub struct ScreenRow {
     pub swing: f64,
     /// Its Monte Carlo standard error from the paired differences.
     pub swing_se: f64,
+    /// Paths where the metric is defined at both ends (the swing's pairs).
+    pub paths_used: usize,
     /// Why an end moved less than asked or is missing; empty otherwise.
     pub note: String,
 }
@@ -335,6 +341,11 @@ where
     F: Fn(&[String]) -> Result<CaseResult, String> + Sync,
 {
     let (base_mean, base_negative, _) = evaluate(&[])?;
+    if !base_mean.is_finite() {
+        return Err(format!(
+            "`{metric}` is not defined on any path of the scenario as written: nothing to screen"
+        ));
+    }
     // An end refused by validation moves halfway back, up to three times.
     let end = |input: &ScreenInput, target: f64| -> (Option<(ScreenEnd, Vec<f64>)>, String) {
         let mut value = target;
@@ -376,9 +387,9 @@ where
         .map(|input| {
             let (low, low_note) = end(input, input.low);
             let (high, high_note) = end(input, input.high);
-            let (swing, swing_se) = match (&low, &high) {
+            let (swing, swing_se, paths_used) = match (&low, &high) {
                 (Some((_, lo)), Some((_, hi))) => paired(lo, hi),
-                _ => (f64::NAN, f64::NAN),
+                _ => (f64::NAN, f64::NAN, 0),
             };
             let note = [("low", low_note), ("high", high_note)]
                 .into_iter()
@@ -392,6 +403,7 @@ where
                 at_high: high.map(|(e, _)| e),
                 swing,
                 swing_se,
+                paths_used,
                 note,
             }
         })
@@ -421,8 +433,9 @@ where
     })
 }
 
-/// Mean of `high − low` over the paths where both are defined, and its standard error.
-fn paired(low: &[f64], high: &[f64]) -> (f64, f64) {
+/// Mean of `high − low` over the paths where both are defined, its standard error and the
+/// number of those paths.
+fn paired(low: &[f64], high: &[f64]) -> (f64, f64, usize) {
     let differences: Vec<f64> = low
         .iter()
         .zip(high)
@@ -431,7 +444,7 @@ fn paired(low: &[f64], high: &[f64]) -> (f64, f64) {
         .collect();
     let n = differences.len() as f64;
     if n == 0.0 {
-        return (f64::NAN, f64::NAN);
+        return (f64::NAN, f64::NAN, 0);
     }
     let mean = differences.iter().sum::<f64>() / n;
     let variance = if n > 1.0 {
@@ -439,7 +452,7 @@ fn paired(low: &[f64], high: &[f64]) -> (f64, f64) {
     } else {
         0.0
     };
-    (mean, (variance / n).sqrt())
+    (mean, (variance / n).sqrt(), differences.len())
 }
 
 /// Screens every numeric input of `scenario` (see [`screen_inputs`]) for a per-path
@@ -503,8 +516,8 @@ impl Screen {
         let plain = crate::output::plain;
         let mut text = String::from(
             "scenario,metric,rank,input,kind,base_value,low_value,high_value,range,mean_at_low,mean_at_high,\
-             prob_negative_at_low,prob_negative_at_high,swing,swing_se,base_mean,base_prob_negative,note,paths,\
-             seed,scenario_sha256,cloudcapex_version\n",
+             prob_negative_at_low,prob_negative_at_high,swing,swing_se,paths_used,base_mean,base_prob_negative,note,\
+             paths,seed,scenario_sha256,cloudcapex_version\n",
         );
         let end = |e: &Option<ScreenEnd>, f: fn(&ScreenEnd) -> f64| {
             e.as_ref().map_or(String::new(), |e| plain(f(e)))
@@ -516,7 +529,7 @@ impl Screen {
                 (false, InputKind::Fixed) => format!("+-{}%", plain(self.share * 100.0)),
             };
             text.push_str(&format!(
-                "{},{},{},{},{},{},{},{},{range},{},{},{},{},{},{},{},{},\"{}\",{},{},{},{}\n",
+                "{},{},{},{},{},{},{},{},{range},{},{},{},{},{},{},{},{},{},\"{}\",{},{},{},{}\n",
                 scenario.name(),
                 self.metric,
                 rank + 1,
@@ -539,6 +552,7 @@ impl Screen {
                 } else {
                     plain(row.swing_se)
                 },
+                row.paths_used,
                 plain(self.base.mean),
                 plain(self.base.prob_negative),
                 row.note.replace('"', "'"),

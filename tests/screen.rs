@@ -199,9 +199,64 @@ fn documented_ranges_replace_the_default_move_and_are_validated() {
         ),
         ("\"costs.tax_rate\" = [0.3, 0.2]", "low below high"),
         ("\"costs.tax_rate\" = [0.1]", "expected [low, high]"),
+        (
+            "\"revenue.segments.ai.initial_growth.max\" = [1.5, 2.0]",
+            "is a parameter of the distribution `revenue.segments.ai.initial_growth`",
+        ),
+        (
+            "\"plan.assets.ai_compute.useful_life_quarters\" = [12.5, 23.7]",
+            "give whole ends",
+        ),
     ] {
         let error = write(ranges).unwrap_err().to_string();
         assert!(error.contains(expected), "{ranges}: {error}");
         assert!(error.contains("screen.ranges"), "{error}");
     }
+}
+
+/// Inputs written as negative numbers get ordered ends (low below high, so the swing's sign
+/// means "raising the input"); rank correlations are not screened (their keys are key paths
+/// `--set` cannot name); a plan metric on a scenario without a plan is refused up front.
+#[test]
+fn negative_inputs_correlations_and_plan_metrics() {
+    let base = Scenario::load("scenarios/base.toml", &[]).unwrap();
+    let inputs = screen_inputs(&base, 0.2).unwrap();
+    let shift = inputs
+        .iter()
+        .find(|i| i.key == "risk.regimes.crisis.growth_shift.ai")
+        .unwrap();
+    assert!(shift.base < 0.0 && shift.low < shift.high, "{shift:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("c.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "extends = \"{}\"\n[correlation.\"capacity.hardware_cost_decline\"]\n\"valuation.discount_rate\" = -0.3\n",
+            std::path::Path::new("scenarios/base.toml").canonicalize().unwrap().display()
+        ),
+    )
+    .unwrap();
+    let correlated = Scenario::load(&file, &[]).unwrap();
+    assert!(
+        !screen_inputs(&correlated, 0.2)
+            .unwrap()
+            .iter()
+            .any(|i| i.key.starts_with("correlation."))
+    );
+    let revenue_only = dir.path().join("r.toml");
+    std::fs::write(
+        &revenue_only,
+        "[revenue.segments.cloud]\nstart_revenue_rmb_bn = 40\ninitial_growth = 0.2\n\
+         terminal_growth = 0.05\ngrowth_half_life_quarters = 8\n",
+    )
+    .unwrap();
+    let assert = cloudcapex()
+        .args(["sensitivity", "screen"])
+        .arg(&revenue_only)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    assert!(stderr.contains("has no [plan] table"), "{stderr}");
 }

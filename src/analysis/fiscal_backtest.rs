@@ -158,6 +158,15 @@ pub fn economics_as_of(
                 history.source
             ))
         })?;
+    if !(-1.0 < margin && margin < 1.0) {
+        return Err(BacktestError::Window(format!(
+            "{}, line {}: the adjusted EBITA margin of {origin} is {}%, outside (-100%, 100%): \
+             the column is in percent (9.0 for 9%)",
+            history.source,
+            reported.map_or(0, |q| q.line),
+            margin * 100.0
+        )));
+    }
     let mut table: toml::Table = scenario
         .resolved_toml()
         .parse()
@@ -279,8 +288,9 @@ pub fn fiscal_year_values(results: &Results) -> Vec<(i32, &'static str, Vec<f64>
 }
 
 /// The reported figure of `metric` in `fiscal_year`: the four reported quarters summed
-/// when all are in `history`, else the filing in `filed`; the margin is EBITA over
-/// revenue from the same rule. Depreciation of the cloud segment is not reported.
+/// when all are in `history`, else the filing in `filed` when the history's revenue
+/// quarters match its revenue (the same data); the margin is EBITA over revenue from the
+/// same rule. Depreciation of the cloud segment is not reported.
 pub fn reported_fiscal(
     history: &History,
     filed: &[FiledFiscalYear],
@@ -300,7 +310,17 @@ pub fn reported_fiscal(
             .map(|q| history.get(*q).and_then(field))
             .sum::<Option<f64>>()
     };
-    let filing = filed.iter().find(|f| f.fiscal_year == fiscal_year);
+    // A filing speaks for this history only if the history's revenue quarters are all there
+    // and sum to the filed revenue (within 0.1%, the rounding of derived quarters): an edited
+    // or foreign history is scored on its own quarters alone.
+    let filing = filed
+        .iter()
+        .find(|f| f.fiscal_year == fiscal_year)
+        .filter(|f| {
+            let quarters_revenue = summed(|q| q.revenue_rmb_bn);
+            matches!((quarters_revenue, f.revenue_rmb_bn),
+            (Some(q), Some(filed)) if (q - filed).abs() <= 1e-3 * filed)
+        });
     let pick = |from_quarters: Option<f64>, from_filing: Option<f64>| match from_quarters {
         Some(v) => Some((v, "quarters".to_string())),
         None => from_filing.map(|v| (v, filing.map_or("", |f| f.source).to_string())),

@@ -92,7 +92,7 @@ pub fn run(args: BacktestArgs) -> ExitCode {
     }
     if args.fiscal_years && args.from >= scenario.assumptions().time.start_quarter {
         return refuse(format!(
-            "--fiscal-years --from {}: the hindcast starts before the scenario's start quarter {}",
+            "--fiscal-years --from {}: a hindcast must start before the scenario's start quarter {}; give an earlier --from",
             args.from,
             scenario.assumptions().time.start_quarter
         ));
@@ -121,13 +121,9 @@ pub fn run(args: BacktestArgs) -> ExitCode {
         Ok(lock) => lock,
         Err(message) => return failure(message),
     };
-    // The filings' annual totals fill fiscal years the default history leaves incomplete;
-    // a history of one's own (--data) is scored on its own quarters only.
-    let filed: &[FiledFiscalYear] = if args.data.is_none() {
-        &FILED_FISCAL_YEARS
-    } else {
-        &[]
-    };
+    // The filings' annual totals fill fiscal years the history leaves incomplete, where the
+    // history's own quarters agree with them (reported_fiscal checks that).
+    let filed: &[FiledFiscalYear] = &FILED_FISCAL_YEARS;
     let fiscal = if args.fiscal_years {
         match pool.install(|| fiscal_backtest(&scenario, &history, filed, args.from, to, paths)) {
             Ok(rows) => Some(rows),

@@ -10,8 +10,8 @@ use cloudcapex::Override;
 
 use super::common::{AnalysisOptions, failure, refuse};
 
-/// Paths per case when `--paths` is not given: a case is a whole run, and a screen runs
-/// two per input.
+/// Paths per case when `--paths` is not given (not the scenario's own count): a case is a
+/// whole run, and a screen runs two per input.
 const DEFAULT_SCREEN_PATHS: u64 = 2_000;
 
 #[derive(Args, Debug)]
@@ -63,6 +63,14 @@ pub fn run(args: ScreenArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return refuse(e.to_string()),
     };
+    if args.metric.starts_with("plan_") && scenario.assumptions().economics.is_none() {
+        return refuse(format!(
+            "{}: --metric {} is the plan's, and the scenario has no [plan] table; screen a revenue \
+             metric instead (e.g. --metric revenue_total_cagr)",
+            args.scenario.display(),
+            args.metric
+        ));
+    }
     let pool = match args.common.thread_pool() {
         Ok(pool) => pool,
         Err(code) => return code,

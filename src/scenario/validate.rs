@@ -668,13 +668,46 @@ impl Validator<'_> {
                     ),
                 ));
             }
+            // A key inside a distribution's table names one of its parameters, not an input.
+            let parts: Vec<&str> = key.split('.').collect();
+            let mut table = &loaded.merged;
+            for (k, part) in parts.iter().enumerate().take(parts.len() - 1) {
+                let Some(next) = table.get(*part).and_then(|v| v.as_table()) else {
+                    break;
+                };
+                if next.contains_key("dist") {
+                    let input = parts[..=k].join(".");
+                    return Err(self.error(
+                        &at,
+                        format!(
+                            "`{key}` is a parameter of the distribution `{input}`: give the range of the \
+                             input itself, \"{input}\" = [low, high] (the screen moves it over its p5 to p95 \
+                             without one)"
+                        ),
+                    ));
+                }
+                table = next;
+            }
             let [low, high] = range.as_slice() else {
                 return Err(self.error(&at, "expected [low, high], two numbers"));
             };
             if !(low.is_finite() && high.is_finite() && low < high) {
                 return Err(self.error(
                     &at,
-                    format!("expected [low, high] with low below high, found [{low}, {high}]"),
+                    format!(
+                        "expected [low, high], two finite numbers with low below high, found [{low}, {high}]"
+                    ),
+                ));
+            }
+            let integer = table
+                .get(*parts.last().expect("a key"))
+                .is_some_and(|v| v.is_integer());
+            if integer && (low.fract() != 0.0 || high.fract() != 0.0) {
+                return Err(self.error(
+                    &at,
+                    format!(
+                        "`{key}` is a whole number (quarters, a count): give whole ends, found [{low}, {high}]"
+                    ),
                 ));
             }
             out.ranges.insert(key.clone(), [*low, *high]);
