@@ -113,10 +113,7 @@ pub fn as_of(
             history.source
         ))
     })?;
-    let mut table: toml::Table = scenario
-        .resolved_toml()
-        .parse()
-        .map_err(|e| refused(format!("{e}")))?;
+    let mut table = retimed_table(scenario, origin, to, paths)?;
     table.retain(|key, _| KEPT_TABLES.contains(&key));
     if let Some(events) = table
         .get_mut("risk")
@@ -139,17 +136,6 @@ pub fn as_of(
                 .and_then(|e| e.as_table())
                 .is_some_and(|e| !e.is_empty())
         });
-    }
-    let horizon = to.quarters_since(origin);
-    let time = table
-        .entry("time")
-        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-    if let Some(time) = time.as_table_mut() {
-        time.insert("start_quarter".into(), origin.to_string().into());
-        time.insert("horizon_quarters".into(), horizon.into());
-    }
-    if let Some(simulation) = table.get_mut("simulation").and_then(|s| s.as_table_mut()) {
-        simulation.insert("paths".into(), (paths as i64).into());
     }
     let fit = if recalibrate {
         let first = default_first(history);
@@ -212,7 +198,47 @@ pub fn as_of(
             segment.insert("iid_shock_sd".into(), 0.0.into());
         }
     }
-    let text = toml::to_string(&table).map_err(|e| refused(format!("{e}")))?;
+    scenario_as_of(scenario, origin, &table)
+}
+
+/// The resolved table of `scenario` set to start at `origin` and run to `to` on `paths`
+/// paths: what every as-of scenario (revenue backtest, fiscal hindcast) starts from.
+pub(crate) fn retimed_table(
+    scenario: &Scenario,
+    origin: Quarter,
+    to: Quarter,
+    paths: u64,
+) -> Result<toml::Table, BacktestError> {
+    let mut table: toml::Table =
+        scenario
+            .resolved_toml()
+            .parse()
+            .map_err(|e: toml::de::Error| BacktestError::Scenario {
+                origin,
+                message: e.to_string(),
+            })?;
+    let time = table
+        .entry("time")
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    if let Some(time) = time.as_table_mut() {
+        time.insert("start_quarter".into(), origin.to_string().into());
+        time.insert("horizon_quarters".into(), to.quarters_since(origin).into());
+    }
+    if let Some(simulation) = table.get_mut("simulation").and_then(|s| s.as_table_mut()) {
+        simulation.insert("paths".into(), (paths as i64).into());
+    }
+    Ok(table)
+}
+
+/// The as-of scenario validated from its edited `table`, named `<name> as of <origin>` in
+/// its errors.
+pub(crate) fn scenario_as_of(
+    scenario: &Scenario,
+    origin: Quarter,
+    table: &toml::Table,
+) -> Result<Scenario, BacktestError> {
+    let refused = |message: String| BacktestError::Scenario { origin, message };
+    let text = toml::to_string(table).map_err(|e| refused(format!("{e}")))?;
     Scenario::from_toml_str(
         scenario.name(),
         &format!("{} as of {origin}", scenario.name()),

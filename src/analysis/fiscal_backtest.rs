@@ -11,7 +11,7 @@
 
 use crate::Quarter;
 use crate::Scenario;
-use crate::analysis::backtest::BacktestError;
+use crate::analysis::backtest::{BacktestError, retimed_table, scenario_as_of};
 use crate::history::History;
 use crate::runner::{Results, RunOptions, simulate};
 use crate::scenario::Param;
@@ -167,21 +167,8 @@ pub fn economics_as_of(
             margin * 100.0
         )));
     }
-    let mut table: toml::Table = scenario
-        .resolved_toml()
-        .parse()
-        .map_err(|e| refused(format!("{e}")))?;
+    let mut table = retimed_table(scenario, origin, to, paths)?;
     let back = start.quarters_since(origin) as f64;
-    let time = table
-        .entry("time")
-        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-    if let Some(time) = time.as_table_mut() {
-        time.insert("start_quarter".into(), origin.to_string().into());
-        time.insert("horizon_quarters".into(), to.quarters_since(origin).into());
-    }
-    if let Some(simulation) = table.get_mut("simulation").and_then(|s| s.as_table_mut()) {
-        simulation.insert("paths".into(), (paths as i64).into());
-    }
     // Segments carried back at their median initial growth, then scaled to the reported
     // total.
     let segments = &scenario.assumptions().revenue.segments;
@@ -227,14 +214,7 @@ pub fn economics_as_of(
     {
         actual.retain(|quarter, _| quarter.parse::<Quarter>().is_ok_and(|q| q <= origin));
     }
-    let text = toml::to_string(&table).map_err(|e| refused(format!("{e}")))?;
-    Scenario::from_toml_str(
-        scenario.name(),
-        &format!("{} as of {origin}", scenario.name()),
-        &text,
-        &[],
-    )
-    .map_err(|e| refused(e.to_string()))
+    scenario_as_of(scenario, origin, &table)
 }
 
 /// Every path's value of each fiscal metric, for each fiscal year whose four quarters are

@@ -645,6 +645,14 @@ fn validate_with(v: &Validator<'_>) -> Result<(String, Simulation, Assumptions),
     ))
 }
 
+/// Inputs that are whole numbers of quarters (the screen moves them in whole steps).
+const WHOLE_NUMBER_KEYS: [&str; 4] = [
+    "useful_life_quarters",
+    "in_service_lag_quarters",
+    "length_quarters",
+    "planning_horizon_quarters",
+];
+
 impl Validator<'_> {
     /// `[screen.ranges]`: each key an input written in the scenario (a number or a
     /// distribution, outside `[simulation]` and `[time]`), with `[low, high]`, finite,
@@ -699,9 +707,9 @@ impl Validator<'_> {
                     ),
                 ));
             }
-            let integer = table
-                .get(*parts.last().expect("a key"))
-                .is_some_and(|v| v.is_integer());
+            // Whole-number inputs by type (an integer literal such as `--set x=0` on a
+            // number input does not make it one).
+            let integer = WHOLE_NUMBER_KEYS.contains(parts.last().expect("a key"));
             if integer && (low.fract() != 0.0 || high.fract() != 0.0) {
                 return Err(self.error(
                     &at,
