@@ -846,10 +846,11 @@ impl Model {
         let valuation_first = e.capex.valuation_first_quarter();
 
         step_shared_history(e, reported_start_total, ws);
-        // The plan world's revenue by quarter: overheads follow it in both worlds.
+        // The plan world's revenue by quarter: overheads follow it in both worlds. Copied
+        // only when they do (an elasticity is given), so the older rule allocates nothing.
         let mut business_revenue: Vec<f64> = Vec::new();
         for (w, world) in [World::Plan, World::Counterfactual].into_iter().enumerate() {
-            if w > 0 {
+            if w > 0 && margins.fixed_cost_revenue_elasticity.is_some() {
                 business_revenue.extend_from_slice(&ws.worlds[0].revenue);
             }
             let series = &mut ws.worlds[w];
