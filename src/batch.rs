@@ -8,7 +8,8 @@ use rayon::prelude::*;
 
 use crate::Scenario;
 use crate::output::{
-    OutputError, OutputSelection, RunJson, RunRecord, write_comparison_report, write_outputs,
+    ClaimMode, OutputError, OutputSelection, RunJson, RunRecord, Transaction, TransactionError,
+    write_comparison_report, write_outputs,
 };
 use crate::runner::{Results, RunError, RunOptions, simulate_observed};
 
@@ -36,6 +37,9 @@ pub enum BatchError {
         #[source]
         source: RunError,
     },
+    /// The output folder could not be locked, claimed or committed.
+    #[error(transparent)]
+    Transaction(#[from] TransactionError),
     /// An output could not be written.
     #[error("scenario `{scenario}`: {source}")]
     Output {
@@ -47,12 +51,16 @@ pub enum BatchError {
     },
 }
 
+pub use crate::output::RUN_KIND;
+
 /// Simulates `scenarios` in parallel on the current rayon pool, then writes each into
-/// `out_dir/<scenario name>/`. Nothing is written unless every scenario simulated.
+/// `out_dir/<scenario name>/`, all swapped in together as one [`Transaction`]: nothing
+/// changes in `out_dir` unless every scenario simulated and every file was written.
 ///
 /// # Errors
 ///
-/// [`BatchError`] for the first scenario that failed.
+/// [`BatchError`] for the first scenario that failed, or a folder in the way
+/// ([`BatchError::Transaction`]).
 ///
 /// # Panics
 ///
@@ -73,7 +81,7 @@ pub fn run_and_write(
 }
 
 /// [`run_and_write`] with a choice of optional outputs (with `selection.report` and
-/// several scenarios, also the comparison page `out_dir/report.html`), calling
+/// several scenarios, also the comparison page `out_dir/comparison/report.html`), calling
 /// `on_block(scenario index, paths)` as blocks finish (for progress bars; it cannot change
 /// the results).
 ///
@@ -89,6 +97,53 @@ pub fn run_and_write_observed(
     options: &RunOptions,
     selection: &OutputSelection,
     out_dir: &Path,
+    on_block: &(dyn Fn(usize, u64) + Sync),
+) -> Result<Vec<Finished>, BatchError> {
+    let mut transaction = Transaction::begin(out_dir)?;
+    let names: Vec<&str> = scenarios.iter().map(Scenario::name).collect();
+    claim_outputs(&mut transaction, &names, selection)?;
+    let finished = run_into(&mut transaction, scenarios, options, selection, on_block)?;
+    transaction.commit()?;
+    Ok(finished)
+}
+
+/// Claims the folders a run of scenarios `names` writes (each `OUT/<name>`, and
+/// `OUT/comparison` with `selection.report` and several names), before any work: a folder
+/// in the way is refused now, not after the simulation.
+///
+/// # Errors
+///
+/// [`TransactionError`] naming what is in the way.
+pub fn claim_outputs(
+    transaction: &mut Transaction,
+    names: &[&str],
+    selection: &OutputSelection,
+) -> Result<(), TransactionError> {
+    for name in names {
+        transaction.claim(name, RUN_KIND, ClaimMode::Replace)?;
+    }
+    if selection.report && names.len() > 1 {
+        let compares: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        transaction.claim_comparison(&compares)?;
+    }
+    Ok(())
+}
+
+/// Simulates `scenarios` in parallel and writes each into its folder staged by
+/// `transaction` (claimed by [`claim_outputs`]); the caller commits.
+///
+/// # Errors
+///
+/// As [`run_and_write`].
+///
+/// # Panics
+///
+/// As [`run_and_write`], and if a scenario's folder was not claimed.
+pub fn run_into(
+    transaction: &mut Transaction,
+    scenarios: &[Scenario],
+    options: &RunOptions,
+    selection: &OutputSelection,
     on_block: &(dyn Fn(usize, u64) + Sync),
 ) -> Result<Vec<Finished>, BatchError> {
     let names: std::collections::BTreeSet<&str> = scenarios.iter().map(Scenario::name).collect();
@@ -115,19 +170,24 @@ pub fn run_and_write_observed(
         })?;
         done.push((scenario, results, elapsed));
     }
-    write_results(out_dir, done, selection, threads)
+    write_results(transaction, done, selection, threads)
 }
 
-/// Writes each scenario's results (with the seconds its simulation took) into
-/// `out_dir/<scenario name>/`, and with `selection.report` and several scenarios the
-/// comparison page `out_dir/report.html`: what [`run_and_write_observed`] does once the
-/// simulations finished, and what `cloudcapex merge` does with merged shards.
+/// Writes each scenario's results (with the seconds its simulation took) into its folder
+/// staged by `transaction`, and with `selection.report` and several scenarios the
+/// comparison page: what [`run_into`] does once the simulations finished, and what
+/// `cloudcapex merge` does with merged shards. The caller commits; the [`Finished`] name
+/// the folders as they will be after the commit.
 ///
 /// # Errors
 ///
 /// [`BatchError::Output`] for the first output that could not be written.
+///
+/// # Panics
+///
+/// If a scenario's folder was not claimed ([`claim_outputs`]).
 pub fn write_results(
-    out_dir: &Path,
+    transaction: &mut Transaction,
     done: Vec<(&Scenario, Results, f64)>,
     selection: &OutputSelection,
     threads: usize,
@@ -135,7 +195,10 @@ pub fn write_results(
     let finished = done
         .into_iter()
         .map(|(scenario, results, elapsed)| {
-            let folder = out_dir.join(scenario.name());
+            let staged = transaction
+                .staged(scenario.name())
+                .expect("the scenario's folder was claimed");
+            let folder = transaction.out().join(scenario.name());
             // A stopping rule may end the run early: record the paths actually run, so that
             // scenario.toml reproduces the results without the rule.
             let ran = scenario
@@ -147,11 +210,14 @@ pub fn write_results(
                 results: &results,
                 history: selection.history.as_deref(),
             };
-            let files = write_outputs(&folder, &record, selection, &RunJson::new(threads, elapsed))
+            let files = write_outputs(&staged, &record, selection, &RunJson::new(threads, elapsed))
                 .map_err(|source| BatchError::Output {
                     scenario: scenario.name().to_string(),
                     source,
-                })?;
+                })?
+                .into_iter()
+                .map(|f| folder.join(f.file_name().expect("a file")))
+                .collect();
             Ok(Finished {
                 results,
                 folder,
@@ -160,10 +226,15 @@ pub fn write_results(
         })
         .collect::<Result<Vec<_>, BatchError>>()?;
     if selection.report && finished.len() > 1 {
+        let staged = transaction
+            .staged(crate::output::COMPARISON)
+            .expect("the comparison page's folder was claimed");
         let runs: Vec<&Results> = finished.iter().map(|f| &f.results).collect();
-        write_comparison_report(out_dir, &runs).map_err(|source| BatchError::Output {
-            scenario: "comparison".to_string(),
-            source,
+        write_comparison_report(&staged, &runs).map_err(|source: OutputError| {
+            BatchError::Output {
+                scenario: "comparison".to_string(),
+                source,
+            }
         })?;
     }
     Ok(finished)

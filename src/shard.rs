@@ -25,7 +25,17 @@ use crate::runner::{BLOCK_SIZE, Results, RunError, RunOptions, ShardStatistics};
 
 /// Version of the shard file layout; a merge refuses any other. Version 2: the checksum
 /// covers the header too, the header carries the scenario's position in its command.
-pub const FORMAT_VERSION: u32 = 2;
+/// Version 3: the header carries the build fingerprint, and the payload repeats the
+/// header's identity (kind, build, scenario, hash, seed, paths, options, shard and range).
+pub const FORMAT_VERSION: u32 = 3;
+
+/// The build fingerprint (crate version, SHA-256 of the crate's source and `Cargo.lock`,
+/// target; build.rs): shards of two builds that could compute different numbers are never
+/// merged, even under one version string.
+pub const BUILD: &str = env!("CLOUDCAPEX_BUILD");
+
+/// The most missing shards a refusal lists (the rest are counted).
+const MAX_LISTED_MISSING: usize = 20;
 
 /// [`ShardHeader::kind`] of a run's shard.
 pub const RUN: &str = "run";
@@ -36,7 +46,7 @@ pub const SOBOL: &str = "sobol";
 /// [`ShardHeader::kind`] of a paired comparison's shard.
 pub const COMPARE: &str = "compare";
 
-const MAGIC: &[u8; 8] = b"CCXSHARD";
+const MAGIC: &[u8; 8] = crate::output::manifest::SHARD_MAGIC;
 /// Headers are small; a larger length means the file is not a shard.
 const MAX_HEADER_BYTES: u32 = 1 << 20;
 
@@ -130,6 +140,8 @@ pub struct ShardHeader {
     pub kind: String,
     /// Crate version of the writer.
     pub cloudcapex_version: String,
+    /// The writer's build fingerprint ([`BUILD`]).
+    pub build: String,
     /// Scenario name (for a sweep, its output folder's: `sweep_<scenario>`): a plain
     /// folder name, checked on reading.
     pub scenario: String,
@@ -184,6 +196,7 @@ impl ShardHeader {
             format_version: FORMAT_VERSION,
             kind: kind.to_string(),
             cloudcapex_version: CRATE_VERSION.to_string(),
+            build: BUILD.to_string(),
             scenario: name.to_string(),
             position: 0,
             scenario_sha256: job_sha256,
@@ -198,6 +211,16 @@ impl ShardHeader {
             end: range.end,
             payload_bytes: 0,
             sha256: String::new(),
+        }
+    }
+
+    /// What the payload repeats of this header: every field but the payload's length and
+    /// the checksum.
+    fn identity(&self) -> ShardHeader {
+        ShardHeader {
+            payload_bytes: 0,
+            sha256: String::new(),
+            ..self.clone()
         }
     }
 
@@ -216,6 +239,15 @@ impl ShardHeader {
             .map(|b| format!("{b:02x}"))
             .collect()
     }
+}
+
+/// What a shard file's payload holds: the header's identity again, inside the checksummed
+/// bytes a merge decodes, then the kind's own content. A payload moved under another
+/// header (another seed, build or shard) is refused even with its checksum recomputed.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Envelope {
+    identity: ShardHeader,
+    body: Vec<u8>,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -286,15 +318,22 @@ pub enum ShardError {
     },
     /// Shards of the run are missing.
     #[error(
-        "scenario `{scenario}`: missing shards {} of {count}; re-run them ({}) and merge again",
+        "scenario `{scenario}`: missing shards {}{} of {count}; re-run them ({}) and merge again",
         list(missing),
+        if *total_missing > missing.len() as u64 {
+            format!(" and {} more", total_missing - missing.len() as u64)
+        } else {
+            String::new()
+        },
         missing.iter().map(|i| format!("--shard {i}/{count}")).collect::<Vec<_>>().join(", ")
     )]
     Missing {
         /// Scenario name.
         scenario: String,
-        /// Missing shard indices.
+        /// Missing shard indices (the first 20).
         missing: Vec<u64>,
+        /// How many are missing.
+        total_missing: u64,
         /// Number of shards of the run.
         count: u64,
     },
@@ -355,6 +394,7 @@ pub fn run_shard(
         format_version: FORMAT_VERSION,
         kind: RUN.to_string(),
         cloudcapex_version: CRATE_VERSION.to_string(),
+        build: BUILD.to_string(),
         scenario: scenario.name().to_string(),
         position,
         scenario_sha256: scenario.sha256(),
@@ -384,6 +424,15 @@ pub fn write_shard_file(
     mut header: ShardHeader,
     payload: &[u8],
 ) -> Result<PathBuf, ShardError> {
+    let payload = postcard::to_allocvec(&Envelope {
+        identity: header.identity(),
+        body: payload.to_vec(),
+    })
+    .map_err(|e| ShardError::Corrupt {
+        path: path.to_path_buf(),
+        reason: format!("cannot encode the shard: {e}"),
+    })?;
+    let payload = payload.as_slice();
     header.payload_bytes = payload.len() as u64;
     header.sha256 = header.checksum(payload);
     let json = serde_json::to_vec_pretty(&header).expect("a header serializes");
@@ -505,7 +554,36 @@ fn read_payload_bytes(path: &Path, header: &ShardHeader) -> Result<Vec<u8>, Shar
             "its SHA-256 does not match its header and payload: the file is damaged or was edited",
         ));
     }
-    Ok(payload)
+    let envelope: Envelope = decode(path, &payload)?;
+    if let Some((field, inside, outside)) = first_difference(&envelope.identity, &header.identity())
+    {
+        return Err(corrupt(
+            path,
+            format!(
+                "its payload was written with {field} {inside}, but its header says {outside}: \
+                 the header was edited or belongs to another shard"
+            ),
+        ));
+    }
+    Ok(envelope.body)
+}
+
+/// The first field in which two headers differ, with both values.
+fn first_difference(a: &ShardHeader, b: &ShardHeader) -> Option<(String, String, String)> {
+    let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) =
+        (serde_json::to_value(a), serde_json::to_value(b))
+    else {
+        return None;
+    };
+    a.iter()
+        .find(|(key, value)| b.get(*key) != Some(value))
+        .map(|(key, value)| {
+            (
+                key.clone(),
+                value.to_string(),
+                b.get(key).map_or("nothing".into(), ToString::to_string),
+            )
+        })
 }
 
 /// The shards of one scenario's run, checked to be complete and of one run, in order.
@@ -558,6 +636,9 @@ pub fn find_shards(dir: &Path) -> Result<Vec<ShardSet>, ShardError> {
     for path in files {
         let header = read_header(&path)?;
         check_names(&path, &header)?;
+        // The checksum (and the payload's copy of the header) before any count in the
+        // header is trusted.
+        read_payload_bytes(&path, &header)?;
         by_scenario
             .entry((header.kind.clone(), header.scenario.clone()))
             .or_default()
@@ -609,7 +690,8 @@ fn shard_set(mut shards: Vec<(PathBuf, ShardHeader)>) -> Result<ShardSet, ShardE
     shards.sort_by_key(|(_, h)| h.shard_index);
     let (first_path, first) = shards[0].clone();
     for (path, header) in &shards {
-        let fields: [(&'static str, String, String); 7] = [
+        let fields: [(&'static str, String, String); 8] = [
+            ("build", first.build.clone(), header.build.clone()),
             (
                 "scenario_sha256",
                 first.scenario_sha256.clone(),
@@ -681,14 +763,21 @@ fn shard_set(mut shards: Vec<(PathBuf, ShardHeader)>) -> Result<ShardSet, ShardE
             });
         }
     }
-    let present: Vec<u64> = shards.iter().map(|(_, h)| h.shard_index).collect();
-    let missing: Vec<u64> = (0..first.shard_count)
-        .filter(|i| !present.contains(i))
-        .collect();
-    if !missing.is_empty() {
+    // Counted, and at most MAX_LISTED_MISSING listed, without a list as long as the count
+    // a header claims (the checksums were checked before any count is trusted, and this
+    // keeps a deliberately edited one from exhausting memory all the same).
+    let present: std::collections::BTreeSet<u64> =
+        shards.iter().map(|(_, h)| h.shard_index).collect();
+    let total_missing = first.shard_count - present.len() as u64;
+    if total_missing > 0 {
+        let missing: Vec<u64> = (0..first.shard_count)
+            .filter(|i| !present.contains(i))
+            .take(MAX_LISTED_MISSING)
+            .collect();
         return Err(ShardError::Missing {
             scenario: first.scenario.clone(),
             missing,
+            total_missing,
             count: first.shard_count,
         });
     }

@@ -225,7 +225,7 @@ fn compare_writes_paired_differences() {
         .assert()
         .success()
         .stdout(predicate::str::contains("Paired comparison against `base`"));
-    let text = std::fs::read_to_string(dir.path().join("comparison.csv")).unwrap();
+    let text = std::fs::read_to_string(dir.path().join("comparison/comparison.csv")).unwrap();
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
@@ -361,7 +361,8 @@ fn breakeven_matches_the_closed_form() {
         .arg(dir.path())
         .assert()
         .success();
-    let text = std::fs::read_to_string(dir.path().join("breakeven_breakeven.csv")).unwrap();
+    let text =
+        std::fs::read_to_string(dir.path().join("breakeven_breakeven/breakeven.csv")).unwrap();
     let row: Vec<&str> = text.lines().nth(1).unwrap().split(',').collect();
     let value: f64 = row[4].parse().unwrap();
     let growth: f64 = (5..=8).map(|t| 1.2f64.powf(t as f64 / 4.0)).sum();
@@ -394,7 +395,12 @@ fn breakeven_matches_the_closed_form() {
         .stderr(predicate::str::contains(
             "cannot be reached within the range",
         ));
-    assert!(std::fs::read_dir(other.path()).unwrap().next().is_none());
+    // Nothing written but the lock file, which stays (removing it would break the lock).
+    let left: Vec<_> = std::fs::read_dir(other.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, [".cloudcapex.lock"]);
 }
 
 /// Tornado on a deterministic scenario with one uncertain input: final-year revenue is
@@ -652,7 +658,7 @@ fn outputs_have_ordinary_file_permissions() {
     }
     let checked = files.len();
     assert!(checked >= 15, "{checked} files checked");
-    for file in ["comparison.csv", "breakeven_base.csv"] {
+    for file in ["comparison/comparison.csv", "breakeven_base/breakeven.csv"] {
         assert!(dir.path().join(file).exists(), "{file}");
     }
 }
@@ -711,9 +717,11 @@ fn a_rerun_leaves_no_stale_outputs() {
             .success();
     }
     let folder = dir.path().join("base");
+    // Every file but the hidden manifest (which lists them all with their hashes).
     let mut present: Vec<String> = std::fs::read_dir(&folder)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name != ".cloudcapex.manifest")
         .collect();
     present.sort();
     let run: serde_json::Value =
@@ -814,7 +822,8 @@ fn every_csv_row_ends_with_its_provenance() {
         checked += 1;
     }
     assert!(checked >= 12, "{checked} CSV files checked");
-    let breakeven = std::fs::read_to_string(dir.path().join("breakeven_base.csv")).unwrap();
+    let breakeven =
+        std::fs::read_to_string(dir.path().join("breakeven_base/breakeven.csv")).unwrap();
     assert!(breakeven.lines().next().unwrap().contains("value_se"));
 }
 
@@ -1043,10 +1052,17 @@ fn an_interrupted_run_leaves_the_previous_outputs_whole() {
             .arg(&out)
             .spawn()
             .unwrap();
+        // Files are written into a staging folder beside the outputs.
         let writing = || {
-            std::fs::read_dir(&folder)
-                .unwrap()
-                .any(|e| e.unwrap().file_name().to_string_lossy().ends_with(".tmp"))
+            std::fs::read_dir(&out).unwrap().any(|e| {
+                let staging = e.unwrap().path();
+                staging
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(".cloudcapex.staging-"))
+                    && std::fs::read_dir(staging.join("new/base")).is_ok_and(|mut files| {
+                        files.any(|f| f.unwrap().file_name().to_string_lossy().ends_with(".tmp"))
+                    })
+            })
         };
         for _ in 0..2_000 {
             if writing() {
@@ -1066,6 +1082,17 @@ fn an_interrupted_run_leaves_the_previous_outputs_whole() {
             before,
             "{signal}: outputs changed or temp files left"
         );
+        let staged = std::fs::read_dir(&out)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(".cloudcapex.staging-")
+            })
+            .count();
+        assert_eq!(staged, 0, "{signal}: a staging folder was left");
     }
 }
 
@@ -1327,7 +1354,7 @@ fn outputs_are_not_mixed_when_a_run_cannot_finish() {
         ])
         .arg(&out)
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("paths.csv").and(predicate::str::contains("folder")));
     for (path, bytes) in before {
         assert_eq!(std::fs::read(&path).unwrap(), bytes, "{}", path.display());

@@ -639,8 +639,8 @@ fn sharded_comparisons_merge_to_the_same_bytes() {
         let merged = dir.path().join(format!("merged_{count}"));
         merge(&shards, &merged, &[]).success();
         assert_eq!(
-            std::fs::read(plain.join("comparison.csv")).unwrap(),
-            std::fs::read(merged.join("comparison.csv")).unwrap(),
+            std::fs::read(plain.join("comparison/comparison.csv")).unwrap(),
+            std::fs::read(merged.join("comparison/comparison.csv")).unwrap(),
             "{count} shards"
         );
     }

@@ -165,7 +165,7 @@ impl Breakeven {
             self.scenario_sha256,
             crate::output::CRATE_VERSION
         );
-        crate::output::write_atomically(&dir.join(format!("breakeven_{name}.csv")), |out| {
+        crate::output::write_atomically(&dir.join("breakeven.csv"), |out| {
             out.write_all(csv.as_bytes())
         })
     }

@@ -404,7 +404,7 @@ pub fn compare_shard(
 }
 
 /// Joins a comparison's shards (checked complete by [`crate::shard::find_shards`]) into
-/// `out/comparison.csv`, byte-identical to an unsharded `compare`.
+/// `out/comparison/comparison.csv`, byte-identical to an unsharded `compare`.
 ///
 /// # Errors
 ///
@@ -417,15 +417,18 @@ pub fn merge_comparison(
     for shard in set.payloads::<CompareShard>() {
         rows.extend_from_slice(&shard?.rows);
     }
-    crate::output::write_atomically(&out.join("comparison.csv"), |w| {
-        let mut header = csv::Writer::from_writer(&mut *w);
-        header
-            .write_record(COMPARISON_HEADER)
-            .map_err(io::Error::other)?;
-        header.flush()?;
-        drop(header);
-        w.write_all(&rows)
-    })
+    crate::output::write_atomically(
+        &out.join(COMPARE_SHARD_FOLDER).join("comparison.csv"),
+        |w| {
+            let mut header = csv::Writer::from_writer(&mut *w);
+            header
+                .write_record(COMPARISON_HEADER)
+                .map_err(io::Error::other)?;
+            header.flush()?;
+            drop(header);
+            w.write_all(&rows)
+        },
+    )
     .map_err(|e| crate::shard::ShardError::Io {
         path: e.path,
         source: e.source,

@@ -346,12 +346,21 @@ fn write_point_folders(
             results,
             history: None,
         };
+        let point = point_folder(folder, first + j);
         crate::output::write_outputs(
-            &point_folder(folder, first + j),
+            &point,
             &record,
             &crate::output::OutputSelection::default(),
             run_json,
         )?;
+        // Its own manifest: a shard task writes point folders beside its shard file, outside
+        // any transaction, and a later command must recognise them as cloudcapex's.
+        crate::output::manifest::seal(&point, crate::output::RUN_KIND, &[]).map_err(|source| {
+            OutputError {
+                path: point.join(crate::output::manifest::MANIFEST_FILE),
+                source,
+            }
+        })?;
     }
     Ok(())
 }

@@ -117,9 +117,14 @@ pub fn run(args: BacktestArgs) -> ExitCode {
         Ok(pool) => pool,
         Err(code) => return code,
     };
-    let _lock = match super::common::lock_out(&args.common.out) {
-        Ok(lock) => lock,
-        Err(message) => return failure(message),
+    let (transaction, dir) = match super::common::begin_folder(
+        &args.common.out,
+        &format!("backtest_{}", scenario.name()),
+        "backtest",
+        cloudcapex::output::ClaimMode::Replace,
+    ) {
+        Ok(claimed) => claimed,
+        Err(code) => return code,
     };
     // The filings' annual totals fill fiscal years the history leaves incomplete, where the
     // history's own quarters agree with them (reported_fiscal checks that).
@@ -150,10 +155,6 @@ pub fn run(args: BacktestArgs) -> ExitCode {
         recalibrate: args.recalibrate,
         rows: &rows,
     };
-    let dir = args
-        .common
-        .out
-        .join(format!("backtest_{}", scenario.name()));
     let mut written = match run.write(&dir, &history, args.report) {
         Ok(w) => w,
         Err(e) => return failure(e),
@@ -166,6 +167,10 @@ pub fn run(args: BacktestArgs) -> ExitCode {
             Ok(path) => written.push(path),
             Err(e) => return failure(e),
         }
+    }
+    let written: Vec<_> = written.iter().map(|p| transaction.final_path(p)).collect();
+    if let Err(code) = super::common::commit(transaction) {
+        return code;
     }
     if !args.quiet {
         println!(

@@ -81,9 +81,18 @@ pub fn run(args: BreakevenArgs) -> ExitCode {
         Ok(pool) => pool,
         Err(code) => return code,
     };
-    let _lock = match super::common::lock_out(&args.common.out) {
-        Ok(lock) => lock,
-        Err(message) => return super::common::failure(message),
+    let name = args
+        .scenario
+        .file_stem()
+        .map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
+    let (transaction, dir) = match super::common::begin_folder(
+        &args.common.out,
+        &format!("breakeven_{name}"),
+        "breakeven",
+        cloudcapex::output::ClaimMode::Replace,
+    ) {
+        Ok(claimed) => claimed,
+        Err(code) => return code,
     };
     let found = match pool.install(|| breakeven(make, range, &statistic, target, tolerance)) {
         Ok(b) => b,
@@ -108,12 +117,11 @@ pub fn run(args: BreakevenArgs) -> ExitCode {
         found.bracket.1,
         found.iterations
     );
-    let name = args
-        .scenario
-        .file_stem()
-        .map_or("scenario".into(), |s| s.to_string_lossy().into_owned());
-    match found.write_csv(&args.common.out, &name, &args.vary, stat_text, target) {
-        Ok(_) => ExitCode::SUCCESS,
+    match found.write_csv(&dir, &name, &args.vary, stat_text, target) {
+        Ok(_) => match super::common::commit(transaction) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(code) => code,
+        },
         Err(e) => failure(e),
     }
 }

@@ -47,53 +47,49 @@ pub fn check_out(out: &Path) -> Result<(), String> {
     }
 }
 
-/// The lock on an output folder (see [`lock_out`]). Dropped, it removes the folder again if
-/// this run created it and wrote nothing else into it, so a run that fails leaves nothing.
-pub struct OutLock {
-    _file: std::fs::File,
-    path: PathBuf,
-    created: Option<PathBuf>,
+/// Begins the command's transaction on `out` (created if needed): takes its lock and
+/// finishes or removes what an interrupted command left there, saying so on stderr. Call it
+/// after every input has been validated, and claim every output folder before any work.
+pub fn begin(out: &Path) -> Result<cloudcapex::output::Transaction, ExitCode> {
+    let transaction = cloudcapex::output::Transaction::begin(out).map_err(transaction_error)?;
+    for note in transaction.notes() {
+        eprintln!("note: {note}");
+    }
+    Ok(transaction)
 }
 
-impl Drop for OutLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-        if let Some(dir) = &self.created {
-            // Only an empty folder is removed (remove_dir refuses any other).
-            let _ = std::fs::remove_dir(dir);
-        }
+/// A transaction's error as the command's exit: a folder in the way is refused input
+/// (exit 2, nothing done), anything else a failure (exit 1).
+pub fn transaction_error(e: cloudcapex::output::TransactionError) -> ExitCode {
+    if e.is_refusal() {
+        refuse(e)
+    } else {
+        failure(e)
     }
 }
 
-/// Takes `OUT/.cloudcapex.lock` for this process's lifetime (an advisory lock the system
-/// releases when the process ends, however it ends), so that two runs into the same `--out`
-/// cannot interleave their files: the second is refused. Creates `out` if needed; call it
-/// after every input has been validated.
-pub fn lock_out(out: &Path) -> Result<OutLock, String> {
-    let path = out.join(".cloudcapex.lock");
-    let created = (!out.exists()).then(|| out.to_path_buf());
-    let file = std::fs::create_dir_all(out)
-        .and_then(|()| {
-            std::fs::OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(&path)
-        })
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    match file.try_lock() {
-        Ok(()) => Ok(OutLock {
-            _file: file,
-            path,
-            created,
-        }),
-        Err(std::fs::TryLockError::WouldBlock) => Err(format!(
-            "another cloudcapex run is writing to {} (it holds {}); wait for it to finish or choose another --out",
-            out.display(),
-            path.display()
-        )),
-        Err(std::fs::TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", path.display())),
+/// [`begin`], then claims the one folder `OUT/<name>` the command writes (output of
+/// `kind`), before any work. Returns the transaction and the folder to write in.
+pub fn begin_folder(
+    out: &Path,
+    name: &str,
+    kind: &str,
+    mode: cloudcapex::output::ClaimMode,
+) -> Result<(cloudcapex::output::Transaction, PathBuf), ExitCode> {
+    let mut transaction = begin(out)?;
+    let staged = transaction
+        .claim(name, kind, mode)
+        .map_err(transaction_error)?;
+    Ok((transaction, staged))
+}
+
+/// Commits `transaction` (every output folder swapped in whole), saying what it noted.
+pub fn commit(transaction: cloudcapex::output::Transaction) -> Result<(), ExitCode> {
+    let notes = transaction.commit().map_err(transaction_error)?;
+    for note in notes {
+        eprintln!("note: {note}");
     }
+    Ok(())
 }
 
 /// Refuses input: prints the message, exit code 2.
@@ -213,15 +209,21 @@ impl AnalysisOptions {
     }
 }
 
-/// The end of an analysis subcommand: on success prints its table (unless `quiet`) and the
-/// file written, exit 0; on failure the error, exit 1.
+/// The end of an analysis subcommand: on success commits `transaction` and prints its
+/// table (unless `quiet`) and the file written, exit 0; on failure the error, exit 1, and
+/// `OUT` as it was.
 pub fn report_written(
+    transaction: cloudcapex::output::Transaction,
     written: Result<PathBuf, cloudcapex::output::OutputError>,
     table: impl FnOnce() -> String,
     quiet: bool,
 ) -> ExitCode {
     match written {
         Ok(path) => {
+            let path = transaction.final_path(&path);
+            if let Err(code) = commit(transaction) {
+                return code;
+            }
             if !quiet {
                 println!("{}\nwritten: {}", table(), path.display());
             }

@@ -56,7 +56,15 @@ pub fn run(args: CompareArgs) -> ExitCode {
         if let Err(message) = spec.range(scenarios.len() as u64, "scenarios to compare") {
             return refuse(message);
         }
-        // No lock: concurrent shard tasks share OUT, each writing its own file.
+        // A shared lock: concurrent shard tasks share OUT, each writing its own file.
+        let _lock = match cloudcapex::output::shard_folder(
+            &args.common.out,
+            cloudcapex::analysis::COMPARE_SHARD_FOLDER,
+            cloudcapex::shard::COMPARE,
+        ) {
+            Ok((lock, _)) => lock,
+            Err(e) => return super::common::transaction_error(e),
+        };
         return match pool
             .install(|| cloudcapex::analysis::compare_shard(&args.common.out, spec, &scenarios))
         {
@@ -72,15 +80,27 @@ pub fn run(args: CompareArgs) -> ExitCode {
             Err(e) => failure(e),
         };
     }
-    let _lock = match super::common::lock_out(&args.common.out) {
-        Ok(lock) => lock,
-        Err(message) => return super::common::failure(message),
+    let (transaction, dir) = match super::common::begin_folder(
+        &args.common.out,
+        cloudcapex::analysis::COMPARE_SHARD_FOLDER,
+        "compare",
+        cloudcapex::output::ClaimMode::Replace,
+    ) {
+        Ok(claimed) => claimed,
+        Err(code) => return code,
     };
     let comparison = match pool.install(|| cloudcapex::analysis::compare(&scenarios)) {
         Ok(c) => c,
         Err(e) => return failure(e),
     };
-    match comparison.write_csv(&args.common.out) {
+    match comparison
+        .write_csv(&dir)
+        .map_err(failure)
+        .and_then(|path| {
+            let path = transaction.final_path(&path);
+            super::common::commit(transaction)?;
+            Ok(path)
+        }) {
         Ok(path) => {
             if !args.quiet {
                 println!("{}", comparison.table(&COMPARE_TABLE_METRICS));
@@ -88,6 +108,6 @@ pub fn run(args: CompareArgs) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(e) => failure(e),
+        Err(code) => code,
     }
 }

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use clap::Args;
 
-use cloudcapex::output::summary_table;
+use cloudcapex::output::{ClaimMode, summary_table};
 use cloudcapex::shard::{self, ShardError, ShardSet, find_shards};
 
 use super::common::{OutputArgs, check_threads, failure, refuse, thread_pool};
@@ -67,9 +67,9 @@ pub fn run(args: MergeArgs) -> ExitCode {
         Ok(pool) => pool,
         Err(code) => return code,
     };
-    let _lock = match super::common::lock_out(&args.out) {
-        Ok(lock) => lock,
-        Err(message) => return failure(message),
+    let mut transaction = match super::common::begin(&args.out) {
+        Ok(t) => t,
+        Err(code) => return code,
     };
     // Every payload's checksum (and a sweep's point folders) before anything is written:
     // a damaged set leaves no other set's outputs behind either.
@@ -87,37 +87,64 @@ pub fn run(args: MergeArgs) -> ExitCode {
             Err(e) => return refuse(e),
         }
     }
+    // Every folder this merge writes claimed before any is: one in the way refuses the merge.
+    let mut runs = Vec::new();
+    for set in &sets {
+        let kind = set.header.kind.as_str();
+        let claimed = if kind == shard::RUN {
+            runs.push(set.header.scenario.as_str());
+            Ok(())
+        } else {
+            // A Sobol folder keeps an earlier --import-samples' evaluations beside the merge.
+            let mode = if kind == shard::SOBOL {
+                ClaimMode::Update
+            } else {
+                ClaimMode::Replace
+            };
+            transaction
+                .claim(&set.header.scenario, kind, mode)
+                .map(drop)
+        };
+        if let Err(e) = claimed {
+            return super::common::transaction_error(e);
+        }
+    }
+    if let Err(e) = cloudcapex::batch::claim_outputs(&mut transaction, &runs, &selection) {
+        return super::common::transaction_error(e);
+    }
+    let staged = transaction.staged_root();
+    let shown = |path: std::path::PathBuf| transaction.final_path(&path);
     // Points kinds first, each into its own files; the runs' outputs below (a sweep's point
     // folders are among them only when its shards were written elsewhere).
     let sets = match merge_kind(sets, shard::COMPARE, args.quiet, |set| {
-        let path = cloudcapex::analysis::merge_comparison(set, &args.out)?;
+        let path = cloudcapex::analysis::merge_comparison(set, &staged)?;
         Ok(format!(
             "merged {} shards of a comparison of {} scenarios; written: {}",
             set.header.shard_count,
             set.header.units,
-            path.display()
+            shown(path).display()
         ))
     })
     .and_then(|sets| {
         merge_kind(sets, shard::SOBOL, args.quiet, |set| {
-            let (sobol, path) = cloudcapex::sensitivity::merge_sobol(set, &args.out)?;
+            let (sobol, path) = cloudcapex::sensitivity::merge_sobol(set, &staged)?;
             Ok(format!(
                 "{}\nmerged {} shards of {} base rows; written: {}",
                 sobol.table(),
                 set.header.shard_count,
                 set.header.units,
-                path.display()
+                shown(path).display()
             ))
         })
     })
     .and_then(|sets| {
         merge_kind(sets, shard::SWEEP, args.quiet, |set| {
-            let path = cloudcapex::analysis::merge_sweep(set, &args.out)?;
+            let path = cloudcapex::analysis::merge_sweep(set, &staged)?;
             Ok(format!(
                 "merged {} shards of {} grid points; written: {}",
                 set.header.shard_count,
                 set.header.units,
-                path.display()
+                shown(path).display()
             ))
         })
     }) {
@@ -143,7 +170,10 @@ pub fn run(args: MergeArgs) -> ExitCode {
         .map(|(scenario, (results, elapsed))| (scenario, results, elapsed))
         .collect();
     let threads = pool.current_num_threads();
-    match cloudcapex::batch::write_results(&args.out, done, &selection, threads) {
+    let written = cloudcapex::batch::write_results(&mut transaction, done, &selection, threads)
+        .map_err(failure)
+        .and_then(|finished| super::common::commit(transaction).map(|()| finished));
+    match written {
         Ok(finished) => {
             if !args.quiet {
                 for (f, set) in finished.iter().zip(&sets) {
@@ -158,7 +188,7 @@ pub fn run(args: MergeArgs) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(e) => failure(e),
+        Err(code) => code,
     }
 }
 

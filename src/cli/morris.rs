@@ -86,9 +86,14 @@ pub fn run(args: MorrisArgs) -> ExitCode {
         Ok(pool) => pool,
         Err(code) => return code,
     };
-    let _lock = match super::common::lock_out(&args.out) {
-        Ok(lock) => lock,
-        Err(message) => return failure(message),
+    let (transaction, dir) = match super::common::begin_folder(
+        &args.out,
+        &format!("morris_{}", scenario.name()),
+        "morris",
+        cloudcapex::output::ClaimMode::Replace,
+    ) {
+        Ok(claimed) => claimed,
+        Err(code) => return code,
     };
     let result = pool.install(|| {
         cloudcapex::morris::model_morris(
@@ -105,10 +110,8 @@ pub fn run(args: MorrisArgs) -> ExitCode {
         Err(e) => return failure(e),
     };
     super::common::report_written(
-        morris.write_csv(
-            &args.out.join(format!("morris_{}", scenario.name())),
-            &scenario,
-        ),
+        transaction,
+        morris.write_csv(&dir, &scenario),
         || morris.table(),
         args.quiet,
     )

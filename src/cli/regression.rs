@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::common::{AnalysisOptions, failure, refuse};
+use super::common::{AnalysisOptions, refuse};
 
 #[derive(Args, Debug)]
 pub struct RegressionArgs {
@@ -42,9 +42,14 @@ pub fn run(args: RegressionArgs) -> ExitCode {
         Ok(pool) => pool,
         Err(code) => return code,
     };
-    let _lock = match super::common::lock_out(&args.common.out) {
-        Ok(lock) => lock,
-        Err(message) => return failure(message),
+    let (transaction, dir) = match super::common::begin_folder(
+        &args.common.out,
+        &format!("regression_{}", scenario.name()),
+        "regression",
+        cloudcapex::output::ClaimMode::Replace,
+    ) {
+        Ok(claimed) => claimed,
+        Err(code) => return code,
     };
     let regression = match pool
         .install(|| cloudcapex::analysis::regression::regression(&scenario, &args.metric))
@@ -52,11 +57,8 @@ pub fn run(args: RegressionArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return refuse(e),
     };
-    let dir = args
-        .common
-        .out
-        .join(format!("regression_{}", scenario.name()));
     super::common::report_written(
+        transaction,
         regression.write_csv(&dir, &scenario),
         || regression.table(),
         args.quiet,

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use cloudcapex::Scenario;
-use cloudcapex::batch::run_and_write_observed;
+use cloudcapex::batch::{claim_outputs, run_into};
 use cloudcapex::output::{OutputSelection, summary_table};
 use cloudcapex::runner::{RunOptions, TargetSe};
 use cloudcapex::shard::ShardSpec;
@@ -227,28 +227,35 @@ pub fn run(args: RunArgs) -> ExitCode {
         Err(code) => return code,
     };
     if let Some(spec) = plan.shard {
-        // No lock: concurrent shard tasks share OUT, each writing its own files atomically.
+        // A shared lock: concurrent shard tasks share OUT, each writing its own file.
         return run_shards(&plan, spec, &pool);
     }
-    let _lock = match super::common::lock_out(&plan.out) {
-        Ok(lock) => lock,
-        Err(message) => return failure(message),
+    let mut transaction = match super::common::begin(&plan.out) {
+        Ok(t) => t,
+        Err(code) => return code,
     };
+    let names: Vec<&str> = plan.scenarios.iter().map(Scenario::name).collect();
+    if let Err(e) = claim_outputs(&mut transaction, &names, &plan.outputs) {
+        return super::common::transaction_error(e);
+    }
     let bars = progress_bars(&plan.scenarios, plan.quiet);
     let on_block = |k: usize, paths: u64| {
         if let Some(bar) = bars.get(k) {
             bar.inc(paths);
         }
     };
-    let outcome = pool.install(|| {
-        run_and_write_observed(
-            &plan.scenarios,
-            &plan.options,
-            &plan.outputs,
-            &plan.out,
-            &on_block,
-        )
-    });
+    let outcome = pool
+        .install(|| {
+            run_into(
+                &mut transaction,
+                &plan.scenarios,
+                &plan.options,
+                &plan.outputs,
+                &on_block,
+            )
+        })
+        .map_err(failure)
+        .and_then(|finished| super::common::commit(transaction).map(|()| finished));
     bars.iter()
         .for_each(indicatif::ProgressBar::finish_and_clear);
     match outcome {
@@ -296,16 +303,27 @@ pub fn run(args: RunArgs) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(e) => failure(e),
+        Err(code) => code,
     }
 }
 
 /// `run --shard I/N`: each scenario's shard simulated in turn on the pool and written to
 /// OUT/<scenario>/shard-I-of-N.ccx.
 fn run_shards(plan: &RunPlan, spec: ShardSpec, pool: &rayon::ThreadPool) -> ExitCode {
-    for (position, scenario) in (0u64..).zip(&plan.scenarios) {
-        let dir = plan.out.join(scenario.name());
-        let write = || cloudcapex::shard::run_shard(&dir, scenario, &plan.options, spec, position);
+    // Every folder checked before any shard runs.
+    let mut folders = Vec::new();
+    for scenario in &plan.scenarios {
+        match cloudcapex::output::shard_folder(
+            &plan.out,
+            scenario.name(),
+            cloudcapex::batch::RUN_KIND,
+        ) {
+            Ok(folder) => folders.push(folder),
+            Err(e) => return super::common::transaction_error(e),
+        }
+    }
+    for ((position, scenario), (_lock, dir)) in (0u64..).zip(&plan.scenarios).zip(&folders) {
+        let write = || cloudcapex::shard::run_shard(dir, scenario, &plan.options, spec, position);
         match pool.install(write) {
             Ok(file) => {
                 if !plan.quiet {

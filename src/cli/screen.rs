@@ -75,9 +75,14 @@ pub fn run(args: ScreenArgs) -> ExitCode {
         Ok(pool) => pool,
         Err(code) => return code,
     };
-    let _lock = match super::common::lock_out(&args.common.out) {
-        Ok(lock) => lock,
-        Err(message) => return failure(message),
+    let (transaction, dir) = match super::common::begin_folder(
+        &args.common.out,
+        &format!("screen_{}", scenario.name()),
+        "screen",
+        cloudcapex::output::ClaimMode::Replace,
+    ) {
+        Ok(claimed) => claimed,
+        Err(code) => return code,
     };
     let screen = match pool
         .install(|| cloudcapex::screen::screen(&scenario, make, &args.metric, args.share))
@@ -85,8 +90,8 @@ pub fn run(args: ScreenArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return failure(e),
     };
-    let dir = args.common.out.join(format!("screen_{}", scenario.name()));
     super::common::report_written(
+        transaction,
         screen.write_csv(&dir, &scenario),
         || screen.table(args.top),
         args.quiet,

@@ -129,10 +129,15 @@ pub fn run(args: SobolArgs) -> ExitCode {
         if let Err(message) = spec.range(args.samples as u64, "base rows of the Sobol design") {
             return refuse(message);
         }
-        // No lock: concurrent shard tasks share OUT, each writing its own file.
-        let folder = args
-            .out
-            .join(cloudcapex::sensitivity::sobol_folder_name(&scenario));
+        // A shared lock: concurrent shard tasks share OUT, each writing its own file.
+        let (_lock, folder) = match cloudcapex::output::shard_folder(
+            &args.out,
+            &cloudcapex::sensitivity::sobol_folder_name(&scenario),
+            cloudcapex::shard::SOBOL,
+        ) {
+            Ok(claimed) => claimed,
+            Err(e) => return super::common::transaction_error(e),
+        };
         let written = pool.install(|| {
             cloudcapex::sensitivity::sobol_shard(
                 &folder,
@@ -157,9 +162,14 @@ pub fn run(args: SobolArgs) -> ExitCode {
             Err(e) => failure(e),
         };
     }
-    let _lock = match super::common::lock_out(&args.out) {
-        Ok(lock) => lock,
-        Err(message) => return super::common::failure(message),
+    let (transaction, dir) = match super::common::begin_folder(
+        &args.out,
+        &cloudcapex::sensitivity::sobol_folder_name(&scenario),
+        "sobol",
+        cloudcapex::output::ClaimMode::Update,
+    ) {
+        Ok(claimed) => claimed,
+        Err(code) => return code,
     };
     if let Some(rows) = imported {
         let values = match pool.install(|| {
@@ -168,10 +178,7 @@ pub fn run(args: SobolArgs) -> ExitCode {
             Ok(v) => v,
             Err(e) => return failure(e),
         };
-        let path = args
-            .out
-            .join(format!("sobol_{}", scenario.name()))
-            .join("evaluations.csv");
+        let path = dir.join("evaluations.csv");
         let mut text = format!(
             "row,{},seed,scenario_sha256,cloudcapex_version\n",
             args.metric
@@ -185,7 +192,14 @@ pub fn run(args: SobolArgs) -> ExitCode {
                 cloudcapex::output::CRATE_VERSION
             ));
         }
-        return match cloudcapex::output::write_atomically(&path, |w| w.write_all(text.as_bytes())) {
+        let written = cloudcapex::output::write_atomically(&path, |w| w.write_all(text.as_bytes()))
+            .map_err(failure)
+            .and_then(|path| {
+                let path = transaction.final_path(&path);
+                super::common::commit(transaction)?;
+                Ok(path)
+            });
+        return match written {
             Ok(path) => {
                 if !args.quiet {
                     println!(
@@ -196,7 +210,7 @@ pub fn run(args: SobolArgs) -> ExitCode {
                 }
                 ExitCode::SUCCESS
             }
-            Err(e) => failure(e),
+            Err(code) => code,
         };
     }
     let result = pool.install(|| {
@@ -207,10 +221,8 @@ pub fn run(args: SobolArgs) -> ExitCode {
         Err(e) => return failure(e),
     };
     super::common::report_written(
-        sobol.write_csv(
-            &args.out.join(format!("sobol_{}", scenario.name())),
-            &scenario,
-        ),
+        transaction,
+        sobol.write_csv(&dir, &scenario),
         || sobol.table(),
         args.quiet,
     )

@@ -75,7 +75,14 @@ pub fn run(args: SweepArgs) -> ExitCode {
             Ok(s) => s,
             Err(e) => return refuse(e),
         };
-        let folder = args.common.out.join(sweep_folder_name(&base));
+        let (_lock, folder) = match cloudcapex::output::shard_folder(
+            &args.common.out,
+            &sweep_folder_name(&base),
+            cloudcapex::shard::SWEEP,
+        ) {
+            Ok(claimed) => claimed,
+            Err(e) => return super::common::transaction_error(e),
+        };
         let written =
             pool.install(|| sweep_shard(&folder, spec, &base, &axes, &points, make, threads));
         return match written {
@@ -88,24 +95,30 @@ pub fn run(args: SweepArgs) -> ExitCode {
             Err(e) => failure(e),
         };
     }
-    // No lock for a shard: concurrent tasks share OUT, each writing its own files.
-    let _lock = match super::common::lock_out(&args.common.out) {
-        Ok(lock) => lock,
-        Err(message) => return super::common::failure(message),
+    let base = match args.common.load(&args.scenario, &[]) {
+        Ok(s) => s,
+        Err(e) => return refuse(e),
+    };
+    let (transaction, dir) = match super::common::begin_folder(
+        &args.common.out,
+        &sweep_folder_name(&base),
+        "sweep",
+        cloudcapex::output::ClaimMode::Replace,
+    ) {
+        Ok(claimed) => claimed,
+        Err(code) => return code,
     };
     let runs = match pool.install(|| cloudcapex::analysis::sweep(make, &points)) {
         Ok(r) => r,
         Err(e) => return failure(e),
     };
     let elapsed = started.elapsed().as_secs_f64();
-    let folder = args.common.out.join(format!("sweep_{}", runs[0].0.name()));
-    match write_sweep(
-        &folder,
-        &axes,
-        &points,
-        &runs,
-        &RunJson::new(threads, elapsed),
-    ) {
+    let written = write_sweep(&dir, &axes, &points, &runs, &RunJson::new(threads, elapsed))
+        .map(|path| transaction.final_path(&path));
+    match written.map_err(failure).and_then(|path| {
+        super::common::commit(transaction)?;
+        Ok(path)
+    }) {
         Ok(path) => {
             if !args.quiet {
                 print!("{}", sweep_table(&points, &runs));
@@ -113,6 +126,6 @@ pub fn run(args: SweepArgs) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(e) => failure(e),
+        Err(code) => code,
     }
 }

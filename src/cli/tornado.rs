@@ -43,16 +43,20 @@ pub fn run(args: TornadoArgs) -> ExitCode {
         Ok(pool) => pool,
         Err(code) => return code,
     };
-    let _lock = match super::common::lock_out(&args.common.out) {
-        Ok(lock) => lock,
-        Err(message) => return super::common::failure(message),
+    let (transaction, dir) = match super::common::begin_folder(
+        &args.common.out,
+        &format!("tornado_{}", scenario.name()),
+        "tornado",
+        cloudcapex::output::ClaimMode::Replace,
+    ) {
+        Ok(claimed) => claimed,
+        Err(code) => return code,
     };
     let tornado =
         match pool.install(|| cloudcapex::sensitivity::tornado(&scenario, make, &args.metric)) {
             Ok(t) => t,
             Err(e) => return failure(e),
         };
-    let dir = args.common.out.join(format!("tornado_{}", scenario.name()));
     if args.report {
         let chart = dir.join("tornado.svg");
         if let Err(e) = cloudcapex::output::write_atomically(&chart, |out| {
@@ -60,11 +64,9 @@ pub fn run(args: TornadoArgs) -> ExitCode {
         }) {
             return failure(e);
         }
-    } else {
-        // The folder holds this run's files only.
-        let _ = std::fs::remove_file(dir.join("tornado.svg"));
     }
     super::common::report_written(
+        transaction,
         tornado.write_csv(&dir, &scenario),
         || tornado.table(),
         args.quiet,

@@ -1,16 +1,20 @@
-//! Exporters: one per output file, behind the [`Exporter`] trait, each written to a
-//! temporary file in the output folder and renamed into place, so an interrupted or failed
-//! run never leaves a partial file. Columns are documented in docs/outputs.md.
+//! Exporters: one per output file, behind the [`Exporter`] trait, writing into a folder
+//! that a [`Transaction`] stages and swaps into `OUT` whole, so a reader sees one run's
+//! folder or the one before, never a mix (docs/reliability.md). Columns are documented in
+//! docs/outputs.md.
 
 mod charts;
 mod csv_files;
 mod in_flight;
+mod lock;
+pub mod manifest;
 #[cfg(feature = "parquet")]
 mod parquet_files;
 mod report;
 mod run_json;
 mod scatter;
 mod terminal;
+mod transaction;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -23,6 +27,7 @@ pub use csv_files::{
     ConvergenceCsv, DriversCsv, PathScalarsCsv, PathsCsv, QuarterlyCsv, SummaryCsv,
 };
 pub use in_flight::remove_in_flight;
+pub use lock::{LOCK_FILE, LockError, LockMode, OutLock};
 #[cfg(feature = "parquet")]
 pub use parquet_files::{
     ConvergenceParquet, DriversParquet, PathScalarsParquet, PathsParquet, QuarterlyParquet,
@@ -32,6 +37,9 @@ pub use report::{ReportHtml, write_comparison_report};
 pub use run_json::RunJson;
 pub use scatter::{DRIVER_SCATTERS, DriverScatterSvg};
 pub use terminal::summary_table;
+pub use transaction::{
+    COMPARISON, ClaimMode, RUN_KIND, Transaction, TransactionError, shard_folder,
+};
 
 use crate::Scenario;
 use crate::runner::Results;
@@ -181,11 +189,10 @@ pub struct OutputSelection {
     pub history: Option<std::sync::Arc<crate::history::History>>,
 }
 
-/// Writes every output of one scenario into `dir` (created if needed): all files are
-/// written to temporary names first and renamed only when all succeeded; `run.json`,
-/// which lists them, is written last. The run owns the folder: any other file in it (an
-/// earlier run's `report.html`, charts or `paths.csv`) is removed, so the folder holds
-/// exactly what `run.json` lists. Returns the files written, `run.json` last.
+/// Writes every output of one scenario into `dir` (created if needed; a folder a
+/// [`Transaction`] staged): all files are written to temporary names first and renamed only
+/// when all succeeded; `run.json`, which lists them, is written last. Returns the files
+/// written, `run.json` last.
 ///
 /// # Errors
 ///
@@ -196,15 +203,8 @@ pub fn write_outputs(
     selection: &OutputSelection,
     run_json: &RunJson,
 ) -> Result<Vec<PathBuf>, OutputError> {
-    let created = !dir.exists();
     std::fs::create_dir_all(dir).map_err(at(dir))?;
-    let written = write_into(dir, run, selection, run_json);
-    if written.is_err() && created {
-        // A failed first run (a full disk, say) leaves no empty folder behind; remove_dir
-        // refuses a folder that is not empty.
-        let _ = std::fs::remove_dir(dir);
-    }
-    written
+    write_into(dir, run, selection, run_json)
 }
 
 fn write_into(
@@ -309,21 +309,7 @@ fn write_into(
             source,
         })?;
     written.push(target);
-    remove_stale(dir, &written)?;
     Ok(written)
-}
-
-/// Removes the files of `dir` that this run did not write (subfolders are left alone, and
-/// shard files, `*.ccx`: a merge may be writing into the folder its shards are in).
-fn remove_stale(dir: &Path, written: &[PathBuf]) -> Result<(), OutputError> {
-    for entry in std::fs::read_dir(dir).map_err(at(dir))? {
-        let path = entry.map_err(at(dir))?.path();
-        let shard = path.extension().is_some_and(|e| e == "ccx");
-        if path.is_file() && !shard && !written.contains(&path) {
-            std::fs::remove_file(&path).map_err(at(&path))?;
-        }
-    }
-    Ok(())
 }
 
 /// Writes one file at `target` through a temporary file in the same folder (created if

@@ -36,10 +36,29 @@ fn inline_svg(svg: &str) -> &str {
     svg.find("<svg").map_or(svg, |start| &svg[start..])
 }
 
+/// Every page's policy: nothing is fetched or run (no scripts, no `javascript:` links, no
+/// remote images); the inline style and charts are all a page has.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'";
+
+/// A name as one relative URL path segment: every byte but the unreserved ones
+/// percent-encoded, so a name such as `javascript:alert(1)` or `a/b?c` stays a file path.
+fn url_segment(name: &str) -> String {
+    name.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 fn page_start(out: &mut String, title: &str) {
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{CONTENT_SECURITY_POLICY}\"/>\n\
          <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
         escape(title)
     );
@@ -192,8 +211,9 @@ const COMPARISON_METRICS: [&str; 4] = [
 
 /// Writes the comparison page of several scenarios, `out_dir/report.html`, and its two
 /// charts (`comparison_revenue_median.svg`, `comparison_plan_npv.svg`), each through a
-/// temporary file. `runs` are the scenarios' results, each written by `--report` into
-/// `out_dir/<scenario>/`. Returns the files written.
+/// temporary file. `out_dir` is `OUT/comparison_report/` (staged), beside the scenarios'
+/// folders `OUT/<scenario>/` that `--report` writes and the page links to. Returns the
+/// files written.
 ///
 /// # Errors
 ///
@@ -234,9 +254,11 @@ pub fn write_comparison_report(
     out.push_str("<th>P(NPV&lt;0)</th></tr></thead>\n<tbody>\n");
     for r in runs {
         let name = escape(&r.scenario);
+        // The page sits in OUT/comparison_report/, each run's page in OUT/<name>/.
+        let link = url_segment(&r.scenario);
         let _ = write!(
             out,
-            "<tr><td><a href=\"{name}/report.html\">{name}</a></td><td>{}</td><td>{}</td>",
+            "<tr><td><a href=\"../{link}/report.html\">{name}</a></td><td>{}</td><td>{}</td>",
             r.paths, r.seed
         );
         for metric in COMPARISON_METRICS {
@@ -273,6 +295,16 @@ pub fn write_comparison_report(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_become_relative_path_segments() {
+        assert_eq!(url_segment("base"), "base");
+        assert_eq!(
+            url_segment("javascript:alert(document.cookie)"),
+            "javascript%3Aalert%28document.cookie%29"
+        );
+        assert_eq!(url_segment("a b/é"), "a%20b%2F%C3%A9");
+    }
 
     #[test]
     fn escapes_markup() {
