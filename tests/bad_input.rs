@@ -479,3 +479,89 @@ fn mistakes_in_files_and_overrides_are_reported_together() {
         "{stderr}"
     );
 }
+
+/// `args` (with `--out` into a fresh folder, and `env` set) is refused with exit code 2,
+/// its message holding every one of `expected`, no panic, nothing written. Returns stderr.
+fn refused_up_front(args: &[&str], env: &[(&str, &str)], expected: &[&str]) -> String {
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = out.path().join("out");
+    let mut command = Command::cargo_bin("cloudcapex").unwrap();
+    command.args(args).arg("--out").arg(&out_dir);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let assert = command.assert().code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    for needle in expected {
+        assert!(
+            stderr.contains(needle),
+            "{args:?} {env:?}: {needle}\n{stderr}"
+        );
+    }
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    assert!(!out_dir.exists(), "{args:?} wrote output");
+    stderr
+}
+
+/// A grid is counted before it is made: a range with a tiny step (which overflowed, exit
+/// 101, or allocated gigabytes before the limit was checked) and a product of axes
+/// overflowing 64 bits are refused at once with the count; a key given to two `--grid`s
+/// and a grid over `name` (which only renamed the output folder, differently sharded and
+/// unsharded) are refused, naming the key.
+#[test]
+fn sweep_grids_are_counted_before_they_are_made() {
+    let huge: Vec<String> = (0..5).map(|k| format!("revenue.k{k}=1:9000:1")).collect();
+    let huge: Vec<&str> = huge.iter().map(String::as_str).collect();
+    for (grid, expected) in [
+        (
+            vec!["costs.tax_rate=0:1:1e-300"],
+            vec!["\"costs.tax_rate=0:1:1e-300\"", "1.0e300 values", "10000"],
+        ),
+        (
+            vec!["costs.tax_rate=0:0.3:1e-9"],
+            vec!["300000001 values", "use a larger STEP"],
+        ),
+        (
+            vec!["costs.tax_rate=0:1:0.01", "plan.total_rmb_bn=1:200:1"],
+            vec!["101 × 200 = 20200 points", "hard limit of 10000"],
+        ),
+        (huge, vec!["(more than 2^64)", "hard limit"]),
+        (
+            vec!["costs.tax_rate=0.1,0.2", "costs.tax_rate=0.3"],
+            vec!["--grid costs.tax_rate=... is given twice"],
+        ),
+        (
+            vec!["name=alpha,beta"],
+            vec!["\"name=alpha,beta\"", "--set name=NAME"],
+        ),
+    ] {
+        let mut args = vec!["sweep", "scenarios/base.toml", "--force"];
+        for g in &grid {
+            args.extend(["--grid", g]);
+        }
+        refused_up_front(&args, &[], &expected);
+    }
+}
+
+/// `breakeven` over a whole-number input failed at its first fractional midpoint, after
+/// two simulations: refused up front, pointing to a sweep over its whole values.
+#[test]
+fn breakeven_over_a_whole_number_input_is_refused_up_front() {
+    refused_up_front(
+        &[
+            "breakeven",
+            "scenarios/base.toml",
+            "--vary",
+            "plan.length_quarters",
+            "--range",
+            "8:13",
+            "--target",
+            "plan_npv_rmb_bn.mean=0",
+        ],
+        &[],
+        &[
+            "--vary plan.length_quarters: a whole-number input",
+            "--grid plan.length_quarters=8:13:1",
+        ],
+    );
+}

@@ -98,7 +98,8 @@ pub fn run(args: SweepArgs) -> ExitCode {
         Err(e) => return failure(e),
     };
     let elapsed = started.elapsed().as_secs_f64();
-    let folder = args.common.out.join(format!("sweep_{}", runs[0].0.name()));
+    // Every point has the base's name (a grid over `name` is refused), as a shard's folder.
+    let folder = args.common.out.join(sweep_folder_name(&runs[0].0));
     match write_sweep(
         &folder,
         &axes,
