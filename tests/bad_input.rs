@@ -565,3 +565,55 @@ fn breakeven_over_a_whole_number_input_is_refused_up_front() {
         ],
     );
 }
+
+/// Without `--threads`, RAYON_NUM_THREADS sized the pool unchecked (3000 passed the
+/// 256-thread limit; 0 or a non-number were silently ignored): held to the limit, naming
+/// the variable; an empty value counts as unset, as rayon takes it.
+#[test]
+fn rayon_num_threads_is_held_to_the_thread_limit() {
+    for value in ["3000", "0", "four"] {
+        refused_up_front(
+            &["run", "--paths", "100"],
+            &[("RAYON_NUM_THREADS", value)],
+            &[&format!("RAYON_NUM_THREADS=\"{value}\""), "from 1 to 256"],
+        );
+    }
+    refused_up_front(
+        &["compare", "scenarios/base.toml", "--paths", "100"],
+        &[("RAYON_NUM_THREADS", "3000")],
+        &["RAYON_NUM_THREADS=\"3000\""],
+    );
+    // --threads decides when given; an empty variable is unset.
+    let out = tempfile::tempdir().unwrap();
+    for (threads, value) in [(Some("2"), "3000"), (None, "")] {
+        let mut command = Command::cargo_bin("cloudcapex").unwrap();
+        command
+            .args(["run", "--paths", "100", "--quiet", "--out"])
+            .arg(out.path())
+            .env("RAYON_NUM_THREADS", value);
+        if let Some(t) = threads {
+            command.args(["--threads", t]);
+        }
+        command.assert().success();
+    }
+}
+
+/// `slurm --cpus-per-task 300` wrote its scripts (exit 0), then every task refused
+/// `--threads 300`: refused before any script is written.
+#[test]
+fn slurm_cpus_per_task_is_held_to_the_thread_limit() {
+    let job = tempfile::tempdir().unwrap();
+    let job_dir = job.path().join("job");
+    refused_up_front(
+        &[
+            "slurm",
+            "--cpus-per-task",
+            "300",
+            "--job-dir",
+            job_dir.to_str().unwrap(),
+        ],
+        &[],
+        &["--cpus-per-task 300", "at most 256"],
+    );
+    assert!(!job_dir.exists(), "a script was written");
+}
