@@ -617,3 +617,49 @@ fn slurm_cpus_per_task_is_held_to_the_thread_limit() {
     );
     assert!(!job_dir.exists(), "a script was written");
 }
+
+/// `--paths-out` was limited in paths only: at 400 quarters 2,000 kept paths wrote 6.7 GB
+/// of paths.csv (100,000 would be ~330 GB). Its bytes are estimated up front and refused
+/// above 2 GB, with the estimate and the most paths allowed; by `slurm` too, before any
+/// script is written.
+#[test]
+fn paths_out_is_held_to_a_byte_limit() {
+    refused_up_front(
+        &[
+            "run",
+            "--paths",
+            "3000",
+            "--paths-out",
+            "2000",
+            "--set",
+            "time.horizon_quarters=400",
+        ],
+        &[],
+        &[
+            "--paths-out 2000: scenario `base`'s paths.csv would be ~6.8 GB",
+            "2000 paths × 401 quarters × 55 quarterly metrics",
+            "above the 2 GB limit: keep at most 588 paths",
+        ],
+    );
+    refused_up_front(
+        &["run", "--paths", "100000", "--paths-out", "100000"],
+        &[],
+        &["~34.7 GB", "at most 5759 paths"],
+    );
+    let job = tempfile::tempdir().unwrap();
+    let job_dir = job.path().join("job");
+    refused_up_front(
+        &[
+            "slurm",
+            "--paths",
+            "10000",
+            "--paths-out",
+            "8000",
+            "--job-dir",
+            job_dir.to_str().unwrap(),
+        ],
+        &[],
+        &["--paths-out 8000", "2 GB limit"],
+    );
+    assert!(!job_dir.exists(), "a script was written");
+}

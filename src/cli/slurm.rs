@@ -213,6 +213,7 @@ fn scripts(args: &SlurmArgs) -> Result<(PathBuf, PathBuf), Refusal> {
                 s.name()
             )));
         }
+        super::run::check_paths_out_bytes(&s, args.paths_out).map_err(input)?;
     }
 
     let exe = std::env::current_exe()
