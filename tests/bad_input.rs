@@ -479,3 +479,187 @@ fn mistakes_in_files_and_overrides_are_reported_together() {
         "{stderr}"
     );
 }
+
+/// `args` (with `--out` into a fresh folder, and `env` set) is refused with exit code 2,
+/// its message holding every one of `expected`, no panic, nothing written. Returns stderr.
+fn refused_up_front(args: &[&str], env: &[(&str, &str)], expected: &[&str]) -> String {
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = out.path().join("out");
+    let mut command = Command::cargo_bin("cloudcapex").unwrap();
+    command.args(args).arg("--out").arg(&out_dir);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let assert = command.assert().code(2);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    for needle in expected {
+        assert!(
+            stderr.contains(needle),
+            "{args:?} {env:?}: {needle}\n{stderr}"
+        );
+    }
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    assert!(!out_dir.exists(), "{args:?} wrote output");
+    stderr
+}
+
+/// A grid is counted before it is made: a range with a tiny step (which overflowed, exit
+/// 101, or allocated gigabytes before the limit was checked) and a product of axes
+/// overflowing 64 bits are refused at once with the count; a key given to two `--grid`s
+/// and a grid over `name` (which only renamed the output folder, differently sharded and
+/// unsharded) are refused, naming the key.
+#[test]
+fn sweep_grids_are_counted_before_they_are_made() {
+    let huge: Vec<String> = (0..5).map(|k| format!("revenue.k{k}=1:9000:1")).collect();
+    let huge: Vec<&str> = huge.iter().map(String::as_str).collect();
+    for (grid, expected) in [
+        (
+            vec!["costs.tax_rate=0:1:1e-300"],
+            vec!["\"costs.tax_rate=0:1:1e-300\"", "1.0e300 values", "10000"],
+        ),
+        (
+            vec!["costs.tax_rate=0:0.3:1e-9"],
+            vec!["300000001 values", "use a larger STEP"],
+        ),
+        (
+            vec!["costs.tax_rate=0:1:0.01", "plan.total_rmb_bn=1:200:1"],
+            vec!["101 × 200 = 20200 points", "hard limit of 10000"],
+        ),
+        (huge, vec!["(more than 2^64)", "hard limit"]),
+        (
+            vec!["costs.tax_rate=0.1,0.2", "costs.tax_rate=0.3"],
+            vec!["--grid costs.tax_rate=... is given twice"],
+        ),
+        (
+            vec!["name=alpha,beta"],
+            vec!["\"name=alpha,beta\"", "--set name=NAME"],
+        ),
+    ] {
+        let mut args = vec!["sweep", "scenarios/base.toml", "--force"];
+        for g in &grid {
+            args.extend(["--grid", g]);
+        }
+        refused_up_front(&args, &[], &expected);
+    }
+}
+
+/// `breakeven` over a whole-number input failed at its first fractional midpoint, after
+/// two simulations: refused up front, pointing to a sweep over its whole values.
+#[test]
+fn breakeven_over_a_whole_number_input_is_refused_up_front() {
+    refused_up_front(
+        &[
+            "breakeven",
+            "scenarios/base.toml",
+            "--vary",
+            "plan.length_quarters",
+            "--range",
+            "8:13",
+            "--target",
+            "plan_npv_rmb_bn.mean=0",
+        ],
+        &[],
+        &[
+            "--vary plan.length_quarters: a whole-number input",
+            "--grid plan.length_quarters=8:13:1",
+        ],
+    );
+}
+
+/// Without `--threads`, RAYON_NUM_THREADS sized the pool unchecked (3000 passed the
+/// 256-thread limit; 0 or a non-number were silently ignored): held to the limit, naming
+/// the variable; an empty value counts as unset, as rayon takes it.
+#[test]
+fn rayon_num_threads_is_held_to_the_thread_limit() {
+    for value in ["3000", "0", "four"] {
+        refused_up_front(
+            &["run", "--paths", "100"],
+            &[("RAYON_NUM_THREADS", value)],
+            &[&format!("RAYON_NUM_THREADS=\"{value}\""), "from 1 to 256"],
+        );
+    }
+    refused_up_front(
+        &["compare", "scenarios/base.toml", "--paths", "100"],
+        &[("RAYON_NUM_THREADS", "3000")],
+        &["RAYON_NUM_THREADS=\"3000\""],
+    );
+    // --threads decides when given; an empty variable is unset.
+    let out = tempfile::tempdir().unwrap();
+    for (threads, value) in [(Some("2"), "3000"), (None, "")] {
+        let mut command = Command::cargo_bin("cloudcapex").unwrap();
+        command
+            .args(["run", "--paths", "100", "--quiet", "--out"])
+            .arg(out.path())
+            .env("RAYON_NUM_THREADS", value);
+        if let Some(t) = threads {
+            command.args(["--threads", t]);
+        }
+        command.assert().success();
+    }
+}
+
+/// `slurm --cpus-per-task 300` wrote its scripts (exit 0), then every task refused
+/// `--threads 300`: refused before any script is written.
+#[test]
+fn slurm_cpus_per_task_is_held_to_the_thread_limit() {
+    let job = tempfile::tempdir().unwrap();
+    let job_dir = job.path().join("job");
+    refused_up_front(
+        &[
+            "slurm",
+            "--cpus-per-task",
+            "300",
+            "--job-dir",
+            job_dir.to_str().unwrap(),
+        ],
+        &[],
+        &["--cpus-per-task 300", "at most 256"],
+    );
+    assert!(!job_dir.exists(), "a script was written");
+}
+
+/// `--paths-out` was limited in paths only: at 400 quarters 2,000 kept paths wrote 6.7 GB
+/// of paths.csv (100,000 would be ~330 GB). Its bytes are estimated up front and refused
+/// above 2 GB, with the estimate and the most paths allowed; by `slurm` too, before any
+/// script is written.
+#[test]
+fn paths_out_is_held_to_a_byte_limit() {
+    refused_up_front(
+        &[
+            "run",
+            "--paths",
+            "3000",
+            "--paths-out",
+            "2000",
+            "--set",
+            "time.horizon_quarters=400",
+        ],
+        &[],
+        &[
+            "--paths-out 2000: scenario `base`'s paths.csv would be ~6.8 GB",
+            "2000 paths × 401 quarters × 55 quarterly metrics",
+            "above the 2 GB limit: keep at most 588 paths",
+        ],
+    );
+    refused_up_front(
+        &["run", "--paths", "100000", "--paths-out", "100000"],
+        &[],
+        &["~34.7 GB", "at most 5759 paths"],
+    );
+    let job = tempfile::tempdir().unwrap();
+    let job_dir = job.path().join("job");
+    refused_up_front(
+        &[
+            "slurm",
+            "--paths",
+            "10000",
+            "--paths-out",
+            "8000",
+            "--job-dir",
+            job_dir.to_str().unwrap(),
+        ],
+        &[],
+        &["--paths-out 8000", "2 GB limit"],
+    );
+    assert!(!job_dir.exists(), "a script was written");
+}

@@ -37,14 +37,44 @@ pub enum GridError {
     /// A range with a non-positive step, a start after its stop, or non-numbers.
     #[error("--grid {0:?}: a range needs numbers with START <= STOP and STEP > 0")]
     BadRange(String),
+    /// A range with more values than the hard limit on grid points (counted before any
+    /// value is made, so a tiny step neither overflows nor allocates).
+    #[error(
+        "--grid {grid:?}: the range has {} values, more than the hard limit of {limit} grid points; \
+         use a larger STEP",
+        count_text(*.values)
+    )]
+    RangeTooLarge {
+        /// The `--grid` argument.
+        grid: String,
+        /// Values the range would have (a float: it may exceed any integer type).
+        values: f64,
+        /// The hard limit.
+        limit: usize,
+    },
+    /// Two axes on one key: the later would override the earlier at every point, and
+    /// `sweep.csv` would have two columns of that name.
+    #[error(
+        "--grid {0}=... is given twice: a key is one axis; give all its values in one --grid, \
+         e.g. --grid {0}=V1,V2,V3"
+    )]
+    DuplicateKey(String),
+    /// An axis on the scenario's `name`: it names the output folder, not an input.
+    #[error(
+        "--grid {0:?}: `name` names the scenario's output folder, it is not an input (every point would \
+         run the same model, and the sweep's folder would take the first point's name); set it once with \
+         --set name=NAME and grid over inputs"
+    )]
+    NameKey(String),
     /// Too many grid points even with `force`.
     #[error(
-        "the grid has {points} points, more than the hard limit of {limit} (each point keeps its results \
-         until written); narrow it or split it into several sweeps"
+        "the grid has {} points, more than the hard limit of {limit} (each point keeps its results \
+         until written); narrow it or split it into several sweeps",
+        shape_text(.axes)
     )]
     FarTooLarge {
-        /// Points in the full grid.
-        points: usize,
+        /// Values on each axis, in order.
+        axes: Vec<usize>,
         /// The hard limit.
         limit: usize,
     },
@@ -95,7 +125,17 @@ impl GridAxis {
             if !(step > 0.0 && start <= stop && start.is_finite() && stop.is_finite()) {
                 return Err(GridError::BadRange(text.to_string()));
             }
-            let count = ((stop - start) / step * (1.0 + 1e-9)).floor() as usize + 1;
+            // Counted in f64 and checked before any value is made: a tiny step gives a
+            // huge (or infinite) count, never an overflow or an allocation.
+            let span = (stop - start) / step * (1.0 + 1e-9);
+            if span.is_nan() || span >= MAX_FORCED_SWEEP_POINTS as f64 {
+                return Err(GridError::RangeTooLarge {
+                    grid: text.to_string(),
+                    values: span.floor() + 1.0,
+                    limit: MAX_FORCED_SWEEP_POINTS,
+                });
+            }
+            let count = span.floor() as usize + 1;
             // Printed to 12 decimals so that 0.1 + 2 × 0.05 reads 0.2, not 0.20000000000000004.
             (0..count)
                 .map(|k| {
@@ -111,10 +151,34 @@ impl GridAxis {
         if values.iter().any(|v| v.is_empty()) {
             return Err(GridError::Malformed(text.to_string()));
         }
+        if key.trim() == "name" {
+            return Err(GridError::NameKey(text.to_string()));
+        }
         Ok(Self {
             key: key.trim().to_string(),
             values,
         })
+    }
+}
+
+/// A count for a message: whole below 10^15, else in scientific notation.
+fn count_text(count: f64) -> String {
+    if count < 1e15 {
+        format!("{count:.0}")
+    } else {
+        format!("{count:.1e}")
+    }
+}
+
+/// An oversized grid's shape for a message: `100 × 200 = 20000`, or, when the product
+/// overflows, `100 × 200 × ... (more than 2^64)`.
+fn shape_text(axes: &[usize]) -> String {
+    let factors: Vec<String> = axes.iter().map(usize::to_string).collect();
+    let product = axes.iter().try_fold(1usize, |p, &n| p.checked_mul(n));
+    match (axes.len(), product) {
+        (1, Some(p)) => p.to_string(),
+        (_, Some(p)) => format!("{} = {p}", factors.join(" × ")),
+        (_, None) => format!("{} (more than 2^64)", factors.join(" × ")),
     }
 }
 
@@ -123,15 +187,22 @@ impl GridAxis {
 ///
 /// # Errors
 ///
+/// [`GridError::DuplicateKey`] for two axes on one key; [`GridError::FarTooLarge`] above
+/// [`MAX_FORCED_SWEEP_POINTS`] (the product checked, before the grid is made);
 /// [`GridError::TooLarge`] above [`MAX_SWEEP_POINTS`] unless `force`.
 pub fn grid_points(axes: &[GridAxis], force: bool) -> Result<Vec<Vec<String>>, GridError> {
-    let points: usize = axes.iter().map(|a| a.values.len()).product();
-    if points > MAX_FORCED_SWEEP_POINTS {
-        return Err(GridError::FarTooLarge {
-            points,
-            limit: MAX_FORCED_SWEEP_POINTS,
-        });
+    let mut keys = std::collections::BTreeSet::new();
+    if let Some(axis) = axes.iter().find(|a| !keys.insert(a.key.as_str())) {
+        return Err(GridError::DuplicateKey(axis.key.clone()));
     }
+    let points = axes
+        .iter()
+        .try_fold(1usize, |p, a| p.checked_mul(a.values.len()))
+        .filter(|&p| p <= MAX_FORCED_SWEEP_POINTS)
+        .ok_or_else(|| GridError::FarTooLarge {
+            axes: axes.iter().map(|a| a.values.len()).collect(),
+            limit: MAX_FORCED_SWEEP_POINTS,
+        })?;
     if points > MAX_SWEEP_POINTS && !force {
         return Err(GridError::TooLarge {
             points,

@@ -44,6 +44,22 @@ pub fn run(args: BreakevenArgs) -> ExitCode {
             args.range
         ));
     };
+    // A bisection asks for fractional midpoints, which a whole-number input refuses (after
+    // simulations already ran): refused here, pointing to a sweep over its whole values.
+    let key = args.vary.trim();
+    if cloudcapex::scenario::is_whole_number_key(key) {
+        let (low, high) = (range.0.ceil(), range.1.floor());
+        let values = if low <= high {
+            format!("{low}:{high}:1")
+        } else {
+            "V1,V2,...".to_string()
+        };
+        return refuse(format!(
+            "--vary {key}: a whole-number input (quarters, a count) cannot be bisected, its midpoints would be \
+             fractional; run its whole values instead: cloudcapex sweep {} --grid {key}={values}",
+            args.scenario.display()
+        ));
+    }
     let Some((stat_text, value_text)) = args.target.split_once('=') else {
         return refuse(format!(
             "--target {:?}: expected METRIC.STAT=VALUE, e.g. plan_npv_rmb_bn.prob_negative=0.2",

@@ -16,15 +16,35 @@ pub const EXIT_FAILURE: u8 = 1;
 /// The most worker threads a command starts (refused above, with the reason).
 pub const MAX_THREADS: usize = 256;
 
-/// `--threads` within 1 ..= [`MAX_THREADS`].
+/// `--threads` within 1 ..= [`MAX_THREADS`]; without it, the variable the pool then reads
+/// (RAYON_NUM_THREADS, else rayon's older RAYON_RS_NUM_CPUS) likewise, a value that is not
+/// a whole number refused too (rayon would silently ignore it). An empty value counts as
+/// unset, as rayon takes it.
 pub fn check_threads(threads: Option<usize>) -> Result<(), String> {
+    let cores = || std::thread::available_parallelism().map_or(1, |n| n.get());
     match threads {
         Some(0) => Err("--threads must be at least 1".into()),
         Some(t) if t > MAX_THREADS => Err(format!(
             "--threads {t}: at most {MAX_THREADS} worker threads (this machine has {}); results do not depend on it",
-            std::thread::available_parallelism().map_or(1, |n| n.get())
+            cores()
         )),
-        _ => Ok(()),
+        Some(_) => Ok(()),
+        None => {
+            for name in ["RAYON_NUM_THREADS", "RAYON_RS_NUM_CPUS"] {
+                let Some(value) = std::env::var_os(name).filter(|v| !v.is_empty()) else {
+                    continue;
+                };
+                return match value.to_str().and_then(|v| v.parse::<usize>().ok()) {
+                    Some(t) if (1..=MAX_THREADS).contains(&t) => Ok(()),
+                    _ => Err(format!(
+                        "{name}={value:?} (the worker threads without --threads): expected a whole number from 1 \
+                         to {MAX_THREADS} (this machine has {}); set it so, unset it (one thread per core) or give --threads T",
+                        cores()
+                    )),
+                };
+            }
+            Ok(())
+        }
     }
 }
 

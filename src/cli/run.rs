@@ -16,8 +16,47 @@ use super::common::{check_threads, failure, load_scenarios, progress_bars, refus
 
 /// The most paths whose quarterly values a run keeps whole for `paths.csv`.
 const MAX_PATHS_OUT: u64 = 100_000;
+/// The most bytes of `paths.csv` a `--paths-out` may ask for, estimated up front (the path
+/// count alone let 2,000 paths of a 400-quarter run write 6.7 GB).
+const MAX_PATHS_CSV_BYTES: u64 = 2_000_000_000;
+/// The estimate of a `paths.csv` row's bytes besides the scenario's name: 143 measured on
+/// scenarios/base.toml (64 of them the scenario's SHA-256, ~18 the value, ~25 the metric's
+/// name), rounded up.
+const PATHS_CSV_ROW_BYTES: u64 = 150;
+
 /// The most paths `--drivers` writes a row for (each row ~30 values, in memory while written).
 const MAX_DRIVER_PATHS: u64 = 1_000_000;
+
+/// Refuses a `--paths-out` whose `paths.csv` would exceed [`MAX_PATHS_CSV_BYTES`]: one row
+/// per kept path, quarter and quarterly metric of `scenario` (its model's own count), each
+/// [`PATHS_CSV_ROW_BYTES`] plus the scenario's name. (`slurm` checks it for its tasks.)
+pub(super) fn check_paths_out_bytes(scenario: &Scenario, paths_out: u64) -> Result<(), String> {
+    if paths_out == 0 {
+        return Ok(());
+    }
+    let model = cloudcapex::model::Model::new(scenario);
+    let (quarters, metrics) = (
+        model.quarters() as u64,
+        model.quarterly_metrics().len() as u64,
+    );
+    let row = PATHS_CSV_ROW_BYTES + scenario.name().len() as u64;
+    let per_path = quarters * metrics * row;
+    let bytes = paths_out.saturating_mul(per_path);
+    if bytes <= MAX_PATHS_CSV_BYTES {
+        return Ok(());
+    }
+    let gb = |b: u64| b as f64 / 1e9;
+    Err(format!(
+        "--paths-out {paths_out}: scenario `{}`'s paths.csv would be ~{:.1} GB ({paths_out} paths × {quarters} \
+         quarters × {metrics} quarterly metrics, a row of ~{row} bytes each; the run keeps {:.1} GB of them in \
+         memory, 8 bytes a value), above the {:.0} GB limit: keep at most {} paths, or a shorter horizon",
+        scenario.name(),
+        gb(bytes),
+        gb(paths_out.saturating_mul(quarters * metrics * 8)),
+        gb(MAX_PATHS_CSV_BYTES),
+        MAX_PATHS_CSV_BYTES / per_path
+    ))
+}
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
@@ -123,8 +162,8 @@ impl RunArgs {
         }
         if self.paths_out > MAX_PATHS_OUT {
             return Err(format!(
-                "--paths-out {}: at most {MAX_PATHS_OUT} paths are kept whole (each is ~18 KB in memory and \
-                 ~200 KB of paths.csv)",
+                "--paths-out {}: at most {MAX_PATHS_OUT} paths are kept whole (at the default 40-quarter horizon \
+                 each is ~18 KB in memory and ~330 KB of paths.csv)",
                 self.paths_out
             ));
         }
@@ -179,6 +218,7 @@ impl RunArgs {
                     next.name()
                 ));
             }
+            check_paths_out_bytes(&next, self.paths_out)?;
             *s = next;
         }
         super::common::check_out(&self.out)?;

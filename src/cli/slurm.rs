@@ -144,6 +144,14 @@ fn scripts(args: &SlurmArgs) -> Result<(PathBuf, PathBuf), Refusal> {
             "--shards and --cpus-per-task must be at least 1".into(),
         ));
     }
+    // Each task and the merge run with --threads C: checked here, not by every task.
+    if args.cpus_per_task as usize > super::common::MAX_THREADS {
+        return Err(input(format!(
+            "--cpus-per-task {}: each task runs that many worker threads, at most {}",
+            args.cpus_per_task,
+            super::common::MAX_THREADS
+        )));
+    }
     if !valid_time(&args.time) {
         return Err(input(format!(
             "--time {:?}: expected a Slurm time such as 30, 01:00:00 or 1-00:00:00",
@@ -205,6 +213,7 @@ fn scripts(args: &SlurmArgs) -> Result<(PathBuf, PathBuf), Refusal> {
                 s.name()
             )));
         }
+        super::run::check_paths_out_bytes(&s, args.paths_out).map_err(input)?;
     }
 
     let exe = std::env::current_exe()

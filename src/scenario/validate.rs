@@ -653,6 +653,28 @@ const WHOLE_NUMBER_KEYS: [&str; 4] = [
     "planning_horizon_quarters",
 ];
 
+/// Whether the key path `key` names an input that only takes whole numbers (a count of
+/// quarters: a useful life, an in-service lag, the plan's length, a planning horizon, the
+/// projection horizon; or `[simulation]`'s seed and path count). `breakeven` cannot bisect
+/// over one: its midpoints would be fractional.
+///
+/// # Examples
+///
+/// ```
+/// use cloudcapex::scenario::is_whole_number_key;
+/// assert!(is_whole_number_key("plan.length_quarters"));
+/// assert!(!is_whole_number_key("plan.total_rmb_bn"));
+/// ```
+pub fn is_whole_number_key(key: &str) -> bool {
+    matches!(
+        key,
+        "simulation.seed" | "simulation.paths" | "time.horizon_quarters"
+    ) || key
+        .rsplit('.')
+        .next()
+        .is_some_and(|last| WHOLE_NUMBER_KEYS.contains(&last))
+}
+
 impl Validator<'_> {
     /// `[screen.ranges]`: each key an input written in the scenario (a number or a
     /// distribution, outside `[simulation]` and `[time]`), with `[low, high]`, finite,
