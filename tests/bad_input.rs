@@ -686,3 +686,100 @@ fn imported_samples_out_of_range_are_refused_naming_line_and_column() {
     );
     assert!(!dir.path().join("out").exists());
 }
+
+/// A scenario's name becomes its output folders (`OUT/<name>`, `OUT/sweep_<name>`, staged
+/// in hidden `.cloudcapex.*` folders): a name that cannot be one is refused by validation,
+/// exit 2, before any work, whether it comes from a `name` key, a `--set name=...` or the
+/// file's stem. A 255-byte name failed after simulating ("File name too long");
+/// `.cloudcapex.lock` and `report.html` failed after the work.
+#[test]
+fn scenario_names_that_cannot_be_folder_names_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::canonicalize("scenarios/base.toml").unwrap();
+    let limit = cloudcapex::scenario::MAX_NAME_BYTES;
+    let long = "n".repeat(limit + 1);
+    let bad: Vec<(&str, &str)> = vec![
+        ("", "it is empty"),
+        (&long, "more than the limit of 100"),
+        (".cloudcapex.lock", "starts with '.'"),
+        (".hidden", "starts with '.'"),
+        ("..", "starts with '.'"),
+        ("a/b", "contains '/'"),
+        ("a\\\\b", "contains '\\\\'"),
+        ("a:b", "contains ':'"),
+        ("a\\nb", "contains '\\n'"),
+        ("a\\tb", "contains '\\t'"),
+        ("a\\u0000b", "contains '\\0'"),
+        ("report.html", "reserved for the comparison page"),
+        ("Comparison", "reserved for the comparison page"),
+    ];
+    for (name, expected) in &bad {
+        // As a --set (a TOML basic string: the escapes are TOML's).
+        let set = format!("name=\"{name}\"");
+        let stderr = refused_in(
+            dir.path(),
+            &["validate", base.to_str().unwrap(), "--set", &set],
+        );
+        assert!(
+            stderr.contains("key `name`") && stderr.contains(expected),
+            "{set}: {stderr}"
+        );
+        // As a `name` key of the file, located.
+        let file = dir.path().join("named.toml");
+        std::fs::write(
+            &file,
+            format!(
+                "extends = {:?}\nname = \"{name}\"\n",
+                base.to_str().unwrap()
+            ),
+        )
+        .unwrap();
+        let stderr = refused_in(
+            dir.path(),
+            &["run", "named.toml", "--paths", "10", "--out", "out"],
+        );
+        assert!(
+            stderr.contains("named.toml, line 2") && stderr.contains(expected),
+            "{name:?}: {stderr}"
+        );
+        assert!(!dir.path().join("out").exists(), "{name:?}: wrote output");
+    }
+    // From the file's stem: a 250-byte stem, a reserved one and a hidden one.
+    for (stem, expected) in [
+        ("s".repeat(250), "more than the limit of 100"),
+        ("report.html".to_string(), "reserved"),
+        (".cloudcapex.lock".to_string(), "starts with '.'"),
+        ("a:b".to_string(), "contains ':'"),
+    ] {
+        let file = format!("{stem}.toml");
+        std::fs::copy(&base, dir.path().join(&file)).unwrap();
+        let stderr = refused_in(dir.path(), &["run", &file, "--paths", "10", "--out", "out"]);
+        assert!(
+            stderr.contains("key `name`")
+                && stderr.contains("from the stem of")
+                && stderr.contains(expected),
+            "{stem}: {stderr}"
+        );
+        assert!(!dir.path().join("out").exists(), "{stem}: wrote output");
+        // A `name` key fixes it.
+        Command::cargo_bin("cloudcapex")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(["validate", &file, "--set", "name=renamed"])
+            .assert()
+            .success();
+    }
+    // At the limit, and with spaces, a name is accepted.
+    for name in ["n".repeat(limit), "my base case".into()] {
+        Command::cargo_bin("cloudcapex")
+            .unwrap()
+            .args([
+                "validate",
+                base.to_str().unwrap(),
+                "--set",
+                &format!("name=\"{name}\""),
+            ])
+            .assert()
+            .success();
+    }
+}
