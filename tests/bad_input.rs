@@ -69,6 +69,12 @@ const CATALOGUE: &[(&str, &str, usize)] = &[
     ("terminal_growth.toml", "valuation.terminal_growth", 6),
     ("terminal_ronic.toml", "valuation.terminal_growth", 6),
     ("terminal_ronic_gordon.toml", "valuation.terminal_ronic", 6),
+    (
+        "subnormal_revenue.toml",
+        "revenue.segments.ai.start_revenue_rmb_bn",
+        5,
+    ),
+    ("segment_name.toml", "revenue.segments.a,b", 4),
 ];
 
 /// `cloudcapex validate tests/fixtures/bad/FIXTURE`: refused with exit code 2; its stderr.
@@ -782,4 +788,103 @@ fn scenario_names_that_cannot_be_folder_names_are_refused() {
             .assert()
             .success();
     }
+}
+
+/// Segment, regime, event, effect and asset-class names become key paths, metric names
+/// and column names (drivers.csv, the Sobol sample matrix): each must be an identifier.
+/// A segment `a,b` or with a newline was exported as an unquoted header that the import
+/// then refused.
+#[test]
+fn names_that_become_columns_must_be_identifiers() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::canonicalize("scenarios/base.toml").unwrap();
+    let segment = "start_revenue_rmb_bn = 1.0\ninitial_growth = 0.1\nterminal_growth = 0.03\n\
+                   growth_half_life_quarters = 8\n";
+    let cases = [
+        (
+            format!("[revenue.segments.\"a\\nb\"]\n{segment}"),
+            "revenue.segments.a\nb",
+            "segment",
+        ),
+        (
+            format!("[revenue.segments.\"1st\"]\n{segment}"),
+            "revenue.segments.1st",
+            "segment",
+        ),
+        (
+            format!("[revenue.segments.\"a.b\"]\n{segment}"),
+            "revenue.segments.a.b",
+            "segment",
+        ),
+        (
+            "[risk.regimes.\"calm spell\"]\ninitial_probability = 0\n".into(),
+            "risk.regimes.calm spell",
+            "regime",
+        ),
+        (
+            "[risk.events.\"x,y\".effects.cost]\nlever = \"unit_cost\"\nsize = 0.1\n".into(),
+            "risk.events.x,y",
+            "event",
+        ),
+        (
+            "[risk.events.price_war.effects.\"a b\"]\nlever = \"unit_cost\"\nsize = 0.1\n".into(),
+            "risk.events.price_war.effects.a b",
+            "effect",
+        ),
+        (
+            "[plan.assets.\"gpu;\"]\nshare = 0\nuseful_life_quarters = 12\n".into(),
+            "plan.assets.gpu;",
+            "asset class",
+        ),
+    ];
+    for (table, key, what) in cases {
+        let file = dir.path().join("names.toml");
+        std::fs::write(
+            &file,
+            format!("extends = {:?}\n{table}", base.to_str().unwrap()),
+        )
+        .unwrap();
+        let stderr = refused_in(dir.path(), &["validate", "names.toml"]);
+        assert!(
+            stderr.contains(&format!("key `{key}`"))
+                && stderr.contains(&format!("{what} names must be identifiers"))
+                && stderr.contains("names.toml, line 2"),
+            "{table}: {stderr}"
+        );
+    }
+    // Letters, digits, '_' and '-' after a letter are fine, and the design round-trips.
+    let file = dir.path().join("ok.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "extends = {:?}\n[revenue.segments.new-biz_2]\n{segment}\
+             initial_growth = {{ dist = \"uniform\", min = 0.05, max = 0.2 }}\n",
+            base.to_str().unwrap()
+        )
+        .replace("initial_growth = 0.1\n", ""),
+    )
+    .unwrap();
+    Command::cargo_bin("cloudcapex")
+        .unwrap()
+        .current_dir(dir.path())
+        .args([
+            "sensitivity",
+            "sobol",
+            "ok.toml",
+            "--samples",
+            "2",
+            "--export-samples",
+            "design",
+        ])
+        .assert()
+        .success();
+    let samples = std::fs::read_to_string(dir.path().join("design/samples.csv")).unwrap();
+    assert!(
+        samples
+            .lines()
+            .next()
+            .unwrap()
+            .contains("revenue.segments.new-biz_2.initial_growth"),
+        "{samples}"
+    );
 }

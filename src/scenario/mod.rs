@@ -27,6 +27,7 @@ pub(crate) use error::did_you_mean;
 pub use error::{Location, MAX_REPORTED_ERRORS, ScenarioError};
 pub use load::Override;
 pub use start_capital::StartCapital;
+pub use validate::MIN_START_REVENUE_RMB_BN;
 
 use crate::time::Quarter;
 
