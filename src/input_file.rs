@@ -24,7 +24,7 @@ pub const MAX_EXTENDS_DEPTH: usize = 64;
 
 /// `bytes` as MiB or GiB, for messages.
 fn size_text(bytes: u64) -> String {
-    if bytes >= 1 << 30 && bytes % (1 << 30) == 0 {
+    if bytes >= 1 << 30 && bytes.is_multiple_of(1 << 30) {
         format!("{} GiB", bytes >> 30)
     } else {
         format!("{} MiB", bytes as f64 / (1 << 20) as f64)

@@ -360,3 +360,15 @@ fn header_cells(line: &str) -> Vec<String> {
     }
     line.split_whitespace().map(String::from).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::header_cells;
+
+    #[test]
+    fn headers_are_read_as_csv_or_words() {
+        assert_eq!(header_cells("a, b ,c"), ["a", "b", "c"]);
+        assert_eq!(header_cells("\"a,b\",c"), ["a,b", "c"]);
+        assert_eq!(header_cells("a b\tc"), ["a", "b", "c"]);
+    }
+}

@@ -332,7 +332,11 @@ impl Scenario {
     ///
     /// # Errors
     ///
-    /// A [`ScenarioError`] naming the file, line, column and key of the first problem.
+    /// A [`ScenarioError`] naming the file, line, column and key of the first problem;
+    /// [`ScenarioError::Read`] for a file that is not a regular file or is larger than
+    /// [`crate::input_file::MAX_SCENARIO_BYTES`]; an error at the `extends` key for a chain
+    /// longer than [`crate::input_file::MAX_EXTENDS_DEPTH`]; an error at `name` for a name
+    /// (or file stem) that cannot name a folder (see [`name_problem`]).
     ///
     /// # Examples
     ///
