@@ -138,11 +138,17 @@ impl History {
     ///
     /// # Errors
     ///
-    /// [`HistoryError::Read`] if the file cannot be read, [`HistoryError::Invalid`] naming
-    /// the line and column of the first problem.
+    /// [`HistoryError::Read`] if the file cannot be read, is not a regular file (a FIFO, a
+    /// device, a directory) or is larger than [`crate::input_file::MAX_HISTORY_BYTES`];
+    /// [`HistoryError::Invalid`] naming the line and column of the first problem.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, HistoryError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| HistoryError::Read {
+        let text = crate::input_file::read_text(
+            path,
+            crate::input_file::MAX_HISTORY_BYTES,
+            "a history file",
+        )
+        .map_err(|source| HistoryError::Read {
             path: path.to_path_buf(),
             source,
         })?;

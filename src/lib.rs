@@ -32,6 +32,7 @@ pub mod batch;
 pub mod calibration;
 pub mod finance;
 pub mod history;
+pub mod input_file;
 pub mod model;
 pub mod morris;
 pub mod output;

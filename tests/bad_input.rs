@@ -69,6 +69,12 @@ const CATALOGUE: &[(&str, &str, usize)] = &[
     ("terminal_growth.toml", "valuation.terminal_growth", 6),
     ("terminal_ronic.toml", "valuation.terminal_growth", 6),
     ("terminal_ronic_gordon.toml", "valuation.terminal_ronic", 6),
+    (
+        "subnormal_revenue.toml",
+        "revenue.segments.ai.start_revenue_rmb_bn",
+        5,
+    ),
+    ("segment_name.toml", "revenue.segments.a,b", 4),
 ];
 
 /// `cloudcapex validate tests/fixtures/bad/FIXTURE`: refused with exit code 2; its stderr.
@@ -662,4 +668,407 @@ fn paths_out_is_held_to_a_byte_limit() {
         &["--paths-out 8000", "2 GB limit"],
     );
     assert!(!job_dir.exists(), "a script was written");
+}
+
+/// `cloudcapex ARGS` in `dir`, which must stop (a FIFO read would hang: the timeout turns
+/// that into a failure) with exit code 2; its stderr.
+fn refused_in(dir: &std::path::Path, args: &[&str]) -> String {
+    let assert = Command::cargo_bin("cloudcapex")
+        .unwrap()
+        .current_dir(dir)
+        .args(args)
+        .timeout(std::time::Duration::from_secs(120))
+        .assert()
+        .code(2);
+    String::from_utf8_lossy(&assert.get_output().stderr).to_string()
+}
+
+/// A FIFO named `name` in `dir`.
+#[cfg(unix)]
+fn fifo(dir: &std::path::Path, name: &str) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(dir.join(name))
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Scenario, history and sample files must be regular files: a device that never ends
+/// (`/dev/zero`), a FIFO no one writes (which blocked forever) or a directory is refused at
+/// once, exit 2, naming the file, whether named on the command line or by `extends`.
+#[cfg(unix)]
+#[test]
+fn input_files_that_are_not_regular_files_are_refused_without_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::canonicalize("scenarios/base.toml").unwrap();
+    let base = base.to_str().unwrap();
+    fifo(dir.path(), "pipe.toml");
+    fifo(dir.path(), "pipe.csv");
+    std::fs::write(dir.path().join("zero.toml"), "extends = \"/dev/zero\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("via_pipe.toml"),
+        "extends = \"pipe.toml\"\n",
+    )
+    .unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["validate", "/dev/zero"],
+            "/dev/zero: it is a character device",
+        ),
+        (
+            vec!["run", "/dev/zero"],
+            "/dev/zero: it is a character device",
+        ),
+        (
+            vec!["validate", "zero.toml"],
+            "key `extends`: cannot read scenario file /dev/zero",
+        ),
+        (vec!["validate", "pipe.toml"], "pipe.toml: it is a FIFO"),
+        (
+            vec!["validate", "via_pipe.toml"],
+            "key `extends`: cannot read scenario file pipe.toml: it is a FIFO",
+        ),
+        (vec!["validate", "."], "it is a directory"),
+        (
+            vec!["calibrate", "/dev/zero"],
+            "history file /dev/zero: it is a character device",
+        ),
+        (
+            vec!["calibrate", "pipe.csv"],
+            "history file pipe.csv: it is a FIFO",
+        ),
+        (
+            vec!["backtest", base, "--from", "2025Q2", "--data", "pipe.csv"],
+            "history file pipe.csv: it is a FIFO",
+        ),
+        (
+            vec!["sensitivity", "sobol", base, "--import-samples", "pipe.csv"],
+            "--import-samples pipe.csv: it is a FIFO",
+        ),
+        (
+            vec![
+                "sensitivity",
+                "sobol",
+                base,
+                "--import-samples",
+                "/dev/zero",
+            ],
+            "--import-samples /dev/zero: it is a character device",
+        ),
+    ];
+    for (args, expected) in cases {
+        let stderr = refused_in(dir.path(), &args);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    assert!(!dir.path().join("out").exists());
+}
+
+/// A file over its kind's size cap is refused before it is read whole, naming the cap.
+#[test]
+fn oversized_input_files_are_refused_naming_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    // A valid scenario padded with comments past the cap.
+    let mut text = std::fs::read_to_string("scenarios/base.toml").unwrap();
+    let pad = format!("# {}\n", "x".repeat(1000));
+    while text.len() as u64 <= cloudcapex::input_file::MAX_SCENARIO_BYTES {
+        text.push_str(&pad);
+    }
+    std::fs::write(dir.path().join("big.toml"), &text).unwrap();
+    std::fs::write(dir.path().join("small.toml"), "extends = \"big.toml\"\n").unwrap();
+    for args in [vec!["validate", "big.toml"], vec!["validate", "small.toml"]] {
+        let stderr = refused_in(dir.path(), &args);
+        assert!(
+            stderr.contains(
+                "big.toml: it is larger than 4 MiB (4194304 bytes), the limit of a scenario file"
+            ),
+            "{args:?}: {stderr}"
+        );
+    }
+    let mut csv = std::fs::read_to_string("data/alibaba_cloud_quarterly.csv").unwrap();
+    while csv.len() as u64 <= cloudcapex::input_file::MAX_HISTORY_BYTES {
+        csv.push_str(&pad);
+    }
+    std::fs::write(dir.path().join("big.csv"), &csv).unwrap();
+    let stderr = refused_in(dir.path(), &["calibrate", "big.csv"]);
+    assert!(stderr.contains("the limit of a history file"), "{stderr}");
+}
+
+/// A chain of 15,000 `extends` overflowed the stack (exit 134): the depth is capped, and
+/// checked before each step deeper; a chain at the cap is read.
+#[test]
+fn a_very_long_extends_chain_is_refused_naming_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 15_000;
+    for i in 0..n {
+        std::fs::write(
+            dir.path().join(format!("c{i}.toml")),
+            format!("extends = \"c{}.toml\"\n", i + 1),
+        )
+        .unwrap();
+    }
+    std::fs::copy("scenarios/base.toml", dir.path().join(format!("c{n}.toml"))).unwrap();
+    let stderr = refused_in(dir.path(), &["validate", "c0.toml"]);
+    let limit = cloudcapex::input_file::MAX_EXTENDS_DEPTH;
+    assert!(
+        stderr.contains(&format!("longer than {limit} files (the limit)"))
+            && stderr.contains("key `extends`")
+            && stderr.contains("line 1"),
+        "{stderr}"
+    );
+    // Exactly the limit: the last `limit` files of the chain.
+    Command::cargo_bin("cloudcapex")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["validate", &format!("c{}.toml", n + 1 - limit)])
+        .assert()
+        .success();
+    refused_in(dir.path(), &["validate", &format!("c{}.toml", n - limit)]);
+}
+
+/// An imported sample value outside [0, 1) is refused up front (exit 2, no output), naming
+/// the file's line (the header is line 1) and the column's input; it was refused after
+/// the scenario ran, as "row N" for line N + 1. The exported design imports back.
+#[test]
+fn imported_samples_out_of_range_are_refused_naming_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::canonicalize("scenarios/base.toml").unwrap();
+    let base = base.to_str().unwrap();
+    Command::cargo_bin("cloudcapex")
+        .unwrap()
+        .current_dir(dir.path())
+        .args([
+            "sensitivity",
+            "sobol",
+            base,
+            "--samples",
+            "2",
+            "--export-samples",
+            "design",
+        ])
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(dir.path().join("design/samples.csv")).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let last = lines.len();
+    let mut cells: Vec<String> = lines[last - 1].split(',').map(String::from).collect();
+    cells[1] = "1.5".into();
+    lines[last - 1] = cells.join(",");
+    std::fs::write(dir.path().join("bad.csv"), lines.join("\n") + "\n").unwrap();
+    let stderr = refused_in(
+        dir.path(),
+        &[
+            "sensitivity",
+            "sobol",
+            base,
+            "--import-samples",
+            "bad.csv",
+            "--out",
+            "out",
+        ],
+    );
+    assert!(
+        stderr.contains(&format!(
+            "bad.csv, line {last}, column 2 (`{}`): expected a quantile level in [0, 1), found 1.5",
+            header[1]
+        )),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out").exists());
+}
+
+/// A scenario's name becomes its output folders (`OUT/<name>`, `OUT/sweep_<name>`, staged
+/// in hidden `.cloudcapex.*` folders): a name that cannot be one is refused by validation,
+/// exit 2, before any work, whether it comes from a `name` key, a `--set name=...` or the
+/// file's stem. A 255-byte name failed after simulating ("File name too long");
+/// `.cloudcapex.lock` and `report.html` failed after the work.
+#[test]
+fn scenario_names_that_cannot_be_folder_names_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::canonicalize("scenarios/base.toml").unwrap();
+    let limit = cloudcapex::scenario::MAX_NAME_BYTES;
+    let long = "n".repeat(limit + 1);
+    let bad: Vec<(&str, &str)> = vec![
+        ("", "it is empty"),
+        (&long, "more than the limit of 100"),
+        (".cloudcapex.lock", "starts with '.'"),
+        (".hidden", "starts with '.'"),
+        ("..", "starts with '.'"),
+        ("a/b", "contains '/'"),
+        ("a\\\\b", "contains '\\\\'"),
+        ("a:b", "contains ':'"),
+        ("a\\nb", "contains '\\n'"),
+        ("a\\tb", "contains '\\t'"),
+        ("a\\u0000b", "contains '\\0'"),
+        ("report.html", "reserved for the comparison page"),
+        ("Comparison", "reserved for the comparison page"),
+    ];
+    for (name, expected) in &bad {
+        // As a --set (a TOML basic string: the escapes are TOML's).
+        let set = format!("name=\"{name}\"");
+        let stderr = refused_in(
+            dir.path(),
+            &["validate", base.to_str().unwrap(), "--set", &set],
+        );
+        assert!(
+            stderr.contains("key `name`") && stderr.contains(expected),
+            "{set}: {stderr}"
+        );
+        // As a `name` key of the file, located.
+        let file = dir.path().join("named.toml");
+        std::fs::write(
+            &file,
+            format!(
+                "extends = {:?}\nname = \"{name}\"\n",
+                base.to_str().unwrap()
+            ),
+        )
+        .unwrap();
+        let stderr = refused_in(
+            dir.path(),
+            &["run", "named.toml", "--paths", "10", "--out", "out"],
+        );
+        assert!(
+            stderr.contains("named.toml, line 2") && stderr.contains(expected),
+            "{name:?}: {stderr}"
+        );
+        assert!(!dir.path().join("out").exists(), "{name:?}: wrote output");
+    }
+    // From the file's stem: a 250-byte stem, a reserved one and a hidden one.
+    for (stem, expected) in [
+        ("s".repeat(250), "more than the limit of 100"),
+        ("report.html".to_string(), "reserved"),
+        (".cloudcapex.lock".to_string(), "starts with '.'"),
+        ("a:b".to_string(), "contains ':'"),
+    ] {
+        let file = format!("{stem}.toml");
+        std::fs::copy(&base, dir.path().join(&file)).unwrap();
+        let stderr = refused_in(dir.path(), &["run", &file, "--paths", "10", "--out", "out"]);
+        assert!(
+            stderr.contains("key `name`")
+                && stderr.contains("from the stem of")
+                && stderr.contains(expected),
+            "{stem}: {stderr}"
+        );
+        assert!(!dir.path().join("out").exists(), "{stem}: wrote output");
+        // A `name` key fixes it.
+        Command::cargo_bin("cloudcapex")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(["validate", &file, "--set", "name=renamed"])
+            .assert()
+            .success();
+    }
+    // At the limit, and with spaces, a name is accepted.
+    for name in ["n".repeat(limit), "my base case".into()] {
+        Command::cargo_bin("cloudcapex")
+            .unwrap()
+            .args([
+                "validate",
+                base.to_str().unwrap(),
+                "--set",
+                &format!("name=\"{name}\""),
+            ])
+            .assert()
+            .success();
+    }
+}
+
+/// Segment, regime, event, effect and asset-class names become key paths, metric names
+/// and column names (drivers.csv, the Sobol sample matrix): each must be an identifier.
+/// A segment `a,b` or with a newline was exported as an unquoted header that the import
+/// then refused.
+#[test]
+fn names_that_become_columns_must_be_identifiers() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::canonicalize("scenarios/base.toml").unwrap();
+    let segment = "start_revenue_rmb_bn = 1.0\ninitial_growth = 0.1\nterminal_growth = 0.03\n\
+                   growth_half_life_quarters = 8\n";
+    let cases = [
+        (
+            format!("[revenue.segments.\"a\\nb\"]\n{segment}"),
+            "revenue.segments.a\nb",
+            "segment",
+        ),
+        (
+            format!("[revenue.segments.\"1st\"]\n{segment}"),
+            "revenue.segments.1st",
+            "segment",
+        ),
+        (
+            format!("[revenue.segments.\"a.b\"]\n{segment}"),
+            "revenue.segments.a.b",
+            "segment",
+        ),
+        (
+            "[risk.regimes.\"calm spell\"]\ninitial_probability = 0\n".into(),
+            "risk.regimes.calm spell",
+            "regime",
+        ),
+        (
+            "[risk.events.\"x,y\".effects.cost]\nlever = \"unit_cost\"\nsize = 0.1\n".into(),
+            "risk.events.x,y",
+            "event",
+        ),
+        (
+            "[risk.events.price_war.effects.\"a b\"]\nlever = \"unit_cost\"\nsize = 0.1\n".into(),
+            "risk.events.price_war.effects.a b",
+            "effect",
+        ),
+        (
+            "[plan.assets.\"gpu;\"]\nshare = 0\nuseful_life_quarters = 12\n".into(),
+            "plan.assets.gpu;",
+            "asset class",
+        ),
+    ];
+    for (table, key, what) in cases {
+        let file = dir.path().join("names.toml");
+        std::fs::write(
+            &file,
+            format!("extends = {:?}\n{table}", base.to_str().unwrap()),
+        )
+        .unwrap();
+        let stderr = refused_in(dir.path(), &["validate", "names.toml"]);
+        assert!(
+            stderr.contains(&format!("key `{key}`"))
+                && stderr.contains(&format!("{what} names must be identifiers"))
+                && stderr.contains("names.toml, line 2"),
+            "{table}: {stderr}"
+        );
+    }
+    // Letters, digits, '_' and '-' after a letter are fine, and the design round-trips.
+    let file = dir.path().join("ok.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "extends = {:?}\n[revenue.segments.new-biz_2]\n{segment}\
+             initial_growth = {{ dist = \"uniform\", min = 0.05, max = 0.2 }}\n",
+            base.to_str().unwrap()
+        )
+        .replace("initial_growth = 0.1\n", ""),
+    )
+    .unwrap();
+    Command::cargo_bin("cloudcapex")
+        .unwrap()
+        .current_dir(dir.path())
+        .args([
+            "sensitivity",
+            "sobol",
+            "ok.toml",
+            "--samples",
+            "2",
+            "--export-samples",
+            "design",
+        ])
+        .assert()
+        .success();
+    let samples = std::fs::read_to_string(dir.path().join("design/samples.csv")).unwrap();
+    assert!(
+        samples
+            .lines()
+            .next()
+            .unwrap()
+            .contains("revenue.segments.new-biz_2.initial_growth"),
+        "{samples}"
+    );
 }

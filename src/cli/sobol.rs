@@ -249,21 +249,26 @@ fn export_samples(
         "calc_second_order": second_order,
         "note": "analyse with SALib's sobol.analyze(problem, Y, calc_second_order=problem['calc_second_order']); each input is the quantile level of the cloudcapex assumption of that key path; the last, intrinsic_randomness, seeds the path's own random streams",
     });
-    let mut csv = names.join(",");
-    csv.push('\n');
+    // Through the csv writer, so the header is quoted as CSV wants whatever the names
+    // (validation keeps them identifiers: nothing needs quoting today).
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut record = writer.write_record(names);
     for p in &points {
-        let row: Vec<String> = p.iter().map(|x| cloudcapex::output::plain(*x)).collect();
-        csv.push_str(&row.join(","));
-        csv.push('\n');
+        if record.is_err() {
+            break;
+        }
+        record = writer.write_record(p.iter().map(|x| cloudcapex::output::plain(*x)));
     }
+    let csv = match record.and_then(|_| writer.into_inner().map_err(|e| e.into_error().into())) {
+        Ok(bytes) => bytes,
+        Err(e) => return failure(e),
+    };
     let json = serde_json::to_string_pretty(&problem).expect("a JSON value") + "\n";
     let written = cloudcapex::output::write_atomically(&dir.join("problem.json"), |w| {
         w.write_all(json.as_bytes())
     })
     .and_then(|_| {
-        cloudcapex::output::write_atomically(&dir.join("samples.csv"), |w| {
-            w.write_all(csv.as_bytes())
-        })
+        cloudcapex::output::write_atomically(&dir.join("samples.csv"), |w| w.write_all(&csv))
     });
     match written {
         Ok(path) => {
@@ -280,10 +285,16 @@ fn export_samples(
 }
 
 /// A sample matrix: comma- or whitespace-separated numbers, one row per point, with an
-/// optional header that must name the inputs in order.
+/// optional header that must name the inputs in order (a comma-separated header is read
+/// as CSV, quotes and all). Every value must be a quantile level in [0, 1): one outside
+/// is refused here, before any work, naming its line (the header is line 1) and column.
 fn read_samples(file: &std::path::Path, names: &[String]) -> Result<Vec<Vec<f64>>, String> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| format!("--import-samples {}: {e}", file.display()))?;
+    let text = cloudcapex::input_file::read_text(
+        file,
+        cloudcapex::input_file::MAX_SAMPLE_BYTES,
+        "a sample file",
+    )
+    .map_err(|e| format!("--import-samples {}: {e}", file.display()))?;
     let mut rows = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -307,10 +318,21 @@ fn read_samples(file: &std::path::Path, names: &[String]) -> Result<Vec<Vec<f64>
                         values.len()
                     ));
                 }
+                if let Some(c) = values.iter().position(|x| !(0.0..1.0).contains(x)) {
+                    return Err(format!(
+                        "--import-samples {}, line {}, column {} (`{}`): expected a quantile level \
+                         in [0, 1), found {}",
+                        file.display(),
+                        n + 1,
+                        c + 1,
+                        names[c],
+                        cells[c]
+                    ));
+                }
                 rows.push(values);
             }
             Err(_) if rows.is_empty() && n == 0 => {
-                if cells != names.iter().map(String::as_str).collect::<Vec<_>>() {
+                if header_cells(line) != *names {
                     return Err(format!(
                         "--import-samples {}, line 1: the header must name the inputs in order: {}",
                         file.display(),
@@ -334,4 +356,31 @@ fn read_samples(file: &std::path::Path, names: &[String]) -> Result<Vec<Vec<f64>
         ));
     }
     Ok(rows)
+}
+
+/// The names of a header line: CSV fields if it has a comma (quoted ones unquoted), else
+/// its whitespace-separated words.
+fn header_cells(line: &str) -> Vec<String> {
+    if line.contains(',') {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .trim(csv::Trim::All)
+            .from_reader(line.as_bytes());
+        if let Some(Ok(record)) = reader.records().next() {
+            return record.iter().map(String::from).collect();
+        }
+    }
+    line.split_whitespace().map(String::from).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::header_cells;
+
+    #[test]
+    fn headers_are_read_as_csv_or_words() {
+        assert_eq!(header_cells("a, b ,c"), ["a", "b", "c"]);
+        assert_eq!(header_cells("\"a,b\",c"), ["a,b", "c"]);
+        assert_eq!(header_cells("a b\tc"), ["a", "b", "c"]);
+    }
 }

@@ -10,6 +10,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::doc::ScenarioDoc;
 use super::error::{Location, ScenarioError};
+use crate::input_file::MAX_EXTENDS_DEPTH;
 
 /// One `--set key.path=value` override, checked for form.
 ///
@@ -341,7 +342,9 @@ impl Loaded {
         self.origins.extend(origins);
     }
 
-    /// Reads `path` and, first, everything it extends.
+    /// Reads `path` and, first, everything it extends (each a regular file of at most
+    /// [`crate::input_file::MAX_SCENARIO_BYTES`], at most [`MAX_EXTENDS_DEPTH`] files in
+    /// all; `stack` holds the files above `path`).
     pub(crate) fn load_file(
         &mut self,
         path: &Path,
@@ -365,10 +368,27 @@ impl Loaded {
                 chain,
             });
         }
-        let text = std::fs::read_to_string(path).map_err(read_error)?;
+        let text = crate::input_file::read_text(
+            path,
+            crate::input_file::MAX_SCENARIO_BYTES,
+            "a scenario file",
+        )
+        .map_err(read_error)?;
         let source = self.add_source(path.display().to_string(), text);
         let (table, origins, extends) = self.parse_layer(source)?;
         if let Some((target, location)) = extends {
+            // Checked before going one file deeper: the chain can never be long enough
+            // to exhaust the stack.
+            if stack.len() + 1 >= MAX_EXTENDS_DEPTH {
+                return Err(ScenarioError::Invalid {
+                    key: "extends".into(),
+                    location: Some(location),
+                    message: format!(
+                        "the chain of `extends` is longer than {MAX_EXTENDS_DEPTH} files (the limit); \
+                         merge some of its files"
+                    ),
+                });
+            }
             let parent = path.parent().unwrap_or(Path::new(".")).join(target);
             stack.push(canonical);
             self.load_file(&parent, stack, Some(location))?;

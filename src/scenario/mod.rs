@@ -27,7 +27,7 @@ pub(crate) use error::did_you_mean;
 pub use error::{Location, MAX_REPORTED_ERRORS, ScenarioError};
 pub use load::Override;
 pub use start_capital::StartCapital;
-pub use validate::is_whole_number_key;
+pub use validate::{MIN_START_REVENUE_RMB_BN, is_whole_number_key};
 
 use crate::time::Quarter;
 
@@ -254,8 +254,65 @@ pub struct Scenario {
     assumptions: Assumptions,
 }
 
-/// Whether `name` can name a scenario's output folder `OUT/<name>`: one path component
-/// (as a file stem is: spaces allowed), never a path out of `OUT`.
+/// Longest scenario name, in bytes: every output folder is the name behind a prefix of a
+/// few bytes (`sweep_`, `regression_`, ...) and staged in a hidden `.cloudcapex.*` folder
+/// with a suffix, and all of it must fit the 255-byte file-name limit of common file
+/// systems.
+pub const MAX_NAME_BYTES: usize = 100;
+
+/// Names an output folder cannot take: the comparison page and its folder (checked
+/// without regard to case, for case-insensitive file systems).
+pub const RESERVED_NAMES: [&str; 2] = ["report.html", "comparison"];
+
+/// Why `name` cannot name a scenario's output folder `OUT/<name>` (and the analyses'
+/// `OUT/<prefix>_<name>`), or `None` if it can. A name is one path component of 1 to
+/// [`MAX_NAME_BYTES`] bytes (spaces allowed, as in a file stem) that does not start with
+/// `.` (hidden, and the staging folders' prefix), holds no `/`, `\`, `:`, NUL or other
+/// control character, and is not one of [`RESERVED_NAMES`].
+///
+/// # Examples
+///
+/// ```
+/// use cloudcapex::scenario::name_problem;
+/// assert_eq!(name_problem("my base"), None);
+/// assert!(name_problem(".cloudcapex.lock").unwrap().contains("'.'"));
+/// ```
+pub fn name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("it is empty".into());
+    }
+    if name.len() > MAX_NAME_BYTES {
+        return Some(format!(
+            "it is {} bytes long, more than the limit of {MAX_NAME_BYTES} (the output folders add \
+             prefixes and staging suffixes to it within the 255-byte file-name limit)",
+            name.len()
+        ));
+    }
+    if name.starts_with('.') {
+        return Some(
+            "it starts with '.' (hidden names, '.' and '..' and the staging folders `.cloudcapex.*` \
+             are not scenario folders)"
+                .into(),
+        );
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|&c| c == '/' || c == '\\' || c == ':' || c.is_control())
+    {
+        return Some(format!(
+            "it contains {c:?} ('/', '\\', ':' and control characters such as newlines and tabs \
+             cannot be in a folder name)"
+        ));
+    }
+    if let Some(reserved) = RESERVED_NAMES.iter().find(|r| r.eq_ignore_ascii_case(name)) {
+        return Some(format!(
+            "`{reserved}` is reserved for the comparison page written beside the scenarios' folders"
+        ));
+    }
+    None
+}
+
+/// Whether `name` can name a scenario's output folder: [`name_problem`] finds nothing.
 ///
 /// # Examples
 ///
@@ -263,15 +320,10 @@ pub struct Scenario {
 /// use cloudcapex::scenario::is_folder_name;
 /// assert!(is_folder_name("my base"));
 /// assert!(!is_folder_name("../etc") && !is_folder_name("..") && !is_folder_name(""));
+/// assert!(!is_folder_name("report.html") && !is_folder_name(&"x".repeat(101)));
 /// ```
 pub fn is_folder_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 255
-        && name != "."
-        && name != ".."
-        && !name
-            .chars()
-            .any(|c| c == '/' || c == '\\' || c.is_control())
+    name_problem(name).is_none()
 }
 
 impl Scenario {
@@ -280,7 +332,11 @@ impl Scenario {
     ///
     /// # Errors
     ///
-    /// A [`ScenarioError`] naming the file, line, column and key of the first problem.
+    /// A [`ScenarioError`] naming the file, line, column and key of the first problem;
+    /// [`ScenarioError::Read`] for a file that is not a regular file or is larger than
+    /// [`crate::input_file::MAX_SCENARIO_BYTES`]; an error at the `extends` key for a chain
+    /// longer than [`crate::input_file::MAX_EXTENDS_DEPTH`]; an error at `name` for a name
+    /// (or file stem) that cannot name a folder (see [`name_problem`]).
     ///
     /// # Examples
     ///
@@ -385,22 +441,30 @@ impl Scenario {
         if !errors.is_empty() {
             return Err(error::combine(errors));
         }
-        let name = match loaded.declared_name.clone() {
-            None => name,
-            Some(declared) => {
-                if !is_folder_name(&declared) {
-                    return Err(ScenarioError::Invalid {
-                        key: "name".into(),
-                        location: loaded.locate("name"),
-                        message: format!(
-                            "expected one folder name of up to 255 bytes (no '/', '\\', control characters, \
-                             not '.' or '..'; a file stem is one): it names the output folder; found {declared:?}"
-                        ),
-                    });
-                }
-                declared
+        // The name, from the `name` key (of the last file read or a `--set`) or else the
+        // file's stem, names the output folders: checked before any work.
+        if let Some(declared) = loaded.declared_name.clone() {
+            if let Some(problem) = name_problem(&declared) {
+                return Err(ScenarioError::Invalid {
+                    key: "name".into(),
+                    location: loaded.locate("name"),
+                    message: format!(
+                        "the scenario's name names its output folders, and {declared:?} cannot: {problem}"
+                    ),
+                });
             }
-        };
+        } else if let Some(problem) = name_problem(&name) {
+            let file = loaded.files.last().cloned().unwrap_or_default();
+            return Err(ScenarioError::Invalid {
+                key: "name".into(),
+                location: None,
+                message: format!(
+                    "the scenario takes the name {name:?} from the stem of {file}, and it cannot \
+                     name its output folders: {problem}; rename the file or give a `name` key"
+                ),
+            });
+        }
+        let name = loaded.declared_name.clone().unwrap_or(name);
         let (description, simulation, assumptions) = validate::validate(&loaded)?;
         let warnings = validate::plausibility(&loaded, &assumptions);
         Ok(Self {

@@ -503,6 +503,7 @@ impl Validator<'_> {
             Some(docs) => {
                 let mut assets = BTreeMap::new();
                 for (name, asset) in docs {
+                    self.identifier(&format!("plan.assets.{name}"), name, "asset class")?;
                     assets.insert(name.clone(), self.asset(name, asset)?);
                 }
                 assets

@@ -277,6 +277,11 @@ impl Validator<'_> {
         })?;
         let mut effects = BTreeMap::new();
         for (effect_name, e) in effect_docs {
+            self.identifier(
+                &format!("risk.events.{name}.effects.{effect_name}"),
+                effect_name,
+                "effect",
+            )?;
             let ekey = |f: &str| format!("risk.events.{name}.effects.{effect_name}.{f}");
             let lever = e.lever.ok_or_else(|| {
                 self.error(&ekey("lever"), "missing: one of revenue_level, revenue_growth, unit_cost, capacity_additions, price, plan_size, discount_rate")
@@ -363,6 +368,7 @@ pub(crate) fn validate_risk(
     let names: Vec<&String> = regime_docs.keys().collect();
     let mut regimes = BTreeMap::new();
     for (name, r) in regime_docs {
+        v.identifier(&format!("risk.regimes.{name}"), name, "regime")?;
         regimes.insert(name.clone(), v.regime(name, r, &names, revenue)?);
     }
     if !sums_to_one(regimes.values().map(|r| r.initial_probability)) {
@@ -376,6 +382,7 @@ pub(crate) fn validate_risk(
     }
     let mut events = BTreeMap::new();
     for (name, e) in doc.events.iter().flatten() {
+        v.identifier(&format!("risk.events.{name}"), name, "event")?;
         let event = v.event(name, e, &names, revenue)?;
         let plan_lever = event
             .effects

@@ -107,6 +107,27 @@ impl Range {
     }
 }
 
+/// Whether `name` is an identifier `[A-Za-z][A-Za-z0-9_-]*`: a bare TOML key that
+/// `--set` key paths can reach (no '.', which separates their segments), and a column name
+/// that needs no quoting in CSV, SALib's sample files or a whitespace-separated matrix.
+pub(crate) fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// Smallest start revenue of a segment, RMB bn per quarter (RMB 1,000): far below any
+/// reported revenue, and far enough above 0 for the model's arithmetic. The pricing
+/// block's start price is the start AI revenue over the capacity, and its price path
+/// starts at `a + b` with `a` the user cost times the long-run ratio and `b` the start
+/// gap: for a start price below about 1e-16 of the user cost the sum cancels to 0 and
+/// the run failed mid-way (5e-324, a subnormal, and even 1e-20 did; 1e-9 ran).
+pub const MIN_START_REVENUE_RMB_BN: f64 = 1e-6;
+
+/// Quantile level below which a distribution's draws count as never drawn, for the
+/// start revenue's minimum (a lognormal reaches towards 0 but never gets there).
+const NEGLIGIBLE_QUANTILE: f64 = 1e-12;
+
 pub(crate) const REVENUE: Range = Range {
     min: 0.0,
     min_inclusive: false,
@@ -263,6 +284,29 @@ impl Validator<'_> {
         }
     }
 
+    /// A name that becomes part of key paths, metric names and CSV or Parquet column names
+    /// (a segment, regime, event, effect or asset class): see [`is_identifier`]. Refused
+    /// with the others found in the pass.
+    pub(crate) fn identifier(
+        &self,
+        key: &str,
+        name: &str,
+        what: &str,
+    ) -> Result<(), ScenarioError> {
+        if is_identifier(name) {
+            return Ok(());
+        }
+        let error = self.error(
+            key,
+            format!(
+                "{what} names must be identifiers: an ASCII letter, then letters, digits, '_' or '-' \
+                 (the name becomes part of key paths such as `--set` takes, metric names and column \
+                 names of the CSV files and sample matrices); found {name:?}"
+            ),
+        );
+        self.refuse(error, ())
+    }
+
     pub(crate) fn integer(
         &self,
         key: &str,
@@ -281,15 +325,52 @@ impl Validator<'_> {
         Ok(value)
     }
 
+    /// A start revenue of at least [`MIN_START_REVENUE_RMB_BN`]: a number, or a distribution
+    /// whose lower end (or, unbounded towards 0, its [`NEGLIGIBLE_QUANTILE`] quantile) is.
+    fn start_revenue(&self, key: &str, raw: Option<&RawParam>) -> Result<Param, ScenarioError> {
+        let param = self.param(key, raw, None, &REVENUE)?;
+        let lowest = match &param {
+            Param::Fixed(x) => *x,
+            Param::Random(d) => {
+                let lo = d.support().0;
+                if lo > 0.0 {
+                    lo
+                } else {
+                    d.quantile(NEGLIGIBLE_QUANTILE)
+                }
+            }
+        };
+        if lowest >= MIN_START_REVENUE_RMB_BN {
+            return Ok(param);
+        }
+        let what = match &param {
+            Param::Fixed(_) => "found".to_string(),
+            Param::Random(d) if d.support().0 > 0.0 => {
+                format!("the {} distribution reaches", d.kind())
+            }
+            Param::Random(d) => format!(
+                "the {} distribution's {NEGLIGIBLE_QUANTILE:e} quantile is",
+                d.kind()
+            ),
+        };
+        let error = self.error(
+            key,
+            format!(
+                "expected a quarterly revenue of at least {MIN_START_REVENUE_RMB_BN} RMB bn (RMB 1,000; \
+                 smaller start revenues are no reported figure and leave the model's price calibration \
+                 without precision); {what} {lowest:e}"
+            ),
+        );
+        self.refuse(error, Param::Fixed(REVENUE.stand_in()))
+    }
+
     fn segment(&self, name: &str, doc: &SegmentDoc) -> Result<SegmentAssumptions, ScenarioError> {
         let key = |field: &str| format!("revenue.segments.{name}.{field}");
         Ok(SegmentAssumptions {
             description: doc.description.clone().unwrap_or_default(),
-            start_revenue_rmb_bn: self.param(
+            start_revenue_rmb_bn: self.start_revenue(
                 &key("start_revenue_rmb_bn"),
                 doc.start_revenue_rmb_bn.as_ref(),
-                None,
-                &REVENUE,
             )?,
             initial_growth: self.param(
                 &key("initial_growth"),
@@ -604,6 +685,7 @@ fn validate_with(v: &Validator<'_>) -> Result<(String, Simulation, Assumptions),
     }
     let mut segments = BTreeMap::new();
     for (name, segment) in &segment_docs {
+        v.identifier(&format!("revenue.segments.{name}"), name, "segment")?;
         segments.insert(name.clone(), v.segment(name, segment)?);
     }
     let names: Vec<String> = segments.keys().cloned().collect();
