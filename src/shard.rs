@@ -25,7 +25,7 @@ use crate::runner::{BLOCK_SIZE, Results, RunError, RunOptions, ShardStatistics};
 
 /// Version of the shard file layout; a merge refuses any other. Version 2: the checksum
 /// covers the header too, the header carries the scenario's position in its command.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// [`ShardHeader::kind`] of a run's shard.
 pub const RUN: &str = "run";
