@@ -329,7 +329,8 @@ impl PairStatistics {
 
 /// Streaming statistics of a per-path scalar metric that is not kept per path: moments,
 /// a quantile sketch, exact counts of undefined and negative values and, with antithetic
-/// pairs, the moments of pair averages. Memory does not grow with the path count.
+/// pairs, the moments of complete pairs' averages and of values whose partner is
+/// undefined. Memory does not grow with the path count.
 ///
 /// # Examples
 ///
