@@ -11,7 +11,9 @@ use rayon::prelude::*;
 
 use crate::Scenario;
 use crate::model::{Model, PathWorkspace, STEPPED_PATHS};
-use crate::stats::{BlockSketch, Moments, QuantileSketch, ScalarSummary, StreamedScalar, Summary};
+use crate::stats::{
+    BlockSketch, MeanMoments, Moments, QuantileSketch, ScalarSummary, StreamedScalar, Summary,
+};
 use crate::time::Quarter;
 
 /// Paths per block. A constant: changing it changes which stream feeds which path.
@@ -209,18 +211,12 @@ enum ScalarAccumulator {
 }
 
 impl ScalarAccumulator {
-    /// Moments of the defined values (for the stopping rule).
-    fn moments(&self) -> Moments {
+    /// Moments of the defined values and, with antithetic pairs, of the pairs (for the
+    /// stopping rule).
+    fn mean_moments(&self, paired: bool) -> MeanMoments {
         match self {
-            Self::PerPath(values) => {
-                let mut moments = Moments::default();
-                values
-                    .iter()
-                    .filter(|x| !x.is_nan())
-                    .for_each(|&x| moments.push(x));
-                moments
-            }
-            Self::Streamed(streamed) => *streamed.moments(),
+            Self::PerPath(values) => MeanMoments::from_values(values, paired),
+            Self::Streamed(streamed) => streamed.mean_moments(paired),
         }
     }
 }
@@ -381,7 +377,10 @@ struct Merger {
     pending: std::collections::BTreeMap<u64, Result<Accumulator<BlockSketch>, RunError>>,
     /// Merged blocks' statistics, kept for the next blocks to reuse.
     spare: Vec<Accumulator<BlockSketch>>,
-    target_moments: Moments,
+    /// Moments of the stopping rule's metric (with antithetic pairs, also of its pairs).
+    target_moments: MeanMoments,
+    /// Whether paths come in antithetic pairs.
+    antithetic: bool,
     done: Option<Stop>,
     /// For a shard: each merged block's order-dependent statistics, in block order.
     recorded: Option<Vec<BlockMoments>>,
@@ -407,7 +406,8 @@ impl Merger {
                 }
             };
             if let Some((k, _)) = target {
-                self.target_moments.merge(&partial.scalars[k].moments());
+                self.target_moments
+                    .merge(&partial.scalars[k].mean_moments(self.antithetic));
             }
             if let Some(recorded) = &mut self.recorded {
                 recorded.push(BlockMoments::of(&partial));
@@ -543,7 +543,7 @@ struct Merged {
     /// For a shard, each block's order-dependent statistics.
     recorded: Option<Vec<BlockMoments>>,
     /// Moments of the stopping rule's metric.
-    target_moments: Moments,
+    target_moments: MeanMoments,
     /// Whether the stopping rule's target was reached.
     reached: bool,
 }
@@ -597,7 +597,8 @@ fn schedule_block_range(
         next: first,
         pending: std::collections::BTreeMap::new(),
         spare: Vec::new(),
-        target_moments: Moments::default(),
+        target_moments: MeanMoments::default(),
+        antithetic: options.antithetic,
         done: None,
         recorded: record.then(Vec::new),
     });
@@ -754,7 +755,7 @@ pub struct BlockMoments {
     cells: Vec<Moments>,
     pairs: Vec<Moments>,
     /// One per streamed scalar metric, in scalar order.
-    streamed: Vec<[Moments; 4]>,
+    streamed: Vec<[Moments; 5]>,
 }
 
 impl BlockMoments {
@@ -948,7 +949,7 @@ pub fn merge_shards(
         total,
         blocks: all,
         recorded: None,
-        target_moments: Moments::default(),
+        target_moments: MeanMoments::default(),
         reached: false,
     };
     Ok(finish(&model, scenario, options, merged))

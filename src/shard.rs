@@ -26,7 +26,9 @@ use crate::runner::{BLOCK_SIZE, Results, RunError, RunOptions, ShardStatistics};
 /// Version of the shard file layout; a merge refuses any other. Version 2: the checksum
 /// covers the header too, the header carries the scenario's position in its command.
 /// Version 3: the header carries the build fingerprint, and the payload repeats the
-/// header's identity (kind, build, scenario, hash, seed, paths, options, shard and range).
+/// header's identity (kind, build, scenario, hash, seed, paths, options, shard and range),
+/// and the streamed statistics carry the moments the antithetic standard error of a
+/// partly defined metric needs.
 pub const FORMAT_VERSION: u32 = 3;
 
 /// The build fingerprint (crate version, SHA-256 of the crate's source and `Cargo.lock`,

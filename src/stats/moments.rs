@@ -115,6 +115,11 @@ impl Moments {
         self.count = total;
     }
 
+    /// Sum of squared deviations from the mean (0 when empty).
+    pub(crate) fn sum_squared_deviations(&self) -> f64 {
+        self.sum_squared_deviations
+    }
+
     /// Number of values.
     pub fn count(&self) -> u64 {
         self.count
