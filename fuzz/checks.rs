@@ -247,3 +247,35 @@ pub fn finance(bytes: &[u8]) {
         }
     }
 }
+
+/// Shard files from arbitrary bytes (as `shard-0-of-1.ccx`, the file a one-shard run
+/// writes): finding, checking and merging never panic and never allocate by a count the
+/// file claims before its checksum held; a refusal names the file; a set that merges gives
+/// results of the header's path count.
+pub fn shard_file(bytes: &[u8]) {
+    use cloudcapex::shard::{RUN, find_shards};
+    let dir = std::env::temp_dir().join(format!("cloudcapex-fuzz-shard-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a scratch folder");
+    let file = dir.join("shard-0-of-1.ccx");
+    std::fs::write(&file, bytes).expect("the scratch file");
+    match find_shards(&dir) {
+        Ok(sets) => {
+            for set in sets {
+                if set.verify().is_err() || set.header.kind != RUN {
+                    continue;
+                }
+                if let Ok((scenario, results)) = set.merge() {
+                    assert_eq!(results.paths, set.header.paths);
+                    assert_eq!(scenario.simulation().seed, set.header.seed);
+                }
+            }
+        }
+        Err(e) => {
+            let message = e.to_string();
+            assert!(
+                message.contains("shard-0-of-1.ccx") || message.contains("scenario `"),
+                "a refusal that names neither the file nor the scenario: {message}"
+            );
+        }
+    }
+}

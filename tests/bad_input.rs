@@ -900,8 +900,8 @@ fn scenario_names_that_cannot_be_folder_names_are_refused() {
         ("a\\nb", "contains '\\n'"),
         ("a\\tb", "contains '\\t'"),
         ("a\\u0000b", "contains '\\0'"),
-        ("report.html", "reserved for the comparison page"),
-        ("Comparison", "reserved for the comparison page"),
+        ("comparison_report", "is reserved"),
+        ("Comparison", "is reserved"),
     ];
     for (name, expected) in &bad {
         // As a --set (a TOML basic string: the escapes are TOML's).
@@ -937,7 +937,7 @@ fn scenario_names_that_cannot_be_folder_names_are_refused() {
     // From the file's stem: a 250-byte stem, a reserved one and a hidden one.
     for (stem, expected) in [
         ("s".repeat(250), "more than the limit of 100"),
-        ("report.html".to_string(), "reserved"),
+        ("comparison_report".to_string(), "reserved"),
         (".cloudcapex.lock".to_string(), "starts with '.'"),
         ("a:b".to_string(), "contains ':'"),
     ] {

@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=${FUZZ_SECONDS:-60}
-targets=(scenario_toml set_override history_csv finance)
+targets=(scenario_toml set_override history_csv finance shard_file)
 cargo_fuzz_version=0.13.2
 
 tools="$PWD/target/tools"
@@ -31,6 +31,8 @@ else
 fi
 
 cd fuzz
+# The fuzz crate's lockfile must be current: a build never rewrites a tracked file.
+cargo metadata --locked --format-version 1 >/dev/null
 cargo "${toolchain[@]}" fuzz build --release 2>&1 | tail -1
 summary=()
 status=0

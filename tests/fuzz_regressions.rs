@@ -45,3 +45,8 @@ fn saved_cash_flows_pass() {
 fn saved_history_files_pass() {
     replay("history_csv", checks::history_csv);
 }
+
+#[test]
+fn saved_shard_files_pass() {
+    replay("shard_file", checks::shard_file);
+}

@@ -7,11 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== cargo test --release"
-cargo test --release
+cargo test --release --locked
 # The optional Parquet tables (cargo feature `parquet`): its test, which also rebuilds
 # target/release/cloudcapex with the feature, so the Python checks below read both formats.
 echo "== cargo test --release --features parquet --test parquet"
-cargo test --release --features parquet --test parquet
+cargo test --release --locked --features parquet --test parquet
 
 echo "== Python environment (tests/python/requirements.txt: the notebook's plus numpy-financial and pyxirr)"
 venv=target/python-venv

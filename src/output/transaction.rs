@@ -211,7 +211,7 @@ impl Transaction {
         mode: ClaimMode,
     ) -> Result<PathBuf, TransactionError> {
         let destination = self.out.join(name);
-        if !crate::scenario::is_folder_name(name) || name.starts_with('.') {
+        if !is_output_name(name) {
             return Err(TransactionError::NotOwned {
                 path: destination,
                 reason:
@@ -390,7 +390,7 @@ pub fn shard_folder(
 ) -> Result<(OutLock, PathBuf), TransactionError> {
     let lock = OutLock::acquire(out, LockMode::Shared)?;
     let folder = out.join(name);
-    if !crate::scenario::is_folder_name(name) || name.starts_with('.') {
+    if !is_output_name(name) {
         return Err(TransactionError::NotOwned {
             path: folder,
             reason: "not a name cloudcapex writes (one path component, not starting with a dot)"
@@ -406,6 +406,17 @@ pub fn shard_folder(
     // Created by another task in between, or already there: checked once more.
     check_destination(&folder, kind)?;
     Ok((lock, folder))
+}
+
+/// A name cloudcapex gives a folder in `OUT`: one path component, not hidden (the lock and
+/// the staging folders are), within the file-name limit.
+fn is_output_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && !name.starts_with('.')
+        && !name
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c.is_control())
 }
 
 fn is_manifest_or_temp(rel: &Path) -> bool {

@@ -260,9 +260,12 @@ pub struct Scenario {
 /// systems.
 pub const MAX_NAME_BYTES: usize = 100;
 
-/// Names an output folder cannot take: the comparison page and its folder (checked
-/// without regard to case, for case-insensitive file systems).
-pub const RESERVED_NAMES: [&str; 2] = ["report.html", "comparison"];
+/// Names a scenario's folder cannot take: the folders other outputs write in `OUT` under
+/// no prefix, `compare`'s (`comparison`) and the comparison page's (`comparison_report`)
+/// (checked without regard to case, for case-insensitive file systems). The ownership
+/// check would refuse the clash anyway, but only once the folders meet; this refuses it
+/// at validation.
+pub const RESERVED_NAMES: [&str; 2] = ["comparison", "comparison_report"];
 
 /// Why `name` cannot name a scenario's output folder `OUT/<name>` (and the analyses'
 /// `OUT/<prefix>_<name>`), or `None` if it can. A name is one path component of 1 to
@@ -306,7 +309,8 @@ pub fn name_problem(name: &str) -> Option<String> {
     }
     if let Some(reserved) = RESERVED_NAMES.iter().find(|r| r.eq_ignore_ascii_case(name)) {
         return Some(format!(
-            "`{reserved}` is reserved for the comparison page written beside the scenarios' folders"
+            "`{reserved}` is reserved: `compare` writes OUT/comparison/ and `run --report` of \
+             several scenarios OUT/comparison_report/"
         ));
     }
     None
@@ -320,7 +324,7 @@ pub fn name_problem(name: &str) -> Option<String> {
 /// use cloudcapex::scenario::is_folder_name;
 /// assert!(is_folder_name("my base"));
 /// assert!(!is_folder_name("../etc") && !is_folder_name("..") && !is_folder_name(""));
-/// assert!(!is_folder_name("report.html") && !is_folder_name(&"x".repeat(101)));
+/// assert!(!is_folder_name("comparison_report") && !is_folder_name(&"x".repeat(101)));
 /// ```
 pub fn is_folder_name(name: &str) -> bool {
     name_problem(name).is_none()
