@@ -226,8 +226,10 @@ impl ShardHeader {
         }
     }
 
-    /// SHA-256 of this header (its checksum field empty) and `payload`.
-    fn checksum(&self, payload: &[u8]) -> String {
+    /// SHA-256 (hex) of this header's pretty-printed JSON with its `sha256` field empty,
+    /// then `payload` (the file's bytes after the header): the checksum a shard file
+    /// carries, for tools that check or write shard files themselves.
+    pub fn checksum(&self, payload: &[u8]) -> String {
         let unsigned = ShardHeader {
             sha256: String::new(),
             ..self.clone()
@@ -637,10 +639,10 @@ pub fn find_shards(dir: &Path) -> Result<Vec<ShardSet>, ShardError> {
     let mut by_scenario: BTreeMap<(String, String), Vec<(PathBuf, ShardHeader)>> = BTreeMap::new();
     for path in files {
         let header = read_header(&path)?;
-        check_names(&path, &header)?;
-        // The checksum (and the payload's copy of the header) before any count in the
+        // The checksum (and the payload's copy of the header) before anything in the
         // header is trusted.
         read_payload_bytes(&path, &header)?;
+        check_names(&path, &header)?;
         by_scenario
             .entry((header.kind.clone(), header.scenario.clone()))
             .or_default()
