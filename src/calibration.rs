@@ -21,9 +21,7 @@ use nalgebra::{DMatrix, DVector};
 use crate::Quarter;
 use crate::history::History;
 
-/// First quarter on the current segment basis (Cloud Intelligence Group from 2023-06-30;
-/// earlier rows are the old "Cloud" segment with DingTalk): fits start here by default.
-pub const SEGMENT_BASIS_START: &str = "2023Q2";
+pub use crate::history::SEGMENT_BASIS_START;
 /// Fewest quarterly growth rates a fit accepts (four coefficients, then the AR(1)).
 pub const MIN_GROWTH_RATES: usize = 8;
 
@@ -102,8 +100,7 @@ pub enum CalibrationError {
 /// The default window: from [`SEGMENT_BASIS_START`] (or the history's first quarter, if
 /// later) to `last` (or the history's last quarter).
 pub fn default_first(history: &History) -> Quarter {
-    let basis: Quarter = SEGMENT_BASIS_START.parse().expect("a valid quarter");
-    history.span().0.max(basis)
+    history.first_on_current_basis()
 }
 
 fn seasonal_column(k: usize, quarter: Quarter) -> f64 {

@@ -380,7 +380,19 @@ impl History {
             self.quarters[self.quarters.len() - 1].quarter,
         )
     }
+
+    /// The first quarter on the current segment basis: [`SEGMENT_BASIS_START`], or the
+    /// history's first quarter if later (where fits and charts start by default).
+    pub fn first_on_current_basis(&self) -> Quarter {
+        let basis: Quarter = SEGMENT_BASIS_START.parse().expect("a valid quarter");
+        self.span().0.max(basis)
+    }
 }
+
+/// First quarter on the current segment basis (Cloud Intelligence Group from 2023-06-30;
+/// earlier rows are the old "Cloud" segment with DingTalk): fits and charts start here by
+/// default.
+pub const SEGMENT_BASIS_START: &str = "2023Q2";
 
 /// ` (did you mean `x`?)` for a close or a truncated column name.
 fn suggest_column(name: &str, known: &[&str]) -> String {

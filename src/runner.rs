@@ -16,8 +16,7 @@ use crate::stats::{
 };
 use crate::time::Quarter;
 
-/// Paths per block. A constant: changing it changes which stream feeds which path.
-pub const BLOCK_SIZE: u64 = 1024;
+pub use crate::model::BLOCK_SIZE;
 
 /// Paths whose moments are taken at once (two passes over one cell's batch), then merged
 /// with Chan's formula: the grouping is part of the moments' bits, so it is fixed.

@@ -37,6 +37,11 @@ use crate::time::Quarter;
 /// many at a time): the lanes of the capex vintages' sums.
 pub const STEPPED_PATHS: usize = capex::LANES;
 
+/// Paths per block (re-exported as `runner::BLOCK_SIZE`). A constant: changing it changes
+/// which random stream feeds which path. Defined with the model, which draws a block's
+/// streams, so the runner above it takes it from here.
+pub const BLOCK_SIZE: u64 = 1024;
+
 /// A metric reported per quarter.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QuarterlyMetric {
@@ -495,7 +500,7 @@ impl Model {
             names.push(format!("risk.events.{e}.first_quarter_index"));
         }
         let quarters = self.quarters();
-        let block_size = crate::runner::BLOCK_SIZE;
+        let block_size = BLOCK_SIZE;
         let mut path = RiskPath::default();
         let mut p = 0usize;
         for block in 0..paths.div_ceil(block_size) {
@@ -548,7 +553,7 @@ impl Model {
     /// assert_eq!(draws[0].len(), model.per_path_assumptions().len());
     /// ```
     pub fn parameter_draws(&self, paths: u64) -> Vec<Vec<f64>> {
-        let block_size = crate::runner::BLOCK_SIZE;
+        let block_size = BLOCK_SIZE;
         let columns: Vec<usize> = self.params.per_path().map(|(i, _)| i).collect();
         let mut rows = Vec::with_capacity(paths as usize);
         for block in 0..paths.div_ceil(block_size) {

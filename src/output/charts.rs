@@ -85,7 +85,7 @@ impl FanChartSvg {
 
     /// The reported values of this chart's metric in `history`, by quarter index relative
     /// to the run's start quarter (negative before it), from the first quarter on the
-    /// current segment basis ([`crate::calibration::SEGMENT_BASIS_START`]) to the chart's
+    /// current segment basis ([`crate::history::SEGMENT_BASIS_START`]) to the chart's
     /// last quarter. Revenue and the adjusted EBITA margin are reported; other metrics
     /// have none.
     pub fn reported(
@@ -98,7 +98,7 @@ impl FanChartSvg {
             "ebita_margin" => q.adj_ebita_margin_pct.map(|m| m / 100.0),
             _ => None,
         };
-        let first = crate::calibration::default_first(history);
+        let first = history.first_on_current_basis();
         let start = results.calendar[0];
         let last = results.quarters as i64 - 1;
         history

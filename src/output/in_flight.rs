@@ -11,13 +11,11 @@ use std::sync::Mutex;
 /// new one is created: the interrupt handler and the writer may run at the same time).
 struct Registry {
     paths: Vec<PathBuf>,
-    staging: Vec<PathBuf>,
     interrupted: bool,
 }
 
 static IN_FLIGHT: Mutex<Registry> = Mutex::new(Registry {
     paths: Vec::new(),
-    staging: Vec::new(),
     interrupted: false,
 });
 
@@ -89,34 +87,17 @@ impl Drop for TrackedTemp {
     }
 }
 
-/// A transaction's staging folder, removed on an interrupt unless committed first.
-pub(crate) fn register_staging(dir: &Path) {
-    registry().staging.push(dir.to_path_buf());
-}
-
-/// The staging folder is gone (committed and cleaned, or discarded).
-pub(crate) fn unregister_staging(dir: &Path) {
-    registry().staging.retain(|d| d != dir);
-}
-
-/// Whether [`remove_in_flight`] ran.
+/// Whether [`stop_and_remove_temporaries`] ran.
 pub(crate) fn interrupted() -> bool {
     registry().interrupted
 }
 
-/// Removes every temporary output file and staging folder still being written, and stops
-/// this process from creating new ones or committing (a writer then fails with
-/// [`io::ErrorKind::Interrupted`]). A commit under way is waited for: its few renames
-/// finish, so `OUT` holds the new outputs whole, or the old ones whole. Called on
-/// SIGINT/SIGTERM by the command line, just before it exits.
-pub fn remove_in_flight() {
-    let _commits = super::transaction::hold_commits();
+/// Removes every temporary output file still being written, and stops this process from
+/// creating new ones (a writer then fails with [`io::ErrorKind::Interrupted`]).
+pub(crate) fn stop_and_remove_temporaries() {
     let mut registry = registry();
     registry.interrupted = true;
     for path in registry.paths.drain(..) {
         let _ = std::fs::remove_file(path);
-    }
-    for dir in registry.staging.drain(..) {
-        super::transaction::discard_on_interrupt(&dir);
     }
 }

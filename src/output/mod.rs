@@ -26,7 +26,6 @@ pub use charts::{
 pub use csv_files::{
     ConvergenceCsv, DriversCsv, PathScalarsCsv, PathsCsv, QuarterlyCsv, SummaryCsv,
 };
-pub use in_flight::remove_in_flight;
 pub use lock::{LOCK_FILE, LockError, LockMode, OutLock};
 #[cfg(feature = "parquet")]
 pub use parquet_files::{
@@ -43,6 +42,14 @@ pub use transaction::{
 
 use crate::Scenario;
 use crate::runner::Results;
+
+/// Removes every temporary output file and staging folder of this process and stops it
+/// from writing or committing more; a commit under way is waited for (its few renames
+/// finish), so `OUT` holds the new outputs whole or the old ones. Called on SIGINT/SIGTERM
+/// by the command line, just before it exits with code 130.
+pub fn remove_in_flight() {
+    transaction::stop_on_interrupt();
+}
 
 /// Version of this crate, written into every output.
 pub const CRATE_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -30,6 +30,32 @@ pub const COMPARISON: &str = "comparison_report";
 /// so it never stops a commit half done.
 static COMMITTING: Mutex<()> = Mutex::new(());
 
+/// The staging folders of this process's live transactions, removed on an interrupt.
+static STAGING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn staging_registry() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    STAGING.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn register_staging(dir: &Path) {
+    staging_registry().push(dir.to_path_buf());
+}
+
+fn unregister_staging(dir: &Path) {
+    staging_registry().retain(|d| d != dir);
+}
+
+/// On an interrupt: waits for a commit under way, stops new writes and commits, and
+/// removes every temporary file and staging folder of this process (a commit that a
+/// failure cut short is finished first). Called by [`super::remove_in_flight`].
+pub(crate) fn stop_on_interrupt() {
+    let _commits = hold_commits();
+    super::in_flight::stop_and_remove_temporaries();
+    for dir in staging_registry().drain(..) {
+        discard_on_interrupt(&dir);
+    }
+}
+
 /// How a claimed folder is built.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -173,7 +199,7 @@ impl Transaction {
         ));
         std::fs::create_dir(&staging).map_err(io_at(&staging))?;
         std::fs::create_dir(staging.join("new")).map_err(io_at(&staging))?;
-        super::in_flight::register_staging(&staging);
+        register_staging(&staging);
         Ok(Transaction {
             _lock: lock,
             out: out.to_path_buf(),
@@ -358,7 +384,7 @@ impl Transaction {
         apply(&self.out, &self.staging, &journal)?;
         let _ = std::fs::remove_file(&journal_path);
         self.notes.extend(discard(&self.staging, false));
-        super::in_flight::unregister_staging(&self.staging);
+        unregister_staging(&self.staging);
         Ok(std::mem::take(&mut self.notes))
     }
 }
@@ -368,7 +394,7 @@ impl Drop for Transaction {
         if !self.committed {
             // Nothing was swapped in: the staging folder is all new, all ours.
             let _ = discard(&self.staging, true);
-            super::in_flight::unregister_staging(&self.staging);
+            unregister_staging(&self.staging);
         }
     }
 }
@@ -632,9 +658,8 @@ fn recover(out: &Path) -> Vec<String> {
     notes
 }
 
-/// Removes a staging folder of this process on an interrupt: called by
-/// [`super::remove_in_flight`] once no commit is under way (it waits for one to finish).
-pub(crate) fn discard_on_interrupt(staging: &Path) {
+/// Removes a staging folder of this process on an interrupt, once no commit is under way.
+fn discard_on_interrupt(staging: &Path) {
     let journal = std::fs::read(staging.join(JOURNAL))
         .ok()
         .and_then(|bytes| serde_json::from_slice::<Journal>(&bytes).ok());
@@ -652,7 +677,7 @@ pub(crate) fn discard_on_interrupt(staging: &Path) {
 }
 
 /// Waits for a commit under way to finish; holds off new ones while the guard lives.
-pub(crate) fn hold_commits() -> std::sync::MutexGuard<'static, ()> {
+fn hold_commits() -> std::sync::MutexGuard<'static, ()> {
     COMMITTING.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -752,7 +777,7 @@ mod tests {
         std::fs::write(staging.join(JOURNAL), serde_json::to_vec(&journal).unwrap()).unwrap();
         exchange(&staging.join("new/alt"), &out.path().join("alt")).unwrap();
         tx.committed = true; // as if killed: no clean-up
-        super::super::in_flight::unregister_staging(&staging);
+        super::unregister_staging(&staging);
         drop(tx);
         let tx = Transaction::begin(out.path()).unwrap();
         assert!(
