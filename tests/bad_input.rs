@@ -540,6 +540,16 @@ fn sweep_grids_are_counted_before_they_are_made() {
             vec!["name=alpha,beta"],
             vec!["\"name=alpha,beta\"", "--set name=NAME"],
         ),
+        // A step finer than the 12 decimals values are written with ran ten identical
+        // points; a value listed twice alike.
+        (
+            vec!["costs.tax_rate=0:1e-12:1e-13"],
+            vec!["the value 0 appears twice"],
+        ),
+        (
+            vec!["costs.tax_rate=0.1,0.2,0.1"],
+            vec!["the value 0.1 appears twice"],
+        ),
     ] {
         let mut args = vec!["sweep", "scenarios/base.toml", "--force"];
         for g in &grid {

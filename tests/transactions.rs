@@ -76,6 +76,13 @@ fn a_folder_cloudcapex_did_not_write_is_refused_and_kept() {
         .code(2)
         .stderr(predicate::str::contains("notes.txt"));
     assert_eq!(snapshot(&out.join("base")), before);
+    // `OUT/<name>` a regular file failed after the simulation: refused before it now.
+    let plain = dir.path().join("plain");
+    std::fs::create_dir_all(&plain).unwrap();
+    std::fs::write(plain.join("base"), "a file").unwrap();
+    run(&plain, &[]).code(2).stderr(predicate::str::contains(
+        "is a file where this output's folder goes",
+    ));
     // An output edited by hand is not replaced either.
     std::fs::remove_file(out.join("base/notes.txt")).unwrap();
     std::fs::write(out.join("base/summary.csv"), "edited").unwrap();

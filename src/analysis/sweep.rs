@@ -66,6 +66,18 @@ pub enum GridError {
          --set name=NAME and grid over inputs"
     )]
     NameKey(String),
+    /// One value twice on an axis (listed twice, or a step finer than the 12 decimals
+    /// values are written with): two points would be the same run.
+    #[error(
+        "--grid {grid:?}: the value {value} appears twice on this axis (a step below 1e-12 is written \
+         to 12 decimals); list each value once, or use a coarser step"
+    )]
+    RepeatedValue {
+        /// The axis as given.
+        grid: String,
+        /// The repeated value.
+        value: String,
+    },
     /// Too many grid points even with `force`.
     #[error(
         "the grid has {} points, more than the hard limit of {limit} (each point keeps its results \
@@ -153,6 +165,13 @@ impl GridAxis {
         }
         if key.trim() == "name" {
             return Err(GridError::NameKey(text.to_string()));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        if let Some(value) = values.iter().find(|v| !seen.insert(v.as_str())) {
+            return Err(GridError::RepeatedValue {
+                grid: text.to_string(),
+                value: value.clone(),
+            });
         }
         Ok(Self {
             key: key.trim().to_string(),
