@@ -158,6 +158,27 @@ fn outputs_of_one_kind_never_replace_another_kind() {
     assert_eq!(snapshot(&out.join("sweep_base")), sweep);
 }
 
+/// A sweep shard task rewrote the point folders of a finished (unsharded) sweep in place,
+/// leaving it half one job and half another: refused now, the sweep untouched.
+#[test]
+fn a_sweep_shard_never_rewrites_a_finished_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = |grid: &str, extra: &[&str]| {
+        cloudcapex()
+            .args(["sweep", "scenarios/base.toml", "--grid", grid])
+            .args(["--paths", "1024", "--quiet", "--out"])
+            .arg(dir.path())
+            .args(extra)
+            .assert()
+    };
+    sweep("costs.tax_rate=0.1,0.2,0.3", &[]).success();
+    let before = snapshot(&dir.path().join("sweep_base"));
+    sweep("costs.tax_rate=0.5,0.6", &["--shard", "0/2"])
+        .code(2)
+        .stderr(predicate::str::contains("finished sweep output"));
+    assert_eq!(snapshot(&dir.path().join("sweep_base")), before);
+}
+
 /// A sweep rerun with fewer points kept the old `point_0002`, `point_0003`: the folder is
 /// replaced whole, so it holds this sweep's points only.
 #[test]

@@ -61,6 +61,7 @@ pub fn run(args: CompareArgs) -> ExitCode {
             &args.common.out,
             cloudcapex::analysis::COMPARE_SHARD_FOLDER,
             cloudcapex::shard::COMPARE,
+            false,
         ) {
             Ok((lock, _)) => lock,
             Err(e) => return super::common::transaction_error(e),

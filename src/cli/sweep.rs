@@ -79,6 +79,7 @@ pub fn run(args: SweepArgs) -> ExitCode {
             &args.common.out,
             &sweep_folder_name(&base),
             cloudcapex::shard::SWEEP,
+            true,
         ) {
             Ok(claimed) => claimed,
             Err(e) => return super::common::transaction_error(e),

@@ -41,7 +41,7 @@ pub enum LockError {
     /// The lock file is not a regular file (a symbolic link, a folder): refused, so that
     /// taking the lock never creates or opens a file outside `OUT`.
     #[error(
-        "{} is not a regular file (a symbolic link or a folder?); cloudcapex does not follow it: remove it",
+        "{} is not a regular file (a symbolic link, a folder or a FIFO?); cloudcapex does not follow or open it: remove it",
         path.display()
     )]
     NotAFile {
@@ -96,17 +96,23 @@ impl OutLock {
             path: out.to_path_buf(),
             source,
         })?;
+        // Whatever is at the lock's name must be a regular file: a link is never followed
+        // (nor its target created), a FIFO never opened (the open would wait for a reader).
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| !m.is_file()) {
+            return Err(LockError::NotAFile { path });
+        }
         let mut options = OpenOptions::new();
         options.create(true).truncate(false).write(true);
         #[cfg(unix)]
         {
             use std::os::unix::fs::OpenOptionsExt;
-            // Never follow a link planted at the lock's name (and never create its target).
-            options.custom_flags(libc::O_NOFOLLOW);
+            // The same, for a link or FIFO put there since the check: O_NONBLOCK makes the
+            // open of a FIFO fail at once instead of waiting.
+            options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
         }
         let file = match options.open(&path) {
             Ok(file) => file,
-            Err(e) if is_symlink(&path) || path.is_dir() => {
+            Err(e) if std::fs::symlink_metadata(&path).is_ok_and(|m| !m.is_file()) => {
                 drop(e);
                 return Err(LockError::NotAFile { path });
             }
@@ -142,10 +148,6 @@ impl OutLock {
     pub fn mode(&self) -> LockMode {
         self.mode
     }
-}
-
-fn is_symlink(path: &Path) -> bool {
-    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
 }
 
 #[cfg(test)]
@@ -190,5 +192,21 @@ mod tests {
             Err(LockError::NotAFile { .. })
         ));
         assert!(!target.exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_as_the_lock_file_is_refused_at_once() {
+        let out = tempfile::tempdir().unwrap();
+        let fifo = out.path().join(LOCK_FILE);
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("SKIPPED: mkfifo is not available here");
+            return;
+        }
+        assert!(matches!(
+            OutLock::acquire(out.path(), LockMode::Exclusive),
+            Err(LockError::NotAFile { .. })
+        ));
     }
 }

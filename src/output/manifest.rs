@@ -263,6 +263,29 @@ fn is_temp_name(name: &str) -> bool {
 ///
 /// The first [`Foreign`] entry, in name order.
 pub fn inspect(dir: &Path) -> Result<Inspection, Foreign> {
+    // The folder itself is never reached through a link either.
+    match std::fs::symlink_metadata(dir) {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            return Err(Foreign {
+                path: dir.to_path_buf(),
+                reason: "a symbolic link (cloudcapex never follows or removes links in --out)"
+                    .into(),
+            });
+        }
+        Ok(meta) if !meta.is_dir() => {
+            return Err(Foreign {
+                path: dir.to_path_buf(),
+                reason: "not a folder".into(),
+            });
+        }
+        Ok(_) => {}
+        Err(e) => {
+            return Err(Foreign {
+                path: dir.to_path_buf(),
+                reason: format!("unreadable: {e}"),
+            });
+        }
+    }
     let mut inspection = Inspection {
         manifest: read_manifest(dir)?,
         ..Inspection::default()
@@ -418,13 +441,20 @@ fn walk_owned(
     Ok(())
 }
 
-/// Removes from `dir` what [`inspect`] proves ours, then the folders left empty, then `dir`
-/// if empty. What is not ours stays. Returns what stayed (empty when all went).
+/// Removes `dir` if [`inspect`] proves everything in it ours (files, then the folders left
+/// empty, then `dir`); otherwise touches nothing (a link is never followed) and returns
+/// why (empty when all went).
 pub(crate) fn remove_owned(dir: &Path) -> Vec<Foreign> {
     let mut kept = Vec::new();
     match inspect(dir) {
         Ok(inspection) => {
-            for file in &inspection.files {
+            // Manifests last, deepest first: a removal cut short leaves every remaining
+            // file still listed, so the next attempt can still prove it ours.
+            let is_manifest = |f: &&PathBuf| f.file_name().is_some_and(|n| n == MANIFEST_FILE);
+            let (mut manifests, files): (Vec<&PathBuf>, Vec<&PathBuf>) =
+                inspection.files.iter().partition(is_manifest);
+            manifests.sort_by_key(|f| std::cmp::Reverse(f.components().count()));
+            for file in files.into_iter().chain(manifests) {
                 let _ = std::fs::remove_file(dir.join(file));
             }
             for folder in &inspection.folders {

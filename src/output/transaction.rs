@@ -77,9 +77,16 @@ pub enum TransactionError {
     #[error(transparent)]
     Lock(#[from] LockError),
     /// The destination holds something cloudcapex did not write, or output of another kind.
-    #[error("{}: {reason}; cloudcapex replaces only folders it wrote itself: move it away or choose another --out", path.display())]
+    #[error(
+        "{}{}: {reason}; cloudcapex replaces only folders it wrote itself: move {} away or choose another --out",
+        folder.display(),
+        if path == folder { String::new() } else { format!(" cannot be replaced, {} is there", path.display()) },
+        if path == folder { "it" } else { "the folder (or that file)" }
+    )]
     NotOwned {
-        /// The file, link or folder in the way.
+        /// The output folder that cannot be replaced.
+        folder: PathBuf,
+        /// The file, link or folder in the way (the folder itself, or something in it).
         path: PathBuf,
         /// Why.
         reason: String,
@@ -113,12 +120,19 @@ impl TransactionError {
     }
 }
 
-impl From<Foreign> for TransactionError {
-    fn from(f: Foreign) -> Self {
-        Self::NotOwned {
-            path: f.path,
-            reason: f.reason,
-        }
+fn not_owned(folder: &Path, foreign: Foreign) -> TransactionError {
+    TransactionError::NotOwned {
+        folder: folder.to_path_buf(),
+        path: foreign.path,
+        reason: foreign.reason,
+    }
+}
+
+fn refused(folder: &Path, reason: impl Into<String>) -> TransactionError {
+    TransactionError::NotOwned {
+        folder: folder.to_path_buf(),
+        path: folder.to_path_buf(),
+        reason: reason.into(),
     }
 }
 
@@ -238,12 +252,10 @@ impl Transaction {
     ) -> Result<PathBuf, TransactionError> {
         let destination = self.out.join(name);
         if !is_output_name(name) {
-            return Err(TransactionError::NotOwned {
-                path: destination,
-                reason:
-                    "not a name cloudcapex writes (one path component, not starting with a dot)"
-                        .into(),
-            });
+            return Err(refused(
+                &destination,
+                "not a name cloudcapex writes (one path component, not starting with a dot)",
+            ));
         }
         if let Some(first) = self.claims.iter().find(|c| c.name == name) {
             return Err(TransactionError::Clash {
@@ -343,27 +355,29 @@ impl Transaction {
             journal.replace.push((claim.name.clone(), sha));
         }
         let replaced: Vec<&str> = self.claims.iter().map(|c| c.name.as_str()).collect();
-        if !replaced.contains(&COMPARISON) {
-            let page = self.out.join(COMPARISON);
-            if let Ok(Some(m)) = manifest::read_manifest(&page)
-                && m.kind == COMPARISON
-                && m.compares.iter().any(|c| replaced.contains(&c.as_str()))
-            {
-                match manifest::inspect(&page) {
-                    Ok(_) => {
-                        journal.remove.push(COMPARISON.to_string());
-                        self.notes.push(format!(
-                            "removed {}: it compared runs this command replaced",
-                            page.display()
-                        ));
-                    }
-                    Err(f) => self.notes.push(format!(
-                        "kept {} although it compares runs this command replaced: {} is {}",
-                        page.display(),
-                        f.path.display(),
-                        f.reason
-                    )),
+        let page = self.out.join(COMPARISON);
+        let page_is_folder = std::fs::symlink_metadata(&page)
+            .is_ok_and(|m| m.is_dir() && !m.file_type().is_symlink());
+        if !replaced.contains(&COMPARISON)
+            && page_is_folder
+            && let Ok(Some(m)) = manifest::read_manifest(&page)
+            && m.kind == COMPARISON
+            && m.compares.iter().any(|c| replaced.contains(&c.as_str()))
+        {
+            match manifest::inspect(&page) {
+                Ok(_) => {
+                    journal.remove.push(COMPARISON.to_string());
+                    self.notes.push(format!(
+                        "removed {}: it compared runs this command replaced",
+                        page.display()
+                    ));
                 }
+                Err(f) => self.notes.push(format!(
+                    "kept {} although it compares runs this command replaced: {} is {}",
+                    page.display(),
+                    f.path.display(),
+                    f.reason
+                )),
             }
         }
         // The journal, the swaps and the clean-up under one guard: an interrupt waits for
@@ -382,7 +396,6 @@ impl Transaction {
             .map_err(io_at(&journal_path))?;
         self.committed = true;
         apply(&self.out, &self.staging, &journal)?;
-        let _ = std::fs::remove_file(&journal_path);
         self.notes.extend(discard(&self.staging, false));
         unregister_staging(&self.staging);
         Ok(std::mem::take(&mut self.notes))
@@ -403,7 +416,9 @@ impl Drop for Transaction {
 /// `OUT/<name>` beside other tasks' and outside any transaction: takes the lock on `out`
 /// shared (tasks run together; a command replacing folders waits for none and is refused
 /// while they run), checks that `OUT/<name>` is absent or cloudcapex's output of `kind`,
-/// and creates it. Returns the lock, to hold while the task writes, and the folder.
+/// and creates it. A task that `adds_outputs` beside its shard file (a sweep's point
+/// folders) is refused a folder holding a finished output, whose files it would rewrite in
+/// place. Returns the lock, to hold while the task writes, and the folder.
 ///
 /// # Errors
 ///
@@ -413,24 +428,34 @@ pub fn shard_folder(
     out: &Path,
     name: &str,
     kind: &str,
+    adds_outputs: bool,
 ) -> Result<(OutLock, PathBuf), TransactionError> {
     let lock = OutLock::acquire(out, LockMode::Shared)?;
     let folder = out.join(name);
     if !is_output_name(name) {
-        return Err(TransactionError::NotOwned {
-            path: folder,
-            reason: "not a name cloudcapex writes (one path component, not starting with a dot)"
-                .into(),
-        });
+        return Err(refused(
+            &folder,
+            "not a name cloudcapex writes (one path component, not starting with a dot)",
+        ));
     }
-    check_destination(&folder, kind)?;
+    let committed = |inspection: Option<Inspection>| match inspection {
+        Some(i) if adds_outputs && i.manifest.is_some() => Err(refused(
+            &folder,
+            format!(
+                "holds a finished {kind} output, whose files this shard task would rewrite in \
+                 place; give the shard tasks another --out, or remove the folder"
+            ),
+        )),
+        _ => Ok(()),
+    };
+    committed(check_destination(&folder, kind)?)?;
     match std::fs::create_dir(&folder) {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
         Err(e) => return Err(io_at(&folder)(e)),
     }
     // Created by another task in between, or already there: checked once more.
-    check_destination(&folder, kind)?;
+    committed(check_destination(&folder, kind)?)?;
     Ok((lock, folder))
 }
 
@@ -464,27 +489,25 @@ fn check_destination(
         Err(e) => return Err(io_at(destination)(e)),
     };
     if meta.file_type().is_symlink() {
-        return Err(TransactionError::NotOwned {
-            path: destination.to_path_buf(),
-            reason: "is a symbolic link (cloudcapex never writes through links in --out)".into(),
-        });
+        return Err(refused(
+            destination,
+            "is a symbolic link (cloudcapex never writes through links in --out)",
+        ));
     }
     if !meta.is_dir() {
-        return Err(TransactionError::NotOwned {
-            path: destination.to_path_buf(),
-            reason: "is a file where this output's folder goes".into(),
-        });
+        return Err(refused(
+            destination,
+            "is a file where this output's folder goes",
+        ));
     }
-    let inspection = manifest::inspect(destination)?;
+    let inspection = manifest::inspect(destination).map_err(|f| not_owned(destination, f))?;
     if let Some(found) = &inspection.kind
         && found != kind
     {
-        return Err(TransactionError::NotOwned {
-            path: destination.to_path_buf(),
-            reason: format!(
-                "holds a {found} output, and this command writes a {kind} output there"
-            ),
-        });
+        return Err(refused(
+            destination,
+            format!("holds a {found} output, and this command writes a {kind} output there"),
+        ));
     }
     Ok(Some(inspection))
 }
@@ -553,7 +576,9 @@ fn swap_in(staged: &Path, destination: &Path, displaced: &Path) -> io::Result<()
 
 /// Carries out (or finishes) a journal's swaps; each step is skipped if already done, so a
 /// journal can be applied again after a crash.
-fn apply(out: &Path, staging: &Path, journal: &Journal) -> Result<(), TransactionError> {
+/// Returns how many steps it took (0: the commit had finished).
+fn apply(out: &Path, staging: &Path, journal: &Journal) -> Result<usize, TransactionError> {
+    let mut steps = 0;
     let displaced = staging.join("displaced");
     let removed = staging.join("removed");
     for (name, sha) in &journal.replace {
@@ -567,15 +592,20 @@ fn apply(out: &Path, staging: &Path, journal: &Journal) -> Result<(), Transactio
         }
         std::fs::create_dir_all(&displaced).map_err(io_at(&displaced))?;
         swap_in(&staged, &destination, &displaced.join(name)).map_err(io_at(&destination))?;
+        steps += 1;
     }
     for name in &journal.remove {
         let destination = out.join(name);
-        if destination.exists() {
+        // Only a real folder goes: a link put there since is left alone.
+        if std::fs::symlink_metadata(&destination)
+            .is_ok_and(|m| m.is_dir() && !m.file_type().is_symlink())
+        {
             std::fs::create_dir_all(&removed).map_err(io_at(&removed))?;
             std::fs::rename(&destination, removed.join(name)).map_err(io_at(&destination))?;
+            steps += 1;
         }
     }
-    Ok(())
+    Ok(steps)
 }
 
 /// Removes a staging folder: everything, if nothing in it was ever swapped (`all_new`);
@@ -587,21 +617,48 @@ fn discard(staging: &Path, all_new: bool) -> Vec<String> {
         return Vec::new();
     }
     let mut notes = Vec::new();
+    let out = staging.parent().unwrap_or(Path::new("."));
     for part in ["new", "displaced", "removed"] {
         let Ok(entries) = std::fs::read_dir(staging.join(part)) else {
             continue;
         };
         for entry in entries.flatten() {
-            for kept in manifest::remove_owned(&entry.path()) {
-                notes.push(format!(
-                    "kept {}: {} (it appeared in a folder this command replaced)",
-                    kept.path.display(),
-                    kept.reason
-                ));
+            let path = entry.path();
+            let kept = manifest::remove_owned(&path);
+            if kept.is_empty() {
+                continue;
+            }
+            // Something not ours was swapped out with an old folder (put there, or a link
+            // put in its place, while this command committed): never deleted, and moved
+            // back into view beside the new folder rather than left in a hidden one.
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let visible = (0..)
+                .map(|k| out.join(format!("{name}.kept-{}-{k}", std::process::id())))
+                .find(|p| std::fs::symlink_metadata(p).is_err())
+                .expect("a free name");
+            let moved = std::fs::rename(&path, &visible);
+            for foreign in kept {
+                notes.push(match &moved {
+                    Ok(()) => format!(
+                        "moved what was in {name} when this command replaced it to {}: {} is {} \
+                         (it appeared while the command committed; nothing was deleted)",
+                        visible.display(),
+                        foreign.path.display(),
+                        foreign.reason
+                    ),
+                    Err(e) => format!(
+                        "kept {} ({}), which appeared while this command committed, in {}: {e}",
+                        foreign.path.display(),
+                        foreign.reason,
+                        staging.display()
+                    ),
+                });
             }
         }
         let _ = std::fs::remove_dir(staging.join(part));
     }
+    // The journal goes last: until then a crash leaves it, and the next command treats
+    // what is here as swapped out (checked before removal), never as all new.
     let _ = std::fs::remove_file(staging.join(JOURNAL));
     let _ = std::fs::remove_dir(staging);
     notes
@@ -631,7 +688,11 @@ fn recover(out: &Path) -> Vec<String> {
                 let names: Vec<&str> = journal.replace.iter().map(|(n, _)| n.as_str()).collect();
                 let ok = finished.is_ok();
                 notes.push(match finished {
-                    Ok(()) => format!(
+                    Ok(0) => format!(
+                        "removed what an interrupted command left after its commit ({})",
+                        staging.display()
+                    ),
+                    Ok(_) => format!(
                         "finished the commit of an interrupted command ({}): {}",
                         staging.display(),
                         names.join(", ")
@@ -752,6 +813,81 @@ mod tests {
             "first"
         );
         assert!(!out.path().join("alt").exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_comparison_page_that_is_a_link_is_never_followed_or_removed() {
+        let out = tempfile::tempdir().unwrap();
+        let other = tempfile::tempdir().unwrap();
+        // A real page in another folder, linked into OUT under the page's name.
+        let mut tx = Transaction::begin(other.path()).unwrap();
+        stage(&mut tx, "base", "x");
+        let page = tx.claim_comparison(&["base".to_string()]).unwrap();
+        std::fs::write(page.join("report.html"), "page").unwrap();
+        tx.commit().unwrap();
+        let target = other.path().join(COMPARISON);
+        std::os::unix::fs::symlink(&target, out.path().join(COMPARISON)).unwrap();
+        let mut tx = Transaction::begin(out.path()).unwrap();
+        stage(&mut tx, "base", "y");
+        tx.commit().unwrap();
+        assert_eq!(
+            std::fs::read_to_string(target.join("report.html")).unwrap(),
+            "page"
+        );
+        assert!(
+            std::fs::symlink_metadata(out.path().join(COMPARISON))
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn what_was_swapped_out_but_not_ours_is_moved_back_into_view_never_deleted() {
+        let out = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::fs::write(elsewhere.path().join("thesis.tex"), "chapter").unwrap();
+        // As a commit killed after its swaps left it: a link swapped out in place of `base`
+        // (put there during the commit) and an old `alt` with a file that appeared in it.
+        let staging = out.path().join(format!("{STAGING_PREFIX}1-2"));
+        std::fs::create_dir_all(staging.join("new")).unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), staging.join("new/base")).unwrap();
+        std::fs::create_dir_all(staging.join("new/alt")).unwrap();
+        std::fs::write(staging.join("new/alt/summary.csv"), "old").unwrap();
+        manifest::seal(&staging.join("new/alt"), RUN_KIND, &[]).unwrap();
+        std::fs::write(staging.join("new/alt/my_notes.txt"), "mine").unwrap();
+        let journal = Journal {
+            replace: Vec::new(),
+            remove: Vec::new(),
+        };
+        std::fs::write(staging.join(JOURNAL), serde_json::to_vec(&journal).unwrap()).unwrap();
+        let tx = Transaction::begin(out.path()).unwrap();
+        let notes = tx.notes().join("\n");
+        drop(tx);
+        assert_eq!(
+            std::fs::read_to_string(elsewhere.path().join("thesis.tex")).unwrap(),
+            "chapter"
+        );
+        assert!(!staging.exists(), "{notes}");
+        let names: Vec<String> = std::fs::read_dir(out.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        let kept_alt = names
+            .iter()
+            .find(|n| n.starts_with("alt.kept-"))
+            .expect(&notes);
+        assert_eq!(
+            std::fs::read_to_string(out.path().join(kept_alt).join("my_notes.txt")).unwrap(),
+            "mine"
+        );
+        assert!(
+            names.iter().any(|n| n.starts_with("base.kept-")),
+            "{names:?}"
+        );
+        assert!(notes.contains("my_notes.txt"), "{notes}");
     }
 
     #[test]
