@@ -213,7 +213,11 @@ pub fn write_results(
             let files = write_outputs(&staged, &record, selection, &RunJson::new(threads, elapsed))
                 .map_err(|source| BatchError::Output {
                     scenario: scenario.name().to_string(),
-                    source,
+                    // Named where it would have been, not in the hidden staging folder.
+                    source: OutputError {
+                        path: transaction.final_path(&source.path),
+                        source: source.source,
+                    },
                 })?
                 .into_iter()
                 .map(|f| folder.join(f.file_name().expect("a file")))

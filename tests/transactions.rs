@@ -179,6 +179,55 @@ fn a_sweep_shard_never_rewrites_a_finished_sweep() {
     assert_eq!(snapshot(&dir.path().join("sweep_base")), before);
 }
 
+/// Files of yours named like temporary files (`.chapter1.tmp`) were taken for cloudcapex's
+/// and deleted, even in a folder it never wrote; a shard task overwrote the shard file a
+/// finished merge was made from.
+#[test]
+fn look_alike_names_are_not_proof_of_ownership() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(out.join("base/drafts")).unwrap();
+    std::fs::write(out.join("base/.chapter1.tmp"), "irreplaceable").unwrap();
+    run(&out, &[])
+        .code(2)
+        .stderr(predicate::str::contains(".chapter1.tmp"));
+    assert!(out.join("base/.chapter1.tmp").is_file());
+    let merged = dir.path().join("merged");
+    for index in 0..2 {
+        cloudcapex()
+            .args(["run", "scenarios/base.toml", "--paths", "2048", "--quiet"])
+            .args(["--shard", &format!("{index}/2"), "--out"])
+            .arg(&merged)
+            .assert()
+            .success();
+    }
+    cloudcapex()
+        .arg("merge")
+        .arg(&merged)
+        .arg("--out")
+        .arg(&merged)
+        .arg("--quiet")
+        .assert()
+        .success();
+    let before = snapshot(&merged.join("base"));
+    cloudcapex()
+        .args([
+            "run",
+            "scenarios/base.toml",
+            "--paths",
+            "2048",
+            "--quiet",
+            "--seed",
+            "99",
+        ])
+        .args(["--shard", "0/2", "--out"])
+        .arg(&merged)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("merged from its shard-0-of-2.ccx"));
+    assert_eq!(snapshot(&merged.join("base")), before);
+}
+
 /// A sweep rerun with fewer points kept the old `point_0002`, `point_0003`: the folder is
 /// replaced whole, so it holds this sweep's points only.
 #[test]

@@ -249,7 +249,10 @@ pub fn report_written(
             }
             ExitCode::SUCCESS
         }
-        Err(e) => failure(e),
+        Err(e) => failure(cloudcapex::output::OutputError {
+            path: transaction.final_path(&e.path),
+            source: e.source,
+        }),
     }
 }
 

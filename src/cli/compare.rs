@@ -61,6 +61,7 @@ pub fn run(args: CompareArgs) -> ExitCode {
             &args.common.out,
             cloudcapex::analysis::COMPARE_SHARD_FOLDER,
             cloudcapex::shard::COMPARE,
+            &spec.file_name(),
             false,
         ) {
             Ok((lock, _)) => lock,

@@ -357,6 +357,7 @@ fn run_shards(plan: &RunPlan, spec: ShardSpec, pool: &rayon::ThreadPool) -> Exit
             &plan.out,
             scenario.name(),
             cloudcapex::batch::RUN_KIND,
+            &spec.file_name(),
             false,
         ) {
             Ok(folder) => folders.push(folder),

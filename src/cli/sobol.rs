@@ -134,6 +134,7 @@ pub fn run(args: SobolArgs) -> ExitCode {
             &args.out,
             &cloudcapex::sensitivity::sobol_folder_name(&scenario),
             cloudcapex::shard::SOBOL,
+            &spec.file_name(),
             false,
         ) {
             Ok(claimed) => claimed,

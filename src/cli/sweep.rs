@@ -79,6 +79,7 @@ pub fn run(args: SweepArgs) -> ExitCode {
             &args.common.out,
             &sweep_folder_name(&base),
             cloudcapex::shard::SWEEP,
+            &spec.file_name(),
             true,
         ) {
             Ok(claimed) => claimed,

@@ -248,10 +248,19 @@ fn is_shard_name(name: &str) -> bool {
     digits(parts.next()) && digits(parts.next()) && parts.next().is_none()
 }
 
-/// A temporary file cloudcapex creates while writing (`.NAME.XXXX.tmp`, `.cloudcapex.XXXX.tmp`):
-/// one left by a killed process is ours to remove.
+/// A temporary file cloudcapex creates while writing (`.cloudcapex.XXXXXX.tmp`,
+/// `.cloudcapex.NAME.XXXXXX.tmp`): one left by a killed process is ours to remove. Only
+/// that prefix: a `.draft.tmp` of yours is not ours.
 fn is_temp_name(name: &str) -> bool {
-    name.starts_with('.') && name.ends_with(".tmp")
+    name.starts_with(".cloudcapex.") && name.ends_with(".tmp")
+}
+
+/// A folder cloudcapex nests in an output with a manifest of its own: a sweep's
+/// `point_NNNN` (written by shard tasks beside their shard files). Any other subfolder's
+/// manifest proves nothing (a copy of another output put there is not this one's).
+fn is_point_folder(name: &str) -> bool {
+    name.strip_prefix("point_")
+        .is_some_and(|k| k.len() >= 4 && k.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Checks that everything in `dir` is cloudcapex's and unchanged: files listed in a
@@ -363,7 +372,11 @@ fn walk_owned(
             if depth + 1 >= MAX_DEPTH {
                 return Err(foreign("nested deeper than cloudcapex writes"));
             }
-            let own = read_manifest(&path)?;
+            let own = if is_point_folder(&text) {
+                read_manifest(&path)?
+            } else {
+                None
+            };
             let pushed = own.is_some();
             if let Some(m) = own {
                 manifests.push((rel_path.clone(), m));
@@ -445,26 +458,35 @@ fn walk_owned(
 /// empty, then `dir`); otherwise touches nothing (a link is never followed) and returns
 /// why (empty when all went).
 pub(crate) fn remove_owned(dir: &Path) -> Vec<Foreign> {
-    let mut kept = Vec::new();
-    match inspect(dir) {
-        Ok(inspection) => {
-            // Manifests last, deepest first: a removal cut short leaves every remaining
-            // file still listed, so the next attempt can still prove it ours.
-            let is_manifest = |f: &&PathBuf| f.file_name().is_some_and(|n| n == MANIFEST_FILE);
-            let (mut manifests, files): (Vec<&PathBuf>, Vec<&PathBuf>) =
-                inspection.files.iter().partition(is_manifest);
-            manifests.sort_by_key(|f| std::cmp::Reverse(f.components().count()));
-            for file in files.into_iter().chain(manifests) {
-                let _ = std::fs::remove_file(dir.join(file));
-            }
-            for folder in &inspection.folders {
-                let _ = std::fs::remove_dir(dir.join(folder));
-            }
-            let _ = std::fs::remove_dir(dir);
-        }
-        Err(foreign) => kept.push(foreign),
+    let inspection = match inspect(dir) {
+        Ok(inspection) => inspection,
+        Err(foreign) => return vec![foreign],
+    };
+    // Manifests last, deepest first: a removal cut short leaves every remaining file still
+    // listed, so the next attempt can still prove it ours.
+    let is_manifest = |f: &&PathBuf| f.file_name().is_some_and(|n| n == MANIFEST_FILE);
+    let (mut manifests, files): (Vec<&PathBuf>, Vec<&PathBuf>) =
+        inspection.files.iter().partition(is_manifest);
+    manifests.sort_by_key(|f| std::cmp::Reverse(f.components().count()));
+    for file in files.into_iter().chain(manifests) {
+        let _ = std::fs::remove_file(dir.join(file));
     }
-    kept
+    for folder in &inspection.folders {
+        let _ = std::fs::remove_dir(dir.join(folder));
+    }
+    let _ = std::fs::remove_dir(dir);
+    if std::fs::symlink_metadata(dir).is_err() {
+        return Vec::new();
+    }
+    // Something appeared in it while its own files went (a process writing there): not
+    // ours, so it stays, named.
+    match inspect(dir) {
+        Err(foreign) => vec![foreign],
+        Ok(_) => vec![Foreign {
+            path: dir.to_path_buf(),
+            reason: "could not be removed".into(),
+        }],
+    }
 }
 
 #[cfg(test)]
@@ -507,6 +529,32 @@ mod tests {
         assert!(dir.path().join(".ssh/id_rsa").is_file());
     }
 
+    #[test]
+    fn only_our_own_temporary_names_and_point_folders_count() {
+        let dir = tempfile::tempdir().unwrap();
+        write(&dir.path().join("summary.csv"), "a\n");
+        seal(dir.path(), "run", &[]).unwrap();
+        // A draft of yours named like a temporary file is not ours.
+        write(&dir.path().join(".chapter1.tmp"), "irreplaceable");
+        assert!(
+            inspect(dir.path())
+                .unwrap_err()
+                .path
+                .ends_with(".chapter1.tmp")
+        );
+        std::fs::remove_file(dir.path().join(".chapter1.tmp")).unwrap();
+        write(
+            &dir.path().join(".cloudcapex.summary.csv.a1b2c3.tmp"),
+            "partial",
+        );
+        assert!(inspect(dir.path()).is_ok());
+        // A copy of another output put inside this one is not this one's.
+        let other = dir.path().join("ai_boom_archive");
+        write(&other.join("summary.csv"), "b\n");
+        seal(&other, "run", &[]).unwrap();
+        assert!(inspect(dir.path()).is_err());
+    }
+
     #[cfg(unix)]
     #[test]
     fn links_are_never_ours() {
@@ -520,7 +568,8 @@ mod tests {
     fn shard_names_and_temporary_names() {
         assert!(is_shard_name("shard-0-of-4.ccx"));
         assert!(!is_shard_name("shard-0-of-.ccx") && !is_shard_name("shard-a-of-4.ccx"));
-        assert!(is_temp_name(".summary.csv.x1y2.tmp"));
-        assert!(!is_temp_name("summary.csv"));
+        assert!(is_temp_name(".cloudcapex.summary.csv.x1y2z3.tmp"));
+        assert!(!is_temp_name(".chapter1.tmp") && !is_temp_name("summary.csv"));
+        assert!(is_point_folder("point_0012") && !is_point_folder("ai_boom_archive"));
     }
 }

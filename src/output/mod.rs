@@ -139,7 +139,8 @@ fn write_temp(
     run: &RunRecord<'_>,
 ) -> Result<in_flight::TrackedTemp, OutputError> {
     let target = dir.join(exporter.file_name());
-    let mut file = output_temp(dir, &format!(".{}.", exporter.file_name())).map_err(at(&target))?;
+    let mut file =
+        output_temp(dir, &format!(".cloudcapex.{}.", exporter.file_name())).map_err(at(&target))?;
     {
         let mut writer = io::BufWriter::new(file.as_file_mut());
         exporter.write(run, &mut writer).map_err(at(&target))?;

@@ -395,7 +395,35 @@ impl Transaction {
             .and_then(|bytes| write_synced(&journal_path, &bytes))
             .map_err(io_at(&journal_path))?;
         self.committed = true;
-        apply(&self.out, &self.staging, &journal)?;
+        let mut done = Vec::new();
+        if let Err(e) = apply(&self.out, &self.staging, &journal, &mut done) {
+            // A swap failed part way (a folder made immutable, a mount point): undo the
+            // others, so that an error changes nothing; if that fails too, the journal
+            // stays and the next command into OUT finishes the commit.
+            if roll_back(&self.out, &self.staging, &done) {
+                let _ = std::fs::remove_file(&journal_path);
+                self.committed = false; // all of staging is new again: Drop removes it
+                return Err(e);
+            }
+            let replaced: Vec<String> = done
+                .iter()
+                .map(|s| match s {
+                    Step::Exchanged(n)
+                    | Step::Renamed(n)
+                    | Step::Displaced(n)
+                    | Step::Removed(n) => n.clone(),
+                })
+                .collect();
+            return Err(TransactionError::Io {
+                path: self.out.clone(),
+                source: io::Error::other(format!(
+                    "{e}; {} already replaced and could not be put back: the commit stays pending \
+                     ({}), and the next command into this folder finishes it",
+                    replaced.join(", "),
+                    self.staging.display()
+                )),
+            });
+        }
         self.notes.extend(discard(&self.staging, false));
         unregister_staging(&self.staging);
         Ok(std::mem::take(&mut self.notes))
@@ -418,7 +446,8 @@ impl Drop for Transaction {
 /// while they run), checks that `OUT/<name>` is absent or cloudcapex's output of `kind`,
 /// and creates it. A task that `adds_outputs` beside its shard file (a sweep's point
 /// folders) is refused a folder holding a finished output, whose files it would rewrite in
-/// place. Returns the lock, to hold while the task writes, and the folder.
+/// place; any task is refused one whose finished output was merged from a `shard_file` of
+/// the same name. Returns the lock, to hold while the task writes, and the folder.
 ///
 /// # Errors
 ///
@@ -428,6 +457,7 @@ pub fn shard_folder(
     out: &Path,
     name: &str,
     kind: &str,
+    shard_file: &str,
     adds_outputs: bool,
 ) -> Result<(OutLock, PathBuf), TransactionError> {
     let lock = OutLock::acquire(out, LockMode::Shared)?;
@@ -446,6 +476,15 @@ pub fn shard_folder(
                  place; give the shard tasks another --out, or remove the folder"
             ),
         )),
+        Some(i) if i.manifest.is_some() && i.shards.iter().any(|s| s == Path::new(shard_file)) => {
+            Err(refused(
+                &folder,
+                format!(
+                    "holds a finished {kind} output merged from its {shard_file}, which this \
+                     shard task would overwrite; give the new job another --out, or remove the folder"
+                ),
+            ))
+        }
         _ => Ok(()),
     };
     committed(check_destination(&folder, kind)?)?;
@@ -473,7 +512,7 @@ fn is_output_name(name: &str) -> bool {
 fn is_manifest_or_temp(rel: &Path) -> bool {
     rel.file_name().is_some_and(|n| {
         let n = n.to_string_lossy();
-        n == manifest::MANIFEST_FILE || (n.starts_with('.') && n.ends_with(".tmp"))
+        n == manifest::MANIFEST_FILE || (n.starts_with(".cloudcapex.") && n.ends_with(".tmp"))
     })
 }
 
@@ -553,12 +592,27 @@ fn exchange(from: &Path, to: &Path) -> io::Result<()> {
 
 /// Puts the staged folder `staged` at `destination`: exchanged where the system can,
 /// else the old folder moved to `displaced` first.
-fn swap_in(staged: &Path, destination: &Path, displaced: &Path) -> io::Result<()> {
+/// How a folder was put in place, so that it can be undone.
+#[derive(Clone, Debug)]
+enum Step {
+    /// Exchanged with the old folder (now at the staged path).
+    Exchanged(String),
+    /// Renamed into an absent name.
+    Renamed(String),
+    /// The old folder renamed to `displaced/`, then the new one into place.
+    Displaced(String),
+    /// The old folder renamed to `removed/`.
+    Removed(String),
+}
+
+fn swap_in(staged: &Path, destination: &Path, displaced: &Path, name: &str) -> io::Result<Step> {
     match std::fs::symlink_metadata(destination) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => std::fs::rename(staged, destination),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            std::fs::rename(staged, destination).map(|()| Step::Renamed(name.to_string()))
+        }
         Err(e) => Err(e),
         Ok(_) => match exchange(staged, destination) {
-            Ok(()) => Ok(()),
+            Ok(()) => Ok(Step::Exchanged(name.to_string())),
             Err(e)
                 if matches!(
                     e.raw_os_error(),
@@ -567,7 +621,11 @@ fn swap_in(staged: &Path, destination: &Path, displaced: &Path) -> io::Result<()
             {
                 // No atomic exchange here: the name is absent between the two renames.
                 std::fs::rename(destination, displaced)?;
-                std::fs::rename(staged, destination)
+                if let Err(e) = std::fs::rename(staged, destination) {
+                    let _ = std::fs::rename(displaced, destination);
+                    return Err(e);
+                }
+                Ok(Step::Displaced(name.to_string()))
             }
             Err(e) => Err(e),
         },
@@ -575,10 +633,13 @@ fn swap_in(staged: &Path, destination: &Path, displaced: &Path) -> io::Result<()
 }
 
 /// Carries out (or finishes) a journal's swaps; each step is skipped if already done, so a
-/// journal can be applied again after a crash.
-/// Returns how many steps it took (0: the commit had finished).
-fn apply(out: &Path, staging: &Path, journal: &Journal) -> Result<usize, TransactionError> {
-    let mut steps = 0;
+/// journal can be applied again after a crash. Records each step taken in `done`.
+fn apply(
+    out: &Path,
+    staging: &Path,
+    journal: &Journal,
+    done: &mut Vec<Step>,
+) -> Result<(), TransactionError> {
     let displaced = staging.join("displaced");
     let removed = staging.join("removed");
     for (name, sha) in &journal.replace {
@@ -591,8 +652,9 @@ fn apply(out: &Path, staging: &Path, journal: &Journal) -> Result<usize, Transac
             continue; // neither here nor there: nothing left to do
         }
         std::fs::create_dir_all(&displaced).map_err(io_at(&displaced))?;
-        swap_in(&staged, &destination, &displaced.join(name)).map_err(io_at(&destination))?;
-        steps += 1;
+        let step = swap_in(&staged, &destination, &displaced.join(name), name)
+            .map_err(io_at(&destination))?;
+        done.push(step);
     }
     for name in &journal.remove {
         let destination = out.join(name);
@@ -602,10 +664,32 @@ fn apply(out: &Path, staging: &Path, journal: &Journal) -> Result<usize, Transac
         {
             std::fs::create_dir_all(&removed).map_err(io_at(&removed))?;
             std::fs::rename(&destination, removed.join(name)).map_err(io_at(&destination))?;
-            steps += 1;
+            done.push(Step::Removed(name.to_string()));
         }
     }
-    Ok(steps)
+    Ok(())
+}
+
+/// Undoes `done`, last step first, after a swap failed part way: `OUT` as before the
+/// commit. Returns whether every step was undone.
+fn roll_back(out: &Path, staging: &Path, done: &[Step]) -> bool {
+    let mut whole = true;
+    for step in done.iter().rev() {
+        let undone = match step {
+            Step::Exchanged(name) => exchange(&staging.join("new").join(name), &out.join(name)),
+            Step::Renamed(name) => std::fs::rename(out.join(name), staging.join("new").join(name)),
+            Step::Displaced(name) => {
+                std::fs::rename(out.join(name), staging.join("new").join(name)).and_then(|()| {
+                    std::fs::rename(staging.join("displaced").join(name), out.join(name))
+                })
+            }
+            Step::Removed(name) => {
+                std::fs::rename(staging.join("removed").join(name), out.join(name))
+            }
+        };
+        whole &= undone.is_ok();
+    }
+    whole
 }
 
 /// Removes a staging folder: everything, if nothing in it was ever swapped (`all_new`);
@@ -638,12 +722,17 @@ fn discard(staging: &Path, all_new: bool) -> Vec<String> {
                 .expect("a free name");
             let moved = std::fs::rename(&path, &visible);
             for foreign in kept {
+                // Named where it is now, not in the hidden staging folder.
+                let shown = foreign
+                    .path
+                    .strip_prefix(&path)
+                    .map_or_else(|_| visible.clone(), |rel| visible.join(rel));
                 notes.push(match &moved {
                     Ok(()) => format!(
                         "moved what was in {name} when this command replaced it to {}: {} is {} \
                          (it appeared while the command committed; nothing was deleted)",
                         visible.display(),
-                        foreign.path.display(),
+                        shown.display(),
                         foreign.reason
                     ),
                     Err(e) => format!(
@@ -657,10 +746,22 @@ fn discard(staging: &Path, all_new: bool) -> Vec<String> {
         }
         let _ = std::fs::remove_dir(staging.join(part));
     }
-    // The journal goes last: until then a crash leaves it, and the next command treats
-    // what is here as swapped out (checked before removal), never as all new.
-    let _ = std::fs::remove_file(staging.join(JOURNAL));
-    let _ = std::fs::remove_dir(staging);
+    // The journal goes last, and only once nothing else is left: until then the next
+    // command treats what is here as swapped out (proved ours before removal), never as
+    // all new.
+    let emptied = ["new", "displaced", "removed"]
+        .iter()
+        .all(|part| std::fs::symlink_metadata(staging.join(part)).is_err());
+    if emptied {
+        let _ = std::fs::remove_file(staging.join(JOURNAL));
+        let _ = std::fs::remove_dir(staging);
+    } else {
+        notes.push(format!(
+            "left {} with its journal: something in it could not be moved or removed; the next \
+             command into this folder tries again",
+            staging.display()
+        ));
+    }
     notes
 }
 
@@ -684,7 +785,8 @@ fn recover(out: &Path) -> Vec<String> {
             .and_then(|bytes| serde_json::from_slice::<Journal>(&bytes).ok());
         match journal {
             Some(journal) => {
-                let finished = apply(out, &staging, &journal);
+                let mut done = Vec::new();
+                let finished = apply(out, &staging, &journal, &mut done).map(|()| done.len());
                 let names: Vec<&str> = journal.replace.iter().map(|(n, _)| n.as_str()).collect();
                 let ok = finished.is_ok();
                 notes.push(match finished {
@@ -727,7 +829,7 @@ fn discard_on_interrupt(staging: &Path) {
     match (journal, staging.parent()) {
         // A commit that failed part way: finish it, as the next command would.
         (Some(journal), Some(out)) => {
-            let _ = apply(out, staging, &journal);
+            let _ = apply(out, staging, &journal, &mut Vec::new());
             let _ = discard(staging, false);
         }
         // Nothing was swapped: all of it is new.
@@ -813,6 +915,37 @@ mod tests {
             "first"
         );
         assert!(!out.path().join("alt").exists());
+    }
+
+    #[test]
+    fn swaps_done_before_a_failure_are_undone() {
+        let out = tempfile::tempdir().unwrap();
+        let mut tx = Transaction::begin(out.path()).unwrap();
+        stage(&mut tx, "base", "old");
+        tx.commit().unwrap();
+        let mut tx = Transaction::begin(out.path()).unwrap();
+        stage(&mut tx, "base", "new");
+        stage(&mut tx, "alt", "new");
+        let staging = tx.staging.clone();
+        let mut journal = Journal {
+            replace: Vec::new(),
+            remove: Vec::new(),
+        };
+        for name in ["alt", "base"] {
+            let (_, sha) = manifest::seal(&staging.join("new").join(name), RUN_KIND, &[]).unwrap();
+            journal.replace.push((name.to_string(), sha));
+        }
+        let mut done = Vec::new();
+        apply(out.path(), &staging, &journal, &mut done).unwrap();
+        assert_eq!(done.len(), 2);
+        assert!(roll_back(out.path(), &staging, &done));
+        assert_eq!(
+            std::fs::read_to_string(out.path().join("base/summary.csv")).unwrap(),
+            "old"
+        );
+        assert!(!out.path().join("alt").exists());
+        drop(tx);
+        assert!(!staging.exists());
     }
 
     #[cfg(unix)]
