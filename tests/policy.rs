@@ -270,3 +270,49 @@ fn planning_for_the_seasonal_peak_serves_more_demand() {
         assert!(after < before, "{metric}: {after} not below {before}");
     }
 }
+
+/// `investment.hurdle_rate` separates the firm's rate (the gate and the user cost that
+/// prices follow) from the investor's (`valuation.discount_rate`): stated equal to the
+/// discount rate it changes no number; stated higher, a unit's user cost rises by the
+/// annuity factor, the gate passes fewer units in the counterfactual, and the plan is
+/// still valued at the investor's rate.
+#[test]
+fn the_firms_hurdle_rate_moves_the_gate_and_prices_not_the_valuation_rate() {
+    let plain = run_path(MODES, &[]);
+    let same = run_path(MODES, &["investment.hurdle_rate=0.09"]);
+    for metric in [
+        "capex_counterfactual_rmb_bn",
+        "capex_rmb_bn",
+        "revenue_total_rmb_bn",
+    ] {
+        assert_eq!(series(&plain, metric), series(&same, metric), "{metric}");
+    }
+    let npv = |r: &Results| r.scalar("plan_npv_rmb_bn").unwrap().mean;
+    assert_eq!(npv(&plain), npv(&same));
+
+    let higher = run_path(MODES, &["investment.hurdle_rate=0.15"]);
+    let user_cost = |r: &Results| r.scalar("ai_user_cost_start_rmb_bn").unwrap().mean;
+    assert!(
+        user_cost(&higher) > user_cost(&plain) * 1.05,
+        "user cost {} at 15% vs {} at 9%",
+        user_cost(&higher),
+        user_cost(&plain)
+    );
+    let total = |r: &Results| series(r, "capex_counterfactual_rmb_bn").iter().sum::<f64>();
+    assert!(
+        total(&higher) < total(&plain),
+        "counterfactual capex {} at a 15% hurdle vs {} at 9%",
+        total(&higher),
+        total(&plain)
+    );
+    // A hurdle outside (0, 1] is refused, naming its key.
+    let bad = Scenario::load(
+        MODES,
+        &[Override::parse("investment.hurdle_rate=1.5").unwrap()],
+    );
+    assert!(
+        bad.unwrap_err()
+            .to_string()
+            .contains("investment.hurdle_rate")
+    );
+}

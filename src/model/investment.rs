@@ -19,6 +19,7 @@ pub(crate) struct InvestmentBlock {
     non_ai_capex_share: ParamSlot,
     /// Quarters from entry into service whose peak forecast demand the target covers.
     pub planning_horizon: usize,
+    hurdle_rate: Option<ParamSlot>,
 }
 
 /// One path's investment assumptions.
@@ -33,6 +34,9 @@ pub(crate) struct InvestmentDraw {
     pub counterfactual_budget_share: f64,
     pub plan_world_budget_share_after: f64,
     pub non_ai_capex_share: f64,
+    /// The firm's annual hurdle rate (`investment.hurdle_rate`), if stated; else the
+    /// path's valuation discount rate is the firm's too.
+    pub hurdle_annual_rate: Option<f64>,
 }
 
 impl InvestmentBlock {
@@ -63,6 +67,10 @@ impl InvestmentBlock {
                 &investment.non_ai_capex_share_of_revenue,
             ),
             planning_horizon: investment.planning_horizon_quarters as usize,
+            hurdle_rate: investment
+                .hurdle_rate
+                .as_ref()
+                .map(|p| slot("hurdle_rate", p)),
         }
     }
 
@@ -80,6 +88,7 @@ impl InvestmentBlock {
                 .as_ref()
                 .map_or(budget_share, |slot| params.draw(slot)),
             non_ai_capex_share: params.draw(&self.non_ai_capex_share),
+            hurdle_annual_rate: self.hurdle_rate.as_ref().map(|slot| params.draw(slot)),
         }
     }
 }
@@ -279,6 +288,7 @@ mod tests {
             counterfactual_budget_share: 0.2,
             plan_world_budget_share_after: 0.5,
             non_ai_capex_share: 0.08,
+            hurdle_annual_rate: None,
         }
     }
 

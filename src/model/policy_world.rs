@@ -163,7 +163,11 @@ impl Model {
         let unit = UnitEconomics::new(
             terms,
             compute,
-            ws.valuation_draw.annual_rate,
+            // The firm's rate: its hurdle where stated, else the investor's.
+            draws
+                .investment
+                .hurdle_annual_rate
+                .unwrap_or(ws.valuation_draw.annual_rate),
             &draws.margins,
             &draws.investment,
         );

@@ -218,6 +218,7 @@ pub(crate) struct InvestmentDoc {
     pub plan_world_budget_share_after_plan: Option<RawParam>,
     pub non_ai_capex_share_of_revenue: Option<RawParam>,
     pub planning_horizon_quarters: Option<i64>,
+    pub hurdle_rate: Option<RawParam>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -276,7 +276,7 @@ const OPEX_RATE: Range = Range::new(
     true,
     "an annual share of gross book value from 0 to 1 (write 0.06 for 6%)",
 );
-const DISCOUNT: Range = Range::new(
+pub(super) const DISCOUNT: Range = Range::new(
     0.0,
     false,
     1.0,

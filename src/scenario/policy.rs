@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use super::doc::{CustomersDoc, InvestmentDoc, PricingDoc};
-use super::plan::{UNMET, UTILIZATION};
+use super::plan::{DISCOUNT, UNMET, UTILIZATION};
 use super::validate::{Range, Validator};
 use super::{Param, ScenarioError};
 
@@ -37,6 +37,11 @@ pub struct Investment {
     /// the year, so seasonality is planned for).
     #[serde(skip_serializing_if = "is_one")]
     pub planning_horizon_quarters: u32,
+    /// The firm's annual hurdle rate: the rate of its investment decisions (the gate's
+    /// discount factor, and the user cost of compute that prices are tied to); absent: the
+    /// path's `valuation.discount_rate`, the investor's rate that values the plan.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hurdle_rate: Option<Param>,
 }
 
 fn is_one(quarters: &u32) -> bool {
@@ -240,6 +245,11 @@ impl Validator<'_> {
                 8,
                 "a number of quarters",
             )? as u32,
+            hurdle_rate: doc
+                .hurdle_rate
+                .as_ref()
+                .map(|raw| self.param(&key("hurdle_rate"), Some(raw), None, &DISCOUNT))
+                .transpose()?,
         })
     }
 
