@@ -35,6 +35,10 @@ policy_out=$(mktemp -d)
 "$CLOUDCAPEX_BIN" run tests/fixtures/policy_modes.toml --paths-out 1 --out "$policy_out/short" --quiet \
   --set investment.plan_world_budget_share_after_plan=0.2 --set time.horizon_quarters=20
 "$venv/bin/python" tests/python/policy_reference.py "$policy_out/short/policy_modes"
+# The firm's hurdle rate above the investor's discount rate (investment.hurdle_rate).
+"$CLOUDCAPEX_BIN" run tests/fixtures/policy_modes.toml --paths-out 1 --out "$policy_out/hurdle" --quiet \
+  --set investment.hurdle_rate=0.12
+"$venv/bin/python" tests/python/policy_reference.py "$policy_out/hurdle/policy_modes"
 # A deterministic event moving every lever the policy reads.
 "$CLOUDCAPEX_BIN" run tests/fixtures/policy_events.toml --paths-out 1 --out "$policy_out/events" --quiet
 "$venv/bin/python" tests/python/policy_reference.py "$policy_out/events/policy_events"

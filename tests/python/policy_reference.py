@@ -144,7 +144,10 @@ v_ = cost["variable_cost_share"]; vA = cost.get("ai_variable_cost_share", v_); e
 psi = cost.get("capacity_cost_rate", 0.0)
 tau = cost["tax_rate"]; m0 = cost["start_ebita_margin"]; infl = cost["fixed_cost_inflation"]
 omega = cost["working_capital_share"]
-r = val["discount_rate"]; beta = (1 + r) ** -0.25
+r = val["discount_rate"]
+# The firm's hurdle rate (docs/model.md, "Notation"): the gate's and the user cost's
+# discount factor; absent, the investor's discount rate.
+r_h = inv.get("hurdle_rate", r); beta = (1 + r_h) ** -0.25
 mu_t = inv["target_utilization"]; tau_adj = inv["adjustment_quarters"]; gw = inv["gate_width"]
 hS = inv["premium_half_life_quarters"]; phi = 0.5 ** (1 / hS)
 b_after = inv["budget_share_of_revenue"]; b_cf = inv["counterfactual_budget_share_of_revenue"]
