@@ -89,7 +89,7 @@ fn irr(c: &mut Criterion) {
 
 /// One block of the base model on one thread, against the physical floor: the same block
 /// only drawing the normal variates its paths consume, from the same streams. The ratio
-/// model / floor is what the README reports.
+/// model / floor is what docs/performance.md reports.
 fn block_and_floor(c: &mut Criterion) {
     use cloudcapex::model::{Model, PathWorkspace, STEPPED_PATHS};
     let model = Model::new(&Scenario::default_scenario());
