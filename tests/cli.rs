@@ -1389,3 +1389,29 @@ fn sobol_intervals_are_numbers_and_stale_second_order_files_go() {
     sobol(&["--samples", "16"]);
     assert!(!folder.join("sobol_second_order.csv").exists());
 }
+
+/// The default run says the plan's answer first: the date and rate the NPV is valued at,
+/// its mean with the Monte Carlo SE, its median and P(NPV < 0), and the median IRR beside
+/// the discount rate (the first impression of a new user, before any table).
+#[test]
+fn the_default_run_opens_with_the_plans_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = cloudcapex()
+        .args(["run", "--paths", "2048", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let first: Vec<&str> = stdout.lines().take(3).collect();
+    assert!(
+        first[0].starts_with("The plan: NPV in RMB bn valued at 2025Q1")
+            && first[0].contains("valuation.discount_rate: triangular 7.2–10.5%"),
+        "{stdout}"
+    );
+    assert!(first[1].contains("P(NPV < 0) = "), "{stdout}");
+    assert!(
+        first[2].contains("IRR median") && first[2].contains("discount rate"),
+        "{stdout}"
+    );
+}

@@ -319,7 +319,11 @@ pub fn run(args: RunArgs) -> ExitCode {
                 }
             }
             if !plan.quiet {
-                for f in &finished {
+                for (f, scenario) in finished.iter().zip(&plan.scenarios) {
+                    if let Some(headline) = cloudcapex::output::plan_headline(scenario, &f.results)
+                    {
+                        println!("{headline}");
+                    }
                     println!("{}", summary_table(&f.results));
                     if plan.options.antithetic {
                         for (metric, stats) in &f.results.scalars {

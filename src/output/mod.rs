@@ -35,7 +35,7 @@ pub use parquet_files::{
 pub use report::{ReportHtml, write_comparison_report};
 pub use run_json::RunJson;
 pub use scatter::{DRIVER_SCATTERS, DriverScatterSvg};
-pub use terminal::summary_table;
+pub use terminal::{plan_headline, summary_table};
 pub use transaction::{
     COMPARISON, ClaimMode, RUN_KIND, Transaction, TransactionError, shard_folder,
 };

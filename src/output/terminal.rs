@@ -159,6 +159,83 @@ pub fn summary_table(results: &Results) -> String {
     out
 }
 
+/// A rate assumption in words: `9.0%` if fixed, else its kind, range and median
+/// (`triangular 7.2–10.5%, median 8.9%`).
+fn rate_text(param: &crate::Param) -> String {
+    match param {
+        crate::Param::Fixed(v) => format!("{:.1}%", v * 100.0),
+        crate::Param::Random(d) => {
+            let (low, high) = d.support();
+            format!(
+                "{} {:.1}–{:.1}%, median {:.1}%",
+                d.kind(),
+                low * 100.0,
+                high * 100.0,
+                d.quantile(0.5) * 100.0
+            )
+        }
+    }
+}
+
+/// The plan's answer first, in words a reader of the results acts on: what the NPV is
+/// valued at (date, currency, rate), its mean with its standard error, median and
+/// P(NPV < 0), and the median IRR beside the rate it should be compared with. `None` for a
+/// scenario without a plan.
+///
+/// # Examples
+///
+/// ```
+/// use cloudcapex::{Scenario, output::plan_headline, runner::{simulate, RunOptions}};
+/// let s = Scenario::default_scenario().with_paths(1024).unwrap();
+/// let results = simulate(&s, &RunOptions::default()).unwrap();
+/// let text = plan_headline(&s, &results).unwrap();
+/// assert!(text.contains("valued at 2025Q1") && text.contains("P(NPV < 0)"));
+/// ```
+pub fn plan_headline(scenario: &crate::Scenario, results: &Results) -> Option<String> {
+    let economics = scenario.assumptions().economics.as_ref()?;
+    let npv = results.scalar_stats("plan_npv_rmb_bn")?;
+    let npv_summary = npv.summary.as_ref()?;
+    let valuation = &economics.valuation;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "The plan: NPV in RMB bn valued at {} (its first quarter), each path discounted at its \
+         discount rate (valuation.discount_rate: {}) plus regime spreads",
+        economics.plan.start_quarter,
+        rate_text(&valuation.discount_rate)
+    );
+    let _ = writeln!(
+        out,
+        "  NPV mean {:+.1} ± {:.1} (Monte Carlo SE), median {:+.1}; P(NPV < 0) = {:.3} ± {:.3}",
+        npv_summary.mean,
+        npv_summary.se,
+        npv_summary.quantiles[4],
+        npv.prob_negative,
+        npv.prob_negative_se
+    );
+    if let Some(irr) = results.scalar("plan_irr") {
+        let _ = writeln!(
+            out,
+            "  IRR median {:.1}% on the {} of {} paths where it is unique, against that discount rate",
+            irr.quantiles[4] * 100.0,
+            irr.count,
+            results.paths
+        );
+    }
+    if let Some(hurdle) = economics
+        .investment
+        .as_ref()
+        .and_then(|i| i.hurdle_rate.as_ref())
+    {
+        let _ = writeln!(
+            out,
+            "  the firm invests at its hurdle rate (investment.hurdle_rate: {})",
+            rate_text(hurdle)
+        );
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
