@@ -405,15 +405,7 @@ impl Transaction {
                 self.committed = false; // all of staging is new again: Drop removes it
                 return Err(e);
             }
-            let replaced: Vec<String> = done
-                .iter()
-                .map(|s| match s {
-                    Step::Exchanged(n)
-                    | Step::Renamed(n)
-                    | Step::Displaced(n)
-                    | Step::Removed(n) => n.clone(),
-                })
-                .collect();
+            let replaced: Vec<&str> = done.iter().map(Step::name).collect();
             return Err(TransactionError::Io {
                 path: self.out.clone(),
                 source: io::Error::other(format!(
@@ -603,6 +595,15 @@ enum Step {
     Displaced(String),
     /// The old folder renamed to `removed/`.
     Removed(String),
+}
+
+impl Step {
+    /// The folder the step moved.
+    fn name(&self) -> &str {
+        match self {
+            Step::Exchanged(n) | Step::Renamed(n) | Step::Displaced(n) | Step::Removed(n) => n,
+        }
+    }
 }
 
 fn swap_in(staged: &Path, destination: &Path, displaced: &Path, name: &str) -> io::Result<Step> {
@@ -848,6 +849,19 @@ fn hold_commits() -> std::sync::MutexGuard<'static, ()> {
 mod tests {
     use super::*;
 
+    /// Seals the staged `names` and returns the journal a commit of them writes.
+    fn sealed_journal(staging: &Path, names: &[&str]) -> Journal {
+        let mut journal = Journal {
+            replace: Vec::new(),
+            remove: Vec::new(),
+        };
+        for name in names {
+            let (_, sha) = manifest::seal(&staging.join("new").join(name), RUN_KIND, &[]).unwrap();
+            journal.replace.push((name.to_string(), sha));
+        }
+        journal
+    }
+
     fn stage(tx: &mut Transaction, name: &str, text: &str) {
         let dir = tx.claim(name, "run", ClaimMode::Replace).unwrap();
         std::fs::write(dir.join("summary.csv"), text).unwrap();
@@ -927,14 +941,7 @@ mod tests {
         stage(&mut tx, "base", "new");
         stage(&mut tx, "alt", "new");
         let staging = tx.staging.clone();
-        let mut journal = Journal {
-            replace: Vec::new(),
-            remove: Vec::new(),
-        };
-        for name in ["alt", "base"] {
-            let (_, sha) = manifest::seal(&staging.join("new").join(name), RUN_KIND, &[]).unwrap();
-            journal.replace.push((name.to_string(), sha));
-        }
+        let journal = sealed_journal(&staging, &["alt", "base"]);
         let mut done = Vec::new();
         apply(out.path(), &staging, &journal, &mut done).unwrap();
         assert_eq!(done.len(), 2);
@@ -1035,14 +1042,7 @@ mod tests {
         stage(&mut tx, "base", "second");
         stage(&mut tx, "alt", "second");
         let staging = tx.staging.clone();
-        let mut journal = Journal {
-            replace: Vec::new(),
-            remove: Vec::new(),
-        };
-        for name in ["alt", "base"] {
-            let (_, sha) = manifest::seal(&staging.join("new").join(name), "run", &[]).unwrap();
-            journal.replace.push((name.to_string(), sha));
-        }
+        let journal = sealed_journal(&staging, &["alt", "base"]);
         std::fs::write(staging.join(JOURNAL), serde_json::to_vec(&journal).unwrap()).unwrap();
         exchange(&staging.join("new/alt"), &out.path().join("alt")).unwrap();
         tx.committed = true; // as if killed: no clean-up
