@@ -10,7 +10,7 @@
 use rayon::prelude::*;
 
 use crate::Scenario;
-use crate::model::{Model, PathWorkspace, STEPPED_PATHS};
+use crate::model::{FiscalMetric, Model, PathWorkspace, STEPPED_PATHS};
 use crate::stats::{
     BlockSketch, MeanMoments, Moments, QuantileSketch, ScalarSummary, StreamedScalar, Summary,
 };
@@ -132,6 +132,15 @@ pub struct QuarterlyStat {
     pub summary: Option<Summary>,
 }
 
+/// Statistics of one fiscal year's metric in one world over the paths.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FiscalYearStat {
+    /// Which fiscal year, world and metric.
+    pub key: FiscalMetric,
+    /// Mean, standard error, quantiles (from the sketch) and missing count.
+    pub stats: ScalarSummary,
+}
+
 /// Everything a run produced, in memory.
 #[derive(Clone, Debug)]
 pub struct Results {
@@ -149,6 +158,9 @@ pub struct Results {
     pub quarterly: Vec<QuarterlyStat>,
     /// Per-path scalar metrics with exact quantiles, tail statistics and missing counts.
     pub scalars: Vec<(String, ScalarSummary)>,
+    /// Statistics of the per-path fiscal-year values, by fiscal year, world and metric
+    /// ([`crate::model::Model::fiscal_metrics`] order).
+    pub fiscal_years: Vec<FiscalYearStat>,
     /// Quarter indices per path.
     pub quarters: usize,
     /// Calendar quarter of each quarter index.
@@ -712,15 +724,31 @@ fn finish(model: &Model, scenario: &Scenario, options: &RunOptions, merged: Merg
     let quarters = model.quarters();
     let calendar: Vec<Quarter> = (0..quarters).map(|t| model.quarter(t)).collect();
     let quarterly = quarterly_stats(model, &total, &calendar, options.antithetic);
-    let scalars = scalar_stats(model, &total.scalars, options.antithetic);
+    let mut scalars = scalar_stats(model, &total.scalars, options.antithetic);
+    // The fiscal-year values ride with the scalars through blocks, threads and shards, and
+    // are reported in their own table.
+    let fiscal_years = scalars
+        .split_off(model.first_fiscal_scalar())
+        .into_iter()
+        .zip(model.fiscal_metrics())
+        .map(|((_, stats), key)| FiscalYearStat {
+            key: key.clone(),
+            stats,
+        })
+        .collect();
     let scalar_values = total
         .scalars
         .into_iter()
+        .take(model.first_fiscal_scalar())
         .map(|scalar| match scalar {
             ScalarAccumulator::PerPath(values) => Some(values),
             ScalarAccumulator::Streamed(_) => None,
         })
         .collect();
+    let mut kept_paths = total.kept_paths;
+    for path in &mut kept_paths {
+        path.scalars.truncate(model.first_fiscal_scalar());
+    }
     Results {
         scenario: scenario.name().to_string(),
         scenario_sha256: scenario.sha256(),
@@ -738,9 +766,10 @@ fn finish(model: &Model, scenario: &Scenario, options: &RunOptions, merged: Merg
             .collect(),
         quarterly,
         scalars,
+        fiscal_years,
         quarters,
         calendar,
-        kept_paths: total.kept_paths,
+        kept_paths,
         scalar_values,
     }
 }

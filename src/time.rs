@@ -79,6 +79,25 @@ impl Quarter {
         self.quarter_of_year
     }
 
+    /// The Alibaba fiscal year this quarter belongs to, as the calendar year of the March
+    /// that ends it: 2025Q2 … 2026Q1 are FY26 (2026).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cloudcapex::Quarter;
+    /// let q: Quarter = "2026Q1".parse().unwrap();
+    /// assert_eq!(q.fiscal_year(), 2026);
+    /// assert_eq!(q.plus(1).fiscal_year(), 2027);
+    /// ```
+    pub fn fiscal_year(self) -> i32 {
+        if self.quarter_of_year == 1 {
+            self.year
+        } else {
+            self.year + 1
+        }
+    }
+
     /// The quarter `n` quarters later.
     pub fn plus(self, n: u32) -> Self {
         let zero_based = self.year as i64 * 4 + (self.quarter_of_year as i64 - 1) + n as i64;

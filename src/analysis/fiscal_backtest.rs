@@ -102,11 +102,7 @@ pub fn fiscal_label(fiscal_year: i32) -> String {
 /// The Alibaba fiscal year a calendar quarter belongs to (the calendar year of the March
 /// that ends it): 2025Q2 … 2026Q1 are FY26.
 pub fn fiscal_year(quarter: Quarter) -> i32 {
-    if quarter.quarter_of_year() == 1 {
-        quarter.year()
-    } else {
-        quarter.year() + 1
-    }
+    quarter.fiscal_year()
 }
 
 fn median(param: &Param) -> f64 {

@@ -9,6 +9,7 @@
 mod capacity;
 pub mod capex;
 mod demand;
+mod fiscal;
 mod investment;
 mod margins;
 mod params;
@@ -21,6 +22,7 @@ mod valuation;
 use capacity::{CapacityBlock, CapacityDraw};
 use capex::{CapexBlock, CapexDraw, CapexFactors, CapexLanes, CapexState, World};
 use demand::{CustomerBlock, CustomerDraw};
+use fiscal::{FiscalBlock, Rows};
 use investment::{InvestmentBlock, InvestmentDraw};
 use margins::{MarginBlock, MarginDraw, QuarterInputs};
 use params::{ParamStreams, ParamTable};
@@ -28,7 +30,9 @@ use pricing::{PricingBlock, PricingDraw};
 use rand::rngs::ChaCha8Rng;
 use revenue::{RevenueBlock, RevenueScratch, RevenueStreams};
 use risk::{RiskBlock, RiskPath, RiskStreams};
-use valuation::{Incremental, ValuationBlock, ValuationDraw};
+use valuation::{Incremental, ValuationBlock, ValuationDraw, WorldFlows};
+
+pub use fiscal::{FISCAL_WORLDS, FiscalMetric};
 
 use crate::Scenario;
 use crate::time::Quarter;
@@ -135,6 +139,12 @@ struct EconomicsModel {
     capacity: CapacityBlock,
     margins: MarginBlock,
     valuation: ValuationBlock,
+    /// Whether the valuation adds a terminal value (the enterprise values follow it).
+    terminal_value: bool,
+    /// Reported revenue of the four quarters to the start quarter (trailing EV/Sales).
+    trailing_revenue_rmb_bn: Option<f64>,
+    /// Shares outstanding, bn (values per share).
+    shares_outstanding_bn: Option<f64>,
     /// The investment policy, pricing and customers (`[investment]`); `None`: the plan
     /// world spends the plan and both worlds follow the maintenance rule otherwise.
     policy: Option<PolicyBlocks>,
@@ -173,6 +183,9 @@ pub struct Model {
     risk: Option<RiskBlock>,
     quarterly_metrics: Vec<QuarterlyMetric>,
     scalar_metrics: Vec<String>,
+    fiscal: FiscalBlock,
+    /// Index in [`Model::scalar_metrics`] of the first fiscal-year value.
+    first_fiscal_scalar: usize,
 }
 
 /// A block's random streams, one per risk factor.
@@ -300,6 +313,8 @@ pub struct PathWorkspace {
     /// Per-path scalar values, in [`Model::scalar_metrics`] order; NaN where undefined
     /// (no unique IRR, never paid back).
     pub scalars: Vec<f64>,
+    /// The fiscal years' sums of the path (scratch of the fiscal-year block).
+    fiscal_sums: Vec<f64>,
 }
 
 impl Model {
@@ -333,6 +348,9 @@ impl Model {
                 capacity: CapacityBlock::new(&e.capacity, segment, &mut params),
                 margins: MarginBlock::new(&e.costs, &mut params),
                 valuation: ValuationBlock::new(&e.valuation, &mut params),
+                terminal_value: e.valuation.terminal_value,
+                trailing_revenue_rmb_bn: e.valuation.trailing_revenue_rmb_bn,
+                shares_outstanding_bn: e.valuation.shares_outstanding_bn,
                 policy: e.investment.as_ref().map(|investment| PolicyBlocks {
                     investment: InvestmentBlock::new(investment, &mut params),
                     pricing: e
@@ -395,6 +413,9 @@ impl Model {
             scalar_metrics.extend(RETURN_SCALARS.iter().map(|s| s.to_string()));
             scalar_metrics
                 .extend((1..=horizon_quarters / 4).map(|k| format!("plan_roic_year_{k}")));
+            let e = economics.as_ref().expect("economics");
+            scalar_metrics
+                .extend(enterprise_value_scalars(e, horizon_quarters).map(str::to_string));
         }
         if economics.as_ref().is_some_and(|e| e.policy.is_some()) {
             quarterly_metrics.extend(POLICY_METRICS.iter().map(|name| QuarterlyMetric {
@@ -425,6 +446,22 @@ impl Model {
             }
         }
 
+        let row_names: Vec<String> = quarterly_metrics.iter().map(|m| m.name.clone()).collect();
+        let fiscal = FiscalBlock::new(
+            assumptions.time.start_quarter,
+            horizon_quarters + 1,
+            segments,
+            &Rows { names: &row_names },
+            economics.as_ref().map(|e| e.capacity.segment),
+        );
+        let first_fiscal_scalar = scalar_metrics.len();
+        scalar_metrics.extend(
+            fiscal
+                .metrics()
+                .iter()
+                .map(|m| format!("fiscal_fy{}_{}_{}", m.fiscal_year, m.world, m.metric)),
+        );
+
         Self {
             seed,
             start_quarter: assumptions.time.start_quarter,
@@ -435,6 +472,8 @@ impl Model {
             risk,
             quarterly_metrics,
             scalar_metrics,
+            fiscal,
+            first_fiscal_scalar,
         }
     }
 
@@ -453,9 +492,31 @@ impl Model {
         &self.quarterly_metrics
     }
 
-    /// Per-path scalar metrics, in output order.
+    /// Per-path scalar metrics, in output order: the summary's, then the fiscal-year values
+    /// (from [`Model::first_fiscal_scalar`] on, one per [`Model::fiscal_metrics`] entry).
     pub fn scalar_metrics(&self) -> &[String] {
         &self.scalar_metrics
+    }
+
+    /// The per-path fiscal-year values, in the order they follow the summary's scalars:
+    /// by fiscal year, world, then metric (docs/model.md, "Fiscal years").
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cloudcapex::{model::Model, Scenario};
+    /// let model = Model::new(&Scenario::default_scenario());
+    /// let first = &model.fiscal_metrics()[0];
+    /// assert_eq!((first.fiscal_year, first.world, first.metric.as_str()), (2027, "plan", "revenue_total_rmb_bn"));
+    /// assert_eq!(model.scalar_metrics().len() - model.first_fiscal_scalar(), model.fiscal_metrics().len());
+    /// ```
+    pub fn fiscal_metrics(&self) -> &[FiscalMetric] {
+        self.fiscal.metrics()
+    }
+
+    /// Index in [`Model::scalar_metrics`] of the first fiscal-year value.
+    pub fn first_fiscal_scalar(&self) -> usize {
+        self.first_fiscal_scalar
     }
 
     /// Whether scalar metric `k` is kept per path (one of [`PER_PATH_SCALARS`]) rather
@@ -791,6 +852,18 @@ impl Model {
         if let Some(r) = &self.risk {
             self.write_risk(r, workspace);
         }
+        let counterfactual_ai: &[f64] = if self.economics.is_some() {
+            &workspace.worlds[1].ai_revenue
+        } else {
+            &[]
+        };
+        self.fiscal.values(
+            &workspace.quarterly,
+            quarters,
+            counterfactual_ai,
+            &mut workspace.fiscal_sums,
+            &mut workspace.scalars,
+        );
     }
 
     /// Regime indicators, event firings and NPV conditional on each event.
@@ -1054,8 +1127,72 @@ impl Model {
             result.terminal_ronic_annual,
         ]);
         ws.scalars.extend(ws.roic.iter().copied());
+        self.write_enterprise_values(e, ws, result.npv_rmb_bn);
         if e.policy.is_some() {
             ws.scalars.extend(ws.policy_scalars);
+        }
+    }
+}
+
+/// The enterprise-value scalars of a model with economics, in output order.
+fn enterprise_value_scalars(
+    e: &EconomicsModel,
+    horizon_quarters: usize,
+) -> impl Iterator<Item = &'static str> {
+    let forward = horizon_quarters >= 4;
+    let trailing = e.trailing_revenue_rmb_bn.is_some();
+    let shares = e.shares_outstanding_bn.is_some();
+    [
+        ("cloud_ev_rmb_bn", true),
+        ("cloud_ev_counterfactual_rmb_bn", true),
+        ("cloud_ev_to_trailing_sales", trailing),
+        ("cloud_ev_to_trailing_sales_counterfactual", trailing),
+        ("cloud_ev_to_forward_sales", forward),
+        ("cloud_ev_to_forward_sales_counterfactual", forward),
+        ("plan_npv_per_share_rmb", shares),
+        ("cloud_ev_per_share_rmb", shares),
+    ]
+    .into_iter()
+    .filter_map(|(name, present)| present.then_some(name))
+}
+
+impl Model {
+    /// Each world's enterprise value at the end of the start quarter, its EV/Sales, and the
+    /// values per share (docs/model.md, "Enterprise value of the cloud business").
+    fn write_enterprise_values(&self, e: &EconomicsModel, ws: &mut PathWorkspace, npv: f64) {
+        let spread = self
+            .risk
+            .as_ref()
+            .map(|_| ws.risk_path.discount_spread.as_slice());
+        let [plan, counterfactual] = &ws.worlds;
+        let value = |w: &WorldSeries| {
+            valuation::enterprise_value(
+                &ws.valuation_draw,
+                e.terminal_value,
+                &WorldFlows {
+                    fcf: &w.fcf,
+                    nopat: &w.nopat,
+                    discount_spread: spread,
+                },
+            )
+        };
+        let (plan_value, counterfactual_value) = (value(plan), value(counterfactual));
+        ws.scalars.extend([plan_value, counterfactual_value]);
+        if let Some(trailing) = e.trailing_revenue_rmb_bn {
+            ws.scalars
+                .extend([plan_value / trailing, counterfactual_value / trailing]);
+        }
+        if self.horizon_quarters >= 4 {
+            // The four quarters after the start quarter as the outputs report them (the
+            // plan world's total is the first quarterly row), summed in quarter order.
+            let forward = |w: &[f64]| w[1..5].iter().sum::<f64>();
+            ws.scalars.extend([
+                plan_value / forward(&ws.quarterly),
+                counterfactual_value / forward(&counterfactual.revenue),
+            ]);
+        }
+        if let Some(shares) = e.shares_outstanding_bn {
+            ws.scalars.extend([npv / shares, plan_value / shares]);
         }
     }
 }

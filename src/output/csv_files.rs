@@ -1,9 +1,12 @@
-//! The tidy CSV exporters: `quarterly.csv`, `summary.csv`, `paths.csv`.
+//! The tidy CSV exporters: `quarterly.csv`, `summary.csv`, `paths.csv`, `fiscal_years.csv`,
+//! `consensus.csv`, ...
 
 use std::io::{self, Write};
 
+use super::consensus::consensus_rows;
 use super::{CRATE_VERSION, Exporter, RunRecord, plain};
 use crate::stats::{QUANTILE_NAMES, ScalarSummary, Summary};
+use crate::time::Quarter;
 
 fn csv_error(e: csv::Error) -> io::Error {
     match e.into_kind() {
@@ -355,6 +358,140 @@ impl Exporter for DriversCsv {
             record.extend(drivers.outputs.iter().map(|(_, values)| plain(values[p])));
             record.extend(tail.iter().cloned());
             w.write_record(&record).map_err(csv_error)?;
+        }
+        w.flush()
+    }
+}
+
+/// `fiscal_years.csv`: one row per fiscal year, world and metric (docs/outputs.md), with
+/// the streamed statistics of its per-path values.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FiscalYearsCsv;
+
+/// The fiscal year's label (`FY27`), first calendar quarter and last quarter's end date.
+pub(super) fn fiscal_year_span(fiscal_year: i32) -> (String, Quarter, String) {
+    let first = Quarter::new(fiscal_year - 1, 2).expect("a valid quarter");
+    (
+        format!("FY{:02}", fiscal_year.rem_euclid(100)),
+        first,
+        first.plus(3).end_date(),
+    )
+}
+
+impl Exporter for FiscalYearsCsv {
+    fn file_name(&self) -> &'static str {
+        "fiscal_years.csv"
+    }
+
+    fn write(&self, run: &RunRecord<'_>, out: &mut (dyn Write + Send)) -> io::Result<()> {
+        let mut w = csv::Writer::from_writer(out);
+        let mut header = vec![
+            "scenario",
+            "fiscal_year",
+            "fiscal_year_label",
+            "first_quarter",
+            "last_quarter_end",
+            "world",
+            "metric",
+        ];
+        header.extend(stat_header());
+        header.extend(["missing", "quantiles"]);
+        header.extend(PROVENANCE);
+        w.write_record(&header).map_err(csv_error)?;
+        let tail = provenance(run);
+        for stat in &run.results.fiscal_years {
+            let (label, first, last_end) = fiscal_year_span(stat.key.fiscal_year);
+            let mut row = vec![
+                run.results.scenario.clone(),
+                stat.key.fiscal_year.to_string(),
+                label,
+                first.label(),
+                last_end,
+                stat.key.world.to_string(),
+                stat.key.metric.clone(),
+            ];
+            row.extend(stat_fields(stat.stats.summary.as_ref()));
+            row.push(stat.stats.missing.to_string());
+            row.push(if stat.stats.exact { "exact" } else { "sketch" }.to_string());
+            row.extend(tail.iter().cloned());
+            w.write_record(&row).map_err(csv_error)?;
+        }
+        w.flush()
+    }
+}
+
+/// `consensus.csv`: each published figure of `[consensus.<name>]` beside the model's
+/// statistics of the same fiscal year, world and metric.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ConsensusCsv;
+
+/// `consensus.csv`'s columns before the provenance.
+pub const CONSENSUS_COLUMNS: [&str; 20] = [
+    "scenario",
+    "name",
+    "fiscal_year",
+    "fiscal_year_label",
+    "world",
+    "metric",
+    "anchor_low",
+    "anchor_high",
+    "source",
+    "date",
+    "note",
+    "model_count",
+    "model_mean",
+    "model_se",
+    "model_p5",
+    "model_p50",
+    "model_p95",
+    "model_quantiles",
+    "model_median_vs_anchor",
+    "anchor_within_model_p5_p95",
+];
+
+impl Exporter for ConsensusCsv {
+    fn file_name(&self) -> &'static str {
+        "consensus.csv"
+    }
+
+    fn write(&self, run: &RunRecord<'_>, out: &mut (dyn Write + Send)) -> io::Result<()> {
+        let mut w = csv::Writer::from_writer(out);
+        let mut header = CONSENSUS_COLUMNS.to_vec();
+        header.extend(PROVENANCE);
+        w.write_record(&header).map_err(csv_error)?;
+        let tail = provenance(run);
+        let anchors = &run.scenario.assumptions().consensus;
+        for row in consensus_rows(anchors, run.results) {
+            let a = row.anchor;
+            let summary = row.model.and_then(|m| m.stats.summary.as_ref());
+            let stat = |f: fn(&Summary) -> f64| summary.map_or(String::new(), |s| plain(f(s)));
+            let mut fields = vec![
+                run.results.scenario.clone(),
+                a.name.clone(),
+                a.fiscal_year.to_string(),
+                fiscal_year_span(a.fiscal_year).0,
+                a.world.clone(),
+                a.metric.clone(),
+                a.low.map_or(String::new(), plain),
+                a.high.map_or(String::new(), plain),
+                a.source.clone(),
+                a.date.clone(),
+                a.note.clone(),
+                summary.map_or(0, |s| s.count).to_string(),
+                stat(|s| s.mean),
+                stat(|s| s.se),
+                stat(|s| s.quantiles[1]),
+                stat(|s| s.quantiles[4]),
+                stat(|s| s.quantiles[7]),
+                row.model
+                    .map_or("", |m| if m.stats.exact { "exact" } else { "sketch" })
+                    .to_string(),
+                row.median_position().unwrap_or("").to_string(),
+                row.within_90pct_band()
+                    .map_or(String::new(), |b| b.to_string()),
+            ];
+            fields.extend(tail.iter().cloned());
+            w.write_record(&fields).map_err(csv_error)?;
         }
         w.flush()
     }

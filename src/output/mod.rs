@@ -4,6 +4,7 @@
 //! docs/outputs.md.
 
 mod charts;
+pub mod consensus;
 mod csv_files;
 mod in_flight;
 mod lock;
@@ -24,13 +25,14 @@ pub use charts::{
     comparison_ranges_svg, fan_with_reported_svg, scatter_svg, tornado_svg,
 };
 pub use csv_files::{
-    ConvergenceCsv, DriversCsv, PathScalarsCsv, PathsCsv, QuarterlyCsv, SummaryCsv,
+    CONSENSUS_COLUMNS, ConsensusCsv, ConvergenceCsv, DriversCsv, FiscalYearsCsv, PathScalarsCsv,
+    PathsCsv, QuarterlyCsv, SummaryCsv,
 };
 pub use lock::{LOCK_FILE, LockError, LockMode, OutLock};
 #[cfg(feature = "parquet")]
 pub use parquet_files::{
-    ConvergenceParquet, DriversParquet, PathScalarsParquet, PathsParquet, QuarterlyParquet,
-    SummaryParquet,
+    ConsensusParquet, ConvergenceParquet, DriversParquet, FiscalYearsParquet, PathScalarsParquet,
+    PathsParquet, QuarterlyParquet, SummaryParquet,
 };
 pub use report::{ReportHtml, write_comparison_report};
 pub use run_json::RunJson;
@@ -227,12 +229,16 @@ fn write_into(
         exporters.push(Box::new(QuarterlyCsv));
         exporters.push(Box::new(SummaryCsv));
         exporters.push(Box::new(ConvergenceCsv));
+        exporters.push(Box::new(FiscalYearsCsv));
+        exporters.push(Box::new(ConsensusCsv));
     }
     #[cfg(feature = "parquet")]
     if selection.formats.parquet() {
         exporters.push(Box::new(QuarterlyParquet));
         exporters.push(Box::new(SummaryParquet));
         exporters.push(Box::new(ConvergenceParquet));
+        exporters.push(Box::new(FiscalYearsParquet));
+        exporters.push(Box::new(ConsensusParquet));
     }
     #[cfg(not(feature = "parquet"))]
     if selection.formats.parquet() {

@@ -430,3 +430,135 @@ impl Exporter for DriversParquet {
         table.close()
     }
 }
+
+/// `fiscal_years.parquet`: [`super::FiscalYearsCsv`]'s rows, typed (`fiscal_year` an
+/// integer, `last_quarter_end` a date).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FiscalYearsParquet;
+
+impl Exporter for FiscalYearsParquet {
+    fn file_name(&self) -> &'static str {
+        "fiscal_years.parquet"
+    }
+
+    fn write(&self, run: &RunRecord<'_>, out: &mut (dyn Write + Send)) -> io::Result<()> {
+        let results = run.results;
+        let mut columns = vec![
+            ("scenario", Kind::Category),
+            ("fiscal_year", Kind::Count),
+            ("fiscal_year_label", Kind::Category),
+            ("first_quarter", Kind::Category),
+            ("last_quarter_end", Kind::Date),
+            ("world", Kind::Category),
+            ("metric", Kind::Category),
+        ];
+        columns.extend(stat_columns());
+        columns.extend([("missing", Kind::Count), ("quantiles", Kind::Category)]);
+        let mut table = Table::new(out, run, &columns)?;
+        let rows = &results.fiscal_years;
+        let spans: Vec<(String, String, i32)> = rows
+            .iter()
+            .map(|r| {
+                let (label, first, _) = super::csv_files::fiscal_year_span(r.key.fiscal_year);
+                (label, first.label(), first.plus(3).end_days_since_epoch())
+            })
+            .collect();
+        let mut arrays = vec![
+            category(rows.iter().map(|_| results.scenario.as_str())),
+            counts(rows.iter().map(|r| r.key.fiscal_year as u64)),
+            category(spans.iter().map(|s| s.0.as_str())),
+            category(spans.iter().map(|s| s.1.as_str())),
+            dates(spans.iter().map(|s| s.2)),
+            category(rows.iter().map(|r| r.key.world)),
+            category(rows.iter().map(|r| r.key.metric.as_str())),
+        ];
+        let summaries: Vec<Option<&Summary>> =
+            rows.iter().map(|r| r.stats.summary.as_ref()).collect();
+        arrays.extend(stat_arrays(&summaries));
+        arrays.extend([
+            counts(rows.iter().map(|r| r.stats.missing)),
+            category(
+                rows.iter()
+                    .map(|r| if r.stats.exact { "exact" } else { "sketch" }),
+            ),
+        ]);
+        table.write(arrays)?;
+        table.close()
+    }
+}
+
+/// `consensus.parquet`: [`super::ConsensusCsv`]'s rows, typed (open ends and figures the
+/// model has no value for as nulls, `anchor_within_model_p5_p95` a nullable boolean
+/// stored as 0/1).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ConsensusParquet;
+
+impl Exporter for ConsensusParquet {
+    fn file_name(&self) -> &'static str {
+        "consensus.parquet"
+    }
+
+    fn write(&self, run: &RunRecord<'_>, out: &mut (dyn Write + Send)) -> io::Result<()> {
+        let columns: Vec<(&str, Kind)> = super::csv_files::CONSENSUS_COLUMNS
+            .iter()
+            .map(|&name| {
+                let kind = match name {
+                    "fiscal_year" | "model_count" => Kind::Count,
+                    "anchor_within_model_p5_p95" => Kind::OptionalInt,
+                    n if n.starts_with("anchor_") || n.starts_with("model_") => {
+                        if n == "model_quantiles" || n == "model_median_vs_anchor" {
+                            Kind::Category
+                        } else {
+                            Kind::Number
+                        }
+                    }
+                    _ => Kind::Category,
+                };
+                (name, kind)
+            })
+            .collect();
+        let mut table = Table::new(out, run, &columns)?;
+        let rows =
+            super::consensus::consensus_rows(&run.scenario.assumptions().consensus, run.results);
+        let summaries: Vec<Option<&Summary>> = rows
+            .iter()
+            .map(|r| r.model.and_then(|m| m.stats.summary.as_ref()))
+            .collect();
+        let stat =
+            |f: fn(&Summary) -> f64| numbers(summaries.iter().map(|s| s.map_or(f64::NAN, f)));
+        let labels: Vec<String> = rows
+            .iter()
+            .map(|r| super::csv_files::fiscal_year_span(r.anchor.fiscal_year).0)
+            .collect();
+        let arrays = vec![
+            category(rows.iter().map(|_| run.results.scenario.as_str())),
+            category(rows.iter().map(|r| r.anchor.name.as_str())),
+            counts(rows.iter().map(|r| r.anchor.fiscal_year as u64)),
+            category(labels.iter().map(String::as_str)),
+            category(rows.iter().map(|r| r.anchor.world.as_str())),
+            category(rows.iter().map(|r| r.anchor.metric.as_str())),
+            numbers(rows.iter().map(|r| r.anchor.low.unwrap_or(f64::NAN))),
+            numbers(rows.iter().map(|r| r.anchor.high.unwrap_or(f64::NAN))),
+            category(rows.iter().map(|r| r.anchor.source.as_str())),
+            category(rows.iter().map(|r| r.anchor.date.as_str())),
+            category(rows.iter().map(|r| r.anchor.note.as_str())),
+            counts(summaries.iter().map(|s| s.map_or(0, |s| s.count))),
+            stat(|s| s.mean),
+            stat(|s| s.se),
+            stat(|s| s.quantiles[1]),
+            stat(|s| s.quantiles[4]),
+            stat(|s| s.quantiles[7]),
+            category(rows.iter().map(|r| {
+                r.model
+                    .map_or("", |m| if m.stats.exact { "exact" } else { "sketch" })
+            })),
+            category(rows.iter().map(|r| r.median_position().unwrap_or(""))),
+            optional_ints(rows.iter().map(|r| {
+                r.within_90pct_band()
+                    .map_or(f64::NAN, |b| f64::from(u8::from(b)))
+            })),
+        ];
+        table.write(arrays)?;
+        table.close()
+    }
+}

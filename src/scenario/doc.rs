@@ -35,6 +35,8 @@ pub(crate) struct ScenarioDoc {
     pub correlation: Option<BTreeMap<String, BTreeMap<String, f64>>>,
     /// Documented plausible ranges of inputs for `sensitivity screen`.
     pub screen: Option<ScreenDoc>,
+    /// Published figures by fiscal year, set beside the fiscal-year table.
+    pub consensus: Option<BTreeMap<String, super::consensus::AnchorDoc>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -204,6 +206,8 @@ pub(crate) struct ValuationDoc {
     pub terminal_growth: Option<RawParam>,
     pub terminal_ronic: Option<RawParam>,
     pub reinvestment_rate: Option<RawParam>,
+    pub trailing_revenue_rmb_bn: Option<f64>,
+    pub shares_outstanding_bn: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

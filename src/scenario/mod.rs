@@ -2,6 +2,7 @@
 //! the parameters the model runs on. Nothing runs until a scenario has been validated.
 
 mod builder;
+pub mod consensus;
 mod copula;
 pub mod dist;
 mod doc;
@@ -174,6 +175,10 @@ pub struct Assumptions {
     /// screen` uses instead of its default moves; they change no simulated number.
     #[serde(skip_serializing_if = "ScreenRanges::is_empty")]
     pub screen: ScreenRanges,
+    /// Published figures by fiscal year (`[consensus.<name>]`), set beside the fiscal-year
+    /// table; they change no simulated number.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub consensus: Vec<consensus::Anchor>,
 }
 
 /// `[screen.ranges]`: `"key.path" = [low, high]` per input.

@@ -171,6 +171,13 @@ pub struct Valuation {
     /// rate.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reinvestment_rate: Option<Param>,
+    /// Reported revenue of the four quarters ending with the start quarter (RMB bn), the
+    /// denominator of the trailing EV/Sales; `None`: that multiple is not reported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trailing_revenue_rmb_bn: Option<f64>,
+    /// Shares outstanding (bn), for values per share; `None`: none are reported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shares_outstanding_bn: Option<f64>,
 }
 
 /// Everything beyond the revenue block; present when the scenario has a `[plan]`.
@@ -210,6 +217,20 @@ const NON_NEGATIVE_RMB: Range = Range::new(
     f64::INFINITY,
     false,
     "an amount in RMB bn, 0 or more",
+);
+const POSITIVE_RMB: Range = Range::new(
+    0.0,
+    false,
+    f64::INFINITY,
+    false,
+    "an amount in RMB bn above 0",
+);
+const SHARE_COUNT: Range = Range::new(
+    0.0,
+    false,
+    1.0e4,
+    true,
+    "a share count in billions, above 0 (Alibaba: about 19 bn ordinary shares)",
 );
 const MULTIPLIER: Range = Range::new(
     0.0,
@@ -765,6 +786,14 @@ pub(crate) fn validate_economics(
         reinvestment_rate: val
             .and_then(|x| x.reinvestment_rate.as_ref())
             .map(|raw| v.param("valuation.reinvestment_rate", Some(raw), None, &DISCOUNT))
+            .transpose()?,
+        trailing_revenue_rmb_bn: val
+            .and_then(|x| x.trailing_revenue_rmb_bn)
+            .map(|x| v.number("valuation.trailing_revenue_rmb_bn", x, &POSITIVE_RMB))
+            .transpose()?,
+        shares_outstanding_bn: val
+            .and_then(|x| x.shares_outstanding_bn)
+            .map(|x| v.number("valuation.shares_outstanding_bn", x, &SHARE_COUNT))
             .transpose()?,
     };
     if valuation.terminal_ronic.is_some() && valuation.terminal_method == TerminalMethod::Gordon {

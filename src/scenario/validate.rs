@@ -712,6 +712,8 @@ fn validate_with(v: &Validator<'_>) -> Result<(String, Simulation, Assumptions),
 
     let assumption_correlation = v.assumption_correlation(loaded, doc.correlation.as_ref())?;
     let screen = v.screen_ranges(loaded, doc.screen.as_ref())?;
+    let segment_names: Vec<String> = revenue.segments.keys().cloned().collect();
+    let consensus = v.consensus(doc.consensus.as_ref(), &segment_names, economics.is_some())?;
 
     Ok((
         doc.description.clone().unwrap_or_default(),
@@ -723,6 +725,7 @@ fn validate_with(v: &Validator<'_>) -> Result<(String, Simulation, Assumptions),
             risk,
             assumption_correlation,
             screen,
+            consensus,
         },
     ))
 }
