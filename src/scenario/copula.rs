@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use nalgebra::DMatrix;
 
 use super::load::Loaded;
-use super::validate::Validator;
+use super::validator::Validator;
 use super::{AssumptionCorrelation, ScenarioError};
 
 /// Rank correlation → the normal copula's correlation with that rank correlation.

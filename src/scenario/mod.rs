@@ -12,6 +12,7 @@ pub mod policy;
 pub mod risk;
 mod start_capital;
 mod validate;
+mod validator;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -5,8 +5,7 @@
 use serde::Serialize;
 
 use super::doc::{CustomersDoc, InvestmentDoc, PricingDoc};
-use super::plan::{DISCOUNT, UNMET, UTILIZATION};
-use super::validate::{Range, Validator};
+use super::validator::{DISCOUNT, Range, UNMET, UTILIZATION, Validator};
 use super::{Param, ScenarioError};
 
 /// How both worlds invest from the plan's start: stock-adjustment orders of compute units

@@ -1,15 +1,14 @@
 //! Merged document → validated assumptions. Every check names the key path; the loader
 //! turns it into the file, line and column where the key was last written.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 use nalgebra::DMatrix;
 
 use super::dist::RawParam;
 use super::doc::{SeasonalityDoc, SegmentDoc};
-use super::error::MAX_REPORTED_ERRORS;
 use super::load::Loaded;
+use super::validator::{Range, Validator};
 use super::{
     Assumptions, Correlation, Param, RevenueAssumptions, ScenarioError, Seasonality,
     SegmentAssumptions, Simulation, TimeSettings,
@@ -33,89 +32,6 @@ const MAX_HORIZON_QUARTERS: i64 = 400;
 /// Largest path count accepted in one run.
 const MAX_PATHS: i64 = super::MAX_PATHS as i64;
 
-/// An interval of valid values, with the words used to describe it.
-#[derive(Clone, Copy)]
-pub(crate) struct Range {
-    min: f64,
-    min_inclusive: bool,
-    max: f64,
-    max_inclusive: bool,
-    expected: &'static str,
-}
-
-impl Range {
-    pub(crate) const fn new(
-        min: f64,
-        min_inclusive: bool,
-        max: f64,
-        max_inclusive: bool,
-        expected: &'static str,
-    ) -> Self {
-        Self {
-            min,
-            min_inclusive,
-            max,
-            max_inclusive,
-            expected,
-        }
-    }
-
-    fn contains(&self, x: f64) -> bool {
-        let above = if self.min_inclusive {
-            x >= self.min
-        } else {
-            x > self.min
-        };
-        let below = if self.max_inclusive {
-            x <= self.max
-        } else {
-            x < self.max
-        };
-        above && below
-    }
-
-    /// A value inside the range, standing in for a refused one so that validation goes on
-    /// to find the file's other out-of-range values in the same pass.
-    fn stand_in(&self) -> f64 {
-        match (self.min.is_finite(), self.max.is_finite()) {
-            (true, true) => 0.5 * (self.min + self.max),
-            (true, false) => self.min + 1.0,
-            (false, true) => self.max - 1.0,
-            (false, false) => 0.0,
-        }
-    }
-
-    fn interval(&self) -> String {
-        let fmt = |x: f64| {
-            if x.is_infinite() {
-                if x > 0.0 {
-                    "inf".to_string()
-                } else {
-                    "-inf".to_string()
-                }
-            } else {
-                x.to_string()
-            }
-        };
-        format!(
-            "{}{}, {}{}",
-            if self.min_inclusive { '[' } else { '(' },
-            fmt(self.min),
-            fmt(self.max),
-            if self.max_inclusive { ']' } else { ')' }
-        )
-    }
-}
-
-/// Whether `name` is an identifier `[A-Za-z][A-Za-z0-9_-]*`: a bare TOML key that
-/// `--set` key paths can reach (no '.', which separates their segments), and a column name
-/// that needs no quoting in CSV, SALib's sample files or a whitespace-separated matrix.
-pub(crate) fn is_identifier(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-}
-
 /// Smallest start revenue of a segment, RMB bn per quarter (RMB 1,000): far below any
 /// reported revenue, and far enough above 0 for the model's arithmetic. The pricing
 /// block's start price is the start AI revenue over the capacity, and its price path
@@ -128,203 +44,60 @@ pub const MIN_START_REVENUE_RMB_BN: f64 = 1e-6;
 /// start revenue's minimum (a lognormal reaches towards 0 but never gets there).
 const NEGLIGIBLE_QUANTILE: f64 = 1e-12;
 
-pub(crate) const REVENUE: Range = Range {
-    min: 0.0,
-    min_inclusive: false,
-    max: f64::INFINITY,
-    max_inclusive: false,
-    expected: "quarterly revenue in RMB bn, greater than 0",
-};
-pub(crate) const GROWTH: Range = Range {
-    min: -1.0,
-    min_inclusive: false,
-    max: 5.0,
-    max_inclusive: true,
-    expected: "an annual growth rate as a decimal (0.30 = 30%/yr), above -1 and at most 5 \
+pub(crate) const REVENUE: Range = Range::new(
+    0.0,
+    false,
+    f64::INFINITY,
+    false,
+    "quarterly revenue in RMB bn, greater than 0",
+);
+pub(crate) const GROWTH: Range = Range::new(
+    -1.0,
+    false,
+    5.0,
+    true,
+    "an annual growth rate as a decimal (0.30 = 30%/yr), above -1 and at most 5 \
                (a percentage such as 30 must be written 0.30)",
-};
+);
 /// Long-run growth of a segment: a mature business cannot compound at 50%+ a year forever.
-const TERMINAL_GROWTH: Range = Range {
-    min: -0.5,
-    min_inclusive: false,
-    max: 0.5,
-    max_inclusive: true,
-    expected: "a long-run annual growth rate as a decimal, above -0.5 and at most 0.5 \
+const TERMINAL_GROWTH: Range = Range::new(
+    -0.5,
+    false,
+    0.5,
+    true,
+    "a long-run annual growth rate as a decimal, above -0.5 and at most 0.5 \
                (write 0.04 for 4%/yr)",
-};
-const HALF_LIFE: Range = Range {
-    min: 0.0,
-    min_inclusive: false,
-    max: 400.0,
-    max_inclusive: true,
-    expected: "a half-life in quarters, greater than 0 and at most 400",
-};
-const PERSISTENCE: Range = Range {
-    min: -1.0,
-    min_inclusive: false,
-    max: 1.0,
-    max_inclusive: false,
-    expected: "an AR(1) coefficient per quarter, strictly between -1 and 1",
-};
-const SHOCK_SD: Range = Range {
-    min: 0.0,
-    min_inclusive: true,
-    max: 1.0,
-    max_inclusive: true,
-    expected: "a standard deviation of quarterly log growth, from 0 to 1",
-};
-const SEASONAL: Range = Range {
-    min: 0.0,
-    min_inclusive: false,
-    max: 2.0,
-    max_inclusive: false,
-    expected: "a seasonal factor strictly between 0 and 2",
-};
-
-pub(crate) struct Validator<'a> {
-    loaded: &'a Loaded,
-    /// Values refused so far in this pass; each was replaced by a stand-in inside its range.
-    refused: RefCell<Vec<ScenarioError>>,
-}
+);
+const HALF_LIFE: Range = Range::new(
+    0.0,
+    false,
+    400.0,
+    true,
+    "a half-life in quarters, greater than 0 and at most 400",
+);
+const PERSISTENCE: Range = Range::new(
+    -1.0,
+    false,
+    1.0,
+    false,
+    "an AR(1) coefficient per quarter, strictly between -1 and 1",
+);
+const SHOCK_SD: Range = Range::new(
+    0.0,
+    true,
+    1.0,
+    true,
+    "a standard deviation of quarterly log growth, from 0 to 1",
+);
+const SEASONAL: Range = Range::new(
+    0.0,
+    false,
+    2.0,
+    false,
+    "a seasonal factor strictly between 0 and 2",
+);
 
 impl Validator<'_> {
-    /// Records a refused value and hands back `stand_in`, so that one pass reports every
-    /// value out of its range (up to [`MAX_REPORTED_ERRORS`]) rather than only the first.
-    pub(crate) fn refuse<T>(&self, error: ScenarioError, stand_in: T) -> Result<T, ScenarioError> {
-        let mut refused = self.refused.borrow_mut();
-        if refused.len() >= MAX_REPORTED_ERRORS {
-            // One more than the cap: the pass stops, and the report says more follow.
-            return Err(ScenarioError::Several {
-                errors: Vec::new(),
-                checks_skipped: false,
-                truncated: true,
-            });
-        }
-        refused.push(error);
-        Ok(stand_in)
-    }
-
-    pub(crate) fn error(&self, key: &str, message: impl Into<String>) -> ScenarioError {
-        ScenarioError::Invalid {
-            key: key.to_string(),
-            location: self.loaded.locate(key),
-            message: message.into(),
-        }
-    }
-
-    pub(crate) fn missing(&self, key: &str, range: &Range) -> ScenarioError {
-        self.error(key, format!("missing key: expected {}", range.expected))
-    }
-
-    pub(crate) fn number(
-        &self,
-        key: &str,
-        value: f64,
-        range: &Range,
-    ) -> Result<f64, ScenarioError> {
-        if value.is_nan() || !range.contains(value) {
-            let error = self.error(
-                key,
-                format!(
-                    "expected {} (valid range {}), found {value}",
-                    range.expected,
-                    range.interval()
-                ),
-            );
-            return self.refuse(error, range.stand_in());
-        }
-        Ok(value)
-    }
-
-    pub(crate) fn param(
-        &self,
-        key: &str,
-        raw: Option<&RawParam>,
-        default: Option<f64>,
-        range: &Range,
-    ) -> Result<Param, ScenarioError> {
-        match raw {
-            None => match default {
-                Some(value) => Ok(Param::Fixed(value)),
-                None => self.refuse(self.missing(key, range), Param::Fixed(range.stand_in())),
-            },
-            Some(RawParam::Fixed(value)) => self.number(key, *value, range).map(Param::Fixed),
-            Some(RawParam::Random(raw)) => {
-                let dist = match raw.validate() {
-                    Ok(dist) => dist,
-                    Err(e) => {
-                        let error = self.error(key, format!("invalid distribution: {e}"));
-                        return self.refuse(error, Param::Fixed(range.stand_in()));
-                    }
-                };
-                let (lo, hi) = dist.support();
-                // Infinite ends of a support are never drawn, so an unbounded range admits them.
-                let lower_ok = lo > range.min
-                    || (lo == range.min
-                        && (range.min_inclusive
-                            || lo.is_infinite()
-                            || !dist.attains_lower_bound()));
-                let upper_ok = hi < range.max
-                    || (hi == range.max && (range.max_inclusive || hi.is_infinite()));
-                if !(lower_ok && upper_ok) {
-                    let error = self.error(
-                        key,
-                        format!(
-                            "a {} distribution takes values in [{lo}, {hi}], outside the valid range {}: \
-                             expected {}; bound it (truncated_normal, triangular, pert, uniform or a scaled beta)",
-                            dist.kind(),
-                            range.interval(),
-                            range.expected
-                        ),
-                    );
-                    return self.refuse(error, Param::Fixed(range.stand_in()));
-                }
-                Ok(Param::Random(dist))
-            }
-        }
-    }
-
-    /// A name that becomes part of key paths, metric names and CSV or Parquet column names
-    /// (a segment, regime, event, effect or asset class): see [`is_identifier`]. Refused
-    /// with the others found in the pass.
-    pub(crate) fn identifier(
-        &self,
-        key: &str,
-        name: &str,
-        what: &str,
-    ) -> Result<(), ScenarioError> {
-        if is_identifier(name) {
-            return Ok(());
-        }
-        let error = self.error(
-            key,
-            format!(
-                "{what} names must be identifiers: an ASCII letter, then letters, digits, '_' or '-' \
-                 (the name becomes part of key paths such as `--set` takes, metric names and column \
-                 names of the CSV files and sample matrices); found {name:?}"
-            ),
-        );
-        self.refuse(error, ())
-    }
-
-    pub(crate) fn integer(
-        &self,
-        key: &str,
-        value: i64,
-        min: i64,
-        max: i64,
-        expected: &str,
-    ) -> Result<i64, ScenarioError> {
-        if !(min..=max).contains(&value) {
-            let error = self.error(
-                key,
-                format!("expected {expected} from {min} to {max}, found {value}"),
-            );
-            return self.refuse(error, value.clamp(min, max));
-        }
-        Ok(value)
-    }
-
     /// A start revenue of at least [`MIN_START_REVENUE_RMB_BN`]: a number, or a distribution
     /// whose lower end (or, unbounded towards 0, its [`NEGLIGIBLE_QUANTILE`] quantile) is.
     fn start_revenue(&self, key: &str, raw: Option<&RawParam>) -> Result<Param, ScenarioError> {
@@ -597,12 +370,9 @@ pub(crate) fn plausibility(loaded: &Loaded, assumptions: &Assumptions) -> Vec<St
 pub(crate) fn validate(
     loaded: &Loaded,
 ) -> Result<(String, Simulation, Assumptions), ScenarioError> {
-    let v = Validator {
-        loaded,
-        refused: RefCell::new(Vec::new()),
-    };
+    let v = Validator::new(loaded);
     let result = validate_with(&v);
-    let refused = v.refused.take();
+    let refused = v.take_refused();
     if refused.is_empty() {
         return result;
     }
@@ -631,7 +401,7 @@ pub(crate) fn validate(
 }
 
 fn validate_with(v: &Validator<'_>) -> Result<(String, Simulation, Assumptions), ScenarioError> {
-    let loaded = v.loaded;
+    let loaded = v.loaded();
     let mut doc = loaded.document()?;
 
     let simulation_doc = doc.simulation.take().unwrap_or_default();
