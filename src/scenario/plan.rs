@@ -5,10 +5,13 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::dist::Param;
 use super::doc::{AssetDoc, ScenarioDoc};
 pub use super::doc::{MaintenanceMode, Profile, TerminalMethod};
+use super::error::ScenarioError;
+use super::revenue::RevenueAssumptions;
+use super::settings::TimeSettings;
 use super::validator::{DISCOUNT, Range, UNMET, UTILIZATION, Validator};
-use super::{Param, RevenueAssumptions, ScenarioError, TimeSettings};
 use crate::time::Quarter;
 
 /// One asset class of capex: its share of spend, useful life and in-service lag.

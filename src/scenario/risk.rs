@@ -5,10 +5,12 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::dist::Param;
 pub use super::doc::Lever;
 use super::doc::{EventDoc, RegimeDoc, RiskDoc};
+use super::error::ScenarioError;
+use super::revenue::RevenueAssumptions;
 use super::validator::{Range, Validator};
-use super::{Param, RevenueAssumptions, ScenarioError};
 
 /// One regime of the Markov chain.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -3,16 +3,18 @@
 
 use std::collections::BTreeMap;
 
-use nalgebra::DMatrix;
+use serde::Serialize;
 
-use super::dist::RawParam;
-use super::doc::{SeasonalityDoc, SegmentDoc};
+use super::copula::AssumptionCorrelation;
+use super::dist::Param;
+use super::doc::ScreenDoc;
+use super::error::ScenarioError;
 use super::load::Loaded;
-use super::validator::{Range, Validator};
-use super::{
-    Assumptions, Correlation, Param, RevenueAssumptions, ScenarioError, Seasonality,
-    SegmentAssumptions, Simulation, TimeSettings,
-};
+use super::plan::Economics;
+use super::revenue::RevenueAssumptions;
+use super::risk::Risk;
+use super::settings::{Simulation, TimeSettings};
+use super::validator::Validator;
 use crate::time::Quarter;
 
 /// Defaults of optional keys (documented in docs/scenario-format.md).
@@ -30,272 +32,41 @@ pub(crate) mod defaults {
 /// Largest horizon accepted (100 years).
 const MAX_HORIZON_QUARTERS: i64 = 400;
 /// Largest path count accepted in one run.
-const MAX_PATHS: i64 = super::MAX_PATHS as i64;
+const MAX_PATHS: i64 = super::settings::MAX_PATHS as i64;
 
-/// Smallest start revenue of a segment, RMB bn per quarter (RMB 1,000): far below any
-/// reported revenue, and far enough above 0 for the model's arithmetic. The pricing
-/// block's start price is the start AI revenue over the capacity, and its price path
-/// starts at `a + b` with `a` the user cost times the long-run ratio and `b` the start
-/// gap: for a start price below about 1e-16 of the user cost the sum cancels to 0 and
-/// the run failed mid-way (5e-324, a subnormal, and even 1e-20 did; 1e-9 ran).
-pub const MIN_START_REVENUE_RMB_BN: f64 = 1e-6;
+/// Every model assumption: what the scenario hash covers.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Assumptions {
+    /// Calendar.
+    pub time: TimeSettings,
+    /// Revenue block.
+    pub revenue: RevenueAssumptions,
+    /// Capex plan, capacity, costs and valuation (when the scenario has a `[plan]`).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub economics: Option<Economics>,
+    /// Geopolitical regimes and events (when the scenario has an enabled `[risk]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk: Option<Risk>,
+    /// Rank correlations between uncertain assumptions (`[correlation]`), when given.
+    #[serde(rename = "correlation", skip_serializing_if = "Option::is_none")]
+    pub assumption_correlation: Option<AssumptionCorrelation>,
+    /// Documented plausible ranges of inputs (`[screen.ranges]`), which `sensitivity
+    /// screen` uses instead of its default moves; they change no simulated number.
+    #[serde(skip_serializing_if = "ScreenRanges::is_empty")]
+    pub screen: ScreenRanges,
+}
 
-/// Quantile level below which a distribution's draws count as never drawn, for the
-/// start revenue's minimum (a lognormal reaches towards 0 but never gets there).
-const NEGLIGIBLE_QUANTILE: f64 = 1e-12;
+/// `[screen.ranges]`: `"key.path" = [low, high]` per input.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ScreenRanges {
+    /// Low and high end by key path.
+    pub ranges: BTreeMap<String, [f64; 2]>,
+}
 
-pub(crate) const REVENUE: Range = Range::new(
-    0.0,
-    false,
-    f64::INFINITY,
-    false,
-    "quarterly revenue in RMB bn, greater than 0",
-);
-pub(crate) const GROWTH: Range = Range::new(
-    -1.0,
-    false,
-    5.0,
-    true,
-    "an annual growth rate as a decimal (0.30 = 30%/yr), above -1 and at most 5 \
-               (a percentage such as 30 must be written 0.30)",
-);
-/// Long-run growth of a segment: a mature business cannot compound at 50%+ a year forever.
-const TERMINAL_GROWTH: Range = Range::new(
-    -0.5,
-    false,
-    0.5,
-    true,
-    "a long-run annual growth rate as a decimal, above -0.5 and at most 0.5 \
-               (write 0.04 for 4%/yr)",
-);
-const HALF_LIFE: Range = Range::new(
-    0.0,
-    false,
-    400.0,
-    true,
-    "a half-life in quarters, greater than 0 and at most 400",
-);
-const PERSISTENCE: Range = Range::new(
-    -1.0,
-    false,
-    1.0,
-    false,
-    "an AR(1) coefficient per quarter, strictly between -1 and 1",
-);
-const SHOCK_SD: Range = Range::new(
-    0.0,
-    true,
-    1.0,
-    true,
-    "a standard deviation of quarterly log growth, from 0 to 1",
-);
-const SEASONAL: Range = Range::new(
-    0.0,
-    false,
-    2.0,
-    false,
-    "a seasonal factor strictly between 0 and 2",
-);
-
-impl Validator<'_> {
-    /// A start revenue of at least [`MIN_START_REVENUE_RMB_BN`]: a number, or a distribution
-    /// whose lower end (or, unbounded towards 0, its [`NEGLIGIBLE_QUANTILE`] quantile) is.
-    fn start_revenue(&self, key: &str, raw: Option<&RawParam>) -> Result<Param, ScenarioError> {
-        let param = self.param(key, raw, None, &REVENUE)?;
-        let lowest = match &param {
-            Param::Fixed(x) => *x,
-            Param::Random(d) => {
-                let lo = d.support().0;
-                if lo > 0.0 {
-                    lo
-                } else {
-                    d.quantile(NEGLIGIBLE_QUANTILE)
-                }
-            }
-        };
-        if lowest >= MIN_START_REVENUE_RMB_BN {
-            return Ok(param);
-        }
-        let what = match &param {
-            Param::Fixed(_) => "found".to_string(),
-            Param::Random(d) if d.support().0 > 0.0 => {
-                format!("the {} distribution reaches", d.kind())
-            }
-            Param::Random(d) => format!(
-                "the {} distribution's {NEGLIGIBLE_QUANTILE:e} quantile is",
-                d.kind()
-            ),
-        };
-        let error = self.error(
-            key,
-            format!(
-                "expected a quarterly revenue of at least {MIN_START_REVENUE_RMB_BN} RMB bn (RMB 1,000; \
-                 smaller start revenues are no reported figure and leave the model's price calibration \
-                 without precision); {what} {lowest:e}"
-            ),
-        );
-        self.refuse(error, Param::Fixed(REVENUE.stand_in()))
-    }
-
-    fn segment(&self, name: &str, doc: &SegmentDoc) -> Result<SegmentAssumptions, ScenarioError> {
-        let key = |field: &str| format!("revenue.segments.{name}.{field}");
-        Ok(SegmentAssumptions {
-            description: doc.description.clone().unwrap_or_default(),
-            start_revenue_rmb_bn: self.start_revenue(
-                &key("start_revenue_rmb_bn"),
-                doc.start_revenue_rmb_bn.as_ref(),
-            )?,
-            initial_growth: self.param(
-                &key("initial_growth"),
-                doc.initial_growth.as_ref(),
-                None,
-                &GROWTH,
-            )?,
-            terminal_growth: self.param(
-                &key("terminal_growth"),
-                doc.terminal_growth.as_ref(),
-                None,
-                &TERMINAL_GROWTH,
-            )?,
-            growth_half_life_quarters: self.param(
-                &key("growth_half_life_quarters"),
-                doc.growth_half_life_quarters.as_ref(),
-                None,
-                &HALF_LIFE,
-            )?,
-            shock_persistence: self.param(
-                &key("shock_persistence"),
-                doc.shock_persistence.as_ref(),
-                Some(0.0),
-                &PERSISTENCE,
-            )?,
-            persistent_shock_sd: self.param(
-                &key("persistent_shock_sd"),
-                doc.persistent_shock_sd.as_ref(),
-                Some(0.0),
-                &SHOCK_SD,
-            )?,
-            iid_shock_sd: self.param(
-                &key("iid_shock_sd"),
-                doc.iid_shock_sd.as_ref(),
-                Some(0.0),
-                &SHOCK_SD,
-            )?,
-        })
-    }
-
-    fn seasonality(&self, doc: Option<&SeasonalityDoc>) -> Result<Seasonality, ScenarioError> {
-        let default = SeasonalityDoc::default();
-        let doc = doc.unwrap_or(&default);
-        let factor = |name: &str, value: Option<f64>| {
-            self.number(
-                &format!("revenue.seasonality.{name}"),
-                value.unwrap_or(1.0),
-                &SEASONAL,
-            )
-        };
-        let seasonality = Seasonality {
-            q1: factor("q1", doc.q1)?,
-            q2: factor("q2", doc.q2)?,
-            q3: factor("q3", doc.q3)?,
-            q4: factor("q4", doc.q4)?,
-        };
-        let mean = (seasonality.q1 + seasonality.q2 + seasonality.q3 + seasonality.q4) / 4.0;
-        if (mean - 1.0).abs() > 1e-6 {
-            return Err(self.error(
-                "revenue.seasonality",
-                format!(
-                    "the four seasonal factors must average 1 (they move revenue between quarters, \
-                     not the annual level); their mean is {mean}"
-                ),
-            ));
-        }
-        Ok(seasonality)
-    }
-
-    fn correlation(
-        &self,
-        names: &[String],
-        doc: Option<&BTreeMap<String, BTreeMap<String, f64>>>,
-    ) -> Result<Correlation, ScenarioError> {
-        let n = names.len();
-        let mut matrix = DMatrix::<f64>::identity(n, n);
-        let mut given = DMatrix::<bool>::from_element(n, n, false);
-        let index_of = |key: &str, name: &str| {
-            names.iter().position(|s| s == name).ok_or_else(|| {
-                self.error(
-                    key,
-                    format!(
-                        "unknown segment `{name}`: expected one of {}{}",
-                        names.join(", "),
-                        super::error::did_you_mean(name, names.iter().map(|s| s.as_str()))
-                    ),
-                )
-            })
-        };
-        // A refused entry (unknown segment, out of range) is reported with the others and
-        // left out of the matrix.
-        for (a, row) in doc.into_iter().flatten() {
-            let i = match index_of(&format!("revenue.correlation.{a}"), a) {
-                Ok(i) => i,
-                Err(e) => {
-                    self.refuse(e, ())?;
-                    continue;
-                }
-            };
-            for (b, &rho) in row {
-                let key = format!("revenue.correlation.{a}.{b}");
-                let j = match index_of(&key, b) {
-                    Ok(j) => j,
-                    Err(e) => {
-                        self.refuse(e, ())?;
-                        continue;
-                    }
-                };
-                if rho.is_nan() || !(-1.0..=1.0).contains(&rho) {
-                    let error = self.error(
-                        &key,
-                        format!("expected a correlation from -1 to 1, found {rho}"),
-                    );
-                    self.refuse(error, ())?;
-                    continue;
-                }
-                if i == j && rho != 1.0 {
-                    return Err(self.error(
-                        &key,
-                        format!("a segment's correlation with itself must be 1, found {rho}"),
-                    ));
-                }
-                if given[(i, j)] && matrix[(i, j)] != rho {
-                    return Err(self.error(
-                        &key,
-                        format!(
-                            "the matrix is not symmetric: {b}.{a} = {} but {a}.{b} = {rho}; give each pair once",
-                            matrix[(i, j)]
-                        ),
-                    ));
-                }
-                matrix[(i, j)] = rho;
-                matrix[(j, i)] = rho;
-                given[(i, j)] = true;
-                given[(j, i)] = true;
-            }
-        }
-        let Some(cholesky) = matrix.clone().cholesky() else {
-            let smallest = matrix.clone().symmetric_eigen().eigenvalues.min();
-            return Err(self.error(
-                "revenue.correlation",
-                format!(
-                    "the correlation matrix is not positive-definite (smallest eigenvalue {smallest:.4}); \
-                     these correlations cannot hold together: lower the largest ones or make them consistent"
-                ),
-            ));
-        };
-        Ok(Correlation {
-            names: names.to_vec(),
-            matrix,
-            cholesky_lower: cholesky.l(),
-        })
+impl ScreenRanges {
+    /// No ranges given.
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
     }
 }
 
@@ -535,9 +306,9 @@ impl Validator<'_> {
     fn screen_ranges(
         &self,
         loaded: &Loaded,
-        doc: Option<&super::doc::ScreenDoc>,
-    ) -> Result<super::ScreenRanges, ScenarioError> {
-        let mut out = super::ScreenRanges::default();
+        doc: Option<&ScreenDoc>,
+    ) -> Result<ScreenRanges, ScenarioError> {
+        let mut out = ScreenRanges::default();
         for (key, range) in doc.and_then(|d| d.ranges.as_ref()).into_iter().flatten() {
             let at = format!("screen.ranges.{key}");
             let written = super::copula::written_as(loaded, key);

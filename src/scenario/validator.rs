@@ -5,10 +5,11 @@
 
 use std::cell::RefCell;
 
+use super::dist::Param;
 use super::dist::RawParam;
 use super::error::MAX_REPORTED_ERRORS;
+use super::error::ScenarioError;
 use super::load::Loaded;
-use super::{Param, ScenarioError};
 
 /// An interval of valid values, with the words used to describe it.
 #[derive(Clone, Copy)]
