@@ -93,7 +93,7 @@ fn page() -> anyhow::Result<String> {
         .find(|r| r.metric == "plan_npv_rmb_bn" && r.scenario != paired.labels[0])
         .expect("the l = 0 scenario's NPV row");
     let screen_base = Scenario::default_scenario().with_paths(SCREEN_PATHS)?;
-    let screen = cloudcapex::screen::screen(
+    let screen = cloudcapex::sensitivity::screen::screen(
         &screen_base,
         |extra: &[Override]| Scenario::default_with(extra),
         "plan_npv_rmb_bn",
@@ -412,8 +412,11 @@ fn why_fixed(key: &str) -> &'static str {
 
 /// Every input screened: the largest swings, each drawn (with its anchor in
 /// scenarios/base.toml) or fixed with the reason.
-fn screen_section(out: &mut String, screen: &cloudcapex::screen::Screen) -> anyhow::Result<()> {
-    use cloudcapex::screen::InputKind;
+fn screen_section(
+    out: &mut String,
+    screen: &cloudcapex::sensitivity::screen::Screen,
+) -> anyhow::Result<()> {
+    use cloudcapex::sensitivity::screen::InputKind;
     writeln!(out, "\n## Every input, screened\n")?;
     let listed: Vec<_> = screen
         .rows

@@ -4,7 +4,7 @@
 
 use assert_cmd::Command;
 use cloudcapex::Scenario;
-use cloudcapex::analysis::regression::regression;
+use cloudcapex::sensitivity::regression::regression;
 
 #[test]
 fn the_drivers_of_final_year_revenue_rank_first() {

@@ -3,7 +3,7 @@
 //! end (byte-identical on 1 and 2 threads, refusals before any work).
 
 use cloudcapex::Scenario;
-use cloudcapex::screen::{InputKind, screen_inputs};
+use cloudcapex::sensitivity::screen::{InputKind, screen_inputs};
 
 fn cloudcapex() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("cloudcapex").unwrap()
@@ -43,7 +43,7 @@ fn every_numeric_input_is_screened() {
 /// halfway back and the row says so.
 #[test]
 fn a_linear_model_gives_its_known_swings() {
-    use cloudcapex::screen::{ScreenInput, screen_with};
+    use cloudcapex::sensitivity::screen::{ScreenInput, screen_with};
     let fixed = |key: &str, base: f64, group: Vec<(String, f64)>| ScreenInput {
         key: key.into(),
         kind: InputKind::Fixed,

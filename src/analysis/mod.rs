@@ -7,7 +7,6 @@ pub mod backtest;
 mod breakeven;
 mod compare;
 pub mod fiscal_backtest;
-pub mod regression;
 mod sweep;
 
 pub use breakeven::{Breakeven, BreakevenError, Statistic, StatisticKind, breakeven};

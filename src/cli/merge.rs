@@ -127,7 +127,7 @@ pub fn run(args: MergeArgs) -> ExitCode {
     })
     .and_then(|sets| {
         merge_kind(sets, shard::SOBOL, args.quiet, |set| {
-            let (sobol, path) = cloudcapex::sensitivity::merge_sobol(set, &staged)?;
+            let (sobol, path) = cloudcapex::sensitivity::sobol::merge_sobol(set, &staged)?;
             Ok(format!(
                 "{}\nmerged {} shards of {} base rows; written: {}",
                 sobol.table(),

@@ -96,7 +96,7 @@ pub fn run(args: MorrisArgs) -> ExitCode {
         Err(code) => return code,
     };
     let result = pool.install(|| {
-        cloudcapex::morris::model_morris(
+        cloudcapex::sensitivity::morris::model_morris(
             &scenario,
             make,
             &args.metric,

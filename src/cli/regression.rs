@@ -52,7 +52,7 @@ pub fn run(args: RegressionArgs) -> ExitCode {
         Err(code) => return code,
     };
     let regression = match pool
-        .install(|| cloudcapex::analysis::regression::regression(&scenario, &args.metric))
+        .install(|| cloudcapex::sensitivity::regression::regression(&scenario, &args.metric))
     {
         Ok(r) => r,
         Err(e) => return refuse(e),

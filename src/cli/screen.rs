@@ -84,9 +84,9 @@ pub fn run(args: ScreenArgs) -> ExitCode {
         Ok(claimed) => claimed,
         Err(code) => return code,
     };
-    let screen = match pool
-        .install(|| cloudcapex::screen::screen(&scenario, make, &args.metric, args.share))
-    {
+    let screen = match pool.install(|| {
+        cloudcapex::sensitivity::screen::screen(&scenario, make, &args.metric, args.share)
+    }) {
         Ok(s) => s,
         Err(e) => return failure(e),
     };

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use cloudcapex::sensitivity::{FirstOrderEstimator, SobolOptions};
+use cloudcapex::sensitivity::sobol::{FirstOrderEstimator, SobolOptions};
 use cloudcapex::{Override, Scenario};
 
 use super::common::{check_threads, failure, parse_overrides, refuse, thread_pool};
@@ -102,7 +102,7 @@ pub fn run(args: SobolArgs) -> ExitCode {
         Ok(s) => args.seed.map_or(s.clone(), |seed| s.with_seed(seed)),
         Err(e) => return refuse(e.to_string()),
     };
-    let names = cloudcapex::sensitivity::sobol_input_names(&scenario);
+    let names = cloudcapex::sensitivity::sobol::sobol_input_names(&scenario);
     if let Some(dir) = &args.export_samples {
         return export_samples(dir, &names, args.samples, args.second_order);
     }
@@ -132,7 +132,7 @@ pub fn run(args: SobolArgs) -> ExitCode {
         // A shared lock: concurrent shard tasks share OUT, each writing its own file.
         let (_lock, folder) = match cloudcapex::output::shard_folder(
             &args.out,
-            &cloudcapex::sensitivity::sobol_folder_name(&scenario),
+            &cloudcapex::sensitivity::sobol::sobol_folder_name(&scenario),
             cloudcapex::shard::SOBOL,
             &spec.file_name(),
             false,
@@ -141,7 +141,7 @@ pub fn run(args: SobolArgs) -> ExitCode {
             Err(e) => return super::common::transaction_error(e),
         };
         let written = pool.install(|| {
-            cloudcapex::sensitivity::sobol_shard(
+            cloudcapex::sensitivity::sobol::sobol_shard(
                 &folder,
                 spec,
                 &scenario,
@@ -166,7 +166,7 @@ pub fn run(args: SobolArgs) -> ExitCode {
     }
     let (transaction, dir) = match super::common::begin_folder(
         &args.out,
-        &cloudcapex::sensitivity::sobol_folder_name(&scenario),
+        &cloudcapex::sensitivity::sobol::sobol_folder_name(&scenario),
         "sobol",
         cloudcapex::output::ClaimMode::Update,
     ) {
@@ -175,7 +175,7 @@ pub fn run(args: SobolArgs) -> ExitCode {
     };
     if let Some(rows) = imported {
         let values = match pool.install(|| {
-            cloudcapex::sensitivity::evaluate_points(&scenario, make, &args.metric, &rows)
+            cloudcapex::sensitivity::sobol::evaluate_points(&scenario, make, &args.metric, &rows)
         }) {
             Ok(v) => v,
             Err(e) => return failure(e),
@@ -216,7 +216,13 @@ pub fn run(args: SobolArgs) -> ExitCode {
         };
     }
     let result = pool.install(|| {
-        cloudcapex::sensitivity::model_sobol(&scenario, make, &args.metric, args.samples, &options)
+        cloudcapex::sensitivity::sobol::model_sobol(
+            &scenario,
+            make,
+            &args.metric,
+            args.samples,
+            &options,
+        )
     });
     let sobol = match result {
         Ok(s) => s,
@@ -238,11 +244,11 @@ fn export_samples(
     samples: usize,
     second_order: bool,
 ) -> ExitCode {
-    let points = match cloudcapex::sensitivity::saltelli_points(names.len(), samples, second_order)
-    {
-        Ok(p) => p,
-        Err(e) => return refuse(e),
-    };
+    let points =
+        match cloudcapex::sensitivity::sobol::saltelli_points(names.len(), samples, second_order) {
+            Ok(p) => p,
+            Err(e) => return refuse(e),
+        };
     let problem = serde_json::json!({
         "num_vars": names.len(),
         "names": names,

@@ -52,11 +52,12 @@ pub fn run(args: TornadoArgs) -> ExitCode {
         Ok(claimed) => claimed,
         Err(code) => return code,
     };
-    let tornado =
-        match pool.install(|| cloudcapex::sensitivity::tornado(&scenario, make, &args.metric)) {
-            Ok(t) => t,
-            Err(e) => return failure(e),
-        };
+    let tornado = match pool
+        .install(|| cloudcapex::sensitivity::tornado::tornado(&scenario, make, &args.metric))
+    {
+        Ok(t) => t,
+        Err(e) => return failure(e),
+    };
     if args.report {
         let chart = dir.join("tornado.svg");
         if let Err(e) = cloudcapex::output::write_atomically(&chart, |out| {

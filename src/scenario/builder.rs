@@ -3,7 +3,9 @@
 
 use serde::Serialize;
 
-use super::{DEFAULT_SCENARIO_TOML, Param, Scenario, ScenarioError};
+use super::dist::Param;
+use super::error::ScenarioError;
+use super::resolved::{DEFAULT_SCENARIO_TOML, Scenario};
 
 /// Assumptions of one revenue segment, for [`ScenarioBuilder::segment`].
 ///

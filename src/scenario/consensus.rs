@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ScenarioError;
-use super::validate::Validator;
+use super::validator::Validator;
 
 /// Fiscal-year metrics every scenario's table has (`revenue_<segment>_rmb_bn` besides).
 pub const FISCAL_REVENUE_METRICS: [&str; 1] = ["revenue_total_rmb_bn"];

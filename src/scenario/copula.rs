@@ -15,10 +15,11 @@
 use std::collections::BTreeMap;
 
 use nalgebra::DMatrix;
+use serde::Serialize;
 
+use super::error::ScenarioError;
 use super::load::Loaded;
-use super::validate::Validator;
-use super::{AssumptionCorrelation, ScenarioError};
+use super::validator::Validator;
 
 /// Rank correlation → the normal copula's correlation with that rank correlation.
 pub(crate) fn normal_from_rank(rank: f64) -> f64 {
@@ -254,6 +255,48 @@ impl Validator<'_> {
             rank,
             cholesky_lower: cholesky.l(),
         }))
+    }
+}
+
+/// Rank (Spearman) correlations between uncertain assumptions, applied by a Gaussian
+/// copula: validated so that the copula's normal correlation matrix
+/// `2 sin(π ρ_s / 6)` is positive-definite.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AssumptionCorrelation {
+    keys: Vec<String>,
+    rank: DMatrix<f64>,
+    cholesky_lower: DMatrix<f64>,
+}
+
+impl AssumptionCorrelation {
+    /// Key paths of the correlated assumptions, in matrix order.
+    pub fn keys(&self) -> &[String] {
+        &self.keys
+    }
+
+    /// The rank correlations as given (1 on the diagonal, 0 where none was given).
+    pub fn rank(&self) -> &DMatrix<f64> {
+        &self.rank
+    }
+
+    /// Lower Cholesky factor of the copula's normal correlation matrix.
+    pub fn cholesky_lower(&self) -> &DMatrix<f64> {
+        &self.cholesky_lower
+    }
+}
+
+impl Serialize for AssumptionCorrelation {
+    /// As in the file: `correlation."a"."b" = rho` for every given pair `a < b`.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut pairs: BTreeMap<&str, BTreeMap<&str, f64>> = BTreeMap::new();
+        for (i, a) in self.keys.iter().enumerate() {
+            for (j, b) in self.keys.iter().enumerate().skip(i + 1) {
+                if self.rank[(i, j)] != 0.0 {
+                    pairs.entry(a).or_default().insert(b, self.rank[(i, j)]);
+                }
+            }
+        }
+        pairs.serialize(serializer)
     }
 }
 

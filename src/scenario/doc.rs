@@ -30,7 +30,7 @@ pub(crate) struct ScenarioDoc {
     pub investment: Option<InvestmentDoc>,
     pub pricing: Option<PricingDoc>,
     pub customers: Option<CustomersDoc>,
-    pub risk: Option<super::risk::RiskDoc>,
+    pub risk: Option<RiskDoc>,
     /// Rank correlations between uncertain assumptions, by key path.
     pub correlation: Option<BTreeMap<String, BTreeMap<String, f64>>>,
     /// Documented plausible ranges of inputs for `sensitivity screen`.
@@ -246,4 +246,78 @@ pub(crate) struct PricingDoc {
 pub(crate) struct CustomersDoc {
     pub loss_rate: Option<RawParam>,
     pub return_rate: Option<RawParam>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RiskDoc {
+    pub enabled: Option<bool>,
+    pub centre_growth_shifts: Option<bool>,
+    pub regimes: Option<BTreeMap<String, RegimeDoc>>,
+    pub events: Option<BTreeMap<String, EventDoc>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RegimeDoc {
+    pub description: Option<String>,
+    pub initial_probability: Option<f64>,
+    pub transition: Option<BTreeMap<String, f64>>,
+    pub growth_shift: Option<BTreeMap<String, f64>>,
+    pub volatility_scale: Option<f64>,
+    pub discount_spread: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EventDoc {
+    pub description: Option<String>,
+    pub hazard: Option<BTreeMap<String, f64>>,
+    pub repeatable: Option<bool>,
+    pub severity: Option<RawParam>,
+    pub effects: Option<BTreeMap<String, EffectDoc>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EffectDoc {
+    pub lever: Option<Lever>,
+    pub segment: Option<String>,
+    pub size: Option<f64>,
+    pub half_life_quarters: Option<f64>,
+}
+
+/// A model lever an event can move.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Lever {
+    /// A segment's revenue level: multiplies it by `1 + size` (needs `segment`).
+    RevenueLevel,
+    /// A segment's annual growth: adds `size` to it (needs `segment`).
+    RevenueGrowth,
+    /// Cost of a compute unit (export controls make compute dearer): `× (1 + size)`.
+    UnitCost,
+    /// Compute units that new capex deploys (a deployment cap): `× (1 + size)`.
+    CapacityAdditions,
+    /// Revenue price per compute unit (a price war): `× (1 + size)`.
+    Price,
+    /// Remaining plan spend: `× (1 + size)`.
+    PlanSize,
+    /// Annual discount rate: `+ size`.
+    DiscountRate,
+    /// The rest of the AI-compute market's unmet share of demand (industry tightness, which
+    /// sets the price premium; needs `[pricing]`): `+ size`.
+    MarketTightness,
+}
+
+impl Lever {
+    /// Whether the effect multiplies by `1 + size` (so `size` must stay above -1).
+    pub fn is_multiplicative(self) -> bool {
+        !matches!(
+            self,
+            Lever::RevenueGrowth | Lever::DiscountRate | Lever::MarketTightness
+        )
+    }
 }

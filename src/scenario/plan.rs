@@ -5,10 +5,13 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::dist::Param;
 use super::doc::{AssetDoc, ScenarioDoc};
 pub use super::doc::{MaintenanceMode, Profile, TerminalMethod};
-use super::validate::{Range, Validator};
-use super::{Param, RevenueAssumptions, ScenarioError, TimeSettings};
+use super::error::ScenarioError;
+use super::revenue::RevenueAssumptions;
+use super::settings::TimeSettings;
+use super::validator::{DISCOUNT, Range, UNMET, UTILIZATION, Validator};
 use crate::time::Quarter;
 
 /// One asset class of capex: its share of spend, useful life and in-service lag.
@@ -239,15 +242,6 @@ const MULTIPLIER: Range = Range::new(
     true,
     "a multiplier from 0 to 10 (1 = on plan)",
 );
-pub(super) const UTILIZATION: Range = Range::new(
-    0.0,
-    false,
-    1.0,
-    true,
-    "a utilization share greater than 0 and at most 1",
-);
-pub(super) const UNMET: Range =
-    Range::new(0.0, true, 1.0, false, "a share of demand from 0 to below 1");
 const DECLINE: Range = Range::new(
     -1.0,
     false,
@@ -296,13 +290,6 @@ const OPEX_RATE: Range = Range::new(
     1.0,
     true,
     "an annual share of gross book value from 0 to 1 (write 0.06 for 6%)",
-);
-pub(super) const DISCOUNT: Range = Range::new(
-    0.0,
-    false,
-    1.0,
-    true,
-    "an annual discount rate greater than 0 and at most 1",
 );
 const RONIC: Range = Range::new(
     0.0,

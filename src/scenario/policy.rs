@@ -4,10 +4,10 @@
 
 use serde::Serialize;
 
+use super::dist::Param;
 use super::doc::{CustomersDoc, InvestmentDoc, PricingDoc};
-use super::plan::{DISCOUNT, UNMET, UTILIZATION};
-use super::validate::{Range, Validator};
-use super::{Param, ScenarioError};
+use super::error::ScenarioError;
+use super::validator::{DISCOUNT, Range, UNMET, UTILIZATION, Validator};
 
 /// How both worlds invest from the plan's start: stock-adjustment orders of compute units
 /// through an economic gate, under a budget.

@@ -1,19 +1,20 @@
 //! Merged document → validated assumptions. Every check names the key path; the loader
 //! turns it into the file, line and column where the key was last written.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-use nalgebra::DMatrix;
+use serde::Serialize;
 
-use super::dist::RawParam;
-use super::doc::{SeasonalityDoc, SegmentDoc};
-use super::error::MAX_REPORTED_ERRORS;
+use super::copula::AssumptionCorrelation;
+use super::dist::Param;
+use super::doc::ScreenDoc;
+use super::error::ScenarioError;
 use super::load::Loaded;
-use super::{
-    Assumptions, Correlation, Param, RevenueAssumptions, ScenarioError, Seasonality,
-    SegmentAssumptions, Simulation, TimeSettings,
-};
+use super::plan::Economics;
+use super::revenue::RevenueAssumptions;
+use super::risk::Risk;
+use super::settings::{Simulation, TimeSettings};
+use super::validator::Validator;
 use crate::time::Quarter;
 
 /// Defaults of optional keys (documented in docs/scenario-format.md).
@@ -31,498 +32,45 @@ pub(crate) mod defaults {
 /// Largest horizon accepted (100 years).
 const MAX_HORIZON_QUARTERS: i64 = 400;
 /// Largest path count accepted in one run.
-const MAX_PATHS: i64 = super::MAX_PATHS as i64;
+const MAX_PATHS: i64 = super::settings::MAX_PATHS as i64;
 
-/// An interval of valid values, with the words used to describe it.
-#[derive(Clone, Copy)]
-pub(crate) struct Range {
-    min: f64,
-    min_inclusive: bool,
-    max: f64,
-    max_inclusive: bool,
-    expected: &'static str,
+/// Every model assumption: what the scenario hash covers.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Assumptions {
+    /// Calendar.
+    pub time: TimeSettings,
+    /// Revenue block.
+    pub revenue: RevenueAssumptions,
+    /// Capex plan, capacity, costs and valuation (when the scenario has a `[plan]`).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub economics: Option<Economics>,
+    /// Geopolitical regimes and events (when the scenario has an enabled `[risk]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub risk: Option<Risk>,
+    /// Rank correlations between uncertain assumptions (`[correlation]`), when given.
+    #[serde(rename = "correlation", skip_serializing_if = "Option::is_none")]
+    pub assumption_correlation: Option<AssumptionCorrelation>,
+    /// Documented plausible ranges of inputs (`[screen.ranges]`), which `sensitivity
+    /// screen` uses instead of its default moves; they change no simulated number.
+    #[serde(skip_serializing_if = "ScreenRanges::is_empty")]
+    pub screen: ScreenRanges,
+    /// Published figures by fiscal year (`[consensus.<name>]`), set beside the fiscal-year
+    /// table; they change no simulated number.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub consensus: Vec<super::consensus::Anchor>,
 }
 
-impl Range {
-    pub(crate) const fn new(
-        min: f64,
-        min_inclusive: bool,
-        max: f64,
-        max_inclusive: bool,
-        expected: &'static str,
-    ) -> Self {
-        Self {
-            min,
-            min_inclusive,
-            max,
-            max_inclusive,
-            expected,
-        }
-    }
-
-    fn contains(&self, x: f64) -> bool {
-        let above = if self.min_inclusive {
-            x >= self.min
-        } else {
-            x > self.min
-        };
-        let below = if self.max_inclusive {
-            x <= self.max
-        } else {
-            x < self.max
-        };
-        above && below
-    }
-
-    /// A value inside the range, standing in for a refused one so that validation goes on
-    /// to find the file's other out-of-range values in the same pass.
-    fn stand_in(&self) -> f64 {
-        match (self.min.is_finite(), self.max.is_finite()) {
-            (true, true) => 0.5 * (self.min + self.max),
-            (true, false) => self.min + 1.0,
-            (false, true) => self.max - 1.0,
-            (false, false) => 0.0,
-        }
-    }
-
-    fn interval(&self) -> String {
-        let fmt = |x: f64| {
-            if x.is_infinite() {
-                if x > 0.0 {
-                    "inf".to_string()
-                } else {
-                    "-inf".to_string()
-                }
-            } else {
-                x.to_string()
-            }
-        };
-        format!(
-            "{}{}, {}{}",
-            if self.min_inclusive { '[' } else { '(' },
-            fmt(self.min),
-            fmt(self.max),
-            if self.max_inclusive { ']' } else { ')' }
-        )
-    }
+/// `[screen.ranges]`: `"key.path" = [low, high]` per input.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ScreenRanges {
+    /// Low and high end by key path.
+    pub ranges: BTreeMap<String, [f64; 2]>,
 }
 
-/// Whether `name` is an identifier `[A-Za-z][A-Za-z0-9_-]*`: a bare TOML key that
-/// `--set` key paths can reach (no '.', which separates their segments), and a column name
-/// that needs no quoting in CSV, SALib's sample files or a whitespace-separated matrix.
-pub(crate) fn is_identifier(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-}
-
-/// Smallest start revenue of a segment, RMB bn per quarter (RMB 1,000): far below any
-/// reported revenue, and far enough above 0 for the model's arithmetic. The pricing
-/// block's start price is the start AI revenue over the capacity, and its price path
-/// starts at `a + b` with `a` the user cost times the long-run ratio and `b` the start
-/// gap: for a start price below about 1e-16 of the user cost the sum cancels to 0 and
-/// the run failed mid-way (5e-324, a subnormal, and even 1e-20 did; 1e-9 ran).
-pub const MIN_START_REVENUE_RMB_BN: f64 = 1e-6;
-
-/// Quantile level below which a distribution's draws count as never drawn, for the
-/// start revenue's minimum (a lognormal reaches towards 0 but never gets there).
-const NEGLIGIBLE_QUANTILE: f64 = 1e-12;
-
-pub(crate) const REVENUE: Range = Range {
-    min: 0.0,
-    min_inclusive: false,
-    max: f64::INFINITY,
-    max_inclusive: false,
-    expected: "quarterly revenue in RMB bn, greater than 0",
-};
-pub(crate) const GROWTH: Range = Range {
-    min: -1.0,
-    min_inclusive: false,
-    max: 5.0,
-    max_inclusive: true,
-    expected: "an annual growth rate as a decimal (0.30 = 30%/yr), above -1 and at most 5 \
-               (a percentage such as 30 must be written 0.30)",
-};
-/// Long-run growth of a segment: a mature business cannot compound at 50%+ a year forever.
-const TERMINAL_GROWTH: Range = Range {
-    min: -0.5,
-    min_inclusive: false,
-    max: 0.5,
-    max_inclusive: true,
-    expected: "a long-run annual growth rate as a decimal, above -0.5 and at most 0.5 \
-               (write 0.04 for 4%/yr)",
-};
-const HALF_LIFE: Range = Range {
-    min: 0.0,
-    min_inclusive: false,
-    max: 400.0,
-    max_inclusive: true,
-    expected: "a half-life in quarters, greater than 0 and at most 400",
-};
-const PERSISTENCE: Range = Range {
-    min: -1.0,
-    min_inclusive: false,
-    max: 1.0,
-    max_inclusive: false,
-    expected: "an AR(1) coefficient per quarter, strictly between -1 and 1",
-};
-const SHOCK_SD: Range = Range {
-    min: 0.0,
-    min_inclusive: true,
-    max: 1.0,
-    max_inclusive: true,
-    expected: "a standard deviation of quarterly log growth, from 0 to 1",
-};
-const SEASONAL: Range = Range {
-    min: 0.0,
-    min_inclusive: false,
-    max: 2.0,
-    max_inclusive: false,
-    expected: "a seasonal factor strictly between 0 and 2",
-};
-
-pub(crate) struct Validator<'a> {
-    loaded: &'a Loaded,
-    /// Values refused so far in this pass; each was replaced by a stand-in inside its range.
-    refused: RefCell<Vec<ScenarioError>>,
-}
-
-impl Validator<'_> {
-    /// Records a refused value and hands back `stand_in`, so that one pass reports every
-    /// value out of its range (up to [`MAX_REPORTED_ERRORS`]) rather than only the first.
-    pub(crate) fn refuse<T>(&self, error: ScenarioError, stand_in: T) -> Result<T, ScenarioError> {
-        let mut refused = self.refused.borrow_mut();
-        if refused.len() >= MAX_REPORTED_ERRORS {
-            // One more than the cap: the pass stops, and the report says more follow.
-            return Err(ScenarioError::Several {
-                errors: Vec::new(),
-                checks_skipped: false,
-                truncated: true,
-            });
-        }
-        refused.push(error);
-        Ok(stand_in)
-    }
-
-    pub(crate) fn error(&self, key: &str, message: impl Into<String>) -> ScenarioError {
-        ScenarioError::Invalid {
-            key: key.to_string(),
-            location: self.loaded.locate(key),
-            message: message.into(),
-        }
-    }
-
-    pub(crate) fn missing(&self, key: &str, range: &Range) -> ScenarioError {
-        self.error(key, format!("missing key: expected {}", range.expected))
-    }
-
-    pub(crate) fn number(
-        &self,
-        key: &str,
-        value: f64,
-        range: &Range,
-    ) -> Result<f64, ScenarioError> {
-        if value.is_nan() || !range.contains(value) {
-            let error = self.error(
-                key,
-                format!(
-                    "expected {} (valid range {}), found {value}",
-                    range.expected,
-                    range.interval()
-                ),
-            );
-            return self.refuse(error, range.stand_in());
-        }
-        Ok(value)
-    }
-
-    pub(crate) fn param(
-        &self,
-        key: &str,
-        raw: Option<&RawParam>,
-        default: Option<f64>,
-        range: &Range,
-    ) -> Result<Param, ScenarioError> {
-        match raw {
-            None => match default {
-                Some(value) => Ok(Param::Fixed(value)),
-                None => self.refuse(self.missing(key, range), Param::Fixed(range.stand_in())),
-            },
-            Some(RawParam::Fixed(value)) => self.number(key, *value, range).map(Param::Fixed),
-            Some(RawParam::Random(raw)) => {
-                let dist = match raw.validate() {
-                    Ok(dist) => dist,
-                    Err(e) => {
-                        let error = self.error(key, format!("invalid distribution: {e}"));
-                        return self.refuse(error, Param::Fixed(range.stand_in()));
-                    }
-                };
-                let (lo, hi) = dist.support();
-                // Infinite ends of a support are never drawn, so an unbounded range admits them.
-                let lower_ok = lo > range.min
-                    || (lo == range.min
-                        && (range.min_inclusive
-                            || lo.is_infinite()
-                            || !dist.attains_lower_bound()));
-                let upper_ok = hi < range.max
-                    || (hi == range.max && (range.max_inclusive || hi.is_infinite()));
-                if !(lower_ok && upper_ok) {
-                    let error = self.error(
-                        key,
-                        format!(
-                            "a {} distribution takes values in [{lo}, {hi}], outside the valid range {}: \
-                             expected {}; bound it (truncated_normal, triangular, pert, uniform or a scaled beta)",
-                            dist.kind(),
-                            range.interval(),
-                            range.expected
-                        ),
-                    );
-                    return self.refuse(error, Param::Fixed(range.stand_in()));
-                }
-                Ok(Param::Random(dist))
-            }
-        }
-    }
-
-    /// A name that becomes part of key paths, metric names and CSV or Parquet column names
-    /// (a segment, regime, event, effect or asset class): see [`is_identifier`]. Refused
-    /// with the others found in the pass.
-    pub(crate) fn identifier(
-        &self,
-        key: &str,
-        name: &str,
-        what: &str,
-    ) -> Result<(), ScenarioError> {
-        if is_identifier(name) {
-            return Ok(());
-        }
-        let error = self.error(
-            key,
-            format!(
-                "{what} names must be identifiers: an ASCII letter, then letters, digits, '_' or '-' \
-                 (the name becomes part of key paths such as `--set` takes, metric names and column \
-                 names of the CSV files and sample matrices); found {name:?}"
-            ),
-        );
-        self.refuse(error, ())
-    }
-
-    pub(crate) fn integer(
-        &self,
-        key: &str,
-        value: i64,
-        min: i64,
-        max: i64,
-        expected: &str,
-    ) -> Result<i64, ScenarioError> {
-        if !(min..=max).contains(&value) {
-            let error = self.error(
-                key,
-                format!("expected {expected} from {min} to {max}, found {value}"),
-            );
-            return self.refuse(error, value.clamp(min, max));
-        }
-        Ok(value)
-    }
-
-    /// A start revenue of at least [`MIN_START_REVENUE_RMB_BN`]: a number, or a distribution
-    /// whose lower end (or, unbounded towards 0, its [`NEGLIGIBLE_QUANTILE`] quantile) is.
-    fn start_revenue(&self, key: &str, raw: Option<&RawParam>) -> Result<Param, ScenarioError> {
-        let param = self.param(key, raw, None, &REVENUE)?;
-        let lowest = match &param {
-            Param::Fixed(x) => *x,
-            Param::Random(d) => {
-                let lo = d.support().0;
-                if lo > 0.0 {
-                    lo
-                } else {
-                    d.quantile(NEGLIGIBLE_QUANTILE)
-                }
-            }
-        };
-        if lowest >= MIN_START_REVENUE_RMB_BN {
-            return Ok(param);
-        }
-        let what = match &param {
-            Param::Fixed(_) => "found".to_string(),
-            Param::Random(d) if d.support().0 > 0.0 => {
-                format!("the {} distribution reaches", d.kind())
-            }
-            Param::Random(d) => format!(
-                "the {} distribution's {NEGLIGIBLE_QUANTILE:e} quantile is",
-                d.kind()
-            ),
-        };
-        let error = self.error(
-            key,
-            format!(
-                "expected a quarterly revenue of at least {MIN_START_REVENUE_RMB_BN} RMB bn (RMB 1,000; \
-                 smaller start revenues are no reported figure and leave the model's price calibration \
-                 without precision); {what} {lowest:e}"
-            ),
-        );
-        self.refuse(error, Param::Fixed(REVENUE.stand_in()))
-    }
-
-    fn segment(&self, name: &str, doc: &SegmentDoc) -> Result<SegmentAssumptions, ScenarioError> {
-        let key = |field: &str| format!("revenue.segments.{name}.{field}");
-        Ok(SegmentAssumptions {
-            description: doc.description.clone().unwrap_or_default(),
-            start_revenue_rmb_bn: self.start_revenue(
-                &key("start_revenue_rmb_bn"),
-                doc.start_revenue_rmb_bn.as_ref(),
-            )?,
-            initial_growth: self.param(
-                &key("initial_growth"),
-                doc.initial_growth.as_ref(),
-                None,
-                &GROWTH,
-            )?,
-            terminal_growth: self.param(
-                &key("terminal_growth"),
-                doc.terminal_growth.as_ref(),
-                None,
-                &TERMINAL_GROWTH,
-            )?,
-            growth_half_life_quarters: self.param(
-                &key("growth_half_life_quarters"),
-                doc.growth_half_life_quarters.as_ref(),
-                None,
-                &HALF_LIFE,
-            )?,
-            shock_persistence: self.param(
-                &key("shock_persistence"),
-                doc.shock_persistence.as_ref(),
-                Some(0.0),
-                &PERSISTENCE,
-            )?,
-            persistent_shock_sd: self.param(
-                &key("persistent_shock_sd"),
-                doc.persistent_shock_sd.as_ref(),
-                Some(0.0),
-                &SHOCK_SD,
-            )?,
-            iid_shock_sd: self.param(
-                &key("iid_shock_sd"),
-                doc.iid_shock_sd.as_ref(),
-                Some(0.0),
-                &SHOCK_SD,
-            )?,
-        })
-    }
-
-    fn seasonality(&self, doc: Option<&SeasonalityDoc>) -> Result<Seasonality, ScenarioError> {
-        let default = SeasonalityDoc::default();
-        let doc = doc.unwrap_or(&default);
-        let factor = |name: &str, value: Option<f64>| {
-            self.number(
-                &format!("revenue.seasonality.{name}"),
-                value.unwrap_or(1.0),
-                &SEASONAL,
-            )
-        };
-        let seasonality = Seasonality {
-            q1: factor("q1", doc.q1)?,
-            q2: factor("q2", doc.q2)?,
-            q3: factor("q3", doc.q3)?,
-            q4: factor("q4", doc.q4)?,
-        };
-        let mean = (seasonality.q1 + seasonality.q2 + seasonality.q3 + seasonality.q4) / 4.0;
-        if (mean - 1.0).abs() > 1e-6 {
-            return Err(self.error(
-                "revenue.seasonality",
-                format!(
-                    "the four seasonal factors must average 1 (they move revenue between quarters, \
-                     not the annual level); their mean is {mean}"
-                ),
-            ));
-        }
-        Ok(seasonality)
-    }
-
-    fn correlation(
-        &self,
-        names: &[String],
-        doc: Option<&BTreeMap<String, BTreeMap<String, f64>>>,
-    ) -> Result<Correlation, ScenarioError> {
-        let n = names.len();
-        let mut matrix = DMatrix::<f64>::identity(n, n);
-        let mut given = DMatrix::<bool>::from_element(n, n, false);
-        let index_of = |key: &str, name: &str| {
-            names.iter().position(|s| s == name).ok_or_else(|| {
-                self.error(
-                    key,
-                    format!(
-                        "unknown segment `{name}`: expected one of {}{}",
-                        names.join(", "),
-                        super::error::did_you_mean(name, names.iter().map(|s| s.as_str()))
-                    ),
-                )
-            })
-        };
-        // A refused entry (unknown segment, out of range) is reported with the others and
-        // left out of the matrix.
-        for (a, row) in doc.into_iter().flatten() {
-            let i = match index_of(&format!("revenue.correlation.{a}"), a) {
-                Ok(i) => i,
-                Err(e) => {
-                    self.refuse(e, ())?;
-                    continue;
-                }
-            };
-            for (b, &rho) in row {
-                let key = format!("revenue.correlation.{a}.{b}");
-                let j = match index_of(&key, b) {
-                    Ok(j) => j,
-                    Err(e) => {
-                        self.refuse(e, ())?;
-                        continue;
-                    }
-                };
-                if rho.is_nan() || !(-1.0..=1.0).contains(&rho) {
-                    let error = self.error(
-                        &key,
-                        format!("expected a correlation from -1 to 1, found {rho}"),
-                    );
-                    self.refuse(error, ())?;
-                    continue;
-                }
-                if i == j && rho != 1.0 {
-                    return Err(self.error(
-                        &key,
-                        format!("a segment's correlation with itself must be 1, found {rho}"),
-                    ));
-                }
-                if given[(i, j)] && matrix[(i, j)] != rho {
-                    return Err(self.error(
-                        &key,
-                        format!(
-                            "the matrix is not symmetric: {b}.{a} = {} but {a}.{b} = {rho}; give each pair once",
-                            matrix[(i, j)]
-                        ),
-                    ));
-                }
-                matrix[(i, j)] = rho;
-                matrix[(j, i)] = rho;
-                given[(i, j)] = true;
-                given[(j, i)] = true;
-            }
-        }
-        let Some(cholesky) = matrix.clone().cholesky() else {
-            let smallest = matrix.clone().symmetric_eigen().eigenvalues.min();
-            return Err(self.error(
-                "revenue.correlation",
-                format!(
-                    "the correlation matrix is not positive-definite (smallest eigenvalue {smallest:.4}); \
-                     these correlations cannot hold together: lower the largest ones or make them consistent"
-                ),
-            ));
-        };
-        Ok(Correlation {
-            names: names.to_vec(),
-            matrix,
-            cholesky_lower: cholesky.l(),
-        })
+impl ScreenRanges {
+    /// No ranges given.
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
     }
 }
 
@@ -597,12 +145,9 @@ pub(crate) fn plausibility(loaded: &Loaded, assumptions: &Assumptions) -> Vec<St
 pub(crate) fn validate(
     loaded: &Loaded,
 ) -> Result<(String, Simulation, Assumptions), ScenarioError> {
-    let v = Validator {
-        loaded,
-        refused: RefCell::new(Vec::new()),
-    };
+    let v = Validator::new(loaded);
     let result = validate_with(&v);
-    let refused = v.refused.take();
+    let refused = v.take_refused();
     if refused.is_empty() {
         return result;
     }
@@ -631,7 +176,7 @@ pub(crate) fn validate(
 }
 
 fn validate_with(v: &Validator<'_>) -> Result<(String, Simulation, Assumptions), ScenarioError> {
-    let loaded = v.loaded;
+    let loaded = v.loaded();
     let mut doc = loaded.document()?;
 
     let simulation_doc = doc.simulation.take().unwrap_or_default();
@@ -768,9 +313,9 @@ impl Validator<'_> {
     fn screen_ranges(
         &self,
         loaded: &Loaded,
-        doc: Option<&super::doc::ScreenDoc>,
-    ) -> Result<super::ScreenRanges, ScenarioError> {
-        let mut out = super::ScreenRanges::default();
+        doc: Option<&ScreenDoc>,
+    ) -> Result<ScreenRanges, ScenarioError> {
+        let mut out = ScreenRanges::default();
         for (key, range) in doc.and_then(|d| d.ranges.as_ref()).into_iter().flatten() {
             let at = format!("screen.ranges.{key}");
             let written = super::copula::written_as(loaded, key);

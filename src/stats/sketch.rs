@@ -352,7 +352,7 @@ impl QuantileSketch {
         if k == 0 || k > self.buckets.count {
             return None;
         }
-        let mut tail = super::Moments::default();
+        let mut tail = super::moments::Moments::default();
         let (mut taken, mut kth) = (0, f64::NAN);
         for (value, count) in self.ascending() {
             let take = count.min(k - taken);

@@ -123,7 +123,7 @@ enum GroupRule {
 ///
 /// ```
 /// use cloudcapex::Scenario;
-/// use cloudcapex::screen::{InputKind, screen_inputs};
+/// use cloudcapex::sensitivity::screen::{InputKind, screen_inputs};
 /// let s = Scenario::default_scenario();
 /// let inputs = screen_inputs(&s, 0.2).unwrap();
 /// let half_life = inputs
@@ -311,7 +311,7 @@ pub type CaseResult = (f64, f64, Vec<f64>);
 /// # Examples
 ///
 /// ```
-/// use cloudcapex::screen::{InputKind, ScreenInput, screen_with};
+/// use cloudcapex::sensitivity::screen::{InputKind, ScreenInput, screen_with};
 /// // A linear model y = 3 a − 2 b on four "paths": the swings are 3 (high − low) and
 /// // −2 (high − low).
 /// let input = |key: &str, low: f64, high: f64| ScreenInput {

@@ -15,6 +15,8 @@ use rand::RngExt;
 use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
 
+use super::SensitivityError;
+
 /// One input's screening statistics.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct MorrisInput {
@@ -54,7 +56,7 @@ pub enum MorrisError {
 /// # Examples
 ///
 /// ```
-/// use cloudcapex::morris::elementary_effects;
+/// use cloudcapex::sensitivity::morris::elementary_effects;
 /// // f = 3 u0 − u1 + 0 u2: every elementary effect is exact.
 /// let m = elementary_effects(|_, u| 3.0 * u[0] - u[1], 3, 10, 4, 1).unwrap();
 /// assert!((m[0].mu_star - 3.0).abs() < 1e-12 && m[0].sigma < 1e-12);
@@ -164,7 +166,7 @@ pub struct ModelMorris {
 ///
 /// # Errors
 ///
-/// [`crate::sensitivity::TornadoError`] without uncertain inputs, for a bad setup or when
+/// [`SensitivityError`] without uncertain inputs, for a bad setup or when
 /// the metric is undefined at some point.
 pub fn model_morris<F>(
     scenario: &crate::Scenario,
@@ -173,14 +175,13 @@ pub fn model_morris<F>(
     trajectories: usize,
     levels: usize,
     paths_per_point: u64,
-) -> Result<ModelMorris, crate::sensitivity::TornadoError>
+) -> Result<ModelMorris, SensitivityError>
 where
     F: Fn(&[crate::Override]) -> Result<crate::Scenario, crate::ScenarioError> + Sync,
 {
-    use crate::sensitivity::TornadoError;
     let inputs = crate::model::Model::new(scenario).uncertain_distributions();
     if inputs.is_empty() {
-        return Err(TornadoError::NoUncertainInputs);
+        return Err(SensitivityError::NoUncertainInputs);
     }
     let seed = scenario.simulation().seed;
     let evaluate = |trajectory: usize, u: &[f64]| -> f64 {
@@ -204,8 +205,10 @@ where
             Err(_) => f64::NAN,
         }
     };
-    let effects = elementary_effects(evaluate, inputs.len(), trajectories, levels, seed)
-        .map_err(|e| TornadoError::Run(format!("{e} (is `{metric}` defined on every path?)")))?;
+    let effects =
+        elementary_effects(evaluate, inputs.len(), trajectories, levels, seed).map_err(|e| {
+            SensitivityError::Run(format!("{e} (is `{metric}` defined on every path?)"))
+        })?;
     let mut ranked: Vec<(String, MorrisInput)> =
         inputs.into_iter().map(|(k, _)| k).zip(effects).collect();
     ranked.sort_by(|a, b| b.1.mu_star.total_cmp(&a.1.mu_star));

@@ -1,13 +1,17 @@
 //! Global sensitivity analysis: first-order and total Sobol indices by Saltelli-style
 //! sampling on a quasi-random (Sobol, Joe–Kuo D6) sequence, with the Saltelli (2010)
 //! first-order and Jansen (1999) total estimators (the Jansen first-order one on request)
-//! and percentile bootstrap confidence intervals.
+//! and percentile bootstrap confidence intervals; then the indices of one model path's
+//! metric ([`model_sobol`]), evaluated whole, in shards ([`sobol_shard`], [`merge_sobol`])
+//! or on a design exported for SALib ([`saltelli_points`], [`evaluate_points`]).
 
 use rand::RngExt;
 use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
 use sobol::Sobol;
 use sobol::params::JoeKuoD6;
+
+use super::SensitivityError;
 
 /// An estimate with its bootstrap confidence interval.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -89,7 +93,7 @@ pub enum FirstOrderEstimator {
 /// # Examples
 ///
 /// ```
-/// use cloudcapex::sensitivity::SobolOptions;
+/// use cloudcapex::sensitivity::sobol::SobolOptions;
 /// let options = SobolOptions::default().bootstrap(500).confidence(0.99).unwrap().second_order(true);
 /// assert!(SobolOptions::default().confidence(1.5).is_err());
 /// # let _ = options;
@@ -299,7 +303,7 @@ fn percentile(sorted: &[f64], q: f64) -> f64 {
 /// # Examples
 ///
 /// ```
-/// use cloudcapex::sensitivity::sobol_indices;
+/// use cloudcapex::sensitivity::sobol::sobol_indices;
 /// // y = x0 + 2 x1 with x uniform on [0, 1): S = (1/5, 4/5), no interactions.
 /// let s = sobol_indices(|u| u[0] + 2.0 * u[1], 2, 4096, 100, 0.95, 1).unwrap();
 /// assert!((s.first_order[0].value - 0.2).abs() < 0.02);
@@ -336,7 +340,7 @@ where
 /// # Examples
 ///
 /// ```
-/// use cloudcapex::sensitivity::{FirstOrderEstimator, sobol_indices_with};
+/// use cloudcapex::sensitivity::sobol::{FirstOrderEstimator, sobol_indices_with};
 /// let s = sobol_indices_with(|u| u[0], 2, 1024, 0, 0.95, 1, FirstOrderEstimator::Jansen1999)
 ///     .unwrap();
 /// assert!((s.first_order[0].value - 1.0).abs() < 0.01);
@@ -377,7 +381,7 @@ where
 /// # Examples
 ///
 /// ```
-/// use cloudcapex::sensitivity::{SobolOptions, sobol_analysis};
+/// use cloudcapex::sensitivity::sobol::{SobolOptions, sobol_analysis};
 /// // y = x0 x1 + x2 on [0, 1)³: the only interaction is between x0 and x1,
 /// // S_01 = (1/144) / (1/144 + 2/48 + 1/12) ≈ 0.053.
 /// let options = SobolOptions::default().bootstrap(0).second_order(true);
@@ -412,7 +416,7 @@ where
 /// # Examples
 ///
 /// ```
-/// use cloudcapex::sensitivity::{SobolOptions, sobol_analysis, sobol_evaluations, sobol_from_evaluations};
+/// use cloudcapex::sensitivity::sobol::{SobolOptions, sobol_analysis, sobol_evaluations, sobol_from_evaluations};
 /// let f = |u: &[f64]| u[0] + 2.0 * u[1] * u[1];
 /// let options = SobolOptions::default().bootstrap(20);
 /// let mut whole = sobol_evaluations(f, 2, 512, 0..200, false).unwrap();
@@ -551,6 +555,528 @@ pub fn sobol_from_evaluations(
         samples,
         confidence: options.confidence,
     })
+}
+
+/// Name of the group that stands for the model's intrinsic randomness (growth shocks,
+/// regime paths, event firings) in [`model_sobol`].
+pub const INTRINSIC_GROUP: &str = "intrinsic_randomness";
+
+/// Sobol indices of a model's per-path metric.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelSobol {
+    /// Metric analysed.
+    pub metric: String,
+    /// Input names: every uncertain assumption's key path, then [`INTRINSIC_GROUP`].
+    pub inputs: Vec<String>,
+    /// The indices, in `inputs` order.
+    pub indices: SobolIndices,
+}
+
+/// First-order and total (and, if `options` ask, second-order) Sobol indices of one
+/// path's `metric` with respect to every uncertain input of `scenario` and one group for
+/// the model's intrinsic randomness.
+///
+/// An evaluation fixes each uncertain input at its quantile `u_i` (through `make`, which
+/// rebuilds the scenario with those values as overrides) and simulates one path whose
+/// random streams come from a seed derived from the last coordinate, so that coordinate
+/// carries all the intrinsic randomness. `samples (k + 3)` one-path runs for `k`
+/// uncertain inputs (`samples (2k + 4)` with second-order indices).
+///
+/// # Errors
+///
+/// [`SensitivityError::NoUncertainInputs`] without uncertain inputs; [`SensitivityError::Run`] if
+/// the estimator fails (e.g. a metric undefined on some evaluations).
+pub fn model_sobol<F>(
+    scenario: &crate::Scenario,
+    make: F,
+    metric: &str,
+    samples: usize,
+    options: &SobolOptions,
+) -> Result<ModelSobol, SensitivityError>
+where
+    F: Fn(&[crate::Override]) -> Result<crate::Scenario, crate::ScenarioError> + Sync,
+{
+    let evaluations = model_sobol_evaluations(
+        scenario,
+        make,
+        metric,
+        samples,
+        0..samples,
+        options.second_order,
+    )?;
+    model_sobol_from(scenario, metric, &evaluations, options)
+}
+
+/// The evaluations of [`model_sobol`] on base rows `rows` only: a shard of the analysis,
+/// joined with [`SobolEvaluations::append`] and finished by [`model_sobol_from`].
+///
+/// # Errors
+///
+/// As [`model_sobol`]; [`SensitivityError::Run`] for rows outside the design.
+pub fn model_sobol_evaluations<F>(
+    scenario: &crate::Scenario,
+    make: F,
+    metric: &str,
+    samples: usize,
+    rows: std::ops::Range<usize>,
+    second_order: bool,
+) -> Result<SobolEvaluations, SensitivityError>
+where
+    F: Fn(&[crate::Override]) -> Result<crate::Scenario, crate::ScenarioError> + Sync,
+{
+    let inputs = crate::model::Model::new(scenario).uncertain_distributions();
+    if inputs.is_empty() {
+        return Err(SensitivityError::NoUncertainInputs);
+    }
+    let evaluate = |u: &[f64]| point_value(&inputs, &make, metric, u);
+    sobol_evaluations(evaluate, inputs.len() + 1, samples, rows, second_order)
+        .map_err(|e| SensitivityError::Run(e.to_string()))
+}
+
+/// [`model_sobol`]'s indices from the whole design's evaluations.
+///
+/// # Errors
+///
+/// As [`model_sobol`].
+pub fn model_sobol_from(
+    scenario: &crate::Scenario,
+    metric: &str,
+    evaluations: &SobolEvaluations,
+    options: &SobolOptions,
+) -> Result<ModelSobol, SensitivityError> {
+    let names = sobol_input_names(scenario);
+    if names.len() != evaluations.fab.len() {
+        return Err(SensitivityError::Run(format!(
+            "the evaluations are of {} inputs, the scenario has {}",
+            evaluations.fab.len(),
+            names.len()
+        )));
+    }
+    let indices = sobol_from_evaluations(evaluations, options).map_err(|e| {
+        SensitivityError::Run(format!(
+            "{e} (is `{metric}` defined on every path? IRR and payback are not)"
+        ))
+    })?;
+    Ok(ModelSobol {
+        metric: metric.to_string(),
+        inputs: names,
+        indices,
+    })
+}
+
+/// What a Sobol shard carries: the analysis's settings, the resolved scenario and its base
+/// rows' evaluations.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SobolShard {
+    scenario_toml: String,
+    metric: String,
+    samples: usize,
+    bootstrap: usize,
+    confidence: f64,
+    seed: u64,
+    jansen: bool,
+    second_order: bool,
+    evaluations: SobolEvaluations,
+}
+
+impl SobolShard {
+    /// SHA-256 of the scenario's hash and every setting the indices depend on.
+    fn job_sha256(&self, scenario: &crate::Scenario) -> String {
+        use sha2::{Digest, Sha256};
+        let text = format!(
+            "{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
+            scenario.sha256(),
+            self.metric,
+            self.samples,
+            self.bootstrap,
+            self.confidence,
+            self.seed,
+            self.jansen,
+            self.second_order
+        );
+        Sha256::digest(text.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    fn options(&self) -> Result<SobolOptions, SobolError> {
+        Ok(SobolOptions::default()
+            .bootstrap(self.bootstrap)
+            .confidence(self.confidence)?
+            .seed(self.seed)
+            .first_order(if self.jansen {
+                FirstOrderEstimator::Jansen1999
+            } else {
+                FirstOrderEstimator::Saltelli2010
+            })
+            .second_order(self.second_order))
+    }
+}
+
+/// `sobol_<scenario>`: a Sobol analysis's output folder name.
+pub fn sobol_folder_name(scenario: &crate::Scenario) -> String {
+    format!("sobol_{}", scenario.name())
+}
+
+/// Shard `spec` of [`model_sobol`]: evaluates its part of the design's `samples` base rows
+/// and writes `folder/shard-I-of-N.ccx`, for [`merge_sobol`].
+///
+/// # Errors
+///
+/// A message if the split is larger than the design, the evaluations fail or the file
+/// cannot be written.
+pub fn sobol_shard<F>(
+    folder: &std::path::Path,
+    spec: crate::shard::ShardSpec,
+    scenario: &crate::Scenario,
+    make: F,
+    metric: &str,
+    samples: usize,
+    options: &SobolOptions,
+) -> Result<std::path::PathBuf, String>
+where
+    F: Fn(&[crate::Override]) -> Result<crate::Scenario, crate::ScenarioError> + Sync,
+{
+    let range = spec.range(samples as u64, "base rows of the Sobol design")?;
+    let rows = range.start as usize..range.end as usize;
+    let evaluations =
+        model_sobol_evaluations(scenario, make, metric, samples, rows, options.second_order)
+            .map_err(|e| e.to_string())?;
+    let shard = SobolShard {
+        scenario_toml: scenario.resolved_toml(),
+        metric: metric.to_string(),
+        samples,
+        bootstrap: options.bootstrap,
+        confidence: options.confidence,
+        seed: options.seed,
+        jansen: options.first_order == FirstOrderEstimator::Jansen1999,
+        second_order: options.second_order,
+        evaluations,
+    };
+    let header = crate::shard::ShardHeader::for_points(
+        crate::shard::SOBOL,
+        &sobol_folder_name(scenario),
+        shard.job_sha256(scenario),
+        scenario.simulation().seed,
+        scenario.simulation().paths,
+        spec,
+        samples as u64,
+        range,
+    );
+    let payload = postcard::to_allocvec(&shard).map_err(|e| e.to_string())?;
+    crate::shard::write_shard_file(&folder.join(spec.file_name()), header, &payload)
+        .map_err(|e| e.to_string())
+}
+
+/// Joins a Sobol analysis's shards (checked complete by [`crate::shard::find_shards`]) and
+/// writes `out/sobol_<scenario>/sobol.csv` (and `sobol_second_order.csv`), byte-identical
+/// to an unsharded `sensitivity sobol`. Returns the indices and the path of `sobol.csv`.
+///
+/// # Errors
+///
+/// [`crate::shard::ShardError`] for a damaged shard, shards of different settings, or an
+/// estimation or write that fails.
+pub fn merge_sobol(
+    set: &crate::shard::ShardSet,
+    out: &std::path::Path,
+) -> Result<(ModelSobol, std::path::PathBuf), crate::shard::ShardError> {
+    use crate::shard::ShardError;
+    let first_file = set.files().next().expect("a set has a shard").to_path_buf();
+    let corrupt = |reason: String| ShardError::Corrupt {
+        path: first_file.clone(),
+        reason,
+    };
+    let mut shards = set.payloads::<SobolShard>();
+    let mut first = shards.next().expect("a set has a shard")?;
+    let scenario = crate::Scenario::from_toml_str(
+        set.header
+            .scenario
+            .strip_prefix("sobol_")
+            .unwrap_or(&set.header.scenario),
+        "the shard's resolved scenario",
+        &first.scenario_toml,
+        &[],
+    )
+    .map_err(|e| corrupt(format!("its scenario does not load: {e}")))?;
+    if first.job_sha256(&scenario) != set.header.scenario_sha256 {
+        return Err(corrupt(
+            "its settings do not match its header's hash".to_string(),
+        ));
+    }
+    for (shard, file) in shards.zip(set.files().skip(1)) {
+        let shard = shard?;
+        if shard.job_sha256(&scenario) != set.header.scenario_sha256 {
+            return Err(ShardError::Corrupt {
+                path: file.to_path_buf(),
+                reason: "its settings do not match its header's hash".to_string(),
+            });
+        }
+        first
+            .evaluations
+            .append(shard.evaluations)
+            .map_err(|e| corrupt(e.to_string()))?;
+    }
+    let options = first.options().map_err(|e| corrupt(e.to_string()))?;
+    let run = |e: SensitivityError| ShardError::Run {
+        scenario: set.header.scenario.clone(),
+        source: crate::runner::RunError::Sharded(e.to_string()),
+    };
+    let sobol =
+        model_sobol_from(&scenario, &first.metric, &first.evaluations, &options).map_err(run)?;
+    let path = sobol
+        .write_csv(&out.join(&set.header.scenario), &scenario)
+        .map_err(|e| ShardError::Io {
+            path: e.path,
+            source: e.source,
+        })?;
+    Ok((sobol, path))
+}
+
+/// One path's `metric` at point `u` of the unit hypercube: the inputs at their quantiles
+/// `u[..k]`, the path's random streams seeded from the intrinsic coordinate `u[k]`
+/// (distinct points, distinct streams). NaN where the metric is undefined.
+fn point_value<F>(
+    inputs: &[(String, crate::Distribution)],
+    make: &F,
+    metric: &str,
+    u: &[f64],
+) -> f64
+where
+    F: Fn(&[crate::Override]) -> Result<crate::Scenario, crate::ScenarioError> + Sync,
+{
+    let k = inputs.len();
+    let overrides: Vec<crate::Override> = inputs
+        .iter()
+        .zip(u)
+        .map(|((key, d), &p)| {
+            crate::Override::parse(&format!("{key}={}", d.quantile(p)))
+                .expect("a key path and a number")
+        })
+        .collect();
+    let seed = (u[k] * 9_007_199_254_740_992.0) as u64;
+    let Ok(s) = make(&overrides).and_then(|s| s.with_seed(seed).with_paths(1)) else {
+        return f64::NAN;
+    };
+    match crate::runner::simulate(&s, &crate::runner::RunOptions::default()) {
+        Ok(r) => r.scalar(metric).map_or(f64::NAN, |s| s.mean),
+        Err(_) => f64::NAN,
+    }
+}
+
+/// The names of a model's Sobol inputs: every uncertain assumption's key path, then
+/// [`INTRINSIC_GROUP`] (the columns of an exported or imported sample matrix).
+pub fn sobol_input_names(scenario: &crate::Scenario) -> Vec<String> {
+    let mut names: Vec<String> = crate::model::Model::new(scenario)
+        .uncertain_distributions()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    names.push(INTRINSIC_GROUP.to_string());
+    names
+}
+
+/// The engine's Saltelli design for `inputs` inputs and `samples` base rows, in SALib's
+/// `sobol.sample(..., calc_second_order=second_order)` order: for each row `j`, `A_j`,
+/// then `A_B^i` for every input `i`, then (with `second_order`) `B_A^i` for every input,
+/// then `B_j`: `samples (k + 2)` points, or `samples (2k + 2)`. SALib's `sobol.analyze`
+/// reads the engine's evaluations of them.
+///
+/// # Errors
+///
+/// [`SobolError`] for no inputs, fewer than 2 samples or too many inputs.
+///
+/// # Examples
+///
+/// ```
+/// use cloudcapex::sensitivity::sobol::saltelli_points;
+/// assert_eq!(saltelli_points(3, 4, false).unwrap().len(), 4 * 5);
+/// assert_eq!(saltelli_points(3, 4, true).unwrap().len(), 4 * 8);
+/// ```
+pub fn saltelli_points(
+    inputs: usize,
+    samples: usize,
+    second_order: bool,
+) -> Result<Vec<Vec<f64>>, SobolError> {
+    if inputs == 0 || samples < 2 {
+        return Err(SobolError::BadSetup);
+    }
+    let params = JoeKuoD6::minimal();
+    if 2 * inputs > params.max_dims {
+        return Err(SobolError::TooManyInputs(inputs, params.max_dims / 2));
+    }
+    let crossings = if second_order { 2 * inputs } else { inputs };
+    let mut points = Vec::with_capacity(samples * (crossings + 2));
+    for row in Sobol::<f64>::new(2 * inputs, &params).skip(1).take(samples) {
+        let (a, b) = row.split_at(inputs);
+        points.push(a.to_vec());
+        let crossed = |base: &[f64], other: &[f64], i: usize| {
+            let mut x = base.to_vec();
+            x[i] = other[i];
+            x
+        };
+        points.extend((0..inputs).map(|i| crossed(a, b, i)));
+        if second_order {
+            points.extend((0..inputs).map(|i| crossed(b, a, i)));
+        }
+        points.push(b.to_vec());
+    }
+    Ok(points)
+}
+
+/// One path's `metric` at each point (rows of quantile levels, the last column the
+/// intrinsic-randomness coordinate), as in [`model_sobol`]; NaN where undefined.
+///
+/// # Errors
+///
+/// [`SensitivityError::NoUncertainInputs`] without uncertain inputs;
+/// [`SensitivityError::Run`] if a point has the wrong number of columns or a value outside
+/// [0, 1).
+pub fn evaluate_points<F>(
+    scenario: &crate::Scenario,
+    make: F,
+    metric: &str,
+    points: &[Vec<f64>],
+) -> Result<Vec<f64>, SensitivityError>
+where
+    F: Fn(&[crate::Override]) -> Result<crate::Scenario, crate::ScenarioError> + Sync,
+{
+    use rayon::prelude::*;
+    let inputs = crate::model::Model::new(scenario).uncertain_distributions();
+    if inputs.is_empty() {
+        return Err(SensitivityError::NoUncertainInputs);
+    }
+    for (r, p) in points.iter().enumerate() {
+        if p.len() != inputs.len() + 1 || p.iter().any(|x| !(0.0..1.0).contains(x)) {
+            return Err(SensitivityError::Run(format!(
+                "sample row {}: expected {} quantile levels in [0, 1) (the inputs, then {INTRINSIC_GROUP}), found {:?}",
+                r + 1,
+                inputs.len() + 1,
+                p
+            )));
+        }
+    }
+    Ok(points
+        .par_iter()
+        .map(|u| point_value(&inputs, &make, metric, u))
+        .collect())
+}
+
+impl ModelSobol {
+    /// Writes `sobol.csv` (one row per input) and, when second-order indices were
+    /// estimated, `sobol_second_order.csv` (one row per pair; otherwise an earlier one is
+    /// removed) to `dir`, each through a temporary file; returns the path of `sobol.csv`.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::output::OutputError`] naming the file.
+    pub fn write_csv(
+        &self,
+        dir: &std::path::Path,
+        scenario: &crate::Scenario,
+    ) -> Result<std::path::PathBuf, crate::output::OutputError> {
+        let plain = crate::output::plain;
+        let indices = &self.indices;
+        let provenance = format!(
+            "{},{},{},{},{},{}",
+            indices.samples,
+            indices.evaluations,
+            plain(indices.confidence),
+            scenario.simulation().seed,
+            scenario.sha256(),
+            crate::output::CRATE_VERSION
+        );
+        let estimate =
+            |e: Estimate| format!("{},{},{}", plain(e.value), plain(e.low), plain(e.high));
+        if !indices.second_order.is_empty() {
+            let mut text = String::from(
+                "scenario,metric,input_1,input_2,second_order,second_order_low,second_order_high,samples,evaluations,confidence,seed,scenario_sha256,cloudcapex_version\n",
+            );
+            for pair in &indices.second_order {
+                text.push_str(&format!(
+                    "{},{},{},{},{},{provenance}\n",
+                    scenario.name(),
+                    self.metric,
+                    self.inputs[pair.first],
+                    self.inputs[pair.second],
+                    estimate(pair.index)
+                ));
+            }
+            crate::output::write_atomically(&dir.join("sobol_second_order.csv"), |out| {
+                out.write_all(text.as_bytes())
+            })?;
+        } else {
+            // An earlier --second-order run's file would contradict this sobol.csv.
+            let stale = dir.join("sobol_second_order.csv");
+            match std::fs::remove_file(&stale) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(crate::output::OutputError {
+                        path: stale,
+                        source: e,
+                    });
+                }
+                _ => {}
+            }
+        }
+        let mut text = String::from(
+            "scenario,metric,input,first_order,first_order_low,first_order_high,total,total_low,total_high,samples,evaluations,confidence,seed,scenario_sha256,cloudcapex_version\n",
+        );
+        for (i, input) in self.inputs.iter().enumerate() {
+            text.push_str(&format!(
+                "{},{},{input},{},{},{provenance}\n",
+                scenario.name(),
+                self.metric,
+                estimate(indices.first_order[i]),
+                estimate(indices.total[i]),
+            ));
+        }
+        crate::output::write_atomically(&dir.join("sobol.csv"), |out| {
+            out.write_all(text.as_bytes())
+        })
+    }
+
+    /// A readable table, largest total index first; with second-order indices, the
+    /// largest pairs (at most 10) after it.
+    pub fn table(&self) -> String {
+        let indices = &self.indices;
+        let mut order: Vec<usize> = (0..self.inputs.len()).collect();
+        order.sort_by(|a, b| indices.total[*b].value.total_cmp(&indices.total[*a].value));
+        let mut out = format!(
+            "Sobol indices of one path's `{}` ({} evaluations; {}% bootstrap intervals)\n\n{:<52} {:>22} {:>22}\n",
+            self.metric,
+            indices.evaluations,
+            crate::output::plain(indices.confidence * 100.0),
+            "input",
+            "first order",
+            "total"
+        );
+        for i in order {
+            let (f, t) = (indices.first_order[i], indices.total[i]);
+            out.push_str(&format!(
+                "{:<52} {:>6.3} [{:>6.3}, {:>6.3}] {:>6.3} [{:>6.3}, {:>6.3}]\n",
+                self.inputs[i], f.value, f.low, f.high, t.value, t.low, t.high
+            ));
+        }
+        if !indices.second_order.is_empty() {
+            let mut pairs: Vec<&PairIndex> = indices.second_order.iter().collect();
+            pairs.sort_by(|a, b| b.index.value.total_cmp(&a.index.value));
+            out.push_str(&format!(
+                "\nLargest second-order indices ({} pairs in sobol_second_order.csv)\n\n",
+                pairs.len()
+            ));
+            for pair in pairs.into_iter().take(10) {
+                let e = pair.index;
+                out.push_str(&format!(
+                    "{:<75} {:>6.3} [{:>6.3}, {:>6.3}]\n",
+                    format!("{} × {}", self.inputs[pair.first], self.inputs[pair.second]),
+                    e.value,
+                    e.low,
+                    e.high
+                ));
+            }
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -720,816 +1246,5 @@ mod tests {
             sobol_indices(|_| 1.0, 2, 100, 10, 0.95, 1),
             Err(SobolError::NoVariance(_))
         ));
-    }
-}
-
-/// Quantile levels a tornado moves each input to.
-pub const TORNADO_LEVELS: (f64, f64) = (0.10, 0.90);
-
-/// One input's bar: the statistics with that input at its p10 and p90, every other
-/// uncertain input at its median.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TornadoBar {
-    /// Key path of the input.
-    pub input: String,
-    /// Its distribution's name.
-    pub distribution: &'static str,
-    /// Its p10 and p90.
-    pub low_value: f64,
-    /// Its p90.
-    pub high_value: f64,
-    /// Statistics at the input's p10.
-    pub at_low: TornadoStats,
-    /// Statistics at the input's p90.
-    pub at_high: TornadoStats,
-}
-
-impl TornadoBar {
-    /// Swing of the mean, `|mean(p90) − mean(p10)|`, by which bars are sorted.
-    pub fn swing(&self) -> f64 {
-        (self.at_high.mean - self.at_low.mean).abs()
-    }
-}
-
-/// The statistics a tornado reports for one run.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct TornadoStats {
-    /// Mean of the metric.
-    pub mean: f64,
-    /// Its standard error.
-    pub mean_se: f64,
-    /// 5th percentile.
-    pub p5: f64,
-    /// Share of paths below 0.
-    pub prob_negative: f64,
-    /// Its standard error.
-    pub prob_negative_se: f64,
-}
-
-/// A tornado: the base run (every uncertain input at its median) and one bar per input,
-/// sorted by swing of the mean, largest first.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Tornado {
-    /// Metric analysed.
-    pub metric: String,
-    /// Statistics with every uncertain input at its median.
-    pub base: TornadoStats,
-    /// Bars, largest swing first.
-    pub bars: Vec<TornadoBar>,
-}
-
-/// Why a tornado could not be computed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum TornadoError {
-    /// The scenario has no uncertain input (every assumption is a number).
-    #[error(
-        "the scenario has no uncertain input: a tornado moves assumptions given as distributions"
-    )]
-    NoUncertainInputs,
-    /// A scenario with fixed inputs is invalid.
-    #[error(transparent)]
-    Scenario(#[from] Box<crate::ScenarioError>),
-    /// A run failed or lacks the metric.
-    #[error("{0}")]
-    Run(String),
-}
-
-fn tornado_stats(
-    results: &crate::runner::Results,
-    metric: &str,
-) -> Result<TornadoStats, TornadoError> {
-    let stats = results.scalar_stats(metric).ok_or_else(|| {
-        TornadoError::Run(format!(
-            "`{metric}` is not a per-path metric of this scenario"
-        ))
-    })?;
-    let s = stats
-        .summary
-        .as_ref()
-        .ok_or_else(|| TornadoError::Run(format!("`{metric}` is undefined on every path")))?;
-    Ok(TornadoStats {
-        mean: s.mean,
-        mean_se: s.se,
-        p5: s.quantiles[1],
-        prob_negative: stats.prob_negative,
-        prob_negative_se: stats.prob_negative_se,
-    })
-}
-
-/// Moves each uncertain input of `scenario` to its p10 and p90 with the others at their
-/// median, runs every case on the same seed (common random numbers; the model's intrinsic
-/// randomness stays random), and reports the swing of `metric`'s mean, p5 and P(< 0).
-/// `make` rebuilds the scenario with extra overrides (the inputs fixed to numbers).
-///
-/// # Errors
-///
-/// [`TornadoError`] when there is no uncertain input, a fixed value is invalid or a run fails.
-pub fn tornado<F>(
-    scenario: &crate::Scenario,
-    make: F,
-    metric: &str,
-) -> Result<Tornado, TornadoError>
-where
-    F: Fn(&[crate::Override]) -> Result<crate::Scenario, crate::ScenarioError> + Sync,
-{
-    use rayon::prelude::*;
-    let inputs = crate::model::Model::new(scenario).uncertain_distributions();
-    if inputs.is_empty() {
-        return Err(TornadoError::NoUncertainInputs);
-    }
-    let fixed = |key: &str, value: f64| {
-        crate::Override::parse(&format!("{key}={value}")).expect("a key path and a number")
-    };
-    let medians: Vec<crate::Override> = inputs
-        .iter()
-        .map(|(k, d)| fixed(k, d.quantile(0.5)))
-        .collect();
-    // Case 0: all medians; then (input i, low) and (input i, high).
-    let cases: Vec<Vec<crate::Override>> = std::iter::once(medians.clone())
-        .chain(inputs.iter().enumerate().flat_map(|(i, (key, d))| {
-            [TORNADO_LEVELS.0, TORNADO_LEVELS.1].map(|level| {
-                let mut overrides = medians.clone();
-                overrides[i] = fixed(key, d.quantile(level));
-                overrides
-            })
-        }))
-        .collect();
-    let runs = cases
-        .par_iter()
-        .map(|overrides| {
-            let s = make(overrides).map_err(|e| TornadoError::Scenario(Box::new(e)))?;
-            let results = crate::runner::simulate(&s, &crate::runner::RunOptions::default())
-                .map_err(|e| TornadoError::Run(e.to_string()))?;
-            tornado_stats(&results, metric)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut bars: Vec<TornadoBar> = inputs
-        .iter()
-        .enumerate()
-        .map(|(i, (key, d))| TornadoBar {
-            input: key.clone(),
-            distribution: d.kind(),
-            low_value: d.quantile(TORNADO_LEVELS.0),
-            high_value: d.quantile(TORNADO_LEVELS.1),
-            at_low: runs[1 + 2 * i],
-            at_high: runs[2 + 2 * i],
-        })
-        .collect();
-    bars.sort_by(|a, b| b.swing().total_cmp(&a.swing()));
-    Ok(Tornado {
-        metric: metric.to_string(),
-        base: runs[0],
-        bars,
-    })
-}
-
-impl Tornado {
-    /// Writes `tornado.csv` (one row per input and statistic; columns in docs/outputs.md)
-    /// to `dir` through a temporary file renamed into place.
-    ///
-    /// # Errors
-    ///
-    /// [`crate::output::OutputError`] naming the file.
-    pub fn write_csv(
-        &self,
-        dir: &std::path::Path,
-        scenario: &crate::Scenario,
-    ) -> Result<std::path::PathBuf, crate::output::OutputError> {
-        let plain = crate::output::plain;
-        let mut text = String::from(
-            "scenario,metric,input,distribution,rank,low_value,high_value,statistic,base,at_low,at_low_se,at_high,at_high_se,swing,paths,seed,scenario_sha256,cloudcapex_version\n",
-        );
-        for (rank, bar) in self.bars.iter().enumerate() {
-            let rows = [
-                (
-                    "mean",
-                    self.base.mean,
-                    bar.at_low.mean,
-                    bar.at_low.mean_se,
-                    bar.at_high.mean,
-                    bar.at_high.mean_se,
-                ),
-                (
-                    "p5",
-                    self.base.p5,
-                    bar.at_low.p5,
-                    f64::NAN,
-                    bar.at_high.p5,
-                    f64::NAN,
-                ),
-                (
-                    "prob_negative",
-                    self.base.prob_negative,
-                    bar.at_low.prob_negative,
-                    bar.at_low.prob_negative_se,
-                    bar.at_high.prob_negative,
-                    bar.at_high.prob_negative_se,
-                ),
-            ];
-            for (statistic, base, low, low_se, high, high_se) in rows {
-                text.push_str(&format!(
-                    "{},{},{},{},{},{},{},{statistic},{},{},{},{},{},{},{},{},{},{}\n",
-                    scenario.name(),
-                    self.metric,
-                    bar.input,
-                    bar.distribution,
-                    rank + 1,
-                    plain(bar.low_value),
-                    plain(bar.high_value),
-                    plain(base),
-                    plain(low),
-                    plain(low_se),
-                    plain(high),
-                    plain(high_se),
-                    plain((high - low).abs()),
-                    scenario.simulation().paths,
-                    scenario.simulation().seed,
-                    scenario.sha256(),
-                    crate::output::CRATE_VERSION
-                ));
-            }
-        }
-        crate::output::write_atomically(&dir.join("tornado.csv"), |out| {
-            out.write_all(text.as_bytes())
-        })
-    }
-
-    /// The tornado chart (SVG) of the mean: one bar per input, largest swing on top.
-    ///
-    /// # Errors
-    ///
-    /// If drawing fails.
-    pub fn svg(&self) -> std::io::Result<String> {
-        let bars: Vec<crate::output::SwingBar> = self
-            .bars
-            .iter()
-            .map(|b| crate::output::SwingBar {
-                label: b.input.clone(),
-                at_low: b.at_low.mean,
-                at_high: b.at_high.mean,
-            })
-            .collect();
-        crate::output::tornado_svg(
-            format!(
-                "Tornado: mean {} with each input at its p10 / p90",
-                self.metric
-            ),
-            &format!("mean {}", self.metric),
-            self.base.mean,
-            &bars,
-        )
-    }
-
-    /// A readable table, largest swing first.
-    pub fn table(&self) -> String {
-        let mut out = format!(
-            "Tornado of `{}`: each input at its p10 / p90, the others at their median\nbase (all at median): mean {:.2} ± {:.2}, p5 {:.2}, P(<0) {:.3}\n\n{:<52} {:>10} {:>10} {:>10} {:>10} {:>9}\n",
-            self.metric,
-            self.base.mean,
-            self.base.mean_se,
-            self.base.p5,
-            self.base.prob_negative,
-            "input",
-            "p10",
-            "p90",
-            "mean@p10",
-            "mean@p90",
-            "swing"
-        );
-        for bar in &self.bars {
-            out.push_str(&format!(
-                "{:<52} {:>10.4} {:>10.4} {:>10.2} {:>10.2} {:>9.2}\n",
-                bar.input,
-                bar.low_value,
-                bar.high_value,
-                bar.at_low.mean,
-                bar.at_high.mean,
-                bar.swing()
-            ));
-        }
-        out
-    }
-}
-
-/// Name of the group that stands for the model's intrinsic randomness (growth shocks,
-/// regime paths, event firings) in [`model_sobol`].
-pub const INTRINSIC_GROUP: &str = "intrinsic_randomness";
-
-/// Sobol indices of a model's per-path metric.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ModelSobol {
-    /// Metric analysed.
-    pub metric: String,
-    /// Input names: every uncertain assumption's key path, then [`INTRINSIC_GROUP`].
-    pub inputs: Vec<String>,
-    /// The indices, in `inputs` order.
-    pub indices: SobolIndices,
-}
-
-/// First-order and total (and, if `options` ask, second-order) Sobol indices of one
-/// path's `metric` with respect to every uncertain input of `scenario` and one group for
-/// the model's intrinsic randomness.
-///
-/// An evaluation fixes each uncertain input at its quantile `u_i` (through `make`, which
-/// rebuilds the scenario with those values as overrides) and simulates one path whose
-/// random streams come from a seed derived from the last coordinate, so that coordinate
-/// carries all the intrinsic randomness. `samples (k + 3)` one-path runs for `k`
-/// uncertain inputs (`samples (2k + 4)` with second-order indices).
-///
-/// # Errors
-///
-/// [`TornadoError::NoUncertainInputs`] without uncertain inputs; [`TornadoError::Run`] if
-/// the estimator fails (e.g. a metric undefined on some evaluations).
-pub fn model_sobol<F>(
-    scenario: &crate::Scenario,
-    make: F,
-    metric: &str,
-    samples: usize,
-    options: &SobolOptions,
-) -> Result<ModelSobol, TornadoError>
-where
-    F: Fn(&[crate::Override]) -> Result<crate::Scenario, crate::ScenarioError> + Sync,
-{
-    let evaluations = model_sobol_evaluations(
-        scenario,
-        make,
-        metric,
-        samples,
-        0..samples,
-        options.second_order,
-    )?;
-    model_sobol_from(scenario, metric, &evaluations, options)
-}
-
-/// The evaluations of [`model_sobol`] on base rows `rows` only: a shard of the analysis,
-/// joined with [`SobolEvaluations::append`] and finished by [`model_sobol_from`].
-///
-/// # Errors
-///
-/// As [`model_sobol`]; [`TornadoError::Run`] for rows outside the design.
-pub fn model_sobol_evaluations<F>(
-    scenario: &crate::Scenario,
-    make: F,
-    metric: &str,
-    samples: usize,
-    rows: std::ops::Range<usize>,
-    second_order: bool,
-) -> Result<SobolEvaluations, TornadoError>
-where
-    F: Fn(&[crate::Override]) -> Result<crate::Scenario, crate::ScenarioError> + Sync,
-{
-    let inputs = crate::model::Model::new(scenario).uncertain_distributions();
-    if inputs.is_empty() {
-        return Err(TornadoError::NoUncertainInputs);
-    }
-    let evaluate = |u: &[f64]| point_value(&inputs, &make, metric, u);
-    sobol_evaluations(evaluate, inputs.len() + 1, samples, rows, second_order)
-        .map_err(|e| TornadoError::Run(e.to_string()))
-}
-
-/// [`model_sobol`]'s indices from the whole design's evaluations.
-///
-/// # Errors
-///
-/// As [`model_sobol`].
-pub fn model_sobol_from(
-    scenario: &crate::Scenario,
-    metric: &str,
-    evaluations: &SobolEvaluations,
-    options: &SobolOptions,
-) -> Result<ModelSobol, TornadoError> {
-    let names = sobol_input_names(scenario);
-    if names.len() != evaluations.fab.len() {
-        return Err(TornadoError::Run(format!(
-            "the evaluations are of {} inputs, the scenario has {}",
-            evaluations.fab.len(),
-            names.len()
-        )));
-    }
-    let indices = sobol_from_evaluations(evaluations, options).map_err(|e| {
-        TornadoError::Run(format!(
-            "{e} (is `{metric}` defined on every path? IRR and payback are not)"
-        ))
-    })?;
-    Ok(ModelSobol {
-        metric: metric.to_string(),
-        inputs: names,
-        indices,
-    })
-}
-
-/// What a Sobol shard carries: the analysis's settings, the resolved scenario and its base
-/// rows' evaluations.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct SobolShard {
-    scenario_toml: String,
-    metric: String,
-    samples: usize,
-    bootstrap: usize,
-    confidence: f64,
-    seed: u64,
-    jansen: bool,
-    second_order: bool,
-    evaluations: SobolEvaluations,
-}
-
-impl SobolShard {
-    /// SHA-256 of the scenario's hash and every setting the indices depend on.
-    fn job_sha256(&self, scenario: &crate::Scenario) -> String {
-        use sha2::{Digest, Sha256};
-        let text = format!(
-            "{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
-            scenario.sha256(),
-            self.metric,
-            self.samples,
-            self.bootstrap,
-            self.confidence,
-            self.seed,
-            self.jansen,
-            self.second_order
-        );
-        Sha256::digest(text.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    }
-
-    fn options(&self) -> Result<SobolOptions, SobolError> {
-        Ok(SobolOptions::default()
-            .bootstrap(self.bootstrap)
-            .confidence(self.confidence)?
-            .seed(self.seed)
-            .first_order(if self.jansen {
-                FirstOrderEstimator::Jansen1999
-            } else {
-                FirstOrderEstimator::Saltelli2010
-            })
-            .second_order(self.second_order))
-    }
-}
-
-/// `sobol_<scenario>`: a Sobol analysis's output folder name.
-pub fn sobol_folder_name(scenario: &crate::Scenario) -> String {
-    format!("sobol_{}", scenario.name())
-}
-
-/// Shard `spec` of [`model_sobol`]: evaluates its part of the design's `samples` base rows
-/// and writes `folder/shard-I-of-N.ccx`, for [`merge_sobol`].
-///
-/// # Errors
-///
-/// A message if the split is larger than the design, the evaluations fail or the file
-/// cannot be written.
-pub fn sobol_shard<F>(
-    folder: &std::path::Path,
-    spec: crate::shard::ShardSpec,
-    scenario: &crate::Scenario,
-    make: F,
-    metric: &str,
-    samples: usize,
-    options: &SobolOptions,
-) -> Result<std::path::PathBuf, String>
-where
-    F: Fn(&[crate::Override]) -> Result<crate::Scenario, crate::ScenarioError> + Sync,
-{
-    let range = spec.range(samples as u64, "base rows of the Sobol design")?;
-    let rows = range.start as usize..range.end as usize;
-    let evaluations =
-        model_sobol_evaluations(scenario, make, metric, samples, rows, options.second_order)
-            .map_err(|e| e.to_string())?;
-    let shard = SobolShard {
-        scenario_toml: scenario.resolved_toml(),
-        metric: metric.to_string(),
-        samples,
-        bootstrap: options.bootstrap,
-        confidence: options.confidence,
-        seed: options.seed,
-        jansen: options.first_order == FirstOrderEstimator::Jansen1999,
-        second_order: options.second_order,
-        evaluations,
-    };
-    let header = crate::shard::ShardHeader::for_points(
-        crate::shard::SOBOL,
-        &sobol_folder_name(scenario),
-        shard.job_sha256(scenario),
-        scenario.simulation().seed,
-        scenario.simulation().paths,
-        spec,
-        samples as u64,
-        range,
-    );
-    let payload = postcard::to_allocvec(&shard).map_err(|e| e.to_string())?;
-    crate::shard::write_shard_file(&folder.join(spec.file_name()), header, &payload)
-        .map_err(|e| e.to_string())
-}
-
-/// Joins a Sobol analysis's shards (checked complete by [`crate::shard::find_shards`]) and
-/// writes `out/sobol_<scenario>/sobol.csv` (and `sobol_second_order.csv`), byte-identical
-/// to an unsharded `sensitivity sobol`. Returns the indices and the path of `sobol.csv`.
-///
-/// # Errors
-///
-/// [`crate::shard::ShardError`] for a damaged shard, shards of different settings, or an
-/// estimation or write that fails.
-pub fn merge_sobol(
-    set: &crate::shard::ShardSet,
-    out: &std::path::Path,
-) -> Result<(ModelSobol, std::path::PathBuf), crate::shard::ShardError> {
-    use crate::shard::ShardError;
-    let first_file = set.files().next().expect("a set has a shard").to_path_buf();
-    let corrupt = |reason: String| ShardError::Corrupt {
-        path: first_file.clone(),
-        reason,
-    };
-    let mut shards = set.payloads::<SobolShard>();
-    let mut first = shards.next().expect("a set has a shard")?;
-    let scenario = crate::Scenario::from_toml_str(
-        set.header
-            .scenario
-            .strip_prefix("sobol_")
-            .unwrap_or(&set.header.scenario),
-        "the shard's resolved scenario",
-        &first.scenario_toml,
-        &[],
-    )
-    .map_err(|e| corrupt(format!("its scenario does not load: {e}")))?;
-    if first.job_sha256(&scenario) != set.header.scenario_sha256 {
-        return Err(corrupt(
-            "its settings do not match its header's hash".to_string(),
-        ));
-    }
-    for (shard, file) in shards.zip(set.files().skip(1)) {
-        let shard = shard?;
-        if shard.job_sha256(&scenario) != set.header.scenario_sha256 {
-            return Err(ShardError::Corrupt {
-                path: file.to_path_buf(),
-                reason: "its settings do not match its header's hash".to_string(),
-            });
-        }
-        first
-            .evaluations
-            .append(shard.evaluations)
-            .map_err(|e| corrupt(e.to_string()))?;
-    }
-    let options = first.options().map_err(|e| corrupt(e.to_string()))?;
-    let run = |e: TornadoError| ShardError::Run {
-        scenario: set.header.scenario.clone(),
-        source: crate::runner::RunError::Sharded(e.to_string()),
-    };
-    let sobol =
-        model_sobol_from(&scenario, &first.metric, &first.evaluations, &options).map_err(run)?;
-    let path = sobol
-        .write_csv(&out.join(&set.header.scenario), &scenario)
-        .map_err(|e| ShardError::Io {
-            path: e.path,
-            source: e.source,
-        })?;
-    Ok((sobol, path))
-}
-
-/// One path's `metric` at point `u` of the unit hypercube: the inputs at their quantiles
-/// `u[..k]`, the path's random streams seeded from the intrinsic coordinate `u[k]`
-/// (distinct points, distinct streams). NaN where the metric is undefined.
-fn point_value<F>(
-    inputs: &[(String, crate::Distribution)],
-    make: &F,
-    metric: &str,
-    u: &[f64],
-) -> f64
-where
-    F: Fn(&[crate::Override]) -> Result<crate::Scenario, crate::ScenarioError> + Sync,
-{
-    let k = inputs.len();
-    let overrides: Vec<crate::Override> = inputs
-        .iter()
-        .zip(u)
-        .map(|((key, d), &p)| {
-            crate::Override::parse(&format!("{key}={}", d.quantile(p)))
-                .expect("a key path and a number")
-        })
-        .collect();
-    let seed = (u[k] * 9_007_199_254_740_992.0) as u64;
-    let Ok(s) = make(&overrides).and_then(|s| s.with_seed(seed).with_paths(1)) else {
-        return f64::NAN;
-    };
-    match crate::runner::simulate(&s, &crate::runner::RunOptions::default()) {
-        Ok(r) => r.scalar(metric).map_or(f64::NAN, |s| s.mean),
-        Err(_) => f64::NAN,
-    }
-}
-
-/// The names of a model's Sobol inputs: every uncertain assumption's key path, then
-/// [`INTRINSIC_GROUP`] (the columns of an exported or imported sample matrix).
-pub fn sobol_input_names(scenario: &crate::Scenario) -> Vec<String> {
-    let mut names: Vec<String> = crate::model::Model::new(scenario)
-        .uncertain_distributions()
-        .into_iter()
-        .map(|(k, _)| k)
-        .collect();
-    names.push(INTRINSIC_GROUP.to_string());
-    names
-}
-
-/// The engine's Saltelli design for `inputs` inputs and `samples` base rows, in SALib's
-/// `sobol.sample(..., calc_second_order=second_order)` order: for each row `j`, `A_j`,
-/// then `A_B^i` for every input `i`, then (with `second_order`) `B_A^i` for every input,
-/// then `B_j`: `samples (k + 2)` points, or `samples (2k + 2)`. SALib's `sobol.analyze`
-/// reads the engine's evaluations of them.
-///
-/// # Errors
-///
-/// [`SobolError`] for no inputs, fewer than 2 samples or too many inputs.
-///
-/// # Examples
-///
-/// ```
-/// use cloudcapex::sensitivity::saltelli_points;
-/// assert_eq!(saltelli_points(3, 4, false).unwrap().len(), 4 * 5);
-/// assert_eq!(saltelli_points(3, 4, true).unwrap().len(), 4 * 8);
-/// ```
-pub fn saltelli_points(
-    inputs: usize,
-    samples: usize,
-    second_order: bool,
-) -> Result<Vec<Vec<f64>>, SobolError> {
-    if inputs == 0 || samples < 2 {
-        return Err(SobolError::BadSetup);
-    }
-    let params = JoeKuoD6::minimal();
-    if 2 * inputs > params.max_dims {
-        return Err(SobolError::TooManyInputs(inputs, params.max_dims / 2));
-    }
-    let crossings = if second_order { 2 * inputs } else { inputs };
-    let mut points = Vec::with_capacity(samples * (crossings + 2));
-    for row in Sobol::<f64>::new(2 * inputs, &params).skip(1).take(samples) {
-        let (a, b) = row.split_at(inputs);
-        points.push(a.to_vec());
-        let crossed = |base: &[f64], other: &[f64], i: usize| {
-            let mut x = base.to_vec();
-            x[i] = other[i];
-            x
-        };
-        points.extend((0..inputs).map(|i| crossed(a, b, i)));
-        if second_order {
-            points.extend((0..inputs).map(|i| crossed(b, a, i)));
-        }
-        points.push(b.to_vec());
-    }
-    Ok(points)
-}
-
-/// One path's `metric` at each point (rows of quantile levels, the last column the
-/// intrinsic-randomness coordinate), as in [`model_sobol`]; NaN where undefined.
-///
-/// # Errors
-///
-/// [`TornadoError::NoUncertainInputs`] without uncertain inputs;
-/// [`TornadoError::Run`] if a point has the wrong number of columns or a value outside
-/// [0, 1).
-pub fn evaluate_points<F>(
-    scenario: &crate::Scenario,
-    make: F,
-    metric: &str,
-    points: &[Vec<f64>],
-) -> Result<Vec<f64>, TornadoError>
-where
-    F: Fn(&[crate::Override]) -> Result<crate::Scenario, crate::ScenarioError> + Sync,
-{
-    use rayon::prelude::*;
-    let inputs = crate::model::Model::new(scenario).uncertain_distributions();
-    if inputs.is_empty() {
-        return Err(TornadoError::NoUncertainInputs);
-    }
-    for (r, p) in points.iter().enumerate() {
-        if p.len() != inputs.len() + 1 || p.iter().any(|x| !(0.0..1.0).contains(x)) {
-            return Err(TornadoError::Run(format!(
-                "sample row {}: expected {} quantile levels in [0, 1) (the inputs, then {INTRINSIC_GROUP}), found {:?}",
-                r + 1,
-                inputs.len() + 1,
-                p
-            )));
-        }
-    }
-    Ok(points
-        .par_iter()
-        .map(|u| point_value(&inputs, &make, metric, u))
-        .collect())
-}
-
-impl ModelSobol {
-    /// Writes `sobol.csv` (one row per input) and, when second-order indices were
-    /// estimated, `sobol_second_order.csv` (one row per pair; otherwise an earlier one is
-    /// removed) to `dir`, each through a temporary file; returns the path of `sobol.csv`.
-    ///
-    /// # Errors
-    ///
-    /// [`crate::output::OutputError`] naming the file.
-    pub fn write_csv(
-        &self,
-        dir: &std::path::Path,
-        scenario: &crate::Scenario,
-    ) -> Result<std::path::PathBuf, crate::output::OutputError> {
-        let plain = crate::output::plain;
-        let indices = &self.indices;
-        let provenance = format!(
-            "{},{},{},{},{},{}",
-            indices.samples,
-            indices.evaluations,
-            plain(indices.confidence),
-            scenario.simulation().seed,
-            scenario.sha256(),
-            crate::output::CRATE_VERSION
-        );
-        let estimate =
-            |e: Estimate| format!("{},{},{}", plain(e.value), plain(e.low), plain(e.high));
-        if !indices.second_order.is_empty() {
-            let mut text = String::from(
-                "scenario,metric,input_1,input_2,second_order,second_order_low,second_order_high,samples,evaluations,confidence,seed,scenario_sha256,cloudcapex_version\n",
-            );
-            for pair in &indices.second_order {
-                text.push_str(&format!(
-                    "{},{},{},{},{},{provenance}\n",
-                    scenario.name(),
-                    self.metric,
-                    self.inputs[pair.first],
-                    self.inputs[pair.second],
-                    estimate(pair.index)
-                ));
-            }
-            crate::output::write_atomically(&dir.join("sobol_second_order.csv"), |out| {
-                out.write_all(text.as_bytes())
-            })?;
-        } else {
-            // An earlier --second-order run's file would contradict this sobol.csv.
-            let stale = dir.join("sobol_second_order.csv");
-            match std::fs::remove_file(&stale) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(crate::output::OutputError {
-                        path: stale,
-                        source: e,
-                    });
-                }
-                _ => {}
-            }
-        }
-        let mut text = String::from(
-            "scenario,metric,input,first_order,first_order_low,first_order_high,total,total_low,total_high,samples,evaluations,confidence,seed,scenario_sha256,cloudcapex_version\n",
-        );
-        for (i, input) in self.inputs.iter().enumerate() {
-            text.push_str(&format!(
-                "{},{},{input},{},{},{provenance}\n",
-                scenario.name(),
-                self.metric,
-                estimate(indices.first_order[i]),
-                estimate(indices.total[i]),
-            ));
-        }
-        crate::output::write_atomically(&dir.join("sobol.csv"), |out| {
-            out.write_all(text.as_bytes())
-        })
-    }
-
-    /// A readable table, largest total index first; with second-order indices, the
-    /// largest pairs (at most 10) after it.
-    pub fn table(&self) -> String {
-        let indices = &self.indices;
-        let mut order: Vec<usize> = (0..self.inputs.len()).collect();
-        order.sort_by(|a, b| indices.total[*b].value.total_cmp(&indices.total[*a].value));
-        let mut out = format!(
-            "Sobol indices of one path's `{}` ({} evaluations; {}% bootstrap intervals)\n\n{:<52} {:>22} {:>22}\n",
-            self.metric,
-            indices.evaluations,
-            crate::output::plain(indices.confidence * 100.0),
-            "input",
-            "first order",
-            "total"
-        );
-        for i in order {
-            let (f, t) = (indices.first_order[i], indices.total[i]);
-            out.push_str(&format!(
-                "{:<52} {:>6.3} [{:>6.3}, {:>6.3}] {:>6.3} [{:>6.3}, {:>6.3}]\n",
-                self.inputs[i], f.value, f.low, f.high, t.value, t.low, t.high
-            ));
-        }
-        if !indices.second_order.is_empty() {
-            let mut pairs: Vec<&PairIndex> = indices.second_order.iter().collect();
-            pairs.sort_by(|a, b| b.index.value.total_cmp(&a.index.value));
-            out.push_str(&format!(
-                "\nLargest second-order indices ({} pairs in sobol_second_order.csv)\n\n",
-                pairs.len()
-            ));
-            for pair in pairs.into_iter().take(10) {
-                let e = pair.index;
-                out.push_str(&format!(
-                    "{:<75} {:>6.3} [{:>6.3}, {:>6.3}]\n",
-                    format!("{} × {}", self.inputs[pair.first], self.inputs[pair.second]),
-                    e.value,
-                    e.low,
-                    e.high
-                ));
-            }
-        }
-        out
     }
 }

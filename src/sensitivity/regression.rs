@@ -126,7 +126,7 @@ fn pearson(a: &[f64], b: &[f64]) -> f64 {
 /// # Examples
 ///
 /// ```
-/// use cloudcapex::analysis::regression::standardized_regression;
+/// use cloudcapex::sensitivity::regression::standardized_regression;
 /// let x1: Vec<f64> = (0..100).map(|i| (i % 10) as f64).collect();
 /// let x2: Vec<f64> = (0..100).map(|i| (i / 10) as f64).collect();
 /// let y: Vec<f64> = x1.iter().zip(&x2).map(|(a, b)| 2.0 * a - b).collect();
