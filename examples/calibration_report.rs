@@ -214,40 +214,26 @@ fn page() -> anyhow::Result<String> {
         verdict: verdict(ratio, low, high),
         why: "a user cost must include the expected fall in hardware prices (a GPU bought today competes with cheaper ones next year); with it, market rents sit below the user cost, as the model's start price does: Mar-26 prices did not pay for a new loaded unit, and the premium and the markup's convergence are what make new units pay".into(),
     });
-    // Implied value of the cloud group: plan-world FCF means discounted at the WACC mode,
-    // a Gordon tail at 2% on the last year's mean FCF.
-    let rate_q = 1.095f64.powf(0.25) - 1.0;
-    let growth_q = 1.02f64.powf(0.25) - 1.0;
-    let (mut value, mut value_se) = (0.0, 0.0);
-    for t in 1..results.quarters {
-        let (f, se) = at("fcf_rmb_bn", t);
-        let d = (1.0 + rate_q).powi(-(t as i32));
-        value += f * d;
-        value_se += se * d;
-    }
-    let last = results.quarters - 1;
-    let tail: f64 = (last - 3..=last)
-        .map(|t| at("fcf_rmb_bn", t).0)
-        .sum::<f64>()
-        / 4.0;
-    let tail_se: f64 = (last - 3..=last)
-        .map(|t| at("fcf_rmb_bn", t).1)
-        .sum::<f64>()
-        / 4.0;
-    let d_last = (1.0 + rate_q).powi(-(last as i32));
-    value += tail * (1.0 + growth_q) / (rate_q - growth_q) * d_last;
-    value_se += tail_se * (1.0 + growth_q) / (rate_q - growth_q) * d_last;
-    let multiple = value / FY26_REVENUE;
+    // The cloud business's enterprise value, path by path (docs/model.md, "Enterprise value
+    // of the cloud business"): explicit FCF at each path's rates plus a value-driver tail in
+    // which growth after the horizon adds no value.
+    let (trailing, trailing_se) = scalar(&results, "cloud_ev_to_trailing_sales");
+    let (forward, forward_se) = scalar(&results, "cloud_ev_to_forward_sales");
+    let (value, _) = scalar(&results, "cloud_ev_rmb_bn");
+    let (without_plan, _) = scalar(&results, "cloud_ev_counterfactual_rmb_bn");
+    let trailing_median = results
+        .scalar("cloud_ev_to_trailing_sales")
+        .expect("the base states its trailing revenue")
+        .quantiles[4];
     rows.push(Row {
         anchor: "Brokers' value of Alibaba Cloud: 4× (Feb-25) to 7× (CICC, FY27) and 10× (CMS, Jan-26) price/sales".into(),
         source: "data/README.md (opinions)",
         model: format!(
-            "DCF of plan-world FCF means (9.5%, 2% tail) / FY26 revenue: {multiple:.1}× ± {:.1}× (value {value:.0} RMB bn)",
-            value_se / FY26_REVENUE
+            "EV / FY26 revenue {trailing:.1}× ± {trailing_se:.2}× (median {trailing_median:.1}×), / FY27 {forward:.1}× ± {forward_se:.2}×; EV {value:.0} RMB bn with the plan, {without_plan:.0} without"
         ),
-        verdict: verdict(multiple, 4.0, 10.0),
+        verdict: verdict(trailing, 4.0, 10.0),
         why: format!(
-            "a rough cross-check on means, and a lower bound: it takes the tenth year's FCF as the steady state, but the plan world still spends {} of revenue on capex in FY36 to keep up with AI demand, where a 2%-growth steady state would spend far less; the brokers' multiples also price growth options. An open item: the value of the cloud business path by path (EV, EV/Sales) is the analyst-view issue's",
+            "a floor of that kind of valuation: the terminal value lets growth after FY36 earn only its cost of capital (RONIC = WACC), while the brokers' multiples price returns above it for longer; and the plan world still spends {} of revenue on capex in FY36 to keep up with AI demand, cash the value counts as spent",
             pct(fiscal_ratio(&results, "capex_rmb_bn", "revenue_total_rmb_bn", 2036).0)
         ),
     });

@@ -75,6 +75,13 @@ const CATALOGUE: &[(&str, &str, usize)] = &[
         5,
     ),
     ("segment_name.toml", "revenue.segments.a,b", 4),
+    (
+        "consensus_metric.toml",
+        "consensus.ms_fy27_growth.metric",
+        6,
+    ),
+    ("consensus_source.toml", "consensus.unsourced", 4),
+    ("consensus_range.toml", "consensus.margin.low", 7),
 ];
 
 /// `cloudcapex validate tests/fixtures/bad/FIXTURE`: refused with exit code 2; its stderr.

@@ -109,6 +109,8 @@ fn run_json_lists_every_output_and_the_provenance() {
             "quarterly.csv",
             "summary.csv",
             "convergence.csv",
+            "fiscal_years.csv",
+            "consensus.csv",
             "scenario.toml",
             "paths.csv",
             "path_scalars.csv",
@@ -196,6 +198,8 @@ fn exported_files_snapshot() {
     for file in [
         "quarterly.csv",
         "summary.csv",
+        "fiscal_years.csv",
+        "consensus.csv",
         "paths.csv",
         "path_scalars.csv",
         "scenario.toml",

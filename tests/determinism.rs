@@ -4,9 +4,11 @@ use std::path::Path;
 
 use assert_cmd::Command;
 
-const FILES: [&str; 5] = [
+const FILES: [&str; 7] = [
     "quarterly.csv",
     "summary.csv",
+    "fiscal_years.csv",
+    "consensus.csv",
     "paths.csv",
     "path_scalars.csv",
     "scenario.toml",

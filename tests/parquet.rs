@@ -16,10 +16,12 @@ use arrow_schema::DataType;
 use assert_cmd::Command;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-const TABLES: [&str; 6] = [
+const TABLES: [&str; 8] = [
     "quarterly",
     "summary",
     "convergence",
+    "fiscal_years",
+    "consensus",
     "paths",
     "path_scalars",
     "drivers",
@@ -66,6 +68,7 @@ fn cell(column: &dyn Array, row: usize) -> String {
                 .to_string()
         }
         DataType::Int64 => column.as_primitive::<Int64Type>().value(row).to_string(),
+        DataType::Boolean => column.as_boolean().value(row).to_string(),
         DataType::Float64 => format!("{}", column.as_primitive::<Float64Type>().value(row)),
         DataType::Date32 => column
             .as_primitive::<Date32Type>()

@@ -12,10 +12,12 @@ fn cloudcapex() -> Command {
 }
 
 /// Every output a run and a merge both write, except run.json (threads and timings).
-const COMPARED: [&str; 7] = [
+const COMPARED: [&str; 9] = [
     "quarterly.csv",
     "summary.csv",
     "convergence.csv",
+    "fiscal_years.csv",
+    "consensus.csv",
     "paths.csv",
     "path_scalars.csv",
     "drivers.csv",

@@ -405,7 +405,7 @@ impl Model {
         }
         scalar_metrics.push("revenue_total_cagr".to_string());
         scalar_metrics.push("revenue_total_cumulative_rmb_bn".to_string());
-        if economics.is_some() {
+        if let Some(e) = &economics {
             quarterly_metrics.extend(ECONOMICS_METRICS.iter().map(|name| QuarterlyMetric {
                 name: name.to_string(),
                 first_quarter: 0,
@@ -413,7 +413,6 @@ impl Model {
             scalar_metrics.extend(RETURN_SCALARS.iter().map(|s| s.to_string()));
             scalar_metrics
                 .extend((1..=horizon_quarters / 4).map(|k| format!("plan_roic_year_{k}")));
-            let e = economics.as_ref().expect("economics");
             scalar_metrics
                 .extend(enterprise_value_scalars(e, horizon_quarters).map(str::to_string));
         }

@@ -37,10 +37,20 @@ impl ConsensusRow<'_> {
     }
 }
 
-/// Every anchor of the scenario, in its order (by name), with the model's statistics.
+/// Every anchor of the scenario with the model's statistics, by fiscal year, metric,
+/// world and name.
 pub fn consensus_rows<'a>(anchors: &'a [Anchor], results: &'a Results) -> Vec<ConsensusRow<'a>> {
-    anchors
-        .iter()
+    let mut sorted: Vec<&Anchor> = anchors.iter().collect();
+    sorted.sort_by(|a, b| {
+        (a.fiscal_year, &a.metric, &a.world, &a.name).cmp(&(
+            b.fiscal_year,
+            &b.metric,
+            &b.world,
+            &b.name,
+        ))
+    });
+    sorted
+        .into_iter()
         .map(|anchor| ConsensusRow {
             anchor,
             model: results.fiscal_years.iter().find(|f| {

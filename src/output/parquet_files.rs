@@ -7,7 +7,9 @@ use std::io::{self, Write};
 use std::sync::Arc;
 
 use arrow_array::types::Int32Type;
-use arrow_array::{ArrayRef, Date32Array, DictionaryArray, Float64Array, Int64Array, RecordBatch};
+use arrow_array::{
+    ArrayRef, BooleanArray, Date32Array, DictionaryArray, Float64Array, Int64Array, RecordBatch,
+};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
@@ -33,6 +35,8 @@ enum Kind {
     Number,
     /// A calendar date.
     Date,
+    /// A yes/no that may be undefined.
+    OptionalBool,
 }
 
 fn field(name: &str, kind: Kind) -> Field {
@@ -46,6 +50,7 @@ fn field(name: &str, kind: Kind) -> Field {
         Kind::OptionalInt => Field::new(name, DataType::Int64, true),
         Kind::Number => Field::new(name, DataType::Float64, true),
         Kind::Date => Field::new(name, DataType::Date32, false),
+        Kind::OptionalBool => Field::new(name, DataType::Boolean, true),
     }
 }
 
@@ -488,8 +493,7 @@ impl Exporter for FiscalYearsParquet {
 }
 
 /// `consensus.parquet`: [`super::ConsensusCsv`]'s rows, typed (open ends and figures the
-/// model has no value for as nulls, `anchor_within_model_p5_p95` a nullable boolean
-/// stored as 0/1).
+/// model has no value for as nulls, `anchor_within_model_p5_p95` a nullable boolean).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ConsensusParquet;
 
@@ -504,7 +508,7 @@ impl Exporter for ConsensusParquet {
             .map(|&name| {
                 let kind = match name {
                     "fiscal_year" | "model_count" => Kind::Count,
-                    "anchor_within_model_p5_p95" => Kind::OptionalInt,
+                    "anchor_within_model_p5_p95" => Kind::OptionalBool,
                     n if n.starts_with("anchor_") || n.starts_with("model_") => {
                         if n == "model_quantiles" || n == "model_median_vs_anchor" {
                             Kind::Category
@@ -553,10 +557,11 @@ impl Exporter for ConsensusParquet {
                     .map_or("", |m| if m.stats.exact { "exact" } else { "sketch" })
             })),
             category(rows.iter().map(|r| r.median_position().unwrap_or(""))),
-            optional_ints(rows.iter().map(|r| {
-                r.within_90pct_band()
-                    .map_or(f64::NAN, |b| f64::from(u8::from(b)))
-            })),
+            Arc::new(
+                rows.iter()
+                    .map(|r| r.within_90pct_band())
+                    .collect::<BooleanArray>(),
+            ),
         ];
         table.write(arrays)?;
         table.close()

@@ -3,9 +3,10 @@
 //! change no simulated number; `consensus.csv` and the report show each next to the
 //! model's distribution of the same fiscal year, world and metric.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::ScenarioError;
+use super::doc::AnchorDoc;
 use super::validator::Validator;
 
 /// Fiscal-year metrics every scenario's table has (`revenue_<segment>_rmb_bn` besides).
@@ -21,26 +22,12 @@ pub const FISCAL_ECONOMICS_METRICS: [&str; 6] = [
     "fcf_rmb_bn",
 ];
 
-/// A consensus entry as written.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct AnchorDoc {
-    pub fiscal_year: i64,
-    pub metric: String,
-    pub world: Option<String>,
-    pub value: Option<f64>,
-    pub low: Option<f64>,
-    pub high: Option<f64>,
-    pub source: Option<String>,
-    pub date: Option<String>,
-    pub note: Option<String>,
-}
-
 /// A published figure for one fiscal year and metric: a value (`low == high`) or a range,
 /// one end of which may be open (e.g. "above 30% a year" gives only `low`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Anchor {
-    /// The entry's name (`[consensus.<name>]`).
+    /// The entry's name (`[consensus.<name>]`; the table's key when written back).
+    #[serde(skip)]
     pub name: String,
     /// Fiscal year, as the calendar year its March falls in (2028 = FY28).
     pub fiscal_year: i32,
@@ -49,8 +36,10 @@ pub struct Anchor {
     /// `plan` (default), `counterfactual` or `incremental`.
     pub world: String,
     /// Lower end; `None`: open below.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub low: Option<f64>,
     /// Upper end; `None`: open above.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub high: Option<f64>,
     /// Who published it and where it is recorded.
     pub source: String,
@@ -58,6 +47,20 @@ pub struct Anchor {
     pub date: String,
     /// How it was derived or what it covers, when not plain.
     pub note: String,
+}
+
+/// Writes the anchors back as `[consensus.<name>]` tables, the form they are read in, so a
+/// resolved `scenario.toml` reads back to the same scenario.
+pub(crate) fn serialize_by_name<S: serde::Serializer>(
+    anchors: &[Anchor],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = serializer.serialize_map(Some(anchors.len()))?;
+    for anchor in anchors {
+        map.serialize_entry(&anchor.name, anchor)?;
+    }
+    map.end()
 }
 
 const WORLDS: [&str; 3] = ["plan", "counterfactual", "incremental"];

@@ -36,7 +36,7 @@ pub(crate) struct ScenarioDoc {
     /// Documented plausible ranges of inputs for `sensitivity screen`.
     pub screen: Option<ScreenDoc>,
     /// Published figures by fiscal year, set beside the fiscal-year table.
-    pub consensus: Option<BTreeMap<String, super::consensus::AnchorDoc>>,
+    pub consensus: Option<BTreeMap<String, AnchorDoc>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -320,4 +320,19 @@ impl Lever {
             Lever::RevenueGrowth | Lever::DiscountRate | Lever::MarketTightness
         )
     }
+}
+
+/// A consensus entry as written (`[consensus.<name>]`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AnchorDoc {
+    pub fiscal_year: i64,
+    pub metric: String,
+    pub world: Option<String>,
+    pub value: Option<f64>,
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+    pub source: Option<String>,
+    pub date: Option<String>,
+    pub note: Option<String>,
 }

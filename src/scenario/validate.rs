@@ -56,7 +56,10 @@ pub struct Assumptions {
     pub screen: ScreenRanges,
     /// Published figures by fiscal year (`[consensus.<name>]`), set beside the fiscal-year
     /// table; they change no simulated number.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "super::consensus::serialize_by_name"
+    )]
     pub consensus: Vec<super::consensus::Anchor>,
 }
 
