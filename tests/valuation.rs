@@ -114,3 +114,41 @@ fn paybacks_are_censored_and_counted() {
         );
     }
 }
+
+/// With nothing of the plan spent before the start quarter (a plan starting the quarter
+/// after it), stopping at the start quarter is never planning: the forward value equals the
+/// value at announcement, bit for bit, and stopping is worth exactly nothing.
+#[test]
+fn forward_value_with_nothing_spent_is_the_announcement_value() {
+    let overrides = [Override::parse("valuation.forward_value=true").unwrap()];
+    let scenario = Scenario::load("tests/fixtures/plan_after_start.toml", &overrides).unwrap();
+    let results = simulate(&scenario, &RunOptions::default()).unwrap();
+    let npv = mean(&results, "plan_npv_rmb_bn");
+    let forward = mean(&results, "plan_forward_npv_rmb_bn");
+    assert_eq!(npv.to_bits(), forward.to_bits(), "{npv} against {forward}");
+    assert_eq!(mean(&results, "plan_stop_now_npv_rmb_bn"), 0.0);
+}
+
+/// The stopped world is the plan world up to the start quarter: without a terminal value
+/// (so values add up), the plan's NPV at announcement less that of stopping at the start
+/// quarter is the forward value discounted from the start quarter to the announcement.
+#[test]
+fn continuing_and_stopping_add_up_to_the_plan() {
+    let results = modes(&[
+        "valuation.forward_value=true",
+        "valuation.terminal_value=false",
+    ]);
+    let npv = mean(&results, "plan_npv_rmb_bn");
+    let stop_now = mean(&results, "plan_stop_now_npv_rmb_bn");
+    let forward = mean(&results, "plan_forward_npv_rmb_bn");
+    // The plan starts four quarters before the start quarter (2025Q1, 2026Q1).
+    let discount = 1.09f64.powf(-1.0);
+    assert!(
+        (npv - stop_now - discount * forward).abs() < 1e-9 * npv.abs().max(1.0),
+        "{npv} - {stop_now} against {discount} x {forward}"
+    );
+    assert!(
+        forward.abs() > 1.0,
+        "continuing changes something: {forward}"
+    );
+}

@@ -17,6 +17,21 @@ pub(crate) enum World {
     Plan,
     /// Without it: maintenance capex from the plan's start.
     Counterfactual,
+    /// The plan until the start quarter, then stopped: what is spent is spent, nothing more
+    /// (`valuation.forward_value`).
+    Stopped,
+}
+
+impl World {
+    /// Whether the world spends the plan's schedule in quarter `t` (when `t` is a plan
+    /// quarter): the plan world always, the stopped world up to the start quarter.
+    pub(crate) fn spends_plan(self, t: i64) -> bool {
+        match self {
+            World::Plan => true,
+            World::Stopped => t <= 0,
+            World::Counterfactual => false,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -378,7 +393,7 @@ impl CapexBlock {
                 state.capex[c][i] = draw.legacy * class.legacy_share;
             }
             state.units[i] = state.capex[self.compute][i] / unit_cost;
-        } else if world == World::Plan && in_plan {
+        } else if world.spends_plan(t) && in_plan {
             let spend = draw.plan_spend[(t - self.plan_first) as usize] * factors.plan_size;
             self.maintenance(i, unit_cost, draw, previous_revenue_rmb_bn, state);
             let maintenance_total: f64 = state.capex.iter().map(|c| c[i]).sum();

@@ -145,6 +145,8 @@ struct EconomicsModel {
     trailing_revenue_rmb_bn: Option<f64>,
     /// Shares outstanding, bn (values per share).
     shares_outstanding_bn: Option<f64>,
+    /// Whether the plan is also valued forward from the start quarter (the stopped world).
+    forward_value: bool,
     /// The investment policy, pricing and customers (`[investment]`); `None`: the plan
     /// world spends the plan and both worlds follow the maintenance rule otherwise.
     policy: Option<PolicyBlocks>,
@@ -287,7 +289,8 @@ pub struct PathWorkspace {
     capex_state: CapexState,
     /// The capex state at the end of the shared pre-plan history.
     capex_history: CapexState,
-    worlds: [WorldSeries; 2],
+    /// The plan, counterfactual and (with `valuation.forward_value`) stopped worlds.
+    worlds: [WorldSeries; 3],
     valuation_draw: ValuationDraw,
     /// `[P(0)/c(0), c(0)]` of the investment policy's start calibration.
     policy_scalars: [f64; 2],
@@ -351,6 +354,7 @@ impl Model {
                 terminal_value: e.valuation.terminal_value,
                 trailing_revenue_rmb_bn: e.valuation.trailing_revenue_rmb_bn,
                 shares_outstanding_bn: e.valuation.shares_outstanding_bn,
+                forward_value: e.valuation.forward_value,
                 policy: e.investment.as_ref().map(|investment| PolicyBlocks {
                     investment: InvestmentBlock::new(investment, &mut params),
                     pricing: e
@@ -415,6 +419,9 @@ impl Model {
                 .extend((1..=horizon_quarters / 4).map(|k| format!("plan_roic_year_{k}")));
             scalar_metrics
                 .extend(enterprise_value_scalars(e, horizon_quarters).map(str::to_string));
+            if e.forward_value {
+                scalar_metrics.extend(forward_value_scalars(e).map(str::to_string));
+            }
         }
         if economics.as_ref().is_some_and(|e| e.policy.is_some()) {
             quarterly_metrics.extend(POLICY_METRICS.iter().map(|name| QuarterlyMetric {
@@ -590,6 +597,16 @@ impl Model {
             }
         }
         (names, rows)
+    }
+
+    /// The worlds each path is simulated in, in order: the plan's first (the others read its
+    /// revenue), then the counterfactual, then the stopped world when the plan is also
+    /// valued forward.
+    fn worlds(&self) -> &'static [World] {
+        match &self.economics {
+            Some(e) if e.forward_value => &[World::Plan, World::Counterfactual, World::Stopped],
+            _ => &[World::Plan, World::Counterfactual],
+        }
     }
 
     /// Key paths of the uncertain assumptions drawn once per path (every uncertain
@@ -926,8 +943,12 @@ impl Model {
         // The plan world's revenue by quarter: overheads follow it in both worlds. Copied
         // only when they do (an elasticity is given), so the older rule allocates nothing.
         let mut business_revenue: Vec<f64> = Vec::new();
-        for (w, world) in [World::Plan, World::Counterfactual].into_iter().enumerate() {
-            if w > 0 && margins.fixed_cost_revenue_elasticity.is_some() {
+        for &world in self.worlds() {
+            let w = world as usize;
+            if w > 0
+                && business_revenue.is_empty()
+                && margins.fixed_cost_revenue_elasticity.is_some()
+            {
                 business_revenue.extend_from_slice(&ws.worlds[0].revenue);
             }
             let series = &mut ws.worlds[w];
@@ -1014,7 +1035,7 @@ impl Model {
         let quarters = self.quarters();
         let segments = self.revenue.segment_names().len();
         let base = 2 * (segments + 1) * quarters;
-        let [plan, counterfactual] = &ws.worlds;
+        let [plan, counterfactual, _] = &ws.worlds;
         let margin = |w: &WorldSeries, t: usize| w.ebita[t] / w.revenue[t];
         for t in 0..quarters {
             let values = [
@@ -1069,46 +1090,12 @@ impl Model {
         }
 
         // Incremental series over the valuation quarters: history (capex only) then 0..=H.
+        let spread = self
+            .risk
+            .as_ref()
+            .map(|_| ws.risk_path.discount_spread.as_slice());
         let inc = &mut ws.incremental;
-        for v in [
-            &mut inc.fcf,
-            &mut inc.capex,
-            &mut inc.nopat,
-            &mut inc.depreciation,
-            &mut inc.working_capital_change,
-            &mut inc.discount_spread,
-        ] {
-            v.clear();
-        }
-        for (j, (pc, cc)) in plan
-            .history_capex
-            .iter()
-            .zip(&counterfactual.history_capex)
-            .enumerate()
-        {
-            inc.capex.push(pc - cc);
-            inc.fcf.push(-(pc - cc));
-            inc.nopat.push(0.0);
-            inc.depreciation
-                .push(plan.history_depreciation[j] - counterfactual.history_depreciation[j]);
-            inc.working_capital_change.push(0.0);
-            inc.discount_spread.push(0.0);
-        }
-        inc.start_index = inc.fcf.len();
-        for t in 0..quarters {
-            inc.capex.push(plan.capex[t] - counterfactual.capex[t]);
-            inc.fcf.push(plan.fcf[t] - counterfactual.fcf[t]);
-            inc.nopat.push(plan.nopat[t] - counterfactual.nopat[t]);
-            inc.depreciation
-                .push(plan.depreciation[t] - counterfactual.depreciation[t]);
-            inc.working_capital_change
-                .push(plan.working_capital_change[t] - counterfactual.working_capital_change[t]);
-            inc.discount_spread.push(if self.risk.is_some() {
-                ws.risk_path.discount_spread[t]
-            } else {
-                0.0
-            });
-        }
+        fill_incremental(inc, plan, counterfactual, true, spread);
         let result = e.valuation.evaluate(ws.valuation_draw, inc, &mut ws.roic);
         ws.scalars.extend([
             result.npv_rmb_bn,
@@ -1127,10 +1114,71 @@ impl Model {
         ]);
         ws.scalars.extend(ws.roic.iter().copied());
         self.write_enterprise_values(e, ws, result.npv_rmb_bn);
+        if e.forward_value {
+            self.write_forward_values(e, ws);
+        }
         if e.policy.is_some() {
             ws.scalars.extend(ws.policy_scalars);
         }
     }
+}
+
+/// Fills `inc` with world `a` minus world `b`: first the valuation quarters before the start
+/// quarter (capex only: their revenue is not simulated) when `with_history`, then the
+/// quarters `0..=H`, each with its discount spread (`spread`, none without risk).
+fn fill_incremental(
+    inc: &mut Incremental,
+    a: &WorldSeries,
+    b: &WorldSeries,
+    with_history: bool,
+    spread: Option<&[f64]>,
+) {
+    for v in [
+        &mut inc.fcf,
+        &mut inc.capex,
+        &mut inc.nopat,
+        &mut inc.depreciation,
+        &mut inc.working_capital_change,
+        &mut inc.discount_spread,
+    ] {
+        v.clear();
+    }
+    if with_history {
+        for (j, (ac, bc)) in a.history_capex.iter().zip(&b.history_capex).enumerate() {
+            inc.capex.push(ac - bc);
+            inc.fcf.push(-(ac - bc));
+            inc.nopat.push(0.0);
+            inc.depreciation
+                .push(a.history_depreciation[j] - b.history_depreciation[j]);
+            inc.working_capital_change.push(0.0);
+            inc.discount_spread.push(0.0);
+        }
+    }
+    inc.start_index = inc.fcf.len();
+    for t in 0..a.fcf.len() {
+        inc.capex.push(a.capex[t] - b.capex[t]);
+        inc.fcf.push(a.fcf[t] - b.fcf[t]);
+        inc.nopat.push(a.nopat[t] - b.nopat[t]);
+        inc.depreciation.push(a.depreciation[t] - b.depreciation[t]);
+        inc.working_capital_change
+            .push(a.working_capital_change[t] - b.working_capital_change[t]);
+        inc.discount_spread.push(spread.map_or(0.0, |s| s[t]));
+    }
+}
+
+/// The forward-value scalars (`valuation.forward_value`), in output order.
+fn forward_value_scalars(e: &EconomicsModel) -> impl Iterator<Item = &'static str> {
+    let shares = e.shares_outstanding_bn.is_some();
+    [
+        ("plan_forward_npv_rmb_bn", true),
+        ("plan_forward_irr", true),
+        ("plan_forward_profitability_index", true),
+        ("plan_forward_incremental_capex_rmb_bn", true),
+        ("plan_stop_now_npv_rmb_bn", true),
+        ("plan_forward_npv_per_share_rmb", shares),
+    ]
+    .into_iter()
+    .filter_map(|(name, present)| present.then_some(name))
 }
 
 /// The enterprise-value scalars of a model with economics, in output order.
@@ -1156,6 +1204,37 @@ fn enterprise_value_scalars(
 }
 
 impl Model {
+    /// The plan valued forward from the start quarter (docs/model.md, "The decision as of
+    /// the start quarter"): continuing against stopping there, the increment of the plan
+    /// world over the stopped world valued at the start quarter with the spend before it
+    /// sunk; and what stopping there is worth against never having planned, valued as the
+    /// plan is (at its first quarter).
+    fn write_forward_values(&self, e: &EconomicsModel, ws: &mut PathWorkspace) {
+        let spread = self
+            .risk
+            .as_ref()
+            .map(|_| ws.risk_path.discount_spread.as_slice());
+        let [plan, counterfactual, stopped] = &ws.worlds;
+        fill_incremental(&mut ws.incremental, plan, stopped, false, spread);
+        let forward = e
+            .valuation
+            .evaluate(ws.valuation_draw, &mut ws.incremental, &mut ws.roic);
+        fill_incremental(&mut ws.incremental, stopped, counterfactual, true, spread);
+        let stop_now = e
+            .valuation
+            .evaluate(ws.valuation_draw, &mut ws.incremental, &mut ws.roic);
+        ws.scalars.extend([
+            forward.npv_rmb_bn,
+            forward.irr_annual,
+            forward.profitability_index,
+            forward.incremental_capex_rmb_bn,
+            stop_now.npv_rmb_bn,
+        ]);
+        if let Some(shares) = e.shares_outstanding_bn {
+            ws.scalars.push(forward.npv_rmb_bn / shares);
+        }
+    }
+
     /// Each world's enterprise value at the end of the start quarter, its EV/Sales, and the
     /// values per share (docs/model.md, "Enterprise value of the cloud business").
     fn write_enterprise_values(&self, e: &EconomicsModel, ws: &mut PathWorkspace, npv: f64) {
@@ -1163,7 +1242,7 @@ impl Model {
             .risk
             .as_ref()
             .map(|_| ws.risk_path.discount_spread.as_slice());
-        let [plan, counterfactual] = &ws.worlds;
+        let [plan, counterfactual, _] = &ws.worlds;
         let value = |w: &WorldSeries| {
             valuation::enterprise_value(
                 &ws.valuation_draw,

@@ -106,7 +106,7 @@ impl Model {
         e.capex
             .begin_history_lanes(paths.iter().map(|ws| &ws.capex_draw), capex_lanes);
         capex_lanes.save_running(history);
-        for world in [World::Plan, World::Counterfactual] {
+        for &world in self.worlds() {
             if world != World::Plan {
                 capex_lanes.restore_running(history);
             }
@@ -256,7 +256,7 @@ impl Model {
             &mut lane.capex_by_class,
         );
         let units = plan_floor(
-            world,
+            world.spends_plan(t),
             e.capex.plan_spend(t, &ws.capex_draw),
             terms,
             compute,
@@ -369,9 +369,10 @@ impl Model {
         let plan_spend = e.capex.plan_spend(t, &ws.capex_draw);
         // In the plan's window both worlds have the business-as-usual budget and the
         // plan world spends at least the plan; after it, the same cap by default.
+        // A world that stopped the plan returns to business as usual.
         let budget_share = match (world, plan_spend.is_some()) {
             (_, true) => investment.counterfactual_budget_share,
-            (World::Counterfactual, false) => investment.budget_share,
+            (World::Counterfactual | World::Stopped, false) => investment.budget_share,
             (World::Plan, false) => investment.plan_world_budget_share_after,
         };
         let budget = budget_share * lane.trailing.iter().sum::<f64>() / 4.0;
@@ -387,7 +388,7 @@ impl Model {
             &mut lane.capex_by_class,
         );
         let units = plan_floor(
-            world,
+            world.spends_plan(t),
             plan_spend.map(|spend| spend * f.plan_size),
             terms,
             compute,
@@ -454,7 +455,7 @@ impl Model {
         // the same in both worlds, so the plan's increment carries none of them.
         let business_revenue = match world {
             World::Plan => revenue,
-            World::Counterfactual => ws.worlds[World::Plan as usize].revenue[ti],
+            World::Counterfactual | World::Stopped => ws.worlds[World::Plan as usize].revenue[ti],
         };
         let business_scale = business_revenue / lane.reported_start_total;
         let op = margins.operate(
@@ -573,10 +574,10 @@ impl Default for QuarterState {
     }
 }
 
-/// The plan world spends at least the plan's spend in its quarters (split by the plan's
-/// shares); returns the compute units the quarter deploys.
+/// A world that spends the plan (`spends_plan`) spends at least the plan's spend in its
+/// quarters (split by the plan's shares); returns the compute units the quarter deploys.
 fn plan_floor(
-    world: World,
+    spends_plan: bool,
     plan_spend: Option<f64>,
     classes: &[ClassTerms],
     compute: usize,
@@ -585,7 +586,7 @@ fn plan_floor(
     capex_by_class: &mut [f64],
 ) -> f64 {
     match plan_spend {
-        Some(spend) if world == World::Plan && spend > capex_by_class.iter().sum::<f64>() => {
+        Some(spend) if spends_plan && spend > capex_by_class.iter().sum::<f64>() => {
             for (c, class) in classes.iter().enumerate() {
                 capex_by_class[c] = spend * class.share;
             }

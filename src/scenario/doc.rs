@@ -208,6 +208,7 @@ pub(crate) struct ValuationDoc {
     pub reinvestment_rate: Option<RawParam>,
     pub trailing_revenue_rmb_bn: Option<f64>,
     pub shares_outstanding_bn: Option<f64>,
+    pub forward_value: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]

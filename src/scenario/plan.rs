@@ -181,6 +181,9 @@ pub struct Valuation {
     /// Shares outstanding (bn), for values per share; `None`: none are reported.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shares_outstanding_bn: Option<f64>,
+    /// Whether to value the plan forward from the start quarter too: continuing against
+    /// stopping there, the spend before it sunk (a third world per path).
+    pub forward_value: bool,
 }
 
 /// Everything beyond the revenue block; present when the scenario has a `[plan]`.
@@ -782,6 +785,7 @@ pub(crate) fn validate_economics(
             .and_then(|x| x.shares_outstanding_bn)
             .map(|x| v.number("valuation.shares_outstanding_bn", x, &SHARE_COUNT))
             .transpose()?,
+        forward_value: val.and_then(|x| x.forward_value).unwrap_or(false),
     };
     if valuation.terminal_ronic.is_some() && valuation.terminal_method == TerminalMethod::Gordon {
         return Err(v.error(
