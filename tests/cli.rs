@@ -30,8 +30,9 @@ fn no_arguments_runs_the_embedded_default() {
         .assert()
         .success()
         .stdout(
-            predicate::str::contains("scenario base")
-                .and(predicate::str::contains("revenue_total_cagr")),
+            predicate::str::contains("scenario base").and(predicate::str::contains(
+                "Revenue CAGR, start to horizon (%/yr)",
+            )),
         );
     for file in ["quarterly.csv", "summary.csv", "scenario.toml", "run.json"] {
         assert!(
@@ -1403,15 +1404,39 @@ fn the_default_run_opens_with_the_plans_answer() {
         .unwrap();
     assert!(output.status.success());
     let stdout = String::from_utf8(output.stdout).unwrap();
-    let first: Vec<&str> = stdout.lines().take(3).collect();
+    let first: Vec<&str> = stdout.lines().take(8).collect();
     assert!(
-        first[0].starts_with("The plan: NPV in RMB bn valued at 2025Q1")
-            && first[0].contains("valuation.discount_rate: triangular 7.2–10.5%"),
+        first[0].starts_with("Verdict for `base`: the plan") && first[0].contains(" RMB bn"),
         "{stdout}"
     );
-    assert!(first[1].contains("P(NPV < 0) = "), "{stdout}");
     assert!(
-        first[2].contains("IRR median") && first[2].contains("discount rate"),
+        first[1].starts_with("The plan: NPV in RMB bn valued at 2025Q1")
+            && first[1].contains("valuation.discount_rate: triangular 7.2–10.5%"),
         "{stdout}"
     );
+    assert!(first[2].contains("P(NPV < 0) = "), "{stdout}");
+    assert!(
+        first[3].contains("IRR median") && first[3].contains("discount rate's median 8.9%"),
+        "{stdout}"
+    );
+    // The three drivers, measured on this run's paths, before any table.
+    assert!(
+        first[4].starts_with(
+            "What moves the NPV most on these paths (linear fit on the first 2048 paths"
+        ),
+        "{stdout}"
+    );
+    for (k, line) in first[5..8].iter().enumerate() {
+        assert!(
+            line.starts_with(&format!("  {}. ", k + 1)) && line.contains(" RMB bn, "),
+            "{stdout}"
+        );
+    }
+    assert!(first[5].contains("revenue.segments.ai."), "{stdout}");
+    let tables = stdout.find("scenario base | 2048 paths").unwrap();
+    assert!(stdout.find("  3. ").unwrap() < tables, "{stdout}");
+    // The tables show readable labels with units, not the CSV's snake_case names.
+    assert!(stdout.contains("\nPlan NPV (RMB bn) "), "{stdout}");
+    assert!(stdout.contains("\nPlan IRR (%/yr) "), "{stdout}");
+    assert!(!stdout.contains("plan_npv_rmb_bn"), "{stdout}");
 }

@@ -6,6 +6,7 @@
 mod charts;
 mod csv_files;
 mod in_flight;
+mod labels;
 mod lock;
 pub mod manifest;
 #[cfg(feature = "parquet")]
@@ -15,17 +16,19 @@ mod run_json;
 mod scatter;
 mod terminal;
 mod transaction;
+mod verdict;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 pub use charts::{
-    FAN_CHARTS, FanChartSvg, HISTOGRAMS, HistogramSvg, SwingBar, comparison_medians_svg,
-    comparison_ranges_svg, fan_with_reported_svg, scatter_svg, tornado_svg,
+    FAN_CHARTS, FanChartSvg, HISTOGRAMS, HistogramSvg, SwingBar,
+    comparison_medians_svg, comparison_ranges_svg, fan_with_reported_svg, scatter_svg, tornado_svg,
 };
 pub use csv_files::{
     ConvergenceCsv, DriversCsv, PathScalarsCsv, PathsCsv, QuarterlyCsv, SummaryCsv,
 };
+pub use labels::{DisplayUnit, MetricLabel, driver_label, metric_label};
 pub use lock::{LOCK_FILE, LockError, LockMode, OutLock};
 #[cfg(feature = "parquet")]
 pub use parquet_files::{
@@ -35,9 +38,12 @@ pub use parquet_files::{
 pub use report::{ReportHtml, write_comparison_report};
 pub use run_json::RunJson;
 pub use scatter::{DRIVER_SCATTERS, DriverScatterSvg};
-pub use terminal::{plan_headline, summary_table};
+pub use terminal::summary_table;
 pub use transaction::{
     COMPARISON, ClaimMode, RUN_KIND, Transaction, TransactionError, shard_folder,
+};
+pub use verdict::{
+    MAX_DRIVER_FIT_PATHS, NpvDriver, NpvDrivers, PlanVerdict, median_discount_rate, plan_headline,
 };
 
 use crate::Scenario;
