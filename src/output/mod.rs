@@ -3,6 +3,7 @@
 //! folder or the one before, never a mix (docs/reliability.md). Columns are documented in
 //! docs/outputs.md.
 
+mod assumptions;
 mod charts;
 mod csv_files;
 mod in_flight;
@@ -21,8 +22,9 @@ mod verdict;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+pub use assumptions::{AssumptionRow, assumption_rows};
 pub use charts::{
-    FAN_CHARTS, FanChartSvg, HISTOGRAMS, HistogramSvg, SwingBar,
+    FAN_CHARTS, FanChartSvg, HISTOGRAMS, HistogramReference, HistogramSvg, SwingBar,
     comparison_medians_svg, comparison_ranges_svg, fan_with_reported_svg, scatter_svg, tornado_svg,
 };
 pub use csv_files::{
