@@ -1440,3 +1440,87 @@ fn the_default_run_opens_with_the_plans_answer() {
     assert!(stdout.contains("\nPlan IRR (%/yr) "), "{stdout}");
     assert!(!stdout.contains("plan_npv_rmb_bn"), "{stdout}");
 }
+
+/// `run --name NAME` labels a variant without editing its file: its folder is OUT/NAME/,
+/// every CSV's `scenario` column says NAME, and nothing else changes (the hash covers the
+/// assumptions, not the name); run.json records it as `name="NAME"` among the overrides.
+/// With two files, or a name no folder can take, it is refused before anything runs.
+#[test]
+fn run_name_labels_the_run_and_only_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        cloudcapex()
+            .args([
+                "run",
+                "scenarios/base.toml",
+                "--paths",
+                "1024",
+                "--quiet",
+                "--out",
+            ])
+            .arg(dir.path())
+            .args(extra)
+            .assert()
+            .success();
+    };
+    run(&[]);
+    run(&["--name", "base fast ai"]);
+    let named = dir.path().join("base fast ai");
+    let read =
+        |folder: &std::path::Path, file: &str| std::fs::read_to_string(folder.join(file)).unwrap();
+    let base = dir.path().join("base");
+    for file in ["summary.csv", "quarterly.csv", "convergence.csv"] {
+        let (plain, renamed) = (read(&base, file), read(&named, file));
+        assert!(
+            renamed
+                .lines()
+                .skip(1)
+                .all(|l| l.starts_with("base fast ai,")),
+            "{file}"
+        );
+        assert_eq!(
+            plain.replace("\nbase,", "\nbase fast ai,"),
+            renamed,
+            "{file}: only the name differs"
+        );
+    }
+    let json = read(&named, "run.json");
+    assert!(json.contains("\"scenario\": \"base fast ai\""), "{json}");
+    assert!(json.contains(r#""name=\"base fast ai\"""#), "{json}");
+    let sha = |text: &str| {
+        text.lines()
+            .find(|l| l.contains("scenario_sha256"))
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(sha(&json), sha(&read(&base, "run.json")));
+
+    let refused = cloudcapex()
+        .args([
+            "run",
+            "scenarios/base.toml",
+            "scenarios/ai_boom.toml",
+            "--name",
+            "x",
+            "--out",
+        ])
+        .arg(dir.path())
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8(refused.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("--name names one run, and 2 scenario files were given"),
+        "{stderr}"
+    );
+    for bad in ["comparison_report", "../up", "a/b", &"n".repeat(101)] {
+        cloudcapex()
+            .args(["run", "--paths", "16", "--name", bad, "--out"])
+            .arg(dir.path())
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(
+                "cannot name the run's output folder",
+            ));
+    }
+    assert!(!dir.path().join("x").exists() && !dir.path().join("comparison_report").exists());
+}
