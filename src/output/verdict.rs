@@ -5,9 +5,9 @@
 use std::fmt::Write;
 
 use crate::Scenario;
-use crate::analysis::regression::standardized_regression;
 use crate::model::Model;
 use crate::runner::Results;
+use crate::stats::regression::standardized_regression;
 
 use super::labels::driver_label;
 
