@@ -260,11 +260,17 @@ fn write_into(
         for chart in HISTOGRAMS.iter().filter(|c| c.applies_to(run.results)) {
             exporters.push(Box::new(*chart));
         }
-        for chart in DRIVER_SCATTERS.iter().filter(|c| c.applies_to(run)) {
-            exporters.push(Box::new(*chart));
+        // Fitted once for the page and its three scatters.
+        let drivers = NpvDrivers::of(run.scenario, run.results).map(std::sync::Arc::new);
+        for chart in &DRIVER_SCATTERS {
+            let chart = chart.with_drivers(drivers.clone());
+            if chart.applies_to(run) {
+                exporters.push(Box::new(chart));
+            }
         }
         exporters.push(Box::new(ReportHtml {
             tables: selection.formats,
+            drivers,
         }));
     }
     if selection.paths && csv {

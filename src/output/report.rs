@@ -69,10 +69,12 @@ fn page_start(out: &mut String, title: &str) {
 
 /// The per-scenario page, `report.html`, written with the other outputs; it links the
 /// tables in the formats written.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct ReportHtml {
     /// The tables' formats (the links go to them).
     pub tables: super::TableFormats,
+    /// The run's drivers, if already fitted (else the page fits them).
+    pub drivers: Option<std::sync::Arc<super::NpvDrivers>>,
 }
 
 impl ReportHtml {
@@ -107,7 +109,13 @@ impl ReportHtml {
             "<h1>Scenario <code>{}</code></h1>",
             escape(&results.scenario)
         );
-        if let Some(verdict) = super::PlanVerdict::of(run.scenario, results) {
+        let drivers = self
+            .drivers
+            .clone()
+            .or_else(|| super::NpvDrivers::of(run.scenario, results).map(std::sync::Arc::new));
+        if let Some(verdict) =
+            super::PlanVerdict::with_drivers(run.scenario, results, drivers.clone())
+        {
             verdict_section(&mut out, &verdict);
         }
         let _ = writeln!(
@@ -137,7 +145,11 @@ impl ReportHtml {
         for chart in HISTOGRAMS.iter().filter(|c| c.applies_to(results)) {
             figure(&mut out, &chart.svg(run)?, chart.file, chart.title);
         }
-        for chart in super::DRIVER_SCATTERS.iter().filter(|c| c.applies_to(run)) {
+        for chart in &super::DRIVER_SCATTERS {
+            let chart = chart.with_drivers(drivers.clone());
+            if !chart.applies_to(run) {
+                continue;
+            }
             let (title, svg) = chart.svg(run)?;
             figure(&mut out, &svg, chart.file, &title);
         }

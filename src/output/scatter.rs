@@ -2,22 +2,23 @@
 //! verdict's, [`super::NpvDrivers`]), so a reader sees *why* paths lose money.
 
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use super::{Exporter, RunRecord};
 
-/// Metric on the y axis (kept per path).
-const METRIC: &str = "plan_npv_rmb_bn";
 /// Paths drawn: the first this many, so the chart's size stays bounded however many paths
 /// run.
 const MAX_POINTS: usize = 2_000;
 
-/// The scatter of NPV against the input ranked `rank` (1 = strongest).
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// The scatter of NPV against the driver ranked `rank` (1 = strongest).
+#[derive(Clone, Debug, PartialEq)]
 pub struct DriverScatterSvg {
     /// 1, 2 or 3.
     pub rank: usize,
     /// Output file name.
     pub file: &'static str,
+    /// The run's drivers, if already fitted (else the chart fits them).
+    pub drivers: Option<Arc<super::NpvDrivers>>,
 }
 
 /// The three scatter plots of `--report`.
@@ -25,14 +26,17 @@ pub const DRIVER_SCATTERS: [DriverScatterSvg; 3] = [
     DriverScatterSvg {
         rank: 1,
         file: "scatter_plan_npv_driver_1.svg",
+        drivers: None,
     },
     DriverScatterSvg {
         rank: 2,
         file: "scatter_plan_npv_driver_2.svg",
+        drivers: None,
     },
     DriverScatterSvg {
         rank: 3,
         file: "scatter_plan_npv_driver_3.svg",
+        drivers: None,
     },
 ];
 
@@ -66,10 +70,7 @@ type Driver = (String, f64, f64, Vec<(f64, f64)>);
 
 /// The verdict's drivers ([`super::NpvDrivers`]), strongest first, each with the points
 /// of the first [`MAX_POINTS`] fitted paths.
-fn ranked_drivers(run: &RunRecord<'_>) -> Vec<Driver> {
-    let Some(drivers) = super::NpvDrivers::of(run.scenario, run.results) else {
-        return Vec::new();
-    };
+fn ranked_drivers(drivers: &super::NpvDrivers) -> Vec<Driver> {
     let shown = drivers.paths_used().min(MAX_POINTS);
     let y = &drivers.npv[..shown];
     let y_ranks = ranks(y);
@@ -90,15 +91,24 @@ fn ranked_drivers(run: &RunRecord<'_>) -> Vec<Driver> {
 }
 
 impl DriverScatterSvg {
+    /// The same chart drawn from drivers already fitted.
+    pub fn with_drivers(&self, drivers: Option<Arc<super::NpvDrivers>>) -> Self {
+        Self {
+            drivers,
+            ..self.clone()
+        }
+    }
+
+    fn drivers(&self, run: &RunRecord<'_>) -> Option<Arc<super::NpvDrivers>> {
+        self.drivers
+            .clone()
+            .or_else(|| super::NpvDrivers::of(run.scenario, run.results).map(Arc::new))
+    }
+
     /// Whether the run has an NPV per path and at least `rank` drivers.
     pub fn applies_to(&self, run: &RunRecord<'_>) -> bool {
-        let has_npv = run
-            .results
-            .scalars
-            .iter()
-            .position(|(m, _)| m == METRIC)
-            .is_some_and(|k| run.results.scalar_values[k].is_some());
-        has_npv && ranked_drivers(run).len() >= self.rank
+        self.drivers(run)
+            .is_some_and(|d| d.ranked.len() >= self.rank)
     }
 
     /// The chart's title and SVG.
@@ -107,7 +117,9 @@ impl DriverScatterSvg {
     ///
     /// If the run has no such driver, or drawing fails.
     pub fn svg(&self, run: &RunRecord<'_>) -> io::Result<(String, String)> {
-        let drivers = ranked_drivers(run);
+        let drivers = self
+            .drivers(run)
+            .map_or_else(Vec::new, |d| ranked_drivers(&d));
         let (key, src, rho, points) = drivers
             .get(self.rank - 1)
             .ok_or_else(|| io::Error::other("no such driver"))?;

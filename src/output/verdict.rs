@@ -3,6 +3,7 @@
 //! three drivers that move the NPV most on the run's own paths.
 
 use std::fmt::Write;
+use std::sync::Arc;
 
 use crate::Scenario;
 use crate::model::Model;
@@ -206,12 +207,23 @@ pub struct PlanVerdict {
     /// Paths run.
     pub paths: u64,
     /// The NPV's drivers, if any.
-    pub drivers: Option<NpvDrivers>,
+    pub drivers: Option<Arc<NpvDrivers>>,
 }
 
 impl PlanVerdict {
     /// The verdict of a run; `None` for a scenario without a plan.
     pub fn of(scenario: &Scenario, results: &Results) -> Option<Self> {
+        let drivers = NpvDrivers::of(scenario, results).map(Arc::new);
+        Self::with_drivers(scenario, results, drivers)
+    }
+
+    /// [`PlanVerdict::of`] with the drivers already fitted ([`NpvDrivers::of`] of the same
+    /// run), so a report fits them once for its page and its charts.
+    pub fn with_drivers(
+        scenario: &Scenario,
+        results: &Results,
+        drivers: Option<Arc<NpvDrivers>>,
+    ) -> Option<Self> {
         let economics = scenario.assumptions().economics.as_ref()?;
         let npv = results.scalar_stats(NPV)?;
         let summary = npv.summary.as_ref()?;
@@ -234,7 +246,7 @@ impl PlanVerdict {
                 .scalar("plan_irr")
                 .map(|irr| (irr.quantiles[4], irr.count)),
             paths: results.paths,
-            drivers: NpvDrivers::of(scenario, results),
+            drivers,
         })
     }
 
