@@ -30,8 +30,9 @@ fn no_arguments_runs_the_embedded_default() {
         .assert()
         .success()
         .stdout(
-            predicate::str::contains("scenario base")
-                .and(predicate::str::contains("revenue_total_cagr")),
+            predicate::str::contains("scenario base").and(predicate::str::contains(
+                "Revenue CAGR, start to horizon (%/yr)",
+            )),
         );
     for file in ["quarterly.csv", "summary.csv", "scenario.toml", "run.json"] {
         assert!(
@@ -1407,15 +1408,123 @@ fn the_default_run_opens_with_the_plans_answer() {
         .unwrap();
     assert!(output.status.success());
     let stdout = String::from_utf8(output.stdout).unwrap();
-    let first: Vec<&str> = stdout.lines().take(3).collect();
+    let first: Vec<&str> = stdout.lines().take(8).collect();
     assert!(
-        first[0].starts_with("The plan: NPV in RMB bn valued at 2025Q1")
-            && first[0].contains("valuation.discount_rate: triangular 7.2–10.5%"),
+        first[0].starts_with("Verdict for `base`: the plan") && first[0].contains(" RMB bn"),
         "{stdout}"
     );
-    assert!(first[1].contains("P(NPV < 0) = "), "{stdout}");
     assert!(
-        first[2].contains("IRR median") && first[2].contains("discount rate"),
+        first[1].starts_with("The plan: NPV in RMB bn valued at 2025Q1")
+            && first[1].contains("valuation.discount_rate: triangular 7.2–10.5%"),
         "{stdout}"
     );
+    assert!(first[2].contains("P(NPV < 0) = "), "{stdout}");
+    assert!(
+        first[3].contains("IRR median") && first[3].contains("discount rate's median 8.9%"),
+        "{stdout}"
+    );
+    // The three drivers, measured on this run's paths, before any table.
+    assert!(
+        first[4].starts_with(
+            "What moves the NPV most on these paths (linear fit on the first 2048 paths"
+        ),
+        "{stdout}"
+    );
+    for (k, line) in first[5..8].iter().enumerate() {
+        assert!(
+            line.starts_with(&format!("  {}. ", k + 1)) && line.contains(" RMB bn, "),
+            "{stdout}"
+        );
+    }
+    assert!(first[5].contains("revenue.segments.ai."), "{stdout}");
+    let tables = stdout.find("scenario base | 2048 paths").unwrap();
+    assert!(stdout.find("  3. ").unwrap() < tables, "{stdout}");
+    // The tables show readable labels with units, not the CSV's snake_case names.
+    assert!(stdout.contains("\nPlan NPV (RMB bn) "), "{stdout}");
+    assert!(stdout.contains("\nPlan IRR (%/yr) "), "{stdout}");
+    assert!(!stdout.contains("plan_npv_rmb_bn"), "{stdout}");
+}
+
+/// `run --name NAME` labels a variant without editing its file: its folder is OUT/NAME/,
+/// every CSV's `scenario` column says NAME, and nothing else changes (the hash covers the
+/// assumptions, not the name); run.json records it as `name="NAME"` among the overrides.
+/// With two files, or a name no folder can take, it is refused before anything runs.
+#[test]
+fn run_name_labels_the_run_and_only_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        cloudcapex()
+            .args([
+                "run",
+                "scenarios/base.toml",
+                "--paths",
+                "1024",
+                "--quiet",
+                "--out",
+            ])
+            .arg(dir.path())
+            .args(extra)
+            .assert()
+            .success();
+    };
+    run(&[]);
+    run(&["--name", "base fast ai"]);
+    let named = dir.path().join("base fast ai");
+    let read =
+        |folder: &std::path::Path, file: &str| std::fs::read_to_string(folder.join(file)).unwrap();
+    let base = dir.path().join("base");
+    for file in ["summary.csv", "quarterly.csv", "convergence.csv"] {
+        let (plain, renamed) = (read(&base, file), read(&named, file));
+        assert!(
+            renamed
+                .lines()
+                .skip(1)
+                .all(|l| l.starts_with("base fast ai,")),
+            "{file}"
+        );
+        assert_eq!(
+            plain.replace("\nbase,", "\nbase fast ai,"),
+            renamed,
+            "{file}: only the name differs"
+        );
+    }
+    let json = read(&named, "run.json");
+    assert!(json.contains("\"scenario\": \"base fast ai\""), "{json}");
+    assert!(json.contains(r#""name=\"base fast ai\"""#), "{json}");
+    let sha = |text: &str| {
+        text.lines()
+            .find(|l| l.contains("scenario_sha256"))
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(sha(&json), sha(&read(&base, "run.json")));
+
+    let refused = cloudcapex()
+        .args([
+            "run",
+            "scenarios/base.toml",
+            "scenarios/ai_boom.toml",
+            "--name",
+            "x",
+            "--out",
+        ])
+        .arg(dir.path())
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8(refused.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("--name names one run, and 2 scenario files were given"),
+        "{stderr}"
+    );
+    for bad in ["comparison_report", "../up", "a/b", &"n".repeat(101)] {
+        cloudcapex()
+            .args(["run", "--paths", "16", "--name", bad, "--out"])
+            .arg(dir.path())
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(
+                "cannot name the run's output folder",
+            ));
+    }
+    assert!(!dir.path().join("x").exists() && !dir.path().join("comparison_report").exists());
 }

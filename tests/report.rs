@@ -199,8 +199,8 @@ fn fan_charts_draw_the_reported_history() {
     assert_eq!(html.matches("<circle").count(), 22 + 3 * 200);
 }
 
-/// The driver scatters plot the NPV of the first paths against the inputs most
-/// rank-correlated with it, strongest first, each titled with its input.
+/// The driver scatters plot the NPV of the first paths against the verdict's drivers,
+/// strongest first, each titled with its driver.
 #[test]
 fn driver_scatters_show_the_strongest_inputs() {
     let dir = tempfile::tempdir().unwrap();
@@ -261,4 +261,84 @@ fn tornado_report_draws_the_chart() {
     assert!(svg.contains(&top), "{top} labelled");
     run(&[]);
     assert!(!chart.exists());
+}
+
+/// The page opens with the verdict (as the console says it), marks NPV = 0 and the
+/// median discount rate on the histograms, and lists the assumptions as a table with the
+/// comment each key carries in its file; the raw TOML stays, folded.
+#[test]
+fn the_report_opens_with_the_verdict_and_reads_against_zero_and_the_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    cloudcapex()
+        .args([
+            "run",
+            "scenarios/base.toml",
+            "--paths",
+            "2048",
+            "--report",
+            "--quiet",
+            "--out",
+        ])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let read = |file: &str| std::fs::read_to_string(dir.path().join("base").join(file)).unwrap();
+    let html = read("report.html");
+    let verdict = html.find("<section class=\"verdict\">").expect("a verdict");
+    assert!(verdict < html.find("<h2>Summary").unwrap());
+    let section = &html[verdict..html.find("</section>").unwrap()];
+    assert!(
+        section.contains("Verdict for `base`: the plan"),
+        "{section}"
+    );
+    assert!(section.contains("valued at 2025Q1"), "{section}");
+    assert!(section.contains("P(NPV &lt; 0) = "), "{section}");
+    assert_eq!(section.matches("<li>").count(), 3 + 3, "{section}");
+    assert!(section.contains("<li>revenue.segments.ai."), "{section}");
+
+    assert!(html.contains("<td title=\"plan_npv_rmb_bn\">Plan NPV (RMB bn)</td>"));
+    let npv = read("hist_plan_npv_rmb_bn.svg");
+    assert!(npv.contains("NPV = 0"), "the zero line is labelled");
+    let irr = read("hist_plan_irr.svg");
+    assert!(
+        irr.contains("discount rate (WACC) median 8.9%"),
+        "the rate's line is labelled"
+    );
+    assert!(irr.contains("Plan IRR (%/yr)"));
+    for svg in [&npv, &irr] {
+        roxmltree::Document::parse(svg).unwrap();
+        assert!(svg.starts_with("<svg width=\"1080\""), "full width");
+    }
+    assert!(html.contains("figure svg{width:100%;height:auto}"));
+
+    let row = html
+        .lines()
+        .find(|l| l.starts_with("<tr><td><code>revenue.segments.ai.initial_growth</code>"))
+        .expect("a row per key");
+    assert!(
+        row.contains("<td>PERT(min 0.6, mode 1.1, max 1.8)</td><td>scenarios/base.toml</td>"),
+        "{row}"
+    );
+    assert!(
+        row.contains("ASSUMPTION: current annual growth PERT on 60%..180%, mode 110%."),
+        "{row}"
+    );
+    let seed = html
+        .lines()
+        .find(|l| l.starts_with("<tr><td><code>simulation.seed</code>"))
+        .unwrap();
+    assert!(
+        seed.contains("the plan&#x27;s announcement date")
+            || seed.contains("the plan's announcement date"),
+        "a trailing comment: {seed}"
+    );
+    let paths = html
+        .lines()
+        .find(|l| l.starts_with("<tr><td><code>simulation.paths</code>"))
+        .unwrap();
+    assert!(paths.contains("command line: --paths"), "{paths}");
+    assert!(
+        html.contains("<details>") && html.contains("[valuation]"),
+        "the TOML, folded"
+    );
 }

@@ -78,6 +78,11 @@ pub struct RunArgs {
     /// the value is TOML, so a distribution table works too).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
+    /// Name the run NAME instead of the scenario's own name: its folder OUT/NAME/ and the
+    /// `scenario` of every output, e.g. to label a variant made with --set without editing
+    /// its file. One scenario file at most; checked as a scenario's `name` key is.
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
     /// Also write paths.csv (quarterly values), path_scalars.csv and drivers.csv (drawn
     /// inputs, regimes, events, outputs) of the first N paths.
     #[arg(long, value_name = "N", default_value_t = 0)]
@@ -127,6 +132,25 @@ fn parse_target_se(text: &str) -> Result<TargetSe, String> {
         metric: metric.trim().to_string(),
         se,
     })
+}
+
+/// `--name NAME` as the last `--set name="NAME"`: the scenario's own `name` key, so it is
+/// validated as one, recorded in run.json's `overrides` and carried by shard files to
+/// `merge`. Refused with several scenario files (they would all take the one name) or a
+/// name that cannot name a folder ([`cloudcapex::scenario::name_problem`]).
+fn name_override(name: &str, files: usize) -> Result<String, String> {
+    if files > 1 {
+        return Err(format!(
+            "--name names one run, and {files} scenario files were given (they would all write to \
+             OUT/{name}/); run them one at a time, or give each file its own `name` key"
+        ));
+    }
+    if let Some(problem) = cloudcapex::scenario::name_problem(name) {
+        return Err(format!(
+            "--name {name:?} cannot name the run's output folder: {problem}"
+        ));
+    }
+    Ok(format!("name={}", toml::Value::String(name.to_string())))
 }
 
 /// Options checked against each other and every scenario loaded: nothing runs or is
@@ -179,8 +203,11 @@ impl RunArgs {
         if self.max_paths == 0 {
             return Err("--max-paths must be at least 1".into());
         }
-        let mut scenarios =
-            load_scenarios(&self.scenarios, &self.set).map_err(|e| e.to_string())?;
+        let mut set = self.set.clone();
+        if let Some(name) = &self.name {
+            set.push(name_override(name, self.scenarios.len())?);
+        }
+        let mut scenarios = load_scenarios(&self.scenarios, &set).map_err(|e| e.to_string())?;
         for s in &mut scenarios {
             let mut next = s.clone();
             if let Some(seed) = self.seed {

@@ -123,7 +123,7 @@ const RETURN_SCALARS: [&str; 13] = [
 /// quantile break-evens and convergence traces; every other scalar (segment final-year
 /// revenues, IRR root counts, ROIC by year, NPV given an event, ...) is summarised by
 /// streaming statistics, so memory per path stays at `8 × (this many)` bytes.
-pub const PER_PATH_SCALARS: [&str; 7] = [
+pub const PER_PATH_SCALARS: [&str; 9] = [
     "revenue_total_final_year_rmb_bn",
     "revenue_total_cagr",
     "plan_npv_rmb_bn",
@@ -131,6 +131,8 @@ pub const PER_PATH_SCALARS: [&str; 7] = [
     "plan_payback_quarters",
     "plan_moic",
     "plan_incremental_capex_rmb_bn",
+    "plan_forward_npv_rmb_bn",
+    "cloud_ev_to_trailing_sales",
 ];
 
 #[derive(Clone, Debug)]

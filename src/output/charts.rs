@@ -10,8 +10,17 @@ use plotters::prelude::*;
 use super::{Exporter, RunRecord};
 use crate::runner::Results;
 
-/// Chart size in pixels.
-const SIZE: (u32, u32) = (760, 420);
+/// Chart size in pixels: the report's full width (its pages are 1100 px wide, and the
+/// SVGs scale with the page, keeping their proportions).
+const SIZE: (u32, u32) = (1080, 500);
+
+/// Font sizes as given to plotters, whose SVG text comes out at about 0.8 of them: tick
+/// labels and axis titles about 14 px, captions about 19 px, legible at the page's width.
+const TICK_FONT: u32 = 18;
+const CAPTION_FONT: u32 = 24;
+/// Room for the tick labels and axis titles at [`TICK_FONT`].
+const X_LABEL_AREA: u32 = 56;
+const Y_LABEL_AREA: u32 = 90;
 
 /// Indices of p5, p25, p50, p75, p95 in [`crate::stats::QUANTILE_LEVELS`].
 const P5: usize = 1;
@@ -236,32 +245,76 @@ impl Exporter for FanChartSvg {
     }
 }
 
-/// A histogram of a per-path metric kept per path, with p5, p50 and p95 marked.
+/// A histogram of a per-path metric kept per path, with p5, p50 and p95 marked and the
+/// line it is read against.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct HistogramSvg {
     /// Per-path scalar metric (one of [`crate::model::PER_PATH_SCALARS`]).
     pub metric: &'static str,
     /// Chart title.
     pub title: &'static str,
-    /// X-axis label, with the unit.
-    pub unit: &'static str,
     /// Output file name.
     pub file: &'static str,
+    /// The line drawn across the bars.
+    pub reference: HistogramReference,
+}
+
+/// The value a histogram is read against, drawn as a labelled black line.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum HistogramReference {
+    /// Zero: a path left of it loses money (`NPV = 0` on the chart).
+    Zero,
+    /// The median path discount rate, `valuation.discount_rate`'s median: a path left of
+    /// it earns less than its cost of capital (`discount rate (WACC) median 8.9%`).
+    DiscountRate,
+    /// A stated value with its label, e.g. the low end of brokers' multiples.
+    Value(f64, &'static str),
+}
+
+impl HistogramReference {
+    /// The line's position in the metric's stored unit and its label, or `None` where the
+    /// scenario has no discount rate.
+    pub fn line(self, scenario: &crate::Scenario) -> Option<(f64, String)> {
+        match self {
+            HistogramReference::Zero => Some((0.0, "NPV = 0".to_string())),
+            HistogramReference::DiscountRate => {
+                let rate = super::median_discount_rate(scenario)?;
+                Some((
+                    rate,
+                    format!("discount rate (WACC) median {:.1}%", rate * 100.0),
+                ))
+            }
+            HistogramReference::Value(value, label) => Some((value, label.to_string())),
+        }
+    }
 }
 
 /// The histograms of `--report`.
-pub const HISTOGRAMS: [HistogramSvg; 2] = [
+pub const HISTOGRAMS: [HistogramSvg; 4] = [
     HistogramSvg {
         metric: "plan_npv_rmb_bn",
         title: "NPV of the plan",
-        unit: "RMB bn",
         file: "hist_plan_npv_rmb_bn.svg",
+        reference: HistogramReference::Zero,
     },
     HistogramSvg {
         metric: "plan_irr",
         title: "IRR of the plan (paths with a unique IRR)",
-        unit: "IRR, decimal per year",
         file: "hist_plan_irr.svg",
+        reference: HistogramReference::DiscountRate,
+    },
+    HistogramSvg {
+        metric: "plan_forward_npv_rmb_bn",
+        title: "Continuing the plan against stopping at the start quarter (spend before it sunk)",
+        file: "hist_plan_forward_npv_rmb_bn.svg",
+        reference: HistogramReference::Zero,
+    },
+    HistogramSvg {
+        metric: "cloud_ev_to_trailing_sales",
+        title: "Enterprise value of the cloud business over trailing sales",
+        file: "hist_cloud_ev_to_trailing_sales.svg",
+        // data/README.md: brokers' sum-of-the-parts put Alibaba Cloud at 4x to 10x sales.
+        reference: HistogramReference::Value(4.0, "brokers' lowest, 4x (Feb-25)"),
     },
 ];
 
@@ -280,13 +333,17 @@ impl HistogramSvg {
         Some(values.iter().copied().filter(|x| !x.is_nan()).collect())
     }
 
-    /// The chart as an SVG document.
+    /// The chart as an SVG document: values in the unit of the metric's label (rates in
+    /// percent), the reference line drawn and labelled.
     ///
     /// # Errors
     ///
     /// If the run has no defined per-path value of the metric, or plotters fails.
-    pub fn svg(&self, results: &Results) -> io::Result<String> {
-        let values = self
+    pub fn svg(&self, run: &RunRecord<'_>) -> io::Result<String> {
+        let results = run.results;
+        let label = super::metric_label(self.metric);
+        let scale = label.unit.scale();
+        let values: Vec<f64> = self
             .values(results)
             .filter(|v| !v.is_empty())
             .ok_or_else(|| {
@@ -294,11 +351,19 @@ impl HistogramSvg {
                     "`{}` has no per-path values in scenario `{}`",
                     self.metric, results.scenario
                 ))
-            })?;
+            })?
+            .into_iter()
+            .map(|x| x * scale)
+            .collect();
         let stats = results.scalar_stats(self.metric).expect("present");
         let summary = stats.summary.as_ref().expect("defined values");
+        let reference = self
+            .reference
+            .line(run.scenario)
+            .map(|(x, text)| (x * scale, text));
         let (low, high) = values
             .iter()
+            .chain(reference.as_ref().map(|r| &r.0))
             .fold((f64::INFINITY, f64::NEG_INFINITY), |a, &x| {
                 (a.0.min(x), a.1.max(x))
             });
@@ -316,20 +381,23 @@ impl HistogramSvg {
             root.fill(&WHITE).map_err(chart_error)?;
             let caption = format!("{}: {}", results.scenario, self.title);
             let mut chart = ChartBuilder::on(&root)
-                .caption(caption, ("sans-serif", 20))
+                .caption(caption, ("sans-serif", CAPTION_FONT))
                 .margin(12)
-                .x_label_area_size(40)
-                .y_label_area_size(64)
+                .margin_right(32)
+                .x_label_area_size(X_LABEL_AREA)
+                .y_label_area_size(Y_LABEL_AREA)
                 .build_cartesian_2d(low..high, 0.0..top)
                 .map_err(chart_error)?;
             chart
                 .configure_mesh()
+                .label_style(("sans-serif", TICK_FONT))
+                .axis_desc_style(("sans-serif", TICK_FONT))
                 .disable_x_mesh()
                 .x_label_formatter(&|x| axis_label(*x))
                 .y_label_formatter(&|y| axis_label(*y))
                 .x_desc(format!(
                     "{} ({} paths, {} undefined)",
-                    self.unit,
+                    label.text(),
                     values.len(),
                     stats.missing
                 ))
@@ -346,7 +414,7 @@ impl HistogramSvg {
                 }))
                 .map_err(chart_error)?;
             for (level, index) in [("p5", P5), ("p50", P50), ("p95", P95)] {
-                let x = summary.quantiles[index];
+                let x = summary.quantiles[index] * scale;
                 chart
                     .draw_series(std::iter::once(PathElement::new(
                         vec![(x, 0.0), (x, top * 0.92)],
@@ -357,7 +425,23 @@ impl HistogramSvg {
                     .draw_series(std::iter::once(Text::new(
                         format!("{level} {}", short(x)),
                         (x, top * 0.97),
-                        ("sans-serif", 14).into_font().color(&MARK_COLOR),
+                        ("sans-serif", TICK_FONT).into_font().color(&MARK_COLOR),
+                    )))
+                    .map_err(chart_error)?;
+            }
+            if let Some((x, text)) = reference {
+                // Black and labelled beside the line, below the quantile marks' labels.
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        vec![(x, 0.0), (x, top)],
+                        BLACK.stroke_width(3),
+                    )))
+                    .map_err(chart_error)?;
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        format!(" {text}"),
+                        (x, top * 0.85),
+                        ("sans-serif", TICK_FONT).into_font().color(&BLACK),
                     )))
                     .map_err(chart_error)?;
             }
@@ -373,7 +457,7 @@ impl Exporter for HistogramSvg {
     }
 
     fn write(&self, run: &RunRecord<'_>, out: &mut (dyn Write + Send)) -> io::Result<()> {
-        out.write_all(self.svg(run.results)?.as_bytes())
+        out.write_all(self.svg(run)?.as_bytes())
     }
 }
 
@@ -443,15 +527,17 @@ fn quarter_chart_svg(
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(chart_error)?;
         let mut chart = ChartBuilder::on(&root)
-            .caption(caption, ("sans-serif", 20))
+            .caption(caption, ("sans-serif", CAPTION_FONT))
             .margin(12)
             .margin_right(32)
-            .x_label_area_size(40)
-            .y_label_area_size(64)
+            .x_label_area_size(X_LABEL_AREA)
+            .y_label_area_size(Y_LABEL_AREA)
             .build_cartesian_2d(first..last, low..high)
             .map_err(chart_error)?;
         chart
             .configure_mesh()
+            .label_style(("sans-serif", TICK_FONT))
+            .axis_desc_style(("sans-serif", TICK_FONT))
             .y_label_formatter(&|y| axis_label(*y))
             .x_labels(11)
             .x_label_formatter(&|t| zero.offset(i64::from(*t)).label())
@@ -462,6 +548,7 @@ fn quarter_chart_svg(
         draw(&mut chart)?;
         chart
             .configure_series_labels()
+            .label_font(("sans-serif", TICK_FONT))
             .position(SeriesLabelPosition::UpperLeft)
             .background_style(WHITE.mix(0.8))
             .border_style(BLACK)
@@ -501,15 +588,17 @@ pub fn comparison_ranges_svg(runs: &[&Results], metric: &str, unit: &str) -> io:
         let mut chart = ChartBuilder::on(&root)
             .caption(
                 format!("{metric}: p5-p95, p25-p75 and median by scenario"),
-                ("sans-serif", 20),
+                ("sans-serif", CAPTION_FONT),
             )
             .margin(12)
-            .x_label_area_size(40)
+            .x_label_area_size(X_LABEL_AREA)
             .y_label_area_size(170)
             .build_cartesian_2d(low..high, -0.5..rows - 0.5)
             .map_err(chart_error)?;
         chart
             .configure_mesh()
+            .label_style(("sans-serif", TICK_FONT))
+            .axis_desc_style(("sans-serif", TICK_FONT))
             .disable_y_mesh()
             .y_labels(ranges.len())
             .y_label_formatter(&|y| {
@@ -682,15 +771,17 @@ pub fn tornado_svg(
         root.fill(&WHITE).map_err(chart_error)?;
         let labels: Vec<String> = bars.iter().map(|b| b.label.clone()).collect();
         let mut chart = ChartBuilder::on(&root)
-            .caption(caption, ("sans-serif", 20))
+            .caption(caption, ("sans-serif", CAPTION_FONT))
             .margin(12)
             .margin_right(32)
-            .x_label_area_size(40)
+            .x_label_area_size(X_LABEL_AREA)
             .y_label_area_size(320)
             .build_cartesian_2d(low..high, 0..rows)
             .map_err(chart_error)?;
         chart
             .configure_mesh()
+            .label_style(("sans-serif", TICK_FONT))
+            .axis_desc_style(("sans-serif", TICK_FONT))
             .disable_y_mesh()
             .x_label_formatter(&|x| axis_label(*x))
             .y_labels(bars.len() + 1)
@@ -737,6 +828,7 @@ pub fn tornado_svg(
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK.stroke_width(1)));
         chart
             .configure_series_labels()
+            .label_font(("sans-serif", TICK_FONT))
             .position(SeriesLabelPosition::LowerRight)
             .background_style(WHITE.mix(0.8))
             .border_style(BLACK)
@@ -782,15 +874,17 @@ pub fn scatter_svg(
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(chart_error)?;
         let mut chart = ChartBuilder::on(&root)
-            .caption(caption, ("sans-serif", 18))
+            .caption(caption, ("sans-serif", CAPTION_FONT))
             .margin(12)
             .margin_right(32)
-            .x_label_area_size(40)
-            .y_label_area_size(64)
+            .x_label_area_size(X_LABEL_AREA)
+            .y_label_area_size(Y_LABEL_AREA)
             .build_cartesian_2d(x0..x1, y0..y1)
             .map_err(chart_error)?;
         chart
             .configure_mesh()
+            .label_style(("sans-serif", TICK_FONT))
+            .axis_desc_style(("sans-serif", TICK_FONT))
             .x_label_formatter(&|x| axis_label(*x))
             .y_label_formatter(&|y| axis_label(*y))
             .x_desc(x_unit)

@@ -3,10 +3,12 @@
 //! folder or the one before, never a mix (docs/reliability.md). Columns are documented in
 //! docs/outputs.md.
 
+mod assumptions;
 mod charts;
 pub mod consensus;
 mod csv_files;
 mod in_flight;
+mod labels;
 mod lock;
 pub mod manifest;
 #[cfg(feature = "parquet")]
@@ -16,18 +18,21 @@ mod run_json;
 mod scatter;
 mod terminal;
 mod transaction;
+mod verdict;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+pub use assumptions::{AssumptionRow, assumption_rows};
 pub use charts::{
-    FAN_CHARTS, FanChartSvg, HISTOGRAMS, HistogramSvg, SwingBar, comparison_medians_svg,
-    comparison_ranges_svg, fan_with_reported_svg, scatter_svg, tornado_svg,
+    FAN_CHARTS, FanChartSvg, HISTOGRAMS, HistogramReference, HistogramSvg, SwingBar,
+    comparison_medians_svg, comparison_ranges_svg, fan_with_reported_svg, scatter_svg, tornado_svg,
 };
 pub use csv_files::{
     CONSENSUS_COLUMNS, ConsensusCsv, ConvergenceCsv, DriversCsv, FiscalYearsCsv, PathScalarsCsv,
     PathsCsv, QuarterlyCsv, SummaryCsv,
 };
+pub use labels::{DisplayUnit, MetricLabel, driver_label, metric_label};
 pub use lock::{LOCK_FILE, LockError, LockMode, OutLock};
 #[cfg(feature = "parquet")]
 pub use parquet_files::{
@@ -37,9 +42,12 @@ pub use parquet_files::{
 pub use report::{ReportHtml, write_comparison_report};
 pub use run_json::RunJson;
 pub use scatter::{DRIVER_SCATTERS, DriverScatterSvg};
-pub use terminal::{plan_headline, summary_table};
+pub use terminal::summary_table;
 pub use transaction::{
     COMPARISON, ClaimMode, RUN_KIND, Transaction, TransactionError, shard_folder,
+};
+pub use verdict::{
+    MAX_DRIVER_FIT_PATHS, NpvDriver, NpvDrivers, PlanVerdict, median_discount_rate, plan_headline,
 };
 
 use crate::Scenario;
@@ -258,11 +266,17 @@ fn write_into(
         for chart in HISTOGRAMS.iter().filter(|c| c.applies_to(run.results)) {
             exporters.push(Box::new(*chart));
         }
-        for chart in DRIVER_SCATTERS.iter().filter(|c| c.applies_to(run)) {
-            exporters.push(Box::new(*chart));
+        // Fitted once for the page and its three scatters.
+        let drivers = NpvDrivers::of(run.scenario, run.results).map(std::sync::Arc::new);
+        for chart in &DRIVER_SCATTERS {
+            let chart = chart.with_drivers(drivers.clone());
+            if chart.applies_to(run) {
+                exporters.push(Box::new(chart));
+            }
         }
         exporters.push(Box::new(ReportHtml {
             tables: selection.formats,
+            drivers,
         }));
     }
     if selection.paths && csv {

@@ -1,24 +1,24 @@
-//! `--report` scatter plots: a path's NPV against the draws of the three uncertain inputs
-//! most rank-correlated with it, so a reader sees *why* paths lose money.
+//! `--report` scatter plots: a path's NPV against the three drivers that move it most (the
+//! verdict's, [`super::NpvDrivers`]), so a reader sees *why* paths lose money.
 
 use std::io::{self, Write};
+use std::sync::Arc;
 
 use super::{Exporter, RunRecord};
-use crate::model::Model;
 
-/// Metric on the y axis (kept per path).
-const METRIC: &str = "plan_npv_rmb_bn";
-/// Paths drawn and used to rank the inputs: the first this many, so the chart's size and
-/// cost stay bounded however many paths run.
+/// Paths drawn: the first this many, so the chart's size stays bounded however many paths
+/// run.
 const MAX_POINTS: usize = 2_000;
 
-/// The scatter of NPV against the input ranked `rank` (1 = strongest).
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// The scatter of NPV against the driver ranked `rank` (1 = strongest).
+#[derive(Clone, Debug, PartialEq)]
 pub struct DriverScatterSvg {
     /// 1, 2 or 3.
     pub rank: usize,
     /// Output file name.
     pub file: &'static str,
+    /// The run's drivers, if already fitted (else the chart fits them).
+    pub drivers: Option<Arc<super::NpvDrivers>>,
 }
 
 /// The three scatter plots of `--report`.
@@ -26,14 +26,17 @@ pub const DRIVER_SCATTERS: [DriverScatterSvg; 3] = [
     DriverScatterSvg {
         rank: 1,
         file: "scatter_plan_npv_driver_1.svg",
+        drivers: None,
     },
     DriverScatterSvg {
         rank: 2,
         file: "scatter_plan_npv_driver_2.svg",
+        drivers: None,
     },
     DriverScatterSvg {
         rank: 3,
         file: "scatter_plan_npv_driver_3.svg",
+        drivers: None,
     },
 ];
 
@@ -47,7 +50,8 @@ fn ranks(values: &[f64]) -> Vec<f64> {
     rank
 }
 
-fn correlation(a: &[f64], b: &[f64]) -> f64 {
+/// Pearson correlation (0 where either side has no spread); of ranks, Spearman's.
+pub(super) fn correlation(a: &[f64], b: &[f64]) -> f64 {
     let n = a.len() as f64;
     let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
     let cov: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
@@ -60,56 +64,51 @@ fn correlation(a: &[f64], b: &[f64]) -> f64 {
     }
 }
 
-/// An input's key path, its Spearman correlation with the NPV, and the (draw, NPV) points.
-type Driver = (String, f64, Vec<(f64, f64)>);
+/// A driver's key path, its standardized regression coefficient and Spearman correlation
+/// with the NPV, and the (driver, NPV) points of the first paths.
+type Driver = (String, f64, f64, Vec<(f64, f64)>);
 
-/// The inputs by decreasing |Spearman correlation| with the NPV over the first paths, each
-/// with its draws and the NPVs (paths with an NPV only).
-fn ranked_drivers(run: &RunRecord<'_>) -> Vec<Driver> {
-    let results = run.results;
-    let Some(k) = results.scalars.iter().position(|(m, _)| m == METRIC) else {
-        return Vec::new();
-    };
-    let Some(npv) = results.scalar_values[k].as_ref() else {
-        return Vec::new();
-    };
-    let model = Model::new(run.scenario);
-    let keys = model.per_path_assumptions();
-    let paths = npv.len().min(MAX_POINTS);
-    let draws = model.parameter_draws(paths as u64);
-    let defined: Vec<usize> = (0..paths).filter(|&p| npv[p].is_finite()).collect();
-    if defined.len() < 10 {
-        return Vec::new();
-    }
-    let y: Vec<f64> = defined.iter().map(|&p| npv[p]).collect();
-    let y_ranks = ranks(&y);
-    let mut drivers: Vec<Driver> = keys
+/// The verdict's drivers ([`super::NpvDrivers`]), strongest first, each with the points
+/// of the first [`MAX_POINTS`] fitted paths.
+fn ranked_drivers(drivers: &super::NpvDrivers) -> Vec<Driver> {
+    let shown = drivers.paths_used().min(MAX_POINTS);
+    let y = &drivers.npv[..shown];
+    let y_ranks = ranks(y);
+    drivers
+        .ranked
         .iter()
-        .enumerate()
-        .map(|(i, key)| {
-            let x: Vec<f64> = defined.iter().map(|&p| draws[p][i]).collect();
-            let rho = correlation(&ranks(&x), &y_ranks);
+        .map(|d| {
+            let x = &d.values[..shown];
+            let rho = correlation(&ranks(x), &y_ranks);
             (
-                key.clone(),
+                d.key.clone(),
+                d.src,
                 rho,
-                x.into_iter().zip(y.iter().copied()).collect(),
+                x.iter().copied().zip(y.iter().copied()).collect(),
             )
         })
-        .collect();
-    drivers.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()));
-    drivers
+        .collect()
 }
 
 impl DriverScatterSvg {
-    /// Whether the run has an NPV per path and at least `rank` uncertain inputs.
+    /// The same chart drawn from drivers already fitted.
+    pub fn with_drivers(&self, drivers: Option<Arc<super::NpvDrivers>>) -> Self {
+        Self {
+            drivers,
+            ..self.clone()
+        }
+    }
+
+    fn drivers(&self, run: &RunRecord<'_>) -> Option<Arc<super::NpvDrivers>> {
+        self.drivers
+            .clone()
+            .or_else(|| super::NpvDrivers::of(run.scenario, run.results).map(Arc::new))
+    }
+
+    /// Whether the run has an NPV per path and at least `rank` drivers.
     pub fn applies_to(&self, run: &RunRecord<'_>) -> bool {
-        let has_npv = run
-            .results
-            .scalars
-            .iter()
-            .position(|(m, _)| m == METRIC)
-            .is_some_and(|k| run.results.scalar_values[k].is_some());
-        has_npv && Model::new(run.scenario).per_path_assumptions().len() >= self.rank
+        self.drivers(run)
+            .is_some_and(|d| d.ranked.len() >= self.rank)
     }
 
     /// The chart's title and SVG.
@@ -118,19 +117,22 @@ impl DriverScatterSvg {
     ///
     /// If the run has no such driver, or drawing fails.
     pub fn svg(&self, run: &RunRecord<'_>) -> io::Result<(String, String)> {
-        let drivers = ranked_drivers(run);
-        let (key, rho, points) = drivers
+        let drivers = self
+            .drivers(run)
+            .map_or_else(Vec::new, |d| ranked_drivers(&d));
+        let (key, src, rho, points) = drivers
             .get(self.rank - 1)
             .ok_or_else(|| io::Error::other("no such driver"))?;
-        let title = format!("NPV against {key} (Spearman {rho:.2})");
+        let label = super::driver_label(key);
+        let title = format!("NPV against {label} (SRC {src:.2}, Spearman {rho:.2})");
         let svg = super::scatter_svg(
             format!(
                 "{}: {title}, first {} paths",
                 run.results.scenario,
                 points.len()
             ),
-            key,
-            "plan NPV, RMB bn",
+            &label,
+            "Plan NPV (RMB bn)",
             points,
         )?;
         Ok((title, svg))

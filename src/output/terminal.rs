@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use super::labels::metric_label;
 use crate::runner::Results;
 
 fn fmt_value(x: f64) -> String {
@@ -22,7 +23,8 @@ fn fmt_value(x: f64) -> String {
 }
 
 /// A plain-text table of one scenario's results: total revenue by calendar year (the
-/// year's last projected quarter) and every scalar metric with its standard error.
+/// year's last projected quarter) and every scalar metric with its standard error, under
+/// its readable label ([`super::metric_label`]; rates in percent).
 ///
 /// # Examples
 ///
@@ -30,7 +32,7 @@ fn fmt_value(x: f64) -> String {
 /// use cloudcapex::{output::summary_table, runner::{simulate, RunOptions}, Scenario};
 /// let s = Scenario::default_scenario().with_paths(500).unwrap();
 /// let table = summary_table(&simulate(&s, &RunOptions::default()).unwrap());
-/// assert!(table.contains("revenue_total_cagr"));
+/// assert!(table.contains("Revenue CAGR, start to horizon (%/yr)"));
 /// ```
 pub fn summary_table(results: &Results) -> String {
     let mut out = String::new();
@@ -44,7 +46,7 @@ pub fn summary_table(results: &Results) -> String {
     );
     let _ = writeln!(
         out,
-        "\nTotal quarterly revenue, RMB bn (Q4 of each year; start quarter first)"
+        "\nCloud revenue, RMB bn per quarter (Q4 of each year; start quarter first)"
     );
     let _ = writeln!(
         out,
@@ -69,33 +71,40 @@ pub fn summary_table(results: &Results) -> String {
             );
         }
     }
-    let width = results
+    let labels: Vec<(String, f64)> = results
         .scalars
         .iter()
-        .map(|(n, _)| n.len())
+        .map(|(name, _)| {
+            let label = metric_label(name);
+            (label.text(), label.unit.scale())
+        })
+        .collect();
+    let width = labels
+        .iter()
+        .map(|(l, _)| l.chars().count())
         .max()
         .unwrap_or(6)
         .max(6);
     let _ = writeln!(
         out,
-        "\nPer-path metrics (quantiles exact, or ~ from the sketch within 0.5%; paths: where defined)"
+        "\nPer-path metrics, rates in percent (quantiles exact, or ~ from the sketch within 0.5%; paths: where defined)"
     );
     let _ = writeln!(
         out,
         "{:<width$} {:>10} {:>9} {:>10} {:>10} {:>10} {:>1} {:>8}",
         "metric", "mean", "se", "p5", "median", "p95", "", "paths"
     );
-    for (name, stats) in &results.scalars {
+    for ((_, stats), (label, scale)) in results.scalars.iter().zip(&labels) {
         let Some(s) = &stats.summary else { continue };
         let _ = writeln!(
             out,
             "{:<width$} {:>10} {:>9} {:>10} {:>10} {:>10} {:>1} {:>8}",
-            name,
-            fmt_value(s.mean),
-            fmt_value(s.se),
-            fmt_value(s.quantiles[1]),
-            fmt_value(s.quantiles[4]),
-            fmt_value(s.quantiles[7]),
+            label,
+            fmt_value(s.mean * scale),
+            fmt_value(s.se * scale),
+            fmt_value(s.quantiles[1] * scale),
+            fmt_value(s.quantiles[4] * scale),
+            fmt_value(s.quantiles[7] * scale),
             if stats.exact { "" } else { "~" },
             s.count
         );
@@ -135,7 +144,7 @@ pub fn summary_table(results: &Results) -> String {
         if let Some(irr) = defined("plan_irr") {
             let _ = writeln!(
                 out,
-                "IRR is unique on {irr} of {paths} paths; {} have none or several (see plan_irr_root_count)",
+                "IRR is unique on {irr} of {paths} paths; {} have none or several (see IRR roots found)",
                 paths - irr
             );
         }
@@ -159,83 +168,6 @@ pub fn summary_table(results: &Results) -> String {
     out
 }
 
-/// A rate assumption in words: `9.0%` if fixed, else its kind, range and median
-/// (`triangular 7.2–10.5%, median 8.9%`).
-fn rate_text(param: &crate::Param) -> String {
-    match param {
-        crate::Param::Fixed(v) => format!("{:.1}%", v * 100.0),
-        crate::Param::Random(d) => {
-            let (low, high) = d.support();
-            format!(
-                "{} {:.1}–{:.1}%, median {:.1}%",
-                d.kind(),
-                low * 100.0,
-                high * 100.0,
-                d.quantile(0.5) * 100.0
-            )
-        }
-    }
-}
-
-/// The plan's answer first, in words a reader of the results acts on: what the NPV is
-/// valued at (date, currency, rate), its mean with its standard error, median and
-/// P(NPV < 0), and the median IRR beside the rate it should be compared with. `None` for a
-/// scenario without a plan.
-///
-/// # Examples
-///
-/// ```
-/// use cloudcapex::{Scenario, output::plan_headline, runner::{simulate, RunOptions}};
-/// let s = Scenario::default_scenario().with_paths(1024).unwrap();
-/// let results = simulate(&s, &RunOptions::default()).unwrap();
-/// let text = plan_headline(&s, &results).unwrap();
-/// assert!(text.contains("valued at 2025Q1") && text.contains("P(NPV < 0)"));
-/// ```
-pub fn plan_headline(scenario: &crate::Scenario, results: &Results) -> Option<String> {
-    let economics = scenario.assumptions().economics.as_ref()?;
-    let npv = results.scalar_stats("plan_npv_rmb_bn")?;
-    let npv_summary = npv.summary.as_ref()?;
-    let valuation = &economics.valuation;
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "The plan: NPV in RMB bn valued at {} (its first quarter), each path discounted at its \
-         discount rate (valuation.discount_rate: {}) plus regime spreads",
-        economics.plan.start_quarter,
-        rate_text(&valuation.discount_rate)
-    );
-    let _ = writeln!(
-        out,
-        "  NPV mean {:+.1} ± {:.1} (Monte Carlo SE), median {:+.1}; P(NPV < 0) = {:.3} ± {:.3}",
-        npv_summary.mean,
-        npv_summary.se,
-        npv_summary.quantiles[4],
-        npv.prob_negative,
-        npv.prob_negative_se
-    );
-    if let Some(irr) = results.scalar("plan_irr") {
-        let _ = writeln!(
-            out,
-            "  IRR median {:.1}% on the {} of {} paths where it is unique, against that discount rate",
-            irr.quantiles[4] * 100.0,
-            irr.count,
-            results.paths
-        );
-    }
-    if let Some(hurdle) = economics
-        .investment
-        .as_ref()
-        .and_then(|i| i.hurdle_rate.as_ref())
-    {
-        let _ = writeln!(
-            out,
-            "  the firm invests at its hurdle rate (investment.hurdle_rate: {})",
-            rate_text(hurdle)
-        );
-    }
-    Some(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,7 +189,7 @@ mod tests {
         let table = summary_table(&results);
         let payback = table
             .lines()
-            .find(|l| l.starts_with("plan_payback_quarters "))
+            .find(|l| l.starts_with("Payback (quarters) "))
             .unwrap();
         let count = results.scalar("plan_payback_quarters").unwrap().count;
         assert!(
@@ -266,7 +198,7 @@ mod tests {
         );
         let roots = table
             .lines()
-            .find(|l| l.starts_with("plan_irr_root_count "))
+            .find(|l| l.starts_with("IRR roots found (count) "))
             .unwrap();
         assert!(roots.contains(" ~ "), "{roots}");
         assert!(!table.contains("-0.0000"));

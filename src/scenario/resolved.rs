@@ -343,8 +343,8 @@ impl Scenario {
                 key: "simulation.paths".into(),
                 location: None,
                 message: format!(
-                    "expected 1 to {MAX_PATHS} paths (each path keeps 56 bytes for exact quantiles: \
-                     11.2 GB at the limit), found {paths}"
+                    "expected 1 to {MAX_PATHS} paths (each path keeps 72 bytes for exact quantiles: \
+                     14.4 GB at the limit), found {paths}"
                 ),
             });
         }

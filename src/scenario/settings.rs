@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use crate::time::Quarter;
 
-/// The most paths one run takes: each keeps 56 bytes (the metrics with exact quantiles),
-/// so the limit needs 11.2 GB. Refused up front, never an allocation until killed.
+/// The most paths one run takes: each keeps 72 bytes (the metrics with exact quantiles),
+/// so the limit needs 14.4 GB. Refused up front, never an allocation until killed.
 pub const MAX_PATHS: u64 = 200_000_000;
 
 /// Seed and path count.

@@ -193,7 +193,7 @@ fn validate_with(v: &Validator<'_>) -> Result<(String, Simulation, Assumptions),
             paths,
             1,
             MAX_PATHS,
-            "a path count (each path keeps 56 bytes for exact quantiles: 11.2 GB at the limit)",
+            "a path count (each path keeps 72 bytes for exact quantiles: 14.4 GB at the limit)",
         )? as u64,
         None => defaults::PATHS,
     };

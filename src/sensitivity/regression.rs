@@ -13,11 +13,12 @@
 //!   and their severities, which are drawn at each firing rather than once per path) and
 //!   non-linearity.
 
-use nalgebra::{DMatrix, DVector};
-
 use crate::Scenario;
 use crate::model::{Model, PER_PATH_SCALARS};
 use crate::runner::{RunOptions, simulate};
+use crate::stats::regression::standardized;
+// Below `output/` in the one-way flow, so the run's verdict can fit its drivers too.
+pub use crate::stats::regression::standardized_regression;
 
 /// One input's figures.
 #[derive(Clone, Debug, PartialEq)]
@@ -84,13 +85,6 @@ pub enum RegressionError {
     Run(String),
 }
 
-fn standardized(values: &[f64]) -> Option<Vec<f64>> {
-    let n = values.len() as f64;
-    let mean = values.iter().sum::<f64>() / n;
-    let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
-    (sd > 0.0 && sd.is_finite()).then(|| values.iter().map(|v| (v - mean) / sd).collect())
-}
-
 fn ranks(values: &[f64]) -> Vec<f64> {
     let mut order: Vec<usize> = (0..values.len()).collect();
     order.sort_by(|&a, &b| values[a].total_cmp(&values[b]));
@@ -118,54 +112,6 @@ fn pearson(a: &[f64], b: &[f64]) -> f64 {
         }
         _ => 0.0,
     }
-}
-
-/// Standardized regression of `output` on the `inputs` columns: the coefficients, their
-/// standard errors and `R²`. Columns without spread get a coefficient of 0.
-///
-/// # Examples
-///
-/// ```
-/// use cloudcapex::sensitivity::regression::standardized_regression;
-/// let x1: Vec<f64> = (0..100).map(|i| (i % 10) as f64).collect();
-/// let x2: Vec<f64> = (0..100).map(|i| (i / 10) as f64).collect();
-/// let y: Vec<f64> = x1.iter().zip(&x2).map(|(a, b)| 2.0 * a - b).collect();
-/// let (src, _, r2) = standardized_regression(&[x1, x2], &y);
-/// assert!((r2 - 1.0).abs() < 1e-12);
-/// assert!((src[0] - 2.0 / 5f64.sqrt()).abs() < 1e-12);
-/// ```
-pub fn standardized_regression(inputs: &[Vec<f64>], output: &[f64]) -> (Vec<f64>, Vec<f64>, f64) {
-    let n = output.len();
-    let Some(y) = standardized(output) else {
-        return (vec![0.0; inputs.len()], vec![0.0; inputs.len()], 0.0);
-    };
-    let usable: Vec<(usize, Vec<f64>)> = inputs
-        .iter()
-        .enumerate()
-        .filter_map(|(i, x)| standardized(x).map(|z| (i, z)))
-        .collect();
-    let k = usable.len();
-    let mut src = vec![0.0; inputs.len()];
-    let mut se = vec![0.0; inputs.len()];
-    if k == 0 || n <= k + 1 {
-        return (src, se, 0.0);
-    }
-    let x = DMatrix::from_fn(n, k, |row, col| usable[col].1[row]);
-    let yv = DVector::from_vec(y);
-    let xtx = x.transpose() * &x;
-    let Some(inverse) = xtx.try_inverse() else {
-        return (src, se, 0.0);
-    };
-    let beta = &inverse * x.transpose() * &yv;
-    let residuals = &yv - &x * &beta;
-    let rss = residuals.norm_squared();
-    let tss = yv.norm_squared();
-    let s2 = rss / (n - k - 1) as f64;
-    for (col, (i, _)) in usable.iter().enumerate() {
-        src[*i] = beta[col];
-        se[*i] = (s2 * inverse[(col, col)]).max(0.0).sqrt();
-    }
-    (src, se, 1.0 - rss / tss)
 }
 
 /// Runs `scenario` once and regresses the per-path `metric` on every uncertain input's

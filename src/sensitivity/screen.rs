@@ -85,10 +85,11 @@ fn number(value: f64, integer: bool) -> String {
     }
 }
 
-/// Key prefixes that are settings of the run, not assumptions: the run's settings, and the
+/// Key prefixes that are settings of the run, not assumptions: the run's settings, the
 /// rank correlations between assumptions (their keys are key paths, which `--set` cannot
-/// name; they are structure of the uncertainty, screened through the inputs they pair).
-const NOT_INPUTS: [&str; 3] = ["simulation.", "time.", "correlation."];
+/// name; they are structure of the uncertainty, screened through the inputs they pair),
+/// and the published figures the outputs are set beside (they change no number).
+const NOT_INPUTS: [&str; 4] = ["simulation.", "time.", "correlation.", "consensus."];
 
 /// Whether `key` belongs to a group with a fixed sum, and the group's parent table and
 /// member pattern: its siblings in the same table (seasonal factors; the transition row)

@@ -3,6 +3,7 @@
 //! per-path scalar metrics.
 
 mod moments;
+pub mod regression;
 pub mod scoring;
 mod sketch;
 
