@@ -1408,7 +1408,7 @@ fn the_default_run_opens_with_the_plans_answer() {
         .unwrap();
     assert!(output.status.success());
     let stdout = String::from_utf8(output.stdout).unwrap();
-    let first: Vec<&str> = stdout.lines().take(8).collect();
+    let first: Vec<&str> = stdout.lines().take(10).collect();
     assert!(
         first[0].starts_with("Verdict for `base`: the plan") && first[0].contains(" RMB bn"),
         "{stdout}"
@@ -1423,20 +1423,30 @@ fn the_default_run_opens_with_the_plans_answer() {
         first[3].contains("IRR median") && first[3].contains("discount rate's median 8.9%"),
         "{stdout}"
     );
+    // The decision as of the start quarter, and what the business is worth.
+    assert!(
+        first[4].contains("Continue or stop as of 2026Q1 (spend before it sunk)"),
+        "{stdout}"
+    );
+    assert!(
+        first[5].contains("The cloud business with the plan: EV ")
+            && first[5].contains("x trailing sales"),
+        "{stdout}"
+    );
     // The three drivers, measured on this run's paths, before any table.
     assert!(
-        first[4].starts_with(
+        first[6].starts_with(
             "What moves the NPV most on these paths (linear fit on the first 2048 paths"
         ),
         "{stdout}"
     );
-    for (k, line) in first[5..8].iter().enumerate() {
+    for (k, line) in first[7..10].iter().enumerate() {
         assert!(
             line.starts_with(&format!("  {}. ", k + 1)) && line.contains(" RMB bn, "),
             "{stdout}"
         );
     }
-    assert!(first[5].contains("revenue.segments.ai."), "{stdout}");
+    assert!(first[7].contains("revenue.segments.ai."), "{stdout}");
     let tables = stdout.find("scenario base | 2048 paths").unwrap();
     assert!(stdout.find("  3. ").unwrap() < tables, "{stdout}");
     // The tables show readable labels with units, not the CSV's snake_case names.
