@@ -82,6 +82,7 @@ const CATALOGUE: &[(&str, &str, usize)] = &[
     ),
     ("consensus_source.toml", "consensus.unsourced", 4),
     ("consensus_range.toml", "consensus.margin.low", 7),
+    ("review_without_investment.toml", "valuation.review", 4),
 ];
 
 /// `cloudcapex validate tests/fixtures/bad/FIXTURE`: refused with exit code 2; its stderr.

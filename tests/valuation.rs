@@ -152,3 +152,82 @@ fn continuing_and_stopping_add_up_to_the_plan() {
         "continuing changes something: {forward}"
     );
 }
+
+/// The base with a review rule at `threshold` on utilization, and the forward value.
+fn reviewed(threshold: &str, sets: &[&str]) -> Results {
+    let mut overrides: Vec<Override> = [
+        "valuation.forward_value=true",
+        "valuation.review.signal=\"utilization\"",
+        &format!("valuation.review.threshold={threshold}"),
+    ]
+    .iter()
+    .map(|s| Override::parse(s).unwrap())
+    .collect();
+    overrides.extend(sets.iter().map(|s| Override::parse(s).unwrap()));
+    let mut scenario = Scenario::load("scenarios/base.toml", &overrides).unwrap();
+    if !sets.iter().any(|s| s.starts_with("simulation.paths")) {
+        scenario = scenario.with_paths(600).unwrap();
+    }
+    simulate(&scenario, &RunOptions::default()).unwrap()
+}
+
+/// A review that can never fire (utilization is never below 0) is the committed plan on
+/// every path: the value of flexibility is exactly 0 on each; one that always fires (below
+/// 1, at the first review, the start quarter) is stopping there, path by path.
+#[test]
+fn review_rules_at_their_extremes_are_the_plan_and_stopping_now() {
+    let never = reviewed("0.0", &[]);
+    let value = never.scalar("plan_flexibility_value_rmb_bn").unwrap();
+    assert_eq!((value.mean, value.sd, value.count), (0.0, 0.0, 600));
+    assert_eq!(
+        never
+            .scalar_stats("plan_review_stopped")
+            .unwrap()
+            .summary
+            .as_ref()
+            .unwrap()
+            .mean,
+        0.0
+    );
+    let always = reviewed("1.0", &[]);
+    assert_eq!(
+        mean(&always, "plan_flexible_npv_rmb_bn").to_bits(),
+        mean(&always, "plan_stop_now_npv_rmb_bn").to_bits()
+    );
+    assert_eq!(mean(&always, "plan_review_stopped"), 1.0);
+    assert_eq!(mean(&always, "plan_review_stop_quarter"), 0.0);
+    // In between, stopping where utilization disappoints is worth something, and the value
+    // is paired path by path, so its standard error is small beside the NPV's.
+    let between = reviewed("0.7", &[]);
+    let value = between.scalar("plan_flexibility_value_rmb_bn").unwrap();
+    assert!(value.mean > 0.0 && value.se < between.scalar("plan_npv_rmb_bn").unwrap().se);
+}
+
+/// The review never looks ahead: a run cut at any quarter after a review decides that
+/// review identically (one path per seed, so the cut changes no draw before it).
+#[test]
+fn the_review_never_looks_ahead() {
+    let mut stopped_somewhere = 0;
+    for seed in 1..=30 {
+        let decision = |horizon: u32| {
+            let r = reviewed(
+                "0.75",
+                &[
+                    "simulation.paths=1",
+                    &format!("simulation.seed={seed}"),
+                    &format!("time.horizon_quarters={horizon}"),
+                ],
+            );
+            (
+                mean(&r, "plan_review_stopped"),
+                r.scalar("plan_review_stop_quarter").map(|s| s.mean),
+            )
+        };
+        let whole = decision(40);
+        for cut in [12, 20, 28] {
+            assert_eq!(decision(cut), whole, "seed {seed}, cut at {cut}");
+        }
+        stopped_somewhere += usize::from(whole.0 > 0.0);
+    }
+    assert!(stopped_somewhere > 0, "the rule fires on some seeds");
+}

@@ -20,6 +20,9 @@ pub(crate) enum World {
     /// The plan until the start quarter, then stopped: what is spent is spent, nothing more
     /// (`valuation.forward_value`).
     Stopped,
+    /// The plan until a fiscal-year review stops it (`valuation.review`); the policy world
+    /// knows when that happens (`policy_world::Lane::spends_plan`).
+    Flexible,
 }
 
 impl World {
@@ -27,7 +30,7 @@ impl World {
     /// quarter): the plan world always, the stopped world up to the start quarter.
     pub(crate) fn spends_plan(self, t: i64) -> bool {
         match self {
-            World::Plan => true,
+            World::Plan | World::Flexible => true,
             World::Stopped => t <= 0,
             World::Counterfactual => false,
         }

@@ -119,6 +119,14 @@ const RETURN_SCALARS: [&str; 13] = [
     "plan_terminal_ronic",
 ];
 
+/// Per-path scalars of the review rule (`valuation.review`), in output order.
+const REVIEW_SCALARS: [&str; 4] = [
+    "plan_flexible_npv_rmb_bn",
+    "plan_flexibility_value_rmb_bn",
+    "plan_review_stopped",
+    "plan_review_stop_quarter",
+];
+
 /// Per-path scalars kept one f64 per path for exact quantiles, paired comparisons,
 /// quantile break-evens and convergence traces; every other scalar (segment final-year
 /// revenues, IRR root counts, ROIC by year, NPV given an event, ...) is summarised by
@@ -149,6 +157,8 @@ struct EconomicsModel {
     shares_outstanding_bn: Option<f64>,
     /// Whether the plan is also valued forward from the start quarter (the stopped world).
     forward_value: bool,
+    /// The review rule of the flexible world, if any.
+    review: Option<crate::scenario::plan::Review>,
     /// The investment policy, pricing and customers (`[investment]`); `None`: the plan
     /// world spends the plan and both worlds follow the maintenance rule otherwise.
     policy: Option<PolicyBlocks>,
@@ -291,8 +301,11 @@ pub struct PathWorkspace {
     capex_state: CapexState,
     /// The capex state at the end of the shared pre-plan history.
     capex_history: CapexState,
-    /// The plan, counterfactual and (with `valuation.forward_value`) stopped worlds.
-    worlds: [WorldSeries; 3],
+    /// The plan, counterfactual and (with `valuation.forward_value`) stopped worlds, and
+    /// (with `valuation.review`) the flexible one.
+    worlds: [WorldSeries; 4],
+    /// The quarter index of the review that stopped the flexible world's plan; NaN: none.
+    review_stop_quarter: f64,
     valuation_draw: ValuationDraw,
     /// `[P(0)/c(0), c(0)]` of the investment policy's start calibration.
     policy_scalars: [f64; 2],
@@ -357,6 +370,7 @@ impl Model {
                 trailing_revenue_rmb_bn: e.valuation.trailing_revenue_rmb_bn,
                 shares_outstanding_bn: e.valuation.shares_outstanding_bn,
                 forward_value: e.valuation.forward_value,
+                review: e.valuation.review,
                 policy: e.investment.as_ref().map(|investment| PolicyBlocks {
                     investment: InvestmentBlock::new(investment, &mut params),
                     pricing: e
@@ -423,6 +437,9 @@ impl Model {
                 .extend(enterprise_value_scalars(e, horizon_quarters).map(str::to_string));
             if e.forward_value {
                 scalar_metrics.extend(forward_value_scalars(e).map(str::to_string));
+            }
+            if e.review.is_some() {
+                scalar_metrics.extend(REVIEW_SCALARS.iter().map(|s| s.to_string()));
             }
         }
         if economics.as_ref().is_some_and(|e| e.policy.is_some()) {
@@ -605,9 +622,15 @@ impl Model {
     /// revenue), then the counterfactual, then the stopped world when the plan is also
     /// valued forward.
     fn worlds(&self) -> &'static [World] {
+        use World::*;
         match &self.economics {
-            Some(e) if e.forward_value => &[World::Plan, World::Counterfactual, World::Stopped],
-            _ => &[World::Plan, World::Counterfactual],
+            Some(e) => match (e.forward_value, e.review.is_some()) {
+                (true, true) => &[Plan, Counterfactual, Stopped, Flexible],
+                (true, false) => &[Plan, Counterfactual, Stopped],
+                (false, true) => &[Plan, Counterfactual, Flexible],
+                (false, false) => &[Plan, Counterfactual],
+            },
+            None => &[Plan, Counterfactual],
         }
     }
 
@@ -1037,7 +1060,7 @@ impl Model {
         let quarters = self.quarters();
         let segments = self.revenue.segment_names().len();
         let base = 2 * (segments + 1) * quarters;
-        let [plan, counterfactual, _] = &ws.worlds;
+        let [plan, counterfactual, ..] = &ws.worlds;
         let margin = |w: &WorldSeries, t: usize| w.ebita[t] / w.revenue[t];
         for t in 0..quarters {
             let values = [
@@ -1118,6 +1141,23 @@ impl Model {
         self.write_enterprise_values(e, ws, result.npv_rmb_bn);
         if e.forward_value {
             self.write_forward_values(e, ws);
+        }
+        if e.review.is_some() {
+            let spread = self
+                .risk
+                .as_ref()
+                .map(|_| ws.risk_path.discount_spread.as_slice());
+            let [_, counterfactual, _, flexible] = &ws.worlds;
+            fill_incremental(&mut ws.incremental, flexible, counterfactual, true, spread);
+            let flexible =
+                e.valuation
+                    .evaluate(ws.valuation_draw, &mut ws.incremental, &mut ws.roic);
+            ws.scalars.extend([
+                flexible.npv_rmb_bn,
+                flexible.npv_rmb_bn - result.npv_rmb_bn,
+                f64::from(u8::from(!ws.review_stop_quarter.is_nan())),
+                ws.review_stop_quarter,
+            ]);
         }
         if e.policy.is_some() {
             ws.scalars.extend(ws.policy_scalars);
@@ -1216,7 +1256,7 @@ impl Model {
             .risk
             .as_ref()
             .map(|_| ws.risk_path.discount_spread.as_slice());
-        let [plan, counterfactual, stopped] = &ws.worlds;
+        let [plan, counterfactual, stopped, _] = &ws.worlds;
         fill_incremental(&mut ws.incremental, plan, stopped, false, spread);
         let forward = e
             .valuation
@@ -1244,7 +1284,7 @@ impl Model {
             .risk
             .as_ref()
             .map(|_| ws.risk_path.discount_spread.as_slice());
-        let [plan, counterfactual, _] = &ws.worlds;
+        let [plan, counterfactual, ..] = &ws.worlds;
         let value = |w: &WorldSeries| {
             valuation::enterprise_value(
                 &ws.valuation_draw,

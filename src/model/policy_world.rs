@@ -9,6 +9,7 @@ use super::demand::{market_share, serve};
 use super::investment::{ClassTerms, PricePath, PriceSums, UnitEconomics};
 use super::margins::{MarginDraw, QuarterInputs};
 use super::{EconomicsModel, Model, PathWorkspace, PolicyBlocks};
+use crate::scenario::plan::ReviewSignal;
 
 /// Risk factors of one quarter (1 or 0 without risk and in the start quarter).
 #[derive(Clone, Copy, Debug)]
@@ -114,6 +115,9 @@ impl Model {
             for ws in paths.iter_mut() {
                 ws.worlds[world as usize].clear();
             }
+            for lane in &mut lanes {
+                lane.review_stop = NO_STOP;
+            }
             for t in e.capex.valuation_first_quarter()..0 {
                 for (k, (ws, lane)) in paths.iter_mut().zip(&mut lanes).enumerate() {
                     Self::policy_history_orders(e, policy, world, t, k, ws, lane, capex_lanes);
@@ -140,10 +144,18 @@ impl Model {
                 e.capex.book_lanes(ti as i64, capex_lanes);
                 for (k, (ws, lane)) in paths.iter_mut().zip(&mut lanes).enumerate() {
                     self.policy_operate(world, ti, &capex_lanes.steps[k], ws, lane);
+                    if world == World::Flexible {
+                        self.review(e, ti, ws, lane);
+                    }
                 }
             }
         }
         for (ws, lane) in paths.iter_mut().zip(lanes) {
+            ws.review_stop_quarter = if lane.review_stop == NO_STOP {
+                f64::NAN
+            } else {
+                lane.review_stop as f64
+            };
             ws.policy_capex_by_class = lane.capex_by_class;
         }
     }
@@ -222,6 +234,7 @@ impl Model {
             trailing: [reported_start_total; 4],
             previous_revenue: reported_start_total,
             quarter: QuarterState::default(),
+            review_stop: NO_STOP,
         }
     }
 
@@ -256,7 +269,7 @@ impl Model {
             &mut lane.capex_by_class,
         );
         let units = plan_floor(
-            world.spends_plan(t),
+            lane.spends_plan(world, t),
             e.capex.plan_spend(t, &ws.capex_draw),
             terms,
             compute,
@@ -370,10 +383,12 @@ impl Model {
         // In the plan's window both worlds have the business-as-usual budget and the
         // plan world spends at least the plan; after it, the same cap by default.
         // A world that stopped the plan returns to business as usual.
+        let stopped_by_review = world == World::Flexible && lane.review_stop != NO_STOP;
         let budget_share = match (world, plan_spend.is_some()) {
             (_, true) => investment.counterfactual_budget_share,
             (World::Counterfactual | World::Stopped, false) => investment.budget_share,
-            (World::Plan, false) => investment.plan_world_budget_share_after,
+            (World::Flexible, false) if stopped_by_review => investment.budget_share,
+            (World::Plan | World::Flexible, false) => investment.plan_world_budget_share_after,
         };
         let budget = budget_share * lane.trailing.iter().sum::<f64>() / 4.0;
         let non_ai = investment.non_ai_capex_share * ws.policy_other[ti];
@@ -388,7 +403,7 @@ impl Model {
             &mut lane.capex_by_class,
         );
         let units = plan_floor(
-            world.spends_plan(t),
+            lane.spends_plan(world, t),
             plan_spend.map(|spend| spend * f.plan_size),
             terms,
             compute,
@@ -455,7 +470,9 @@ impl Model {
         // the same in both worlds, so the plan's increment carries none of them.
         let business_revenue = match world {
             World::Plan => revenue,
-            World::Counterfactual | World::Stopped => ws.worlds[World::Plan as usize].revenue[ti],
+            World::Counterfactual | World::Stopped | World::Flexible => {
+                ws.worlds[World::Plan as usize].revenue[ti]
+            }
         };
         let business_scale = business_revenue / lane.reported_start_total;
         let op = margins.operate(
@@ -506,6 +523,36 @@ impl Model {
     }
 }
 
+impl Model {
+    /// The flexible world's review at the end of quarter `ti` (docs/model.md, "The option to
+    /// stop at reviews"): at a fiscal year's end (a calendar first quarter), while the plan
+    /// has quarters left, the rest of the plan stops if the signal, read from this world's
+    /// own quarters up to `ti`, is below the threshold. Nothing after `ti` is read.
+    fn review(&self, e: &EconomicsModel, ti: usize, ws: &PathWorkspace, lane: &mut Lane) {
+        let Some(review) = e.review else {
+            return;
+        };
+        let t = ti as i64;
+        if lane.review_stop != NO_STOP
+            || self.quarter(ti).quarter_of_year() != 1
+            || e.capex.plan_spend(t + 1, &ws.capex_draw).is_none()
+        {
+            return;
+        }
+        let series = &ws.worlds[World::Flexible as usize];
+        let signal = match review.signal {
+            ReviewSignal::Utilization => {
+                let year = &series.utilization[ti.saturating_sub(3)..=ti];
+                year.iter().sum::<f64>() / year.len() as f64
+            }
+            ReviewSignal::Gate => series.gate[ti],
+        };
+        if signal < review.threshold {
+            lane.review_stop = t;
+        }
+    }
+}
+
 /// One path's constants and running state in the policy worlds.
 struct Lane {
     /// The margin draw, calibrated on the plan world's start quarter.
@@ -531,9 +578,24 @@ struct Lane {
     trailing: [f64; 4],
     previous_revenue: f64,
     quarter: QuarterState,
+    /// The flexible world's review that stopped the plan (its quarter index); [`NO_STOP`]
+    /// while none has.
+    review_stop: i64,
 }
 
+/// No review has stopped the plan.
+const NO_STOP: i64 = i64::MAX;
+
 impl Lane {
+    /// Whether `world` spends the plan's schedule in quarter `t` (a plan quarter): the
+    /// flexible world until the quarter after a review stops it.
+    fn spends_plan(&self, world: World, t: i64) -> bool {
+        match world {
+            World::Flexible => t <= self.review_stop,
+            other => other.spends_plan(t),
+        }
+    }
+
     /// A world's state at the start quarter.
     fn start_world(&mut self, start_premium: f64) {
         self.retention = 1.0;

@@ -209,6 +209,26 @@ pub(crate) struct ValuationDoc {
     pub trailing_revenue_rmb_bn: Option<f64>,
     pub shares_outstanding_bn: Option<f64>,
     pub forward_value: Option<bool>,
+    pub review: Option<ReviewDoc>,
+}
+
+/// `[valuation.review]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReviewDoc {
+    pub signal: Option<ReviewSignal>,
+    pub threshold: Option<f64>,
+}
+
+/// What a fiscal-year review reads (docs/model.md, "The option to stop at reviews").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewSignal {
+    /// The AI compute's mean utilization over the fiscal year just ended.
+    Utilization,
+    /// The investment gate's openness in the review quarter (the firm's own NPV signal for
+    /// a new unit, 0 to 1).
+    Gate,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::dist::Param;
 use super::doc::{AssetDoc, ScenarioDoc};
-pub use super::doc::{MaintenanceMode, Profile, TerminalMethod};
+pub use super::doc::{MaintenanceMode, Profile, ReviewSignal, TerminalMethod};
 use super::error::ScenarioError;
 use super::revenue::RevenueAssumptions;
 use super::settings::TimeSettings;
@@ -184,6 +184,20 @@ pub struct Valuation {
     /// Whether to value the plan forward from the start quarter too: continuing against
     /// stopping there, the spend before it sunk (a third world per path).
     pub forward_value: bool,
+    /// A review rule: at each fiscal year's end the rest of the plan is stopped if the
+    /// signal is below the threshold (a fourth world per path; with `[investment]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review: Option<Review>,
+}
+
+/// `[valuation.review]`: stop the rest of the plan at a fiscal year's end when what the
+/// path has seen so far falls below a threshold.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Review {
+    /// What the review reads.
+    pub signal: ReviewSignal,
+    /// Stop when the signal is below it (0 to 1).
+    pub threshold: f64,
 }
 
 /// Everything beyond the revenue block; present when the scenario has a `[plan]`.
@@ -786,6 +800,36 @@ pub(crate) fn validate_economics(
             .map(|x| v.number("valuation.shares_outstanding_bn", x, &SHARE_COUNT))
             .transpose()?,
         forward_value: val.and_then(|x| x.forward_value).unwrap_or(false),
+        review: match val.and_then(|x| x.review.as_ref()) {
+            None => None,
+            Some(review) => {
+                if doc.investment.is_none() {
+                    return Err(v.error(
+                        "valuation.review",
+                        "a review rule stops the plan and lets the investment policy decide what \
+                         follows, so it needs an [investment] table; remove [valuation.review] or \
+                         add [investment]",
+                    ));
+                }
+                let Some(signal) = review.signal else {
+                    return Err(v.error(
+                        "valuation.review",
+                        "missing `signal`: \"utilization\" (the fiscal year's mean AI utilization) \
+                         or \"gate\" (the investment gate's openness at the review)",
+                    ));
+                };
+                let Some(threshold) = review.threshold else {
+                    return Err(v.error(
+                        "valuation.review",
+                        "missing `threshold`: the plan stops at a review where the signal is below it",
+                    ));
+                };
+                Some(Review {
+                    signal,
+                    threshold: v.number("valuation.review.threshold", threshold, &SHARE)?,
+                })
+            }
+        },
     };
     if valuation.terminal_ronic.is_some() && valuation.terminal_method == TerminalMethod::Gordon {
         return Err(v.error(
