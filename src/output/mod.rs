@@ -291,8 +291,8 @@ fn exporters(
         exporters.push(Box::new(FiscalYearsParquet));
         exporters.push(Box::new(ConsensusParquet));
     }
-    #[cfg(not(feature = "parquet"))]
-    if selection.formats.parquet() {
+    // `cfg!`, not `#[cfg]`: `dir` is then used in either build.
+    if selection.formats.parquet() && !cfg!(feature = "parquet") {
         return Err(OutputError {
             path: dir.to_path_buf(),
             source: io::Error::new(
