@@ -92,7 +92,8 @@ fn weight_one_on_base_is_the_plain_run_byte_for_byte() {
 #[test]
 fn a_mixture_is_the_same_on_1_2_and_4_threads_and_agrees_with_its_components() {
     let dir = tempfile::tempdir().unwrap();
-    let (paths, seed) = (3000u64, "11");
+    // The scenarios' own seed (the base's announcement date), given explicitly.
+    let (paths, seed) = (3000u64, "20250224");
     let mix = |threads: &str, out: &str| {
         cloudcapex()
             .args([
@@ -218,4 +219,94 @@ fn components_of_another_layout_are_refused_naming_the_file() {
         &[&format!("{BASE}=0.5"), &format!("{short}=0.5")],
         "short.toml cannot be mixed with the lead scenarios/base.toml: horizon of 20 quarters",
     );
+}
+
+#[test]
+fn a_named_mixture_records_its_components_and_hash_everywhere() {
+    use cloudcapex::Scenario;
+    use cloudcapex::runner::{MixtureAssignment, mixture_sha256};
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let weights = [(BOOM, 0.25), (BASE, 0.5), (SLOWDOWN, 0.25)];
+    let args: Vec<String> = weights.iter().map(|(f, w)| format!("{f}={w}")).collect();
+    cloudcapex()
+        .arg("mix")
+        .args(&args)
+        .args([
+            "--name",
+            "boom_base_slow",
+            "--paths",
+            "1100",
+            "--paths-out",
+            "7",
+        ])
+        .args(["--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let folder = out.join("boom_base_slow");
+    let seed = Scenario::load(BOOM, &[]).unwrap().simulation().seed;
+    let scenarios: Vec<Scenario> = weights
+        .iter()
+        .map(|(f, _)| {
+            let s = Scenario::load(f, &[]).unwrap().with_seed(seed);
+            s.with_paths(1100).unwrap()
+        })
+        .collect();
+    let hashed: Vec<(&Scenario, f64)> = scenarios
+        .iter()
+        .zip(weights)
+        .map(|(s, (_, w))| (s, w))
+        .collect();
+    let hash = mixture_sha256(&hashed);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("run.json")).unwrap()).unwrap();
+    assert_eq!(json["scenario"], "boom_base_slow");
+    assert_eq!(json["scenario_sha256"], hash.as_str());
+    let components = json["mixture"].as_array().unwrap();
+    assert_eq!(components.len(), 3);
+    let paths: u64 = components
+        .iter()
+        .map(|c| c["paths"].as_u64().unwrap())
+        .sum();
+    assert_eq!(paths, 1100);
+    for (c, s) in components.iter().zip(&scenarios) {
+        assert_eq!(c["scenario_sha256"], s.sha256().as_str());
+    }
+    for file in ["quarterly.csv", "summary.csv", "mix.csv"] {
+        let text = std::fs::read_to_string(folder.join(file)).unwrap();
+        let row = text.lines().nth(1).unwrap();
+        assert!(row.starts_with("boom_base_slow,"), "{file}: {row}");
+        assert!(row.contains(&hash), "{file}: {row}");
+    }
+    // The kept paths' components follow the assignment.
+    let assignment = MixtureAssignment::new(seed, &[0.25, 0.5, 0.25]).unwrap();
+    let kept = std::fs::read_to_string(folder.join("mix_paths.csv")).unwrap();
+    let rows: Vec<&str> = kept.lines().skip(1).collect();
+    assert_eq!(rows.len(), 7);
+    for (p, row) in rows.iter().enumerate() {
+        let expected = scenarios[assignment.component(p as u64)].name();
+        assert_eq!(*row, format!("boom_base_slow,{p},{expected}"));
+    }
+    // scenario.toml holds each component's resolved scenario with its weight.
+    let toml: toml::Table =
+        toml::from_str(&std::fs::read_to_string(folder.join("scenario.toml")).unwrap()).unwrap();
+    let listed = toml["component"].as_array().unwrap();
+    assert_eq!(listed.len(), 3);
+    assert_eq!(listed[1]["weight"].as_float(), Some(0.5));
+    assert_eq!(listed[2]["scenario"]["name"].as_str(), Some("slowdown"));
+    // A run's folder of the mixture's name is not replaced by a mixture.
+    cloudcapex()
+        .args(["run", BASE, "--paths", "1024", "--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    cloudcapex()
+        .arg("mix")
+        .args(&args)
+        .args(["--name", "base", "--paths", "1024", "--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("holds a run output"));
 }
