@@ -12,6 +12,7 @@ use cli::breakeven::BreakevenArgs;
 use cli::calibrate::CalibrateArgs;
 use cli::compare::CompareArgs;
 use cli::merge::MergeArgs;
+use cli::mix::MixArgs;
 use cli::morris::MorrisArgs;
 use cli::regression::RegressionArgs;
 use cli::run::RunArgs;
@@ -48,6 +49,10 @@ enum Command {
     /// path by path): each per-path metric's difference with its paired standard error and
     /// variance-reduction factor. Writes OUT/comparison.csv.
     Compare(CompareArgs),
+    /// Run several scenarios as one distribution, each path drawn from one of them with
+    /// probability its weight (FILE=WEIGHT, summing to 1), on common random numbers:
+    /// OUT/<NAME>/ with a run's files and mix.csv (components, weights, paths drawn).
+    Mix(MixArgs),
     /// Run a grid of overrides on one scenario (common random numbers across points):
     /// OUT/sweep_<name>/sweep.csv, and each point's outputs in OUT/sweep_<name>/point_<k>/.
     Sweep(SweepArgs),
@@ -122,6 +127,7 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => cli::run::run(args),
         Some(Command::Validate(args)) => cli::validate::run(args),
         Some(Command::Compare(args)) => cli::compare::run(args),
+        Some(Command::Mix(args)) => cli::mix::run(args),
         Some(Command::Sweep(args)) => cli::sweep::run(args),
         Some(Command::Breakeven(args)) => cli::breakeven::run(args),
         Some(Command::Calibrate(args)) => cli::calibrate::run(args),

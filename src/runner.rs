@@ -71,6 +71,9 @@ pub enum RunError {
     /// A shard's range or a merge's shards do not fit the run.
     #[error("sharded run: {0}")]
     Sharded(String),
+    /// A mixture's components or weights cannot be mixed (see [`simulate_mixture`]).
+    #[error("mixture: {0}")]
+    Mixture(String),
 }
 
 /// Options of a run beyond the scenario itself.
@@ -444,6 +447,7 @@ impl Merger {
 /// buffer of [`BUFFERED_PATHS`] paths whose cells' statistics are taken together.
 fn simulate_block(
     model: &Model,
+    mixture: Option<&MixtureModels>,
     block_index: u64,
     total_paths: u64,
     options: &RunOptions,
@@ -465,14 +469,19 @@ fn simulate_block(
     }
     let mut batch = BUFFER.take();
     batch.resize(cells * BUFFER_STRIDE, 0.0);
-    let result = fill_and_observe(model, first_path, paths, options, &mut acc, &mut batch);
+    let result = fill_and_observe(
+        model, mixture, first_path, paths, options, &mut acc, &mut batch,
+    );
     BUFFER.set(batch);
     result.map(|()| acc)
 }
 
-/// The paths of [`simulate_block`], through `batch`.
+/// The paths of [`simulate_block`], through `batch`: `model`'s own, or with a `mixture`
+/// each path from its assigned component (every component with a positive weight steps
+/// the block's paths on its own streams, and the path keeps its component's workspace).
 fn fill_and_observe(
     model: &Model,
+    mixture: Option<&MixtureModels>,
     first_path: u64,
     paths: u64,
     options: &RunOptions,
@@ -482,14 +491,23 @@ fn fill_and_observe(
     let block_index = first_path / BLOCK_SIZE;
     let mut streams = model.block_streams_with(block_index, options.antithetic);
     let mut workspaces = vec![PathWorkspace::default(); STEPPED_PATHS];
+    let mut components = mixture.map_or_else(Vec::new, |m| m.block(block_index));
     let mut previous_scalars: Vec<f64> = Vec::new();
     let (mut batch_first, mut in_batch) = (first_path, 0);
     let end = first_path + paths;
     let mut group_first = first_path;
     while group_first < end {
         let group = STEPPED_PATHS.min((end - group_first) as usize);
-        model.simulate_paths(&mut streams, &mut workspaces[..group]);
-        for (path, workspace) in (group_first..).zip(&workspaces[..group]) {
+        if let Some(mixture) = mixture {
+            mixture.simulate_paths(&mut components, group);
+        } else {
+            model.simulate_paths(&mut streams, &mut workspaces[..group]);
+        }
+        for (i, path) in (group_first..group_first + group as u64).enumerate() {
+            let workspace = match mixture {
+                Some(mixture) => mixture.workspace(&components, path, i),
+                None => &workspaces[i],
+            };
             // A strided write per path. Each cell's cache line is fetched once per eight
             // paths and stays in cache while they write it (gathering path-major rows by
             // cell did worse); the fetches (the buffer is larger than L2) are its cost.
@@ -566,6 +584,7 @@ struct Merged {
 /// the stopping rule is met.
 fn schedule_blocks(
     model: &Model,
+    mixture: Option<&MixtureModels>,
     total_paths: u64,
     options: &RunOptions,
     target: Option<(usize, &TargetSe)>,
@@ -574,6 +593,7 @@ fn schedule_blocks(
     let blocks = total_paths.div_ceil(BLOCK_SIZE);
     schedule_block_range(
         model,
+        mixture,
         total_paths,
         0..blocks,
         options,
@@ -585,8 +605,10 @@ fn schedule_blocks(
 
 /// [`schedule_blocks`] over the blocks `range` only (a shard's), recording each block's
 /// order-dependent statistics if `record`.
+#[allow(clippy::too_many_arguments)] // each is one independent choice of the run
 fn schedule_block_range(
     model: &Model,
+    mixture: Option<&MixtureModels>,
     total_paths: u64,
     range: std::ops::Range<u64>,
     options: &RunOptions,
@@ -628,7 +650,7 @@ fn schedule_block_range(
                     }
                     let spare = lock().spare.pop();
                     let acc = spare.unwrap_or_else(|| Accumulator::new(model, options.antithetic));
-                    let partial = simulate_block(model, block, total_paths, options, acc);
+                    let partial = simulate_block(model, mixture, block, total_paths, options, acc);
                     on_block(BLOCK_SIZE.min(total_paths - block * BLOCK_SIZE));
                     lock().add(block, partial, target);
                 }
@@ -895,7 +917,16 @@ pub fn simulate_shard(
     }
     let model = Model::new(scenario);
     let first_block = blocks.start;
-    let merged = schedule_block_range(&model, total_paths, blocks, options, None, &|_| {}, true)?;
+    let merged = schedule_block_range(
+        &model,
+        None,
+        total_paths,
+        blocks,
+        options,
+        None,
+        &|_| {},
+        true,
+    )?;
     Ok(ShardStatistics {
         first_block,
         blocks: merged.recorded.expect("recorded"),
@@ -1019,13 +1050,335 @@ pub fn simulate_observed(
         return Err(RunError::OddPaths(total_paths));
     }
     let target = target_metric(&model, options)?.zip(options.target_se.as_ref());
-    let merged = schedule_blocks(&model, total_paths, options, target, on_block)?;
+    let merged = schedule_blocks(&model, None, total_paths, options, target, on_block)?;
     Ok(finish(&model, scenario, options, merged))
+}
+
+/// The factor name of the mixture's assignment stream (see [`MixtureAssignment`]).
+const MIXTURE_FACTOR: &str = "mixture.component";
+
+/// Tag hashed ahead of a mixture's components (see [`mixture_sha256`]).
+const MIXTURE_HASH_TAG: &[u8] = b"cloudcapex/mixture/v1";
+
+/// Which component of a mixture each path is drawn from: path `p` takes the first
+/// component `k` whose cumulative weight exceeds its uniform `u_p`, the first draw of
+/// stream `p` of the factor `mixture.component` under the lead scenario's seed. A pure
+/// function of (seed, path index, weights): the same on any thread count and block
+/// schedule, and apart from every stream the model draws (another factor's key), so the
+/// assignment disturbs no path's numbers.
+///
+/// # Examples
+///
+/// ```
+/// use cloudcapex::runner::MixtureAssignment;
+/// let assignment = MixtureAssignment::new(20250224, &[0.25, 0.5, 0.25]).unwrap();
+/// let counts = assignment.counts(10_000);
+/// assert_eq!(counts.iter().sum::<u64>(), 10_000);
+/// assert!((counts[1] as f64 - 5_000.0).abs() < 4.0 * 50.0); // 4 binomial SDs
+/// assert_eq!(assignment.component(7), assignment.component(7));
+/// ```
+#[derive(Clone, Debug)]
+pub struct MixtureAssignment {
+    streams: crate::rng::FactorStreams,
+    /// Cumulative weights, normalised so the last is 1.
+    cumulative: Vec<f64>,
+    /// The last component with a positive weight (the assignment of `u` at rounding's edge).
+    last_positive: usize,
+}
+
+impl MixtureAssignment {
+    /// The assignment of `seed`'s paths to components of `weights`.
+    ///
+    /// # Errors
+    ///
+    /// [`RunError::Mixture`] if there are no weights, one is negative or not finite, or
+    /// none is positive.
+    pub fn new(seed: u64, weights: &[f64]) -> Result<Self, RunError> {
+        if let Some(w) = weights.iter().find(|w| !(w.is_finite() && **w >= 0.0)) {
+            return Err(RunError::Mixture(format!(
+                "a weight must be a finite number >= 0; found {w}"
+            )));
+        }
+        let Some(last_positive) = weights.iter().rposition(|&w| w > 0.0) else {
+            return Err(RunError::Mixture(
+                "at least one component needs a positive weight".into(),
+            ));
+        };
+        let total: f64 = weights.iter().sum();
+        let mut running = 0.0;
+        let cumulative = weights
+            .iter()
+            .map(|w| {
+                running += w;
+                running / total
+            })
+            .collect();
+        Ok(Self {
+            streams: crate::rng::FactorStreams::new(seed, MIXTURE_FACTOR),
+            cumulative,
+            last_positive,
+        })
+    }
+
+    /// The component path `path` is drawn from.
+    pub fn component(&self, path: u64) -> usize {
+        use rand::RngExt;
+        let u: f64 = self.streams.block(path).random();
+        self.cumulative
+            .iter()
+            .position(|&c| u < c)
+            .unwrap_or(self.last_positive)
+    }
+
+    /// How many of the first `paths` paths each component is assigned.
+    pub fn counts(&self, paths: u64) -> Vec<u64> {
+        let mut counts = vec![0; self.cumulative.len()];
+        for path in 0..paths {
+            counts[self.component(path)] += 1;
+        }
+        counts
+    }
+}
+
+/// The mixture's "scenario hash": SHA-256 of the tag `cloudcapex/mixture/v1`, then per
+/// component in order its scenario's SHA-256 (64 hex characters) and its weight (the
+/// f64's 8 bytes, little-endian), as lowercase hex. Any change of a component's
+/// assumptions, of a weight or of the order changes it.
+///
+/// # Examples
+///
+/// ```
+/// use cloudcapex::{runner::mixture_sha256, Scenario};
+/// let base = Scenario::default_scenario();
+/// let a = mixture_sha256(&[(&base, 0.5), (&base, 0.5)]);
+/// assert_eq!(a.len(), 64);
+/// assert_ne!(a, mixture_sha256(&[(&base, 0.25), (&base, 0.75)]));
+/// ```
+pub fn mixture_sha256(components: &[(&Scenario, f64)]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(MIXTURE_HASH_TAG);
+    for (scenario, weight) in components {
+        hasher.update(scenario.sha256().as_bytes());
+        hasher.update(weight.to_le_bytes());
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The first difference between the output layouts of two scenarios, which a mixture's
+/// components must share: start quarter, horizon, quarterly, scalar and fiscal-year
+/// metrics, seed and path count. `None` if they share it.
+///
+/// # Examples
+///
+/// ```
+/// use cloudcapex::{runner::mixture_layout_difference, Scenario};
+/// let base = Scenario::default_scenario();
+/// assert_eq!(mixture_layout_difference(&base, &base), None);
+/// let other = base.clone().with_paths(500).unwrap();
+/// assert!(mixture_layout_difference(&base, &other).unwrap().contains("path count"));
+/// ```
+pub fn mixture_layout_difference(lead: &Scenario, other: &Scenario) -> Option<String> {
+    let (a, b) = (Model::new(lead), Model::new(other));
+    let names = |m: &Model| -> Vec<String> {
+        m.quarterly_metrics()
+            .iter()
+            .map(|q| format!("{}@{}", q.name, q.first_quarter))
+            .collect()
+    };
+    let fiscal = |m: &Model| -> Vec<String> {
+        m.fiscal_metrics()
+            .iter()
+            .map(|f| format!("FY{}.{}.{}", f.fiscal_year, f.world, f.metric))
+            .collect()
+    };
+    let first_difference = |what: &str, x: &[String], y: &[String]| -> Option<String> {
+        if x == y {
+            return None;
+        }
+        let at = x.iter().zip(y).position(|(p, q)| p != q);
+        Some(match at {
+            Some(i) => format!("{what} differ: `{}` where the lead has `{}`", y[i], x[i]),
+            None => format!("{what} differ: {} where the lead has {}", y.len(), x.len()),
+        })
+    };
+    if a.quarter(0) != b.quarter(0) {
+        return Some(format!(
+            "start quarter {} where the lead has {}",
+            b.quarter(0),
+            a.quarter(0)
+        ));
+    }
+    if a.quarters() != b.quarters() {
+        return Some(format!(
+            "horizon of {} quarters where the lead has {}",
+            b.quarters() - 1,
+            a.quarters() - 1
+        ));
+    }
+    first_difference("quarterly metrics", &names(&a), &names(&b))
+        .or_else(|| first_difference("scalar metrics", a.scalar_metrics(), b.scalar_metrics()))
+        .or_else(|| first_difference("fiscal-year metrics", &fiscal(&a), &fiscal(&b)))
+        .or_else(|| {
+            (a.seed() != b.seed())
+                .then(|| format!("seed {} where the lead has {}", b.seed(), a.seed()))
+        })
+        .or_else(|| {
+            let (p, q) = (lead.simulation().paths, other.simulation().paths);
+            (p != q).then(|| format!("path count {q} where the lead has {p}"))
+        })
+}
+
+/// A mixture's component models and its assignment, for [`fill_and_observe`].
+struct MixtureModels {
+    /// One per component; `None` for a weight of 0 (never assigned, never simulated).
+    models: Vec<Option<Model>>,
+    assignment: MixtureAssignment,
+}
+
+/// One component's streams and workspaces in a block.
+type ComponentBlock = Option<(crate::model::BlockStreams, Vec<PathWorkspace>)>;
+
+impl MixtureModels {
+    /// Each simulated component's streams of block `block_index`: the ones its plain run
+    /// would use there (common random numbers).
+    fn block(&self, block_index: u64) -> Vec<ComponentBlock> {
+        self.models
+            .iter()
+            .map(|m| {
+                m.as_ref().map(|m| {
+                    (
+                        m.block_streams(block_index),
+                        vec![PathWorkspace::default(); STEPPED_PATHS],
+                    )
+                })
+            })
+            .collect()
+    }
+
+    /// Steps the block's next `group` paths in every simulated component.
+    fn simulate_paths(&self, components: &mut [ComponentBlock], group: usize) {
+        for (model, block) in self.models.iter().zip(components) {
+            if let (Some(model), Some((streams, workspaces))) = (model, block) {
+                model.simulate_paths(streams, &mut workspaces[..group]);
+            }
+        }
+    }
+
+    /// Path `path`'s values, the `i`-th of the group just stepped: its component's.
+    fn workspace<'a>(
+        &self,
+        components: &'a [ComponentBlock],
+        path: u64,
+        i: usize,
+    ) -> &'a PathWorkspace {
+        let (_, workspaces) = components[self.assignment.component(path)]
+            .as_ref()
+            .expect("paths are assigned only to simulated components");
+        &workspaces[i]
+    }
+}
+
+/// Simulates a mixture of validated scenarios, each with its weight, as one run: path `p`
+/// is drawn from one component, chosen by [`MixtureAssignment`] (keyed by the first
+/// scenario's seed and `p`), and is that component's path `p`, bit for bit: every
+/// component with a positive weight steps every block on its own streams (so K
+/// components cost K runs' model work) and each path keeps its component's values. The
+/// paths are i.i.d. draws of the mixture, so the ordinary statistics are the mixture's
+/// (docs/model.md, "Mixtures"). With one component the results are its plain
+/// [`simulate`]'s, bit for bit, name and hash included; otherwise named `mix`, with
+/// [`mixture_sha256`] as the hash.
+///
+/// # Errors
+///
+/// [`RunError::Mixture`] if there are no components, a weight is negative, not finite or
+/// all are 0, a component's layout differs from the first's
+/// ([`mixture_layout_difference`]), or with antithetic pairs (a pair's two paths may come
+/// from different components); otherwise as [`simulate`].
+///
+/// # Examples
+///
+/// ```
+/// use cloudcapex::{runner::{simulate, simulate_mixture, RunOptions}, Scenario};
+/// let base = Scenario::default_scenario().with_paths(1500).unwrap();
+/// let options = RunOptions::default();
+/// let alone = simulate_mixture(&[(base.clone(), 1.0)], &options).unwrap();
+/// assert_eq!(alone.quarterly, simulate(&base, &options).unwrap().quarterly);
+/// let half = simulate_mixture(&[(base.clone(), 0.5), (base, 0.5)], &options).unwrap();
+/// assert_eq!(half.scenario, "mix");
+/// assert_eq!(half.quarterly, alone.quarterly); // the same scenario twice: the same paths
+/// ```
+pub fn simulate_mixture(
+    components: &[(Scenario, f64)],
+    options: &RunOptions,
+) -> Result<Results, RunError> {
+    simulate_mixture_observed(components, options, &|_| {})
+}
+
+/// [`simulate_mixture`], calling `on_block(paths)` as each block finishes (for progress
+/// bars; it cannot change the results).
+///
+/// # Errors
+///
+/// As [`simulate_mixture`].
+pub fn simulate_mixture_observed(
+    components: &[(Scenario, f64)],
+    options: &RunOptions,
+    on_block: &(dyn Fn(u64) + Sync),
+) -> Result<Results, RunError> {
+    let Some((lead, _)) = components.first() else {
+        return Err(RunError::Mixture("no components".into()));
+    };
+    if options.antithetic {
+        return Err(RunError::Mixture(
+            "antithetic pairs: a pair's two paths may come from different components".into(),
+        ));
+    }
+    for (k, (scenario, _)) in components.iter().enumerate().skip(1) {
+        if let Some(difference) = mixture_layout_difference(lead, scenario) {
+            return Err(RunError::Mixture(format!(
+                "component {k} (`{}`): {difference}",
+                scenario.name()
+            )));
+        }
+    }
+    let weights: Vec<f64> = components.iter().map(|(_, w)| *w).collect();
+    let mixture = MixtureModels {
+        assignment: MixtureAssignment::new(lead.simulation().seed, &weights)?,
+        models: components
+            .iter()
+            .map(|(s, w)| (*w > 0.0).then(|| Model::new(s)))
+            .collect(),
+    };
+    // The layout (metric names, quarters) is every component's; the lead's model holds it.
+    let model = Model::new(lead);
+    let total_paths = lead.simulation().paths;
+    let target = target_metric(&model, options)?.zip(options.target_se.as_ref());
+    let merged = schedule_blocks(
+        &model,
+        Some(&mixture),
+        total_paths,
+        options,
+        target,
+        on_block,
+    )?;
+    let mut results = finish(&model, lead, options, merged);
+    if components.len() > 1 {
+        results.scenario = "mix".to_string();
+        let hashed: Vec<(&Scenario, f64)> = components.iter().map(|(s, w)| (s, *w)).collect();
+        results.scenario_sha256 = mixture_sha256(&hashed);
+    }
+    Ok(results)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Override;
     use crate::model::PER_PATH_SCALARS;
 
     /// Shards of any split, merged, give the unsharded run's results bit for bit: every
@@ -1146,5 +1499,106 @@ mod tests {
         }
         assert_eq!(exact.prob_negative, streamed.prob_negative);
         assert!((exact.cvar5 - streamed.cvar5).abs() <= crate::stats::RELATIVE_ACCURACY * largest);
+    }
+
+    /// The assignment is a pure function of (seed, path, weights), follows the weights
+    /// within binomial bounds, never picks a weight of 0, and depends on the seed.
+    #[test]
+    fn mixture_assignment_is_deterministic_and_follows_the_weights() {
+        let weights = [0.25, 0.0, 0.5, 0.25];
+        let a = MixtureAssignment::new(7, &weights).unwrap();
+        let b = MixtureAssignment::new(7, &weights).unwrap();
+        let n = 20_000u64;
+        let counts = a.counts(n);
+        assert_eq!(counts, b.counts(n));
+        assert_eq!(counts[1], 0);
+        assert_eq!(counts.iter().sum::<u64>(), n);
+        for (count, w) in counts.iter().zip(weights) {
+            let sd = (n as f64 * w * (1.0 - w)).sqrt();
+            assert!(
+                (*count as f64 - n as f64 * w).abs() <= 4.0 * sd + 1.0,
+                "{counts:?}"
+            );
+        }
+        // Random access: any path alone agrees with the sequence.
+        for path in [0, 1, 1023, 1024, 19_999] {
+            assert_eq!(a.component(path), b.component(path));
+        }
+        let other = MixtureAssignment::new(8, &weights).unwrap();
+        assert!((0..64).any(|p| other.component(p) != a.component(p)));
+        assert!(MixtureAssignment::new(7, &[0.0, 0.0]).is_err());
+        assert!(MixtureAssignment::new(7, &[f64::NAN]).is_err());
+        assert!(MixtureAssignment::new(7, &[]).is_err());
+    }
+
+    /// One component of weight 1 is its plain run, bit for bit, name and hash included.
+    #[test]
+    fn a_mixture_of_one_is_the_plain_run() {
+        let scenario = Scenario::default_scenario().with_paths(2100).unwrap();
+        let options = RunOptions {
+            paths_out: 30,
+            ..Default::default()
+        };
+        let plain = simulate(&scenario, &options).unwrap();
+        let mixed = simulate_mixture(&[(scenario, 1.0)], &options).unwrap();
+        assert_eq!(format!("{mixed:?}"), format!("{plain:?}"));
+    }
+
+    /// Each path of a mixture is its component's path of the same index (common random
+    /// numbers), and the results are the same on 1 and 3 threads.
+    #[test]
+    fn mixture_paths_are_their_components_paths_on_any_thread_count() {
+        let base = Scenario::default_scenario().with_paths(2500).unwrap();
+        let other = Scenario::default_with(&[Override::parse("plan.total_rmb_bn=300").unwrap()])
+            .unwrap()
+            .with_paths(2500)
+            .unwrap();
+        let options = RunOptions {
+            paths_out: 2500,
+            ..Default::default()
+        };
+        let components = [(base.clone(), 0.3), (other.clone(), 0.7)];
+        let on = |threads| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            pool.install(|| simulate_mixture(&components, &options).unwrap())
+        };
+        let (one, three) = (on(1), on(3));
+        assert_eq!(format!("{one:?}"), format!("{three:?}"));
+        let runs = [
+            simulate(&base, &options).unwrap(),
+            simulate(&other, &options).unwrap(),
+        ];
+        let assignment = MixtureAssignment::new(base.simulation().seed, &[0.3, 0.7]).unwrap();
+        for (p, kept) in one.kept_paths.iter().enumerate() {
+            let own = &runs[assignment.component(p as u64)].kept_paths[p];
+            assert_eq!(format!("{kept:?}"), format!("{own:?}"), "path {p}");
+        }
+        assert_eq!(one.scenario, "mix");
+        assert_eq!(
+            one.scenario_sha256,
+            mixture_sha256(&[(&base, 0.3), (&other, 0.7)])
+        );
+    }
+
+    /// Components whose layouts differ, and antithetic pairs, are refused.
+    #[test]
+    fn mismatched_mixtures_are_refused() {
+        let base = Scenario::default_scenario().with_paths(1024).unwrap();
+        let fewer = base.clone().with_paths(2048).unwrap();
+        let reseeded = base.clone().with_seed(1);
+        for other in [fewer, reseeded] {
+            let error =
+                simulate_mixture(&[(base.clone(), 0.5), (other, 0.5)], &RunOptions::default())
+                    .unwrap_err();
+            assert!(matches!(error, RunError::Mixture(_)), "{error}");
+        }
+        let paired = RunOptions {
+            antithetic: true,
+            ..Default::default()
+        };
+        assert!(simulate_mixture(&[(base, 1.0)], &paired).is_err());
     }
 }

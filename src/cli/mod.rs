@@ -8,6 +8,7 @@ pub mod calibrate;
 pub mod common;
 pub mod compare;
 pub mod merge;
+pub mod mix;
 pub mod morris;
 pub mod regression;
 pub mod run;

@@ -11,6 +11,7 @@ mod in_flight;
 mod labels;
 mod lock;
 pub mod manifest;
+mod mixture;
 #[cfg(feature = "parquet")]
 mod parquet_files;
 mod report;
@@ -34,6 +35,9 @@ pub use csv_files::{
 };
 pub use labels::{DisplayUnit, MetricLabel, driver_label, metric_label};
 pub use lock::{LOCK_FILE, LockError, LockMode, OutLock};
+pub use mixture::{
+    MIX_COLUMNS, MixCsv, MixPathsCsv, MixtureComponent, MixtureRecord, MixtureScenarioToml,
+};
 #[cfg(feature = "parquet")]
 pub use parquet_files::{
     ConsensusParquet, ConvergenceParquet, DriversParquet, FiscalYearsParquet, PathScalarsParquet,
@@ -225,12 +229,59 @@ pub fn write_outputs(
     write_into(dir, run, selection, run_json)
 }
 
+/// Writes a mixture's outputs into `dir` (as [`write_outputs`]; `run.scenario` is the
+/// mixture's first component, whose consensus anchors `consensus.csv` compares with):
+/// the tables, `mix.csv`, with kept paths `paths.csv`, `path_scalars.csv` and
+/// `mix_paths.csv`, the mixture's `scenario.toml`, and `run.json` with its components.
+/// Not `drivers.csv`: a path's drawn inputs are its component's, whose inputs may differ
+/// (`mix_paths.csv` names it); nor the report (the CLI refuses `--report` for a mixture).
+///
+/// # Errors
+///
+/// [`OutputError`] naming the file that could not be written.
+pub fn write_mixture_outputs(
+    dir: &Path,
+    run: &RunRecord<'_>,
+    selection: &OutputSelection,
+    run_json: &RunJson,
+    mixture: &std::sync::Arc<MixtureRecord>,
+) -> Result<Vec<PathBuf>, OutputError> {
+    std::fs::create_dir_all(dir).map_err(at(dir))?;
+    let mut exporters: Vec<Box<dyn Exporter>> = exporters(dir, run, selection)?
+        .into_iter()
+        .filter(|e| !e.file_name().starts_with("drivers."))
+        .map(|e| -> Box<dyn Exporter> {
+            if e.file_name() == ResolvedScenarioToml.file_name() {
+                Box::new(MixtureScenarioToml(mixture.clone()))
+            } else {
+                e
+            }
+        })
+        .collect();
+    exporters.push(Box::new(MixCsv(mixture.clone())));
+    if selection.paths {
+        exporters.push(Box::new(MixPathsCsv(mixture.clone())));
+    }
+    let run_json = run_json.clone().with_mixture(mixture.clone());
+    write_exporters(dir, run, &exporters, &run_json)
+}
+
 fn write_into(
     dir: &Path,
     run: &RunRecord<'_>,
     selection: &OutputSelection,
     run_json: &RunJson,
 ) -> Result<Vec<PathBuf>, OutputError> {
+    let exporters = exporters(dir, run, selection)?;
+    write_exporters(dir, run, &exporters, run_json)
+}
+
+/// The exporters of a run's outputs, in the order they are written.
+fn exporters(
+    dir: &Path,
+    run: &RunRecord<'_>,
+    selection: &OutputSelection,
+) -> Result<Vec<Box<dyn Exporter>>, OutputError> {
     let mut exporters: Vec<Box<dyn Exporter>> = Vec::new();
     let csv = selection.formats.csv();
     if csv {
@@ -248,8 +299,8 @@ fn write_into(
         exporters.push(Box::new(FiscalYearsParquet));
         exporters.push(Box::new(ConsensusParquet));
     }
-    #[cfg(not(feature = "parquet"))]
-    if selection.formats.parquet() {
+    // `cfg!`, not `#[cfg]`: `dir` is then used in either build.
+    if selection.formats.parquet() && !cfg!(feature = "parquet") {
         return Err(OutputError {
             path: dir.to_path_buf(),
             source: io::Error::new(
@@ -300,6 +351,16 @@ fn write_into(
             }));
         }
     }
+    Ok(exporters)
+}
+
+/// Writes `exporters`' files into `dir`, then `run.json` listing them.
+fn write_exporters(
+    dir: &Path,
+    run: &RunRecord<'_>,
+    exporters: &[Box<dyn Exporter>],
+    run_json: &RunJson,
+) -> Result<Vec<PathBuf>, OutputError> {
     // A target the renames below could not replace (a folder of that name) is found before
     // any of them, so a failure cannot leave some files new and others old.
     for name in exporters.iter().map(|e| e.file_name()).chain(["run.json"]) {

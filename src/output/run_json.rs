@@ -16,6 +16,8 @@ pub struct RunJson {
     /// Wall-clock seconds of the simulation.
     pub elapsed_seconds: f64,
     outputs: Vec<String>,
+    /// A mixture's components (`cloudcapex mix`); `None` for a scenario's run.
+    mixture: Option<std::sync::Arc<super::MixtureRecord>>,
 }
 
 impl RunJson {
@@ -25,6 +27,17 @@ impl RunJson {
             threads,
             elapsed_seconds,
             outputs: Vec::new(),
+            mixture: None,
+        }
+    }
+
+    /// The same metadata for a mixture: `run.json` names the mixture, lists every
+    /// component's files and resolved scenario, and adds `mixture` (file, name, hash,
+    /// weight and paths of each component).
+    pub fn with_mixture(self, mixture: std::sync::Arc<super::MixtureRecord>) -> Self {
+        Self {
+            mixture: Some(mixture),
+            ..self
         }
     }
 
@@ -55,7 +68,21 @@ struct Document<'a> {
     /// With antithetic pairs: per metric, how much pairing shrank the mean's variance.
     #[serde(skip_serializing_if = "Option::is_none")]
     antithetic_se_reduction_factor: Option<std::collections::BTreeMap<&'a str, f64>>,
+    /// A mixture's components, in order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mixture: Option<Vec<ComponentJson<'a>>>,
+    /// The scenario's resolved assumptions; a mixture's: one per component, in order.
     resolved_scenario: toml::Value,
+}
+
+#[derive(Serialize)]
+struct ComponentJson<'a> {
+    file: &'a str,
+    scenario: &'a str,
+    scenario_sha256: String,
+    weight: f64,
+    paths: u64,
+    plan_npv_mean_rmb_bn: Option<f64>,
 }
 
 #[derive(Serialize)]
@@ -73,15 +100,38 @@ impl Exporter for RunJson {
 
     fn write(&self, run: &RunRecord<'_>, out: &mut (dyn Write + Send)) -> io::Result<()> {
         let scenario = run.scenario;
-        let resolved: toml::Value =
-            toml::from_str(&scenario.resolved_toml()).map_err(io::Error::other)?;
+        let resolve = |s: &crate::Scenario| -> io::Result<toml::Value> {
+            toml::from_str(&s.resolved_toml()).map_err(io::Error::other)
+        };
+        let mixture = self.mixture.as_deref();
+        let resolved = match mixture {
+            None => resolve(scenario)?,
+            Some(m) => toml::Value::Array(
+                m.components
+                    .iter()
+                    .map(|c| resolve(&c.scenario))
+                    .collect::<io::Result<_>>()?,
+            ),
+        };
+        let description = mixture.map(super::MixtureRecord::description);
+        let files: Option<Vec<String>> = mixture.map(|m| {
+            m.components
+                .iter()
+                .flat_map(|c| c.scenario.files().iter().cloned())
+                .collect()
+        });
         let mut outputs: Vec<&str> = self.outputs.iter().map(String::as_str).collect();
         outputs.push(self.file_name());
         let doc = Document {
-            scenario: scenario.name(),
-            description: scenario.description(),
-            scenario_files: scenario.files(),
-            overrides: scenario.overrides(),
+            // A run's results carry its scenario's name; a mixture's, the mixture's.
+            scenario: &run.results.scenario,
+            description: description.as_deref().unwrap_or(scenario.description()),
+            scenario_files: files.as_deref().unwrap_or(scenario.files()),
+            overrides: if mixture.is_some() {
+                &[]
+            } else {
+                scenario.overrides()
+            },
             scenario_sha256: &run.results.scenario_sha256,
             seed: run.results.seed,
             paths: run.results.paths,
@@ -109,6 +159,22 @@ impl Exporter for RunJson {
                         .map(|(m, s)| (m.as_str(), s.se_reduction_factor))
                         .collect()
                 }),
+            mixture: mixture.map(|m| {
+                m.components
+                    .iter()
+                    .map(|c| ComponentJson {
+                        file: &c.file,
+                        scenario: c.scenario.name(),
+                        scenario_sha256: c.scenario.sha256(),
+                        weight: c.weight,
+                        paths: c.paths,
+                        plan_npv_mean_rmb_bn: c
+                            .plan_npv_mean_rmb_bn
+                            .is_finite()
+                            .then_some(c.plan_npv_mean_rmb_bn),
+                    })
+                    .collect()
+            }),
             resolved_scenario: resolved,
         };
         serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
