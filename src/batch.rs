@@ -53,6 +53,21 @@ pub enum BatchError {
 
 pub use crate::output::RUN_KIND;
 
+/// A failure to write into a staged folder, named where the file would have been, not in
+/// the hidden staging folder.
+pub(crate) fn staged_output_error<'a>(
+    transaction: &'a Transaction,
+    scenario: &'a str,
+) -> impl Fn(OutputError) -> BatchError + 'a {
+    move |source| BatchError::Output {
+        scenario: scenario.to_string(),
+        source: OutputError {
+            path: transaction.final_path(&source.path),
+            source: source.source,
+        },
+    }
+}
+
 /// Simulates `scenarios` in parallel on the current rayon pool, then writes each into
 /// `out_dir/<scenario name>/`, all swapped in together as one [`Transaction`]: nothing
 /// changes in `out_dir` unless every scenario simulated and every file was written.
@@ -211,14 +226,7 @@ pub fn write_results(
                 history: selection.history.as_deref(),
             };
             let files = write_outputs(&staged, &record, selection, &RunJson::new(threads, elapsed))
-                .map_err(|source| BatchError::Output {
-                    scenario: scenario.name().to_string(),
-                    // Named where it would have been, not in the hidden staging folder.
-                    source: OutputError {
-                        path: transaction.final_path(&source.path),
-                        source: source.source,
-                    },
-                })?
+                .map_err(staged_output_error(transaction, scenario.name()))?
                 .into_iter()
                 .map(|f| folder.join(f.file_name().expect("a file")))
                 .collect();

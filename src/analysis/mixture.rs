@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::Scenario;
-use crate::batch::{BatchError, Finished, claim_outputs, write_results};
+use crate::batch::{BatchError, Finished, claim_outputs, staged_output_error, write_results};
 use crate::output::{
-    ClaimMode, MixtureComponent, MixtureRecord, OutputError, OutputSelection, RunJson, RunRecord,
-    Transaction, TransactionError, write_mixture_outputs,
+    ClaimMode, MixtureComponent, MixtureRecord, OutputSelection, RunJson, RunRecord, Transaction,
+    TransactionError, write_mixture_outputs,
 };
 use crate::runner::{MixtureAssignment, Results, RunOptions, simulate_mixture_observed};
 
@@ -207,14 +207,7 @@ fn write_mixture(
         &RunJson::new(threads, elapsed),
         &record,
     )
-    .map_err(|source| BatchError::Output {
-        scenario: name.clone(),
-        // Named where it would have been, not in the hidden staging folder.
-        source: OutputError {
-            path: transaction.final_path(&source.path),
-            source: source.source,
-        },
-    })?
+    .map_err(staged_output_error(transaction, &name))?
     .into_iter()
     .map(|f| folder.join(f.file_name().expect("a file")))
     .collect();
