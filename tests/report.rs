@@ -45,8 +45,9 @@ fn report_charts_parse_and_pages_reference_only_existing_files() {
         .success();
 
     let svgs = files_with_extension(dir.path(), "svg");
-    // Per scenario 4 fan charts, 2 histograms and 3 driver scatters; 2 comparison charts.
-    assert_eq!(svgs.len(), 2 * 9 + 2, "{svgs:?}");
+    // Per scenario 4 fan charts, 4 histograms (NPV, IRR, forward NPV, EV / trailing sales)
+    // and 3 driver scatters; 2 comparison charts.
+    assert_eq!(svgs.len(), 2 * 11 + 2, "{svgs:?}");
     for svg in &svgs {
         let text = std::fs::read_to_string(svg).unwrap();
         let document = roxmltree::Document::parse(&text)
@@ -293,7 +294,14 @@ fn the_report_opens_with_the_verdict_and_reads_against_zero_and_the_rate() {
     );
     assert!(section.contains("valued at 2025Q1"), "{section}");
     assert!(section.contains("P(NPV &lt; 0) = "), "{section}");
-    assert_eq!(section.matches("<li>").count(), 3 + 3, "{section}");
+    // Valuation, NPV, IRR, the decision as of the start quarter, the cloud EV; 3 drivers.
+    assert_eq!(section.matches("<li>").count(), 5 + 3, "{section}");
+    assert!(section.contains("Continue or stop as of 2026Q1"), "{section}");
+    // The fiscal years beside the street come before the summary table.
+    let fiscal = html.find("<h2>By fiscal year").expect("the fiscal-year table");
+    let street = html.find("<h2>Beside the street</h2>").expect("the published figures");
+    assert!(fiscal < street && street < html.find("<h2>Summary").unwrap());
+    assert!(html.contains("Morgan Stanley, Feb-25"));
     assert!(section.contains("<li>revenue.segments.ai."), "{section}");
 
     assert!(html.contains("<td title=\"plan_npv_rmb_bn\">Plan NPV (RMB bn)</td>"));
