@@ -296,10 +296,17 @@ fn the_report_opens_with_the_verdict_and_reads_against_zero_and_the_rate() {
     assert!(section.contains("P(NPV &lt; 0) = "), "{section}");
     // Valuation, NPV, IRR, the decision as of the start quarter, the cloud EV; 3 drivers.
     assert_eq!(section.matches("<li>").count(), 5 + 3, "{section}");
-    assert!(section.contains("Continue or stop as of 2026Q1"), "{section}");
+    assert!(
+        section.contains("Continue or stop as of 2026Q1"),
+        "{section}"
+    );
     // The fiscal years beside the street come before the summary table.
-    let fiscal = html.find("<h2>By fiscal year").expect("the fiscal-year table");
-    let street = html.find("<h2>Beside the street</h2>").expect("the published figures");
+    let fiscal = html
+        .find("<h2>By fiscal year")
+        .expect("the fiscal-year table");
+    let street = html
+        .find("<h2>Beside the street</h2>")
+        .expect("the published figures");
     assert!(fiscal < street && street < html.find("<h2>Summary").unwrap());
     assert!(html.contains("Morgan Stanley, Feb-25"));
     assert!(section.contains("<li>revenue.segments.ai."), "{section}");
