@@ -118,6 +118,15 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
+    // A reader that closes the pipe early (`cloudcapex run | head`) ends the process quietly,
+    // as it does any Unix filter, instead of a panic on the next print. The console is
+    // written after a command's commit; a pipe closed before it is a kill, which the
+    // transactions survive (docs/reliability.md).
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_DFL before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     match Cli::parse().command {
         // No subcommand: `run` with its defaults, exactly as `cloudcapex run` parses them.
         None => match Cli::parse_from(["cloudcapex", "run"]).command {

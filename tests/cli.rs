@@ -1538,3 +1538,49 @@ fn run_name_labels_the_run_and_only_the_run() {
     }
     assert!(!dir.path().join("x").exists() && !dir.path().join("comparison_report").exists());
 }
+
+/// A reader that stops early (`cloudcapex run | head -1`) ends the run quietly: no panic on
+/// a broken pipe, and the run's outputs are whole.
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_the_run_without_a_panic() {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    // Every shipped scenario: over 100 kB of console, more than a pipe's buffer holds.
+    let mut scenarios: Vec<std::path::PathBuf> = std::fs::read_dir("scenarios")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    scenarios.sort();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cloudcapex"))
+        .arg("run")
+        .args(&scenarios)
+        .args(["--paths", "1024", "--out"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one byte, then close the pipe, as `head -c 1` would.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut byte = [0u8; 1];
+    stdout.read_exact(&mut byte).unwrap();
+    drop(stdout);
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(
+        status.signal(),
+        Some(libc::SIGPIPE),
+        "the pipe was closed early"
+    );
+    assert!(dir.path().join("base/summary.csv").is_file());
+}
