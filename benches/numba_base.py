@@ -182,10 +182,11 @@ def build_model(scenario):
     """Flattens a scenario into the arrays the kernels read; returns (cfg tuple, info dict)."""
     check_keys(scenario, {"description", "name", "simulation", "time", "revenue", "plan", "legacy",
                           "investment", "pricing", "customers", "capacity", "costs", "valuation", "risk",
-                          "screen"},
+                          "screen", "consensus"},
                "top level")
-    # [screen.ranges] documents ranges for `sensitivity screen`; it changes no simulated
-    # number (docs/scenario-format.md), so the twin accepts and ignores it.
+    # [screen.ranges] documents ranges for `sensitivity screen` and [consensus.*] published
+    # figures set beside the outputs; neither changes a simulated number
+    # (docs/scenario-format.md), so the twin accepts and ignores them.
     if "extends" in scenario:
         refuse("`extends` is not implemented (pass a self-contained scenario)")
     tm = scenario.get("time", {})
@@ -359,7 +360,12 @@ def build_model(scenario):
     has_ai_var = "ai_variable_cost_share" in costs
     val = scenario.get("valuation", {})
     check_keys(val, {"discount_rate", "terminal_value", "terminal_method", "terminal_growth", "terminal_ronic",
-                     "reinvestment_rate"}, "valuation")
+                     "reinvestment_rate", "trailing_revenue_rmb_bn", "shares_outstanding_bn",
+                     "forward_value"}, "valuation")
+    # The enterprise value, values per share and the forward value (a third, stopped world)
+    # are per-path scalars of the engine that no quarterly metric depends on; this twin
+    # computes the plan and counterfactual worlds the agreement check compares, and not
+    # those scalars (docs/performance.md says so beside the timings).
     put(P_DISCOUNT, val.get("discount_rate", 0.09), "valuation.discount_rate")
     put(P_TERM_GROWTH, val.get("terminal_growth", 0.02), "valuation.terminal_growth")
     has_ronic = "terminal_ronic" in val
