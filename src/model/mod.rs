@@ -620,7 +620,7 @@ impl Model {
 
     /// The worlds each path is simulated in, in order: the plan's first (the others read its
     /// revenue), then the counterfactual, then the stopped world when the plan is also
-    /// valued forward.
+    /// valued forward, then the flexible world of a review rule.
     fn worlds(&self) -> &'static [World] {
         use World::*;
         match &self.economics {
@@ -1115,10 +1115,7 @@ impl Model {
         }
 
         // Incremental series over the valuation quarters: history (capex only) then 0..=H.
-        let spread = self
-            .risk
-            .as_ref()
-            .map(|_| ws.risk_path.discount_spread.as_slice());
+        let spread = self.discount_spread(&ws.risk_path);
         let inc = &mut ws.incremental;
         fill_incremental(inc, plan, counterfactual, true, spread);
         let result = e.valuation.evaluate(ws.valuation_draw, inc, &mut ws.roic);
@@ -1143,21 +1140,7 @@ impl Model {
             self.write_forward_values(e, ws);
         }
         if e.review.is_some() {
-            let spread = self
-                .risk
-                .as_ref()
-                .map(|_| ws.risk_path.discount_spread.as_slice());
-            let [_, counterfactual, _, flexible] = &ws.worlds;
-            fill_incremental(&mut ws.incremental, flexible, counterfactual, true, spread);
-            let flexible =
-                e.valuation
-                    .evaluate(ws.valuation_draw, &mut ws.incremental, &mut ws.roic);
-            ws.scalars.extend([
-                flexible.npv_rmb_bn,
-                flexible.npv_rmb_bn - result.npv_rmb_bn,
-                f64::from(u8::from(!ws.review_stop_quarter.is_nan())),
-                ws.review_stop_quarter,
-            ]);
+            self.write_review_values(e, ws, result.npv_rmb_bn);
         }
         if e.policy.is_some() {
             ws.scalars.extend(ws.policy_scalars);
@@ -1246,16 +1229,38 @@ fn enterprise_value_scalars(
 }
 
 impl Model {
+    /// The path's discount spreads by quarter (regimes and events), or none without risk.
+    fn discount_spread<'a>(&self, risk_path: &'a RiskPath) -> Option<&'a [f64]> {
+        self.risk
+            .as_ref()
+            .map(|_| risk_path.discount_spread.as_slice())
+    }
+
+    /// The plan as the review rule runs it (docs/model.md, "The option to stop at
+    /// reviews"): the flexible world against the counterfactual, valued as the plan is, and
+    /// its difference from the committed plan's NPV `plan_npv` on the same path.
+    fn write_review_values(&self, e: &EconomicsModel, ws: &mut PathWorkspace, plan_npv: f64) {
+        let spread = self.discount_spread(&ws.risk_path);
+        let [_, counterfactual, _, flexible] = &ws.worlds;
+        fill_incremental(&mut ws.incremental, flexible, counterfactual, true, spread);
+        let flexible = e
+            .valuation
+            .evaluate(ws.valuation_draw, &mut ws.incremental, &mut ws.roic);
+        ws.scalars.extend([
+            flexible.npv_rmb_bn,
+            flexible.npv_rmb_bn - plan_npv,
+            f64::from(u8::from(!ws.review_stop_quarter.is_nan())),
+            ws.review_stop_quarter,
+        ]);
+    }
+
     /// The plan valued forward from the start quarter (docs/model.md, "The decision as of
     /// the start quarter"): continuing against stopping there, the increment of the plan
     /// world over the stopped world valued at the start quarter with the spend before it
     /// sunk; and what stopping there is worth against never having planned, valued as the
     /// plan is (at its first quarter).
     fn write_forward_values(&self, e: &EconomicsModel, ws: &mut PathWorkspace) {
-        let spread = self
-            .risk
-            .as_ref()
-            .map(|_| ws.risk_path.discount_spread.as_slice());
+        let spread = self.discount_spread(&ws.risk_path);
         let [plan, counterfactual, stopped, _] = &ws.worlds;
         fill_incremental(&mut ws.incremental, plan, stopped, false, spread);
         let forward = e
@@ -1280,10 +1285,7 @@ impl Model {
     /// Each world's enterprise value at the end of the start quarter, its EV/Sales, and the
     /// values per share (docs/model.md, "Enterprise value of the cloud business").
     fn write_enterprise_values(&self, e: &EconomicsModel, ws: &mut PathWorkspace, npv: f64) {
-        let spread = self
-            .risk
-            .as_ref()
-            .map(|_| ws.risk_path.discount_spread.as_slice());
+        let spread = self.discount_spread(&ws.risk_path);
         let [plan, counterfactual, ..] = &ws.worlds;
         let value = |w: &WorldSeries| {
             valuation::enterprise_value(
